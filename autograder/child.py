@@ -1,0 +1,79 @@
+"""The student's process: ``python -I -m autograder.child JOB_FILE RESULT_FD``.
+
+Started by :mod:`autograder.sandbox` with a minimal environment, stdin from
+/dev/null and its own process group. It applies its resource limits, runs the
+student's cells, performs the requested calls through :mod:`autograder.probes`, and
+writes one JSON line per event to the result pipe:
+
+    {"event": "cell", "index": i, "phase": "start"}
+    {"event": "cell", "index": i, "phase": "end", "error": {...} | null}
+    {"event": "call", "index": j, "phase": "start"}
+    {"event": "call", "index": j, "phase": "end", "observation": {...}}
+    {"event": "done"}
+
+A "start" without its "end" tells the parent where the process died, so that the
+next attempt can skip that cell or call. Nothing here compares or grades.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import linecache
+import os
+import resource
+import sys
+
+from . import probes
+
+
+def apply_limits(limits: dict) -> None:
+    """Set rlimits: CPU seconds, address space, file size, open files."""
+    for name, value in (("RLIMIT_CPU", limits.get("cpu_seconds")), ("RLIMIT_AS", limits.get("memory_bytes")),
+                        ("RLIMIT_FSIZE", limits.get("file_bytes")), ("RLIMIT_NOFILE", limits.get("open_files")),
+                        ("RLIMIT_CORE", 0)):
+        if value is not None:
+            resource.setrlimit(getattr(resource, name), (value, value))
+
+
+def run_cell(label: str, source: str, namespace: dict, timeout: float) -> dict | None:
+    """Execute one cell; return None on success or a plain description of its error."""
+    filename = f"<cell {label}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    previous = probes.start_timer(timeout, f"the cell took longer than {timeout:g} s")
+    try:
+        exec(compile(source, filename, "exec"), namespace)
+    except BaseException as exc:  # SystemExit, timeouts and everything a student can raise
+        probes.stop_timer(previous)
+        return {"type": type(exc).__name__, "message": str(exc)[:1000], "traceback": probes.student_traceback(exc)}
+    probes.stop_timer(previous)
+    return None
+
+
+def main(job_file: str, result_fd: int) -> None:
+    with open(job_file) as handle:
+        job = json.load(handle)
+    channel = os.fdopen(result_fd, "w", buffering=1)
+
+    def emit(event: dict) -> None:
+        channel.write(json.dumps(event, separators=(",", ":")) + "\n")
+        channel.flush()
+
+    apply_limits(job.get("limits", {}))
+    builtins.input = lambda *args: (_ for _ in ()).throw(EOFError("input() is not available while grading"))
+    namespace: dict = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
+    for index, cell in enumerate(job["cells"]):
+        emit({"event": "cell", "index": index, "phase": "start"})
+        error = run_cell(cell["label"], cell["source"], namespace, job.get("cell_timeout", 60))
+        emit({"event": "cell", "index": index, "phase": "end", "error": error})
+    for index, request in enumerate(job["calls"]):
+        emit({"event": "call", "index": index, "phase": "start"})
+        observation = probes.run_call(namespace, request, enforce_timeout=True)
+        emit({"event": "call", "index": index, "phase": "end", "observation": observation})
+    emit({"event": "done"})
+    channel.close()
+    os._exit(0)  # skip interpreter teardown: student objects' __del__ and atexit hooks do not run
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))

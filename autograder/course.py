@@ -1,0 +1,78 @@
+"""Where things are: the course directory, the assignments, their notebooks.
+
+The repository root is one nbgrader course directory (see ``nbgrader_config.py``):
+``solutions/<assignment>/<notebook>`` is the instructor's source and
+``assignments/<assignment>/<notebook>`` the released student version. Question
+declarations live in :mod:`autograder.questions`, one module per assignment.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+from . import notebook as nb
+from .question import Assignment
+
+__all__ = ["assignments", "get_assignment", "find_course_root", "solution_path", "release_path", "reference"]
+
+COURSE_ROOT_ENV = "AUTOGRADER_COURSE_ROOT"
+
+
+@functools.cache
+def assignments() -> dict[str, Assignment]:
+    """Every declared assignment by name, discovered from :mod:`autograder.questions`."""
+    from . import questions
+
+    found = {}
+    for info in sorted(pkgutil.iter_modules(questions.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{questions.__name__}.{info.name}")
+        assignment = getattr(module, "ASSIGNMENT", None)
+        if isinstance(assignment, Assignment):
+            found[assignment.name] = assignment
+    return dict(sorted(found.items()))
+
+
+def get_assignment(name: str) -> Assignment:
+    """Look an assignment up by its full name (``01_gates``) or its topic (``gates``)."""
+    for assignment in assignments().values():
+        if name in (assignment.name, assignment.name.split("_", 1)[-1], Path(assignment.notebook).stem):
+            return assignment
+    raise KeyError(f"unknown assignment {name!r}; known: {', '.join(assignments())}")
+
+
+def _is_course_root(path: Path) -> bool:
+    return (path / "nbgrader_config.py").is_file() and (path / "solutions").is_dir()
+
+
+def find_course_root(start: str | Path | None = None) -> Path | None:
+    """The course directory holding ``solutions/``, or None where there is none (a student's machine).
+
+    Looked for in ``$AUTOGRADER_COURSE_ROOT``, then upwards from ``start`` (default: the
+    working directory), then beside the installed package (a development checkout).
+    """
+    candidates = []
+    if os.environ.get(COURSE_ROOT_ENV):
+        candidates.append(Path(os.environ[COURSE_ROOT_ENV]))
+    here = Path(start or Path.cwd()).resolve()
+    candidates += [here, *here.parents]
+    candidates.append(Path(__file__).resolve().parent.parent)
+    return next((c for c in candidates if _is_course_root(c)), None)
+
+
+def solution_path(assignment: Assignment, root: Path) -> Path:
+    return root / "solutions" / assignment.name / assignment.notebook
+
+
+def release_path(assignment: Assignment, root: Path) -> Path:
+    return root / "assignments" / assignment.name / assignment.notebook
+
+
+@functools.cache
+def reference(assignment_name: str, root: Path) -> dict[str, Any]:
+    """The reference namespace of an assignment, read once per process from its solution notebook."""
+    return nb.load_reference(solution_path(get_assignment(assignment_name), root))

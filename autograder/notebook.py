@@ -1,0 +1,140 @@
+"""Reading notebooks: which cells are answers, which are provided, and the reference.
+
+Cells are recognised by nbgrader's metadata (``cell.metadata.nbgrader``):
+``solution`` marks an answer cell, ``grade`` without ``solution`` a test cell,
+``locked`` a provided read-only cell. Provided cells that later code depends on
+(imports, data) carry the tag ``setup``. When an editor has stripped the metadata
+from a submission, a cell whose text is identical to a provided cell of the released
+notebook is still recognised as that provided cell.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+__all__ = ["BadNotebook", "CodeCell", "read", "setup_cells", "answer_cells", "solution_cells", "load_reference", "defined_names"]
+
+_MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+
+
+class BadNotebook(ValueError):
+    """A notebook that cannot be read or graded; the message is for the student."""
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    """A code cell to run.
+
+    Attributes:
+        label: the nbgrader ``grade_id`` or ``cell <n>``; shown in tracebacks.
+        source: Python source with IPython magics (``%``, ``!`` lines) removed.
+    """
+
+    label: str
+    source: str
+
+
+def read(path: str | Path) -> nbformat.NotebookNode:
+    """Read a notebook, or raise :class:`BadNotebook` saying what is wrong with the file."""
+    path = Path(path)
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise BadNotebook(f"{path.name} does not exist") from None
+    except Exception as exc:  # nbformat raises several unrelated types for broken JSON
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BadNotebook(f"{path.name} is not a readable notebook ({first_line[:200]}); was it saved by Jupyter?") from None
+    if not isinstance(notebook.get("cells"), list):
+        raise BadNotebook(f"{path.name} has no cells")
+    return notebook
+
+
+def _meta(cell: Any) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def _label(cell: Any, index: int) -> str:
+    return _meta(cell).get("grade_id") or f"cell {index + 1}"
+
+
+def _source(cell: Any) -> str:
+    return _MAGIC.sub("", cell.get("source", ""))
+
+
+def _is_code(cell: Any) -> bool:
+    return cell.get("cell_type") == "code"
+
+
+def setup_cells(notebook: Any) -> list[CodeCell]:
+    """Provided code cells tagged ``setup`` (imports, data) that answers may rely on."""
+    return [
+        CodeCell(_label(c, i), _source(c))
+        for i, c in enumerate(notebook.cells)
+        if _is_code(c) and "setup" in c.get("metadata", {}).get("tags", [])
+    ]
+
+
+def solution_cells(notebook: Any) -> list[CodeCell]:
+    """Code cells marked as nbgrader answers (``solution: true``)."""
+    return [CodeCell(_label(c, i), _source(c)) for i, c in enumerate(notebook.cells) if _is_code(c) and _meta(c).get("solution")]
+
+
+def answer_cells(submission: Any, release: Any) -> list[CodeCell]:
+    """The student's code to run: every code cell except those the release provides.
+
+    Answer cells and cells the student added are kept (a helper defined in a new cell
+    counts). Provided, setup and test cells are dropped, recognised by ``grade_id`` or,
+    when metadata was stripped, by identical text; setup cells are taken from the
+    release instead (see :func:`setup_cells`), and test cells are never trusted.
+    """
+    provided_ids, provided_text = set(), set()
+    for cell in release.cells:
+        meta = _meta(cell)
+        if _is_code(cell) and not meta.get("solution") and (meta.get("locked") or meta.get("grade") or "setup" in cell.get("metadata", {}).get("tags", [])):
+            provided_ids.add(meta.get("grade_id"))
+            provided_text.add(cell.get("source", "").strip())
+    provided_ids.discard(None)
+    kept = []
+    for index, cell in enumerate(submission.cells):
+        if not _is_code(cell) or _meta(cell).get("grade_id") in provided_ids or cell.get("source", "").strip() in provided_text:
+            continue
+        kept.append(CodeCell(_label(cell, index), _source(cell)))
+    return kept
+
+
+def defined_names(source: str) -> set[str] | None:
+    """Top-level function, class and variable names a cell defines; None on a syntax error."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+def load_reference(solution_notebook: str | Path) -> dict[str, Any]:
+    """Execute the solution notebook's setup and answer cells; return their namespace.
+
+    This is the only source of the reference implementation: it is read from the
+    solution notebook, never written again in a module.
+    """
+    notebook = read(solution_notebook)
+    namespace: dict[str, Any] = {"__name__": "reference"}
+    with contextlib.redirect_stdout(io.StringIO()):  # setup cells may print for the student
+        for cell in setup_cells(notebook) + solution_cells(notebook):
+            exec(compile(cell.source, f"<solution {cell.label}>", "exec"), namespace)
+    return namespace

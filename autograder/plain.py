@@ -1,0 +1,131 @@
+"""Plain data: the only thing that crosses from student code to the grader.
+
+Student functions return arbitrary Python objects. Before anything is compared,
+a value is *encoded* into JSON-safe plain data (numbers, strings, lists, dicts and
+tagged arrays) and *decoded* back into built-in types and float64/int64/bool NumPy
+arrays. Anything else (an ndarray subclass, a custom class with its own ``__eq__``,
+a generator...) becomes an :class:`Unsupported` marker carrying only its type name,
+so no object written by a student ever reaches a comparison.
+
+The encoding is lossless for float64 (JSON floats round-trip exactly, including
+NaN and the infinities, which Python's ``json`` module writes as ``NaN`` and
+``Infinity``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Unsupported", "encode", "decode", "dumps", "loads"]
+
+_ARRAY = "__ndarray__"
+_TUPLE = "__tuple__"
+_UNSUPPORTED = "__unsupported__"
+_DTYPES = {"b": "bool", "i": "int64", "u": "int64", "f": "float64"}
+MAX_ELEMENTS = 5_000_000
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Stands in for a value that is not plain data.
+
+    Attributes:
+        type_name: the qualified name of the value's type, e.g. ``"torch.Tensor"``.
+        reason: why it could not be encoded.
+    """
+
+    type_name: str
+    reason: str = "not plain data"
+
+    def __str__(self) -> str:
+        return f"<{self.type_name}: {self.reason}>"
+
+
+def _type_name(value: Any) -> str:
+    cls = type(value)
+    return f"{cls.__module__}.{cls.__qualname__}".removeprefix("builtins.")
+
+
+def encode(value: Any, depth: int = 0) -> Any:
+    """Turn ``value`` into JSON-safe plain data.
+
+    Accepted: None, bool, int, float, str, NumPy scalars, exact ``np.ndarray``
+    instances of a numeric or bool dtype, and lists, tuples and string-keyed
+    dicts of these. Everything else is encoded as an unsupported marker.
+    """
+    if depth > 20:
+        return {_UNSUPPORTED: _type_name(value), "reason": "nested too deeply"}
+    if value is None or type(value) in (bool, str):
+        return value
+    if type(value) is int:
+        return value if abs(value) < 2**63 else float(value)
+    if type(value) is float:
+        return value
+    if isinstance(value, np.generic) and type(value).__module__ == "numpy":
+        return encode(value.item(), depth + 1)
+    if type(value) is np.ndarray:
+        kind = value.dtype.kind
+        if kind not in _DTYPES:
+            return {_UNSUPPORTED: f"numpy.ndarray[{value.dtype}]", "reason": "not a numeric array"}
+        if value.size > MAX_ELEMENTS:
+            return {_UNSUPPORTED: "numpy.ndarray", "reason": f"larger than {MAX_ELEMENTS} elements"}
+        array = value.astype(_DTYPES[kind])
+        return {_ARRAY: array.ravel().tolist(), "dtype": _DTYPES[kind], "shape": list(array.shape)}
+    if type(value) in (list, tuple):
+        items = [encode(item, depth + 1) for item in value]
+        return {_TUPLE: items} if type(value) is tuple else items
+    if type(value) is dict and all(type(key) is str for key in value):
+        return {key: encode(item, depth + 1) for key, item in value.items()}
+    return {_UNSUPPORTED: _type_name(value), "reason": "not plain data"}
+
+
+def decode(data: Any) -> Any:
+    """Rebuild values from plain data produced by :func:`encode`.
+
+    Arrays come back as float64, int64 or bool ``np.ndarray`` of the recorded
+    shape; tuples as tuples; unknown or malformed tags as :class:`Unsupported`.
+    Never evaluates or unpickles anything.
+    """
+    if data is None or type(data) in (bool, int, float, str):
+        return data
+    if type(data) is list:
+        return [decode(item) for item in data]
+    if type(data) is not dict:
+        return Unsupported(_type_name(data), "malformed plain data")
+    if _ARRAY in data:
+        return _decode_array(data)
+    if _TUPLE in data:
+        items = data[_TUPLE]
+        return tuple(decode(item) for item in items) if type(items) is list else Unsupported("tuple", "malformed")
+    if _UNSUPPORTED in data:
+        return Unsupported(str(data[_UNSUPPORTED]), str(data.get("reason", "not plain data")))
+    return {str(key): decode(item) for key, item in data.items()}
+
+
+def _decode_array(data: dict) -> np.ndarray | Unsupported:
+    dtype, shape, flat = data.get("dtype"), data.get("shape"), data[_ARRAY]
+    if dtype not in _DTYPES.values() or type(shape) is not list or type(flat) is not list:
+        return Unsupported("numpy.ndarray", "malformed array")
+    if not all(type(n) is int and n >= 0 for n in shape) or math.prod(shape) != len(flat):
+        return Unsupported("numpy.ndarray", "array shape does not match its data")
+    if not all(type(x) in (bool, int, float) for x in flat):
+        return Unsupported("numpy.ndarray", "array holds non-numbers")
+    try:
+        return np.array(flat, dtype=dtype).reshape(shape)
+    except (OverflowError, ValueError):
+        return Unsupported("numpy.ndarray", "array values do not fit its dtype")
+
+
+def dumps(value: Any) -> str:
+    """Encode ``value`` and serialise it as one line of JSON."""
+    return json.dumps(encode(value), separators=(",", ":"))
+
+
+def loads(text: str) -> Any:
+    """Parse one line of JSON written by :func:`dumps` and decode it."""
+    return decode(json.loads(text))

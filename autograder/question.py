@@ -1,0 +1,183 @@
+"""How a graded question is declared: once, and run everywhere from that one place.
+
+A question names the student function(s) it exercises, its points, and a *case
+generator*: a function of a NumPy random generator and a ``hidden`` flag that yields
+:class:`Case` objects. Each case says which student function to call with which
+plain-data arguments, and how to judge what comes back (a ``check`` callable that
+raises :class:`~autograder.compare.Mismatch`). The same declaration is used by the
+``check(...)`` cells in a notebook, by ``autograder check`` and by ``autograder grade``.
+
+Visible cases (``hidden=False``) are generated from a fixed seed and may only use
+oracles a student may see: properties, autograd, SymPy. Hidden cases
+(``hidden=True``) are generated from a seed drawn at grading time and may also ask
+``oracles.reference`` — the reference solution read from the solution notebook.
+
+Example::
+
+    GATES = Assignment("01_gates", "gates.ipynb", "A neuron computes logic")
+
+    @GATES.question(points=1, functions=("step",))
+    def step(rng, hidden):
+        z = rng.normal(size=(3, 4))
+        yield Case("step on a 3x4 batch", "step", (z,), check=lambda got, o: ...)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import numpy as np
+
+__all__ = ["Assignment", "Case", "Oracles", "Question", "ReferenceUnavailable"]
+
+
+class ReferenceUnavailable(RuntimeError):
+    """Raised when a check asks for the reference solution where it is not present."""
+
+
+class Oracles:
+    """What a case's ``check`` may compare against, in the grader process.
+
+    Attributes:
+        reveal: whether messages may show expected values (True for visible cases).
+    """
+
+    def __init__(self, reference: Mapping[str, Any] | None, reveal: bool):
+        self._reference = reference
+        self.reveal = reveal
+
+    @property
+    def has_reference(self) -> bool:
+        return self._reference is not None
+
+    def reference(self, name: str) -> Callable[..., Any]:
+        """The reference implementation of ``name`` from the solution notebook."""
+        if self._reference is None:
+            raise ReferenceUnavailable(f"the reference for {name!r} is only available where solutions/ is present")
+        if name not in self._reference:
+            raise ReferenceUnavailable(f"the solution notebook defines no {name!r}")
+        return self._reference[name]
+
+
+Check = Callable[[Any, Oracles], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of a student function and how to judge its result.
+
+    Attributes:
+        label: what the student reads, e.g. ``"AND on the truth table"``.
+        fn: the name of the student function to call.
+        args: positional arguments, plain data (arrays, numbers, strings, lists).
+        check: ``check(got, oracles)``; raises ``Mismatch`` when ``got`` is wrong.
+        kwargs: keyword arguments, plain data.
+        probe: the name of the routine in :mod:`autograder.probes` that performs the
+            call inside the student's process; ``"call"`` calls ``fn(*args, **kwargs)``.
+        timeout: seconds the call may take before it counts as an infinite loop.
+    """
+
+    label: str
+    fn: str
+    args: tuple = ()
+    check: Check = field(default=lambda got, oracles: None, repr=False)
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    probe: str = "call"
+    timeout: float = 10.0
+
+    def call(self) -> dict:
+        """The request sent to whatever runs the student's code (plain data)."""
+        return {"fn": self.fn, "args": list(self.args), "kwargs": dict(self.kwargs), "probe": self.probe, "timeout": self.timeout}
+
+
+CaseGenerator = Callable[[np.random.Generator, bool], Iterable[Case]]
+
+
+@dataclass(frozen=True)
+class Question:
+    """A graded question.
+
+    Attributes:
+        name: identifier used in ``check(name)``, in grade tables and feedback.
+        title: one line for the student.
+        points: the points it is worth; all or nothing.
+        functions: the student functions it exercises, in the order they are defined.
+        generate: the case generator, ``generate(rng, hidden)``; None for manual questions.
+        manual: graded by a person (a written answer), never automatically.
+    """
+
+    name: str
+    title: str
+    points: float
+    functions: tuple[str, ...] = ()
+    generate: CaseGenerator | None = field(default=None, repr=False)
+    manual: bool = False
+
+    def cases(self, seed: int | np.random.SeedSequence, hidden: bool) -> list[Case]:
+        """The cases for this question drawn from ``seed`` (empty for manual questions)."""
+        if self.generate is None:
+            return []
+        return list(self.generate(np.random.default_rng(seed), hidden))
+
+
+@dataclass
+class Assignment:
+    """The questions of one notebook.
+
+    Attributes:
+        name: the nbgrader assignment name, e.g. ``"01_gates"``.
+        notebook: the notebook's file name inside the assignment folder.
+        title: a line for humans.
+        questions: in notebook order.
+        sample_mistakes: answer-cell sources by ``grade_id`` with typical mistakes, for the
+            demo's partly wrong student (never the reference: wrong answers only).
+    """
+
+    name: str
+    notebook: str
+    title: str
+    questions: list[Question] = field(default_factory=list)
+    sample_mistakes: dict[str, str] = field(default_factory=dict)
+
+    def question(self, points: float, functions: Iterable[str], title: str | None = None) -> Callable[[CaseGenerator], CaseGenerator]:
+        """Decorator: declare an automatically graded question from its case generator.
+
+        The question's name is the generator's name; its title defaults to the first
+        line of the generator's docstring.
+        """
+
+        def register(generate: CaseGenerator) -> CaseGenerator:
+            doc_title = (generate.__doc__ or generate.__name__).strip().splitlines()[0]
+            self._add(Question(generate.__name__, title or doc_title, points, tuple(functions), generate))
+            return generate
+
+        return register
+
+    def manual(self, name: str, points: float, title: str) -> None:
+        """Declare a manually graded question (a written answer graded in formgrader)."""
+        self._add(Question(name, title, points, manual=True))
+
+    def _add(self, question: Question) -> None:
+        if any(q.name == question.name for q in self.questions):
+            raise ValueError(f"{self.name} already declares a question named {question.name!r}")
+        self.questions.append(question)
+
+    def __getitem__(self, name: str) -> Question:
+        for question in self.questions:
+            if question.name == name:
+                return question
+        known = ", ".join(q.name for q in self.questions)
+        raise KeyError(f"{self.name} has no question {name!r}; its questions are: {known}")
+
+    def __iter__(self) -> Iterator[Question]:
+        return iter(self.questions)
+
+    @property
+    def max_points(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """Every student function the assignment's questions call, without repeats."""
+        return tuple(dict.fromkeys(fn for q in self.questions for fn in q.functions))

@@ -1,0 +1,191 @@
+"""01_gates — a neuron computes logic.
+
+Oracles: the truth tables (a property), and the reference for hidden random cases.
+Student-built networks (gate weights, the XOR network) are evaluated here, in the
+grader, with a plain step function, so a student's own ``step`` cannot hide a
+wrong weight.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..data import load
+from ..question import Assignment, Case
+
+ASSIGNMENT = Assignment("01_gates", "gates.ipynb", "A neuron computes logic")
+GATES = ("AND", "OR", "NAND", "NOR", "NOT")
+ROBUSTNESS = 0.1
+
+
+def heaviside(z: np.ndarray) -> np.ndarray:
+    """1.0 where z > 0 else 0.0: the definition the questions state, used to evaluate networks."""
+    return (np.asarray(z) > 0).astype(float)
+
+
+def _inputs_and_targets(gate: str) -> tuple[np.ndarray, np.ndarray]:
+    table = load("truth_tables")
+    return (table["X1"] if gate == "NOT" else table["X2"]), table[gate]
+
+
+def _step_check(z: np.ndarray):
+    def check(got, oracles):
+        got = expect_array(got, z.shape, "step(z)")
+        expected = oracles.reference("step")(z) if oracles.has_reference and not oracles.reveal else heaviside(z)
+        at_zero = z == 0
+        if at_zero.any() and np.all(got[at_zero] == 1) and np.array_equal(got[~at_zero], expected[~at_zero]):
+            raise Mismatch("step(0) returned 1.0; the step is 1 only where z > 0 strictly, so step(0) = 0.", misconception="step(0) = 1")
+        expect_close(got, expected, "step(z)", rtol=0, atol=0, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("step",))
+def step(rng, hidden):
+    """step(z) is 1.0 where z > 0 and 0.0 elsewhere, for arrays of any shape."""
+    if not hidden:
+        cases = [np.array([-2.0, -0.5, 0.0, 0.5, 3.0]), np.array([[0.0, 1.0], [-1.0, 1e-12]]), np.zeros((2, 2, 2))]
+    else:
+        cases = []
+        for shape in [(7,), (3, 5), (2, 3, 4), (1,)]:
+            z = rng.normal(size=shape)
+            z.flat[rng.integers(z.size)] = 0.0
+            cases.append(z)
+        cases.append(np.array([-0.0, 5e-324, -5e-324]))
+    for z in cases:
+        yield Case(f"z of shape {z.shape}", "step", (z,), check=_step_check(z))
+
+
+def _neuron_check(X, w, b, activation):
+    def check(got, oracles):
+        z = X @ w + b
+        expected = {"step": heaviside, "identity": lambda v: v, "sigmoid": lambda v: 1 / (1 + np.exp(-v))}[activation](z)
+        got = expect_array(got, (X.shape[0],), f"neuron(X, w, b{'' if activation == 'step' else ', ' + activation})")
+        if activation != "step" and np.array_equal(got, heaviside(z)):
+            raise Mismatch(f"neuron ignored its `activation` argument: with activation={activation} it still applied the step.")
+        expect_close(got, expected, "neuron output", rtol=1e-12, atol=1e-12, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("neuron",))
+def neuron(rng, hidden):
+    """neuron(X, w, b, activation=step) returns activation(X @ w + b), shape (n,)."""
+    for n, d in [(4, 2), (6, 3), (1, 5)] if not hidden else [(int(rng.integers(1, 20)), int(rng.integers(1, 6))) for _ in range(4)]:
+        X, w, b = rng.normal(size=(n, d)), rng.normal(size=d), float(rng.normal())
+        z = X @ w + b
+        X[np.abs(z) < 1e-6, 0] += 1e-3  # keep away from the step's threshold
+        yield Case(f"step neuron, X of shape {X.shape}", "neuron", (X, w, b), check=_neuron_check(X, w, b, "step"))
+    X, w, b = rng.normal(size=(5, 3)), rng.normal(size=3), 0.25
+    for activation in ("identity", "sigmoid"):
+        yield Case(f"neuron with activation={activation}", "neuron", (X, w, b), kwargs={"activation": activation},
+                   probe="with_activation", check=_neuron_check(X, w, b, activation))
+
+
+def _weights(got, gate: str) -> tuple[np.ndarray, float]:
+    """Validate a ``(w, b)`` pair for ``gate`` and return it as (array, float)."""
+    n_in = 1 if gate == "NOT" else 2
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise Mismatch(f"gate_weights({gate!r}) should return a pair (w, b), but it returned {type(got).__name__} {got!r:.60}.")
+    return expect_array(got[0], (n_in,), f"w of {gate}"), expect_scalar(got[1], f"b of {gate}")
+
+
+def _gate_check(gate: str):
+    def check(got, oracles):
+        w, b = _weights(got, gate)
+        X, target = _inputs_and_targets(gate)
+        out = heaviside(X @ w + b)
+        wrong = np.flatnonzero(out != target)
+        if wrong.size:
+            rows = ", ".join(f"input {tuple(X[i].astype(int))} gives {out[i]:g} (should be {target[i]:g})" for i in wrong)
+            raise Mismatch(f"{gate} with w={w.tolist()}, b={b:g} is wrong on {wrong.size} of {len(target)} rows: {rows}.")
+
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("gate_weights",))
+def gate_weights(rng, hidden):
+    """gate_weights(name) returns (w, b) so that a step neuron computes AND, OR, NAND, NOR and NOT."""
+    for gate in GATES:
+        yield Case(f"{gate} on its truth table", "gate_weights", (gate,), check=_gate_check(gate))
+
+
+def worst_case_outputs(X: np.ndarray, w: np.ndarray, b: float, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest pre-activation X @ w + b over inputs moved by at most ``radius`` per coordinate.
+
+    Shapes: X (n, d), w (d,); returns two arrays of shape (n,). Exact, because a
+    linear function's extremes over a box lie at its corners: +-radius * ||w||_1.
+    """
+    z = X @ w + b
+    reach = radius * np.abs(w).sum()
+    return z - reach, z + reach
+
+
+def _margin_check(gate: str):
+    def check(got, oracles):
+        w, b = _weights(got, gate)
+        X, target = _inputs_and_targets(gate)
+        low, high = worst_case_outputs(X, w, b, ROBUSTNESS * (1 - 1e-9))
+        fragile = np.flatnonzero(np.where(target == 1, low <= 0, high > 0))
+        if fragile.size:
+            i = fragile[0]
+            raise Mismatch(
+                f"{gate} is right only exactly on the truth table: moving input {tuple(X[i].astype(int))} by less than "
+                f"{ROBUSTNESS} per coordinate can flip its output (its pre-activation can reach "
+                f"{(low if target[i] == 1 else high)[i]:.3g}). Choose w and b so every row is well inside its side of the line."
+            )
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("gate_weights",))
+def gate_margin(rng, hidden):
+    """Every gate stays right when its inputs move by less than 0.1: no weights that only work at the boundary."""
+    for gate in GATES:
+        yield Case(f"{gate} with inputs moved by < {ROBUSTNESS}", "gate_weights", (gate,), check=_margin_check(gate))
+
+
+def xor_forward(params, X: np.ndarray) -> np.ndarray:
+    """Evaluate ``step(step(X @ W1 + b1) @ w2 + b2)`` for validated params; X (n, 2) -> (n,)."""
+    W1, b1, w2, b2 = params
+    return heaviside(heaviside(X @ W1 + b1) @ w2 + b2)
+
+
+def _xor_params(got) -> tuple:
+    if not isinstance(got, (tuple, list)) or len(got) != 4:
+        raise Mismatch(f"xor_network() should return four things (W1, b1, w2, b2), but it returned {type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '?'}.")
+    W1 = expect_array(got[0], (2, 2), "W1")
+    b1 = expect_array(got[1], (2,), "b1")
+    w2 = expect_array(got[2], (2,), "w2")
+    return W1, b1, w2, expect_scalar(got[3], "b2")
+
+
+def _xor_check(perturbation: np.ndarray | None):
+    def check(got, oracles):
+        params = _xor_params(got)
+        X, target = _inputs_and_targets("XOR")
+        if perturbation is None:
+            out = xor_forward(params, X)
+            wrong = np.flatnonzero(out != target)
+            if wrong.size:
+                rows = ", ".join(f"{tuple(X[i].astype(int))} -> {out[i]:g} (should be {target[i]:g})" for i in wrong)
+                raise Mismatch(f"the network is wrong on {wrong.size} of 4 rows: {rows}.")
+            return
+        for i in range(len(X)):
+            out = xor_forward(params, X[i] + perturbation)
+            expect_true(np.all(out == target[i]), f"the network's output for input {tuple(X[i].astype(int))} flips when the input moves by less than {ROBUSTNESS}; give every neuron a margin.")
+
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("xor_network",))
+def xor_network(rng, hidden):
+    """xor_network() returns (W1, b1, w2, b2) of a 2-2-1 step network that computes XOR."""
+    yield Case("XOR on its truth table", "xor_network", (), check=_xor_check(None))
+    corners = np.array([[sx, sy] for sx in (-1, 1) for sy in (-1, 1)]) * ROBUSTNESS * 0.99
+    moves = np.vstack([corners, rng.uniform(-ROBUSTNESS, ROBUSTNESS, size=(50 if hidden else 20, 2)) * 0.99])
+    yield Case(f"XOR with inputs moved by < {ROBUSTNESS}", "xor_network", (), check=_xor_check(moves))
+
+
+ASSIGNMENT.manual("xor_written", points=2, title="Explain why no single step neuron computes XOR.")

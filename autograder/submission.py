@@ -1,0 +1,85 @@
+"""Evaluating one notebook file: the step shared by ``autograder check`` and the grader.
+
+read the notebook -> pick the cells to run -> run every case in the sandbox ->
+judge in this process -> one :class:`~autograder.results.SubmissionResult`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from . import notebook as nb
+from .engine import judge_all, plan, requests_for
+from .question import Assignment
+from .results import QuestionResult, SubmissionResult
+from .sandbox import Limits, SandboxRunner
+
+__all__ = ["evaluate", "unanswered"]
+
+
+def unanswered(assignment: Assignment, status: str, reason: str) -> list[QuestionResult]:
+    """Zero for every question, with one reason (an unreadable or missing notebook)."""
+    return [
+        QuestionResult(q.name, q.title, 0.0, q.points, "manual" if q.manual else status, "graded by hand in formgrader" if q.manual else reason)
+        for q in assignment
+    ]
+
+
+def _missing_function_hints(cells: list[nb.CodeCell], release_cells: list[nb.CodeCell], errors: Mapping[str, dict]) -> dict[str, str]:
+    """For each function defined in a cell that failed, a sentence pointing at that cell."""
+    release_names = {c.label: nb.defined_names(c.source) or set() for c in release_cells}
+    hints = {}
+    for cell in cells:
+        error = errors.get(cell.label)
+        if error is None:
+            continue
+        names = nb.defined_names(cell.source) or release_names.get(cell.label, set())
+        line = f"Its cell '{cell.label}' stopped with {error.get('type')}: {error.get('message')}"
+        for name in names:
+            hints[name] = line + (f"\n{error['traceback']}" if error.get("traceback") else "")
+    return hints
+
+
+def evaluate(
+    path: str | Path,
+    assignment: Assignment,
+    release: Any | None = None,
+    hidden_seed: int | None = None,
+    reference: Mapping[str, Any] | None = None,
+    student: str = "",
+    limits: Limits = Limits(),
+) -> SubmissionResult:
+    """Grade one notebook file against an assignment's declarations.
+
+    Args:
+        path: the student's notebook.
+        assignment: its declarations.
+        release: the released notebook whose setup cells are trusted; None uses the
+            submission's own (fine on a student's machine, never for grading).
+        hidden_seed: draw hidden cases from this seed; None runs visible cases only.
+        reference: the reference namespace, required for hidden cases that use it.
+        student: the student's identifier, recorded in the result.
+    """
+    start = time.monotonic()
+    result = SubmissionResult(student=student, assignment=assignment.name, notebook=str(path), seed=hidden_seed)
+    try:
+        submission = nb.read(path)
+    except nb.BadNotebook as bad:
+        result.questions = unanswered(assignment, "not_run", str(bad))
+        result.notes.append(str(bad))
+        return result
+    release = release if release is not None else submission
+    setup, answers = nb.setup_cells(release), nb.answer_cells(submission, release)
+    runner = SandboxRunner(setup + answers, limits)
+    planned = plan(assignment, list(assignment), hidden_seed)
+    observations = runner(requests_for(planned))
+    hints = _missing_function_hints(answers, nb.solution_cells(release), runner.cell_errors)
+    result.questions = judge_all(list(assignment), planned, observations, reference, hints)
+    result.notes += runner.notes
+    for label, error in runner.cell_errors.items():
+        if label in {c.label for c in setup}:
+            result.notes.append(f"A provided setup cell ('{label}') failed: {error.get('type')}: {error.get('message')}")
+    result.seconds = time.monotonic() - start
+    return result
