@@ -64,7 +64,7 @@ def main(job_file: str, result_fd: int) -> None:
     namespace: dict = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
     for index, cell in enumerate(job["cells"]):
         emit({"event": "cell", "index": index, "phase": "start"})
-        error = run_cell(cell["label"], cell["source"], namespace, job.get("cell_timeout", 60))
+        error = run_cell(cell["label"], cell["source"], namespace, job.get("cell_timeout", 20))
         emit({"event": "cell", "index": index, "phase": "end", "error": error})
     for index, request in enumerate(job["calls"]):
         emit({"event": "call", "index": index, "phase": "start"})

@@ -116,8 +116,8 @@ def run_call(namespace: Mapping[str, Any], request: Mapping[str, Any], enforce_t
         ``{"status": "ok", "value": <encoded>, "mutated": [...], "seconds": t}``, or
         ``{"status": "missing" | "not_implemented" | "error" | "timeout", "error": {...}}``.
     """
-    fn = request["fn"]
-    if not callable(namespace.get(fn)):
+    fn, name = request["fn"], request.get("probe", "call")
+    if fn not in namespace or (name == "call" and not callable(namespace[fn])):
         kind = "is not defined" if fn not in namespace else f"is a {type(namespace[fn]).__name__}, not a function"
         return {"status": "missing", "error": {"type": "NameError", "message": f"`{fn}` {kind}"}}
     args, kwargs = list(plain.decode(request["args"])), dict(plain.decode(request["kwargs"]))
@@ -126,7 +126,7 @@ def run_call(namespace: Mapping[str, Any], request: Mapping[str, Any], enforce_t
     previous = start_timer(timeout, f"the call took longer than {timeout:g} s" if timeout else "")
     start = time.perf_counter()
     try:
-        value = PROBES[request.get("probe", "call")](namespace, fn, args, kwargs)
+        value = PROBES[name](namespace, fn, args, kwargs)
         seconds = time.perf_counter() - start
         stop_timer(previous)
         encoded = plain.encode(value)

@@ -34,10 +34,11 @@ __all__ = ["Limits", "ChildRun", "run_child", "SandboxRunner"]
 class Limits:
     """Resource limits of one child process."""
 
-    wall_seconds: float = 120.0
-    """Wall-clock time for one child, enforced by the parent (kills the process group)."""
-    cpu_seconds: int = 120
-    """RLIMIT_CPU of the child."""
+    wall_seconds: float = 60.0
+    """Wall-clock time for one child beyond its calls' own time limits, enforced by the
+    parent (kills the process group)."""
+    cpu_seconds: int = 60
+    """RLIMIT_CPU of the child (raised with the wall-clock limit)."""
     memory_bytes: int = 4 * 2**30
     """RLIMIT_AS of the child; smaller than ~2 GiB breaks NumPy's allocator."""
     file_bytes: int = 64 * 2**20
@@ -48,7 +49,7 @@ class Limits:
     """How much printed output is kept; the rest is read and dropped."""
     result_bytes: int = 256 * 2**20
     """How much of the result stream is accepted before the child is stopped."""
-    cell_seconds: float = 60.0
+    cell_seconds: float = 20.0
     """Time limit of one cell, enforced inside the child."""
 
 
@@ -183,7 +184,9 @@ class SandboxRunner:
                 break
             cells = [c for i, c in enumerate(self.cells) if i not in skipped_cells]
             todo = [i for i, o in enumerate(observations) if o is None]
-            limits = Limits(**{**asdict(self.limits), "wall_seconds": min(self.limits.wall_seconds, left)})
+            # A child may take the fixed allowance plus the time its requested calls are each allowed.
+            wall = min(left, self.limits.wall_seconds + sum(requests[i].get("timeout", 10.0) for i in todo))
+            limits = Limits(**{**asdict(self.limits), "wall_seconds": wall, "cpu_seconds": int(wall) + 1})
             run = run_child(cells, [requests[i] for i in todo], limits)
             self.children += 1
             running = self._absorb(run, cells, todo, observations)
