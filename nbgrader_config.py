@@ -11,7 +11,6 @@ c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 c.CourseDirectory.course_id = "nn-first-principles"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 
 # The stub students see in place of each solution region.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

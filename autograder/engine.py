@@ -119,7 +119,7 @@ def _check(question: Question, planned: PlannedCase, observation: Mapping[str, A
         case.check(got, Oracles(reference, reveal=not planned.hidden))
     except Mismatch as wrong:
         kind = "hidden case" if planned.hidden else "case"
-        return _failure(question, "failed", case, f"{kind} '{case.label}':\n{wrong.message}", misconception=wrong.misconception)
+        return _failure(question, "failed", case, f"{wrong.message}\n(in the {kind} '{case.label}')", misconception=wrong.misconception)
     except ReferenceUnavailable:
         raise
     except Exception as exc:  # a malformed answer the check did not anticipate

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 __all__ = ["BadNotebook", "CodeCell", "read", "setup_cells", "answer_cells", "solution_cells", "load_reference", "defined_names"]
 
 _MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
@@ -42,8 +40,10 @@ class CodeCell:
     source: str
 
 
-def read(path: str | Path) -> nbformat.NotebookNode:
-    """Read a notebook, or raise :class:`BadNotebook` saying what is wrong with the file."""
+def read(path: str | Path) -> Any:
+    """Read a notebook (an ``nbformat.NotebookNode``), or raise :class:`BadNotebook` saying what is wrong."""
+    import nbformat  # imported here: it takes seconds, and student processes import this module
+
     path = Path(path)
     try:
         notebook = nbformat.read(path, as_version=4)

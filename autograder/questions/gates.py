@@ -189,3 +189,16 @@ def xor_network(rng, hidden):
 
 
 ASSIGNMENT.manual("xor_written", points=2, title="Explain why no single step neuron computes XOR.")
+
+ASSIGNMENT.sample_mistakes.update({
+    # step(0) = 1: the threshold test uses >= instead of >.
+    "step": "def step(z):\n    return (np.asarray(z) >= 0).astype(float)\n",
+    # AND that is right on the truth table but sits on the boundary; NOT forgotten.
+    "gate_weights": (
+        "def gate_weights(name):\n"
+        "    table = {'AND': ([1.0, 1.0], -1.99), 'OR': ([1.0, 1.0], -0.5),\n"
+        "             'NAND': ([-1.0, -1.0], 1.5), 'NOR': ([-1.0, -1.0], 0.5)}\n"
+        "    w, b = table[name]\n"
+        "    return np.array(w), b\n"
+    ),
+})

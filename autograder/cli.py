@@ -1,0 +1,138 @@
+"""The ``autograder`` command: a thin layer over one function per verb.
+
+    autograder check NOTEBOOK        a student's local check (visible cases, sandboxed)
+    autograder grade SUBMITTED       grade a class in nbgrader's submitted/ layout
+    autograder build [ASSIGNMENT]    generate the student notebooks with nbgrader
+    autograder demo                  build, simulate a class, grade it, print the table
+    autograder list                  the assignments, their questions and points
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import course
+from .results import STATUS_TEXT
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Self-grading exercises: neural networks from first principles.")
+console = Console()
+
+
+def _root(course_dir: Optional[Path]) -> Path:
+    root = course.find_course_root(course_dir)
+    if root is None:
+        console.print("[red]No course directory found[/] (a folder with nbgrader_config.py and solutions/). Use --course.")
+        raise typer.Exit(2)
+    return root
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"), console=console)
+
+
+@app.command()
+def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. assignments/01_gates/gates.ipynb"),
+          assignment: Optional[str] = typer.Option(None, help="Assignment name, if the file was renamed.")) -> None:
+    """Check your notebook as the grader would, on the visible cases. Exit code 0 when all pass."""
+    from .submission import evaluate
+
+    name = assignment or notebook.stem
+    try:
+        decl = course.get_assignment(name)
+    except KeyError:
+        try:
+            decl = course.get_assignment(notebook.parent.name)
+        except KeyError as unknown:
+            console.print(f"[red]{unknown.args[0]}[/]; pass --assignment.")
+            raise typer.Exit(2)
+    with console.status(f"running {notebook.name} in a separate process..."):
+        result = evaluate(notebook, decl)
+    table = Table(title=f"{decl.name}: {notebook}")
+    for column in ("question", "points", "status", "reason"):
+        table.add_column(column, overflow="fold")
+    for q in result.questions:
+        colour = "green" if q.passed else "yellow" if q.status == "manual" else "red"
+        table.add_row(q.question, f"{q.points:g}/{q.max_points:g}", f"[{colour}]{STATUS_TEXT[q.status]}[/]", "" if q.passed else q.reason)
+    console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(f"[bold]score {result.score:g}/{result.max_score:g}[/] on the visible cases (hidden cases are added when grading)")
+    raise typer.Exit(0 if result.score == result.max_score else 1)
+
+
+@app.command()
+def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layout: <student>/<assignment>/<notebook>.ipynb"),
+          out: Path = typer.Option(Path("grading-output"), help="Where results, grades.csv and feedback go."),
+          assignment: Optional[List[str]] = typer.Option(None, help="Grade only this assignment (repeatable)."),
+          jobs: int = typer.Option(2, help="Submissions graded in parallel."),
+          seed: Optional[int] = typer.Option(None, help="Seed of the hidden cases (default: drawn, or reused on resume)."),
+          fresh: bool = typer.Option(False, help="Grade everything again instead of resuming."),
+          course_dir: Optional[Path] = typer.Option(None, "--course", help="The course directory (holds solutions/).")) -> None:
+    """Grade a class: each submission runs in its own sandboxed process."""
+    from .grade import grade_folder
+    from .writers import print_table
+
+    if not submitted.is_dir():
+        console.print(f"[red]{submitted} is not a folder[/]")
+        raise typer.Exit(2)
+    root = _root(course_dir)
+    with _progress() as progress:
+        task = progress.add_task("", total=None)
+        results = grade_folder(submitted, out, assignment, seed=seed, jobs=jobs, root=root, resume=not fresh,
+                               on_result=lambda r: progress.update(task, advance=1, description=f"{r.student}/{r.assignment}"))
+    print_table(results, console)
+    console.print(f"wrote {out / 'grades.csv'}, feedback in {out / 'feedback'}, results in {out / 'results'}")
+
+
+@app.command()
+def build(assignment: Optional[List[str]] = typer.Argument(None, help="Assignments to build (default: all)."),
+          course_dir: Optional[Path] = typer.Option(None, "--course")) -> None:
+    """Generate the student notebooks in assignments/ from solutions/ with nbgrader."""
+    from .build import build as build_assignments
+
+    root = _root(course_dir)
+    for path in build_assignments(root, assignment or list(course.assignments())):
+        console.print(f"wrote {path.relative_to(root)}")
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("demo-output"), help="Folder for the demo (emptied first)."),
+         jobs: int = typer.Option(2, help="Submissions graded in parallel."),
+         course_dir: Optional[Path] = typer.Option(None, "--course")) -> None:
+    """Build the student notebooks, simulate a small class, grade it and print the table."""
+    from .demo import run_demo
+    from .writers import print_table
+
+    root = _root(course_dir)
+    with _progress() as progress:
+        task = progress.add_task("", total=None)
+        results = run_demo(out, root, jobs=jobs, log=progress.console.print,
+                           on_result=lambda r: progress.update(task, advance=1, description=f"{r.student}/{r.assignment}"))
+    print_table(results, console)
+    console.print(f"grades: {out / 'grading' / 'grades.csv'}   feedback: {out / 'grading' / 'feedback'}")
+
+
+@app.command(name="list")
+def list_questions() -> None:
+    """List the assignments, their questions and points."""
+    table = Table(title="Assignments")
+    for column in ("assignment", "question", "points", "graded", "title"):
+        table.add_column(column, overflow="fold")
+    for assignment in course.assignments().values():
+        for q in assignment:
+            table.add_row(assignment.name, q.name, f"{q.points:g}", "by hand" if q.manual else "automatically", q.title)
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Grading a folder of submissions in nbgrader's layout.
+
+    submitted/<student>/<assignment>/<notebook>.ipynb
+
+Each submission is graded in its own sandboxed child (see :mod:`autograder.submission`),
+its result written atomically to ``<out>/results/<student>/<assignment>.json``, and a
+run that is stopped and started again skips what is already graded, using the seed
+recorded in ``<out>/run.json``. Then ``grades.csv`` and per-student feedback are written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import course, writers
+from . import notebook as nb
+from .question import Assignment
+from .results import SubmissionResult
+from .sandbox import Limits
+from .submission import evaluate, unanswered
+
+__all__ = ["Submission", "discover", "grade_folder", "submission_seed"]
+
+
+@dataclass
+class Submission:
+    """One student's folder for one assignment, and the notebook chosen in it."""
+
+    student: str
+    assignment: Assignment
+    notebook: Path | None
+    notes: list[str] = field(default_factory=list)
+
+
+def _choose_notebook(folder: Path, assignment: Assignment) -> tuple[Path | None, list[str]]:
+    notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+    expected = folder / assignment.notebook
+    others = [p.name for p in notebooks if p != expected]
+    if expected in notebooks:
+        return expected, [f"Also found {', '.join(others)}; only {assignment.notebook} was graded."] if others else []
+    if len(notebooks) == 1:
+        return notebooks[0], [f"Expected {assignment.notebook} but found {notebooks[0].name}; graded it. Keep the original file name next time."]
+    if not notebooks:
+        return None, [f"No notebook was submitted in {assignment.name}/ (expected {assignment.notebook})."]
+    return None, [f"Found {len(notebooks)} notebooks ({', '.join(others)}) and none named {assignment.notebook}; rename the one to be graded to {assignment.notebook}."]
+
+
+def discover(submitted: Path, assignments: Sequence[Assignment]) -> list[Submission]:
+    """Every (student, assignment) pair that has a folder under ``submitted``, sorted."""
+    found = []
+    for student_dir in sorted(p for p in Path(submitted).iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for assignment in assignments:
+            folder = student_dir / assignment.name
+            if folder.is_dir():
+                found.append(Submission(student_dir.name, assignment, *_choose_notebook(folder, assignment)))
+    return found
+
+
+def submission_seed(run_seed: int, student: str, assignment: str) -> int:
+    """The hidden-case seed of one submission: different per student, reproducible from the run's seed."""
+    digest = hashlib.sha256(f"{run_seed}/{student}/{assignment}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def _run_seed(out: Path, seed: int | None) -> int:
+    manifest = out / "run.json"
+    if seed is None and manifest.is_file():
+        return int(json.loads(manifest.read_text())["seed"])
+    seed = secrets.randbits(32) if seed is None else seed
+    writers.atomic_write(manifest, json.dumps({"seed": seed, "started": time.strftime("%Y-%m-%dT%H:%M:%S")}))
+    return seed
+
+
+def grade_one(sub: Submission, root: Path, run_seed: int, limits: Limits) -> SubmissionResult:
+    """Grade one discovered submission (a missing or ambiguous notebook scores 0 with its reason)."""
+    if sub.notebook is None:
+        result = SubmissionResult(sub.student, sub.assignment.name, unanswered(sub.assignment, "not_run", sub.notes[0]), notes=list(sub.notes))
+        return result
+    release = nb.read(course.release_path(sub.assignment, root))
+    result = evaluate(sub.notebook, sub.assignment, release=release, hidden_seed=submission_seed(run_seed, sub.student, sub.assignment.name),
+                      reference=course.reference(sub.assignment.name, root), student=sub.student, limits=limits)
+    result.notes[:0] = sub.notes
+    return result
+
+
+def grade_folder(
+    submitted: Path,
+    out: Path,
+    assignment_names: Sequence[str] | None = None,
+    seed: int | None = None,
+    jobs: int = 1,
+    root: Path | None = None,
+    resume: bool = True,
+    limits: Limits = Limits(),
+    on_result: Callable[[SubmissionResult], None] | None = None,
+) -> list[SubmissionResult]:
+    """Grade every submission under ``submitted``; write results, grades.csv and feedback to ``out``.
+
+    Args:
+        assignment_names: grade only these (default: every declared assignment found).
+        seed: the run's seed for hidden cases (default: drawn now, or reused from ``out/run.json``).
+        jobs: submissions graded in parallel, each in its own child process.
+        resume: keep results already in ``out/results`` instead of grading them again.
+        on_result: called after each submission (e.g. to advance a progress bar).
+    """
+    root = root or course.find_course_root()
+    if root is None:
+        raise FileNotFoundError("grading needs the course directory with solutions/ (use --course)")
+    chosen = [course.get_assignment(n) for n in assignment_names] if assignment_names else list(course.assignments().values())
+    out.mkdir(parents=True, exist_ok=True)
+    run_seed = _run_seed(out, seed)
+    subs = discover(submitted, chosen)
+    for name in {s.assignment.name for s in subs}:
+        course.reference(name, root)  # load each reference once, before the threads start
+    results: dict[tuple[str, str], SubmissionResult] = {}
+    todo = []
+    for sub in subs:
+        done = writers.result_path(out, sub.student, sub.assignment.name)
+        if resume and done.is_file():
+            results[(sub.student, sub.assignment.name)] = writers.read_result(done)
+            if on_result:
+                on_result(results[(sub.student, sub.assignment.name)])
+        else:
+            todo.append(sub)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(grade_one, sub, root, run_seed, limits): sub for sub in todo}
+        for future in as_completed(futures):
+            result = future.result()
+            writers.write_result(out, result)
+            results[(result.student, result.assignment)] = result
+            if on_result:
+                on_result(result)
+    ordered = [results[(s.student, s.assignment.name)] for s in subs]
+    writers.write_grades_csv(ordered, out / "grades.csv")
+    for result in ordered:
+        writers.write_feedback(out, result)
+    return ordered
