@@ -49,6 +49,14 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def _first_unsupported(value: Any) -> Unsupported | None:
+    if isinstance(value, Unsupported):
+        return value
+    if isinstance(value, (list, tuple)):
+        return next((u for u in map(_first_unsupported, value) if u is not None), None)
+    return None
+
+
 def expect_type(got: Any, kind: type | tuple[type, ...], what: str) -> None:
     """Require ``got`` to be an instance of ``kind`` (after decoding)."""
     if not isinstance(got, kind):
@@ -65,6 +73,9 @@ def expect_array(got: Any, shape: tuple[int, ...], what: str, finite: bool = Tru
     if isinstance(got, Unsupported):
         raise Mismatch(f"{what} should be a NumPy array of shape {shape}, but it is {_describe(got)}.")
     if isinstance(got, (bool, int, float, list, tuple)):
+        odd = _first_unsupported(got)
+        if odd is not None:
+            raise Mismatch(f"{what} should be a NumPy array of shape {shape}, but it holds {_describe(odd)}.")
         try:
             got = np.asarray(got, dtype=float)
         except (TypeError, ValueError):
@@ -115,7 +126,7 @@ def expect_close(
         for index in np.argwhere(bad)[:SHOWN_ENTRIES] if expected.ndim else [()]:
             index = tuple(int(i) for i in index)
             where = f"[{', '.join(map(str, index))}]" if index else ""
-            lines.append(f"  at {what}{where}: expected {expected[index]!r:.12}, got {got[index]!r:.12}")
+            lines.append(f"  at {what}{where}: expected {float(expected[index]):.12g}, got {float(got[index]):.12g}")
     lines.append(f"  largest absolute difference {abs_diff.max():.3g}, largest relative difference {rel_error(got, expected):.3g}")
     raise Mismatch("\n".join(lines))
 

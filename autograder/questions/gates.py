@@ -24,6 +24,11 @@ def heaviside(z: np.ndarray) -> np.ndarray:
     return (np.asarray(z) > 0).astype(float)
 
 
+def _row(x: np.ndarray) -> str:
+    """An input row as the student writes it: (0, 1)."""
+    return "(" + ", ".join(f"{v:g}" for v in np.asarray(x, dtype=float)) + ")"
+
+
 def _inputs_and_targets(gate: str) -> tuple[np.ndarray, np.ndarray]:
     table = load("truth_tables")
     return (table["X1"] if gate == "NOT" else table["X2"]), table[gate]
@@ -98,7 +103,7 @@ def _gate_check(gate: str):
         out = heaviside(X @ w + b)
         wrong = np.flatnonzero(out != target)
         if wrong.size:
-            rows = ", ".join(f"input {tuple(X[i].astype(int))} gives {out[i]:g} (should be {target[i]:g})" for i in wrong)
+            rows = ", ".join(f"input {_row(X[i])} gives {out[i]:g} (should be {target[i]:g})" for i in wrong)
             raise Mismatch(f"{gate} with w={w.tolist()}, b={b:g} is wrong on {wrong.size} of {len(target)} rows: {rows}.")
 
     return check
@@ -131,7 +136,7 @@ def _margin_check(gate: str):
         if fragile.size:
             i = fragile[0]
             raise Mismatch(
-                f"{gate} is right only exactly on the truth table: moving input {tuple(X[i].astype(int))} by less than "
+                f"{gate} is right only exactly on the truth table: moving input {_row(X[i])} by less than "
                 f"{ROBUSTNESS} per coordinate can flip its output (its pre-activation can reach "
                 f"{(low if target[i] == 1 else high)[i]:.3g}). Choose w and b so every row is well inside its side of the line."
             )
@@ -169,12 +174,12 @@ def _xor_check(perturbation: np.ndarray | None):
             out = xor_forward(params, X)
             wrong = np.flatnonzero(out != target)
             if wrong.size:
-                rows = ", ".join(f"{tuple(X[i].astype(int))} -> {out[i]:g} (should be {target[i]:g})" for i in wrong)
+                rows = ", ".join(f"{_row(X[i])} -> {out[i]:g} (should be {target[i]:g})" for i in wrong)
                 raise Mismatch(f"the network is wrong on {wrong.size} of 4 rows: {rows}.")
             return
         for i in range(len(X)):
             out = xor_forward(params, X[i] + perturbation)
-            expect_true(np.all(out == target[i]), f"the network's output for input {tuple(X[i].astype(int))} flips when the input moves by less than {ROBUSTNESS}; give every neuron a margin.")
+            expect_true(np.all(out == target[i]), f"the network's output for input {_row(X[i])} flips when the input moves by less than {ROBUSTNESS}; give every neuron a margin.")
 
     return check
 

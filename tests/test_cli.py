@@ -1,0 +1,43 @@
+"""Does the `autograder` command do what the README says?"""
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from autograder import course
+from autograder.cli import app
+
+runner = CliRunner()
+
+
+def test_check_passes_a_correct_notebook_with_exit_code_0(submit):
+    result = runner.invoke(app, ["check", str(submit("01_gates"))], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "score 7/7" in result.output
+
+
+def test_check_fails_an_untouched_notebook_with_reasons_and_exit_code_1(submit):
+    result = runner.invoke(app, ["check", str(submit("01_gates", base="stub"))], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "not implemented yet" in result.output and "score 0/7" in result.output
+
+
+def test_check_of_a_renamed_notebook_needs_the_assignment(tmp_path, submit):
+    renamed = tmp_path / "my work.ipynb"
+    renamed.write_bytes(submit("01_gates").read_bytes())
+    assert runner.invoke(app, ["check", str(renamed)]).exit_code == 2
+    assert runner.invoke(app, ["check", str(renamed), "--assignment", "01_gates"]).exit_code == 0
+
+
+def test_list_shows_every_question_and_its_points():
+    result = runner.invoke(app, ["list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for assignment in course.assignments().values():
+        for question in assignment:
+            assert question.name in result.output
+
+
+def test_the_console_script_is_installed():
+    result = subprocess.run([sys.executable, "-m", "autograder", "--help"], capture_output=True, text=True, check=True)
+    assert "grade" in result.stdout and "demo" in result.stdout

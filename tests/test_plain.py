@@ -1,0 +1,71 @@
+"""Does only plain data cross from student code to the grader?"""
+
+import math
+
+import numpy as np
+import pytest
+
+from autograder import plain
+from autograder.plain import Unsupported
+
+
+@pytest.mark.parametrize("value", [
+    None, True, 3, -2.5, "text", [1, 2.0, "x"], (1, (2, 3)), {"a": [1.0, None]},
+    np.arange(6.0).reshape(2, 3), np.array([True, False]), np.array([[1, 2]], dtype=np.int32),
+    np.zeros((0, 3)), np.float64(1.5), np.int64(7),
+])
+def test_round_trip_keeps_plain_values(value):
+    """Do numbers, strings, containers and numeric arrays survive encode -> JSON -> decode?"""
+    back = plain.loads(plain.dumps(value))
+    if isinstance(value, np.ndarray):
+        assert isinstance(back, np.ndarray) and back.shape == value.shape
+        np.testing.assert_array_equal(back, value)
+    elif isinstance(value, np.generic):
+        assert back == value.item() and type(back) is type(value.item())
+    else:
+        assert back == value and type(back) is type(value)
+
+
+def test_float64_and_non_finite_values_are_exact():
+    """Are float64 values bit-exact, and do NaN and the infinities survive?"""
+    values = np.array([0.1, 1 / 3, 1e-308, -0.0, np.nan, np.inf, -np.inf])
+    back = plain.loads(plain.dumps(values))
+    assert back.dtype == np.float64
+    np.testing.assert_array_equal(back, values)
+    assert math.copysign(1, back[3]) == -1
+
+
+class Sneaky(np.ndarray):
+    def __eq__(self, other):
+        return True
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("value, name", [
+    (np.zeros(3).view(Sneaky), "Sneaky"),
+    (AlwaysEqual(), "AlwaysEqual"),
+    (np.array(["a", "b"]), "numpy.ndarray"),
+    (np.array([object()], dtype=object), "numpy.ndarray"),
+    ({1: "int key"}, "dict"),
+    ((x for x in range(3)), "generator"),
+])
+def test_objects_that_are_not_plain_data_become_markers(value, name):
+    """Do ndarray subclasses and objects with a custom __eq__ never come back as themselves?"""
+    back = plain.loads(plain.dumps(value))
+    assert isinstance(back, Unsupported)
+    assert name in back.type_name
+
+
+@pytest.mark.parametrize("data", [
+    {"__ndarray__": [1, 2, 3], "dtype": "float64", "shape": [2, 2]},
+    {"__ndarray__": [1, "x"], "dtype": "float64", "shape": [2]},
+    {"__ndarray__": [1], "dtype": "object", "shape": [1]},
+    {"__tuple__": "not a list"},
+])
+def test_malformed_plain_data_is_rejected_not_trusted(data):
+    """Does hand-made JSON claiming to be an array decode to a marker rather than raise?"""
+    assert isinstance(plain.decode(data), Unsupported)
