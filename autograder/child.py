@@ -1,4 +1,4 @@
-"""The student's process: ``python -I -m autograder.child JOB_FILE RESULT_FD``.
+"""The student's process: ``python -I -m autograder.child JOB_FD RESULT_FD``.
 
 Started by :mod:`autograder.sandbox` with a minimal environment, stdin from
 /dev/null and its own process group. It applies its resource limits, runs the
@@ -50,8 +50,8 @@ def run_cell(label: str, source: str, namespace: dict, timeout: float) -> dict |
     return None
 
 
-def main(job_file: str, result_fd: int) -> None:
-    with open(job_file) as handle:
+def main(job_fd: int, result_fd: int) -> None:
+    with os.fdopen(job_fd) as handle:
         job = json.load(handle)
     channel = os.fdopen(result_fd, "w", buffering=1)
 
@@ -66,9 +66,15 @@ def main(job_file: str, result_fd: int) -> None:
         emit({"event": "cell", "index": index, "phase": "start"})
         error = run_cell(cell["label"], cell["source"], namespace, job.get("cell_timeout", 20))
         emit({"event": "cell", "index": index, "phase": "end", "error": error})
+    stuck: set[str] = set()  # functions that already ran out of time: each further call would too
     for index, request in enumerate(job["calls"]):
-        emit({"event": "call", "index": index, "phase": "start"})
-        observation = probes.run_call(namespace, request, enforce_timeout=True)
+        if request["fn"] in stuck:
+            observation = {"status": "timeout", "error": {"message": "skipped: an earlier call did not finish in time"}}
+        else:
+            emit({"event": "call", "index": index, "phase": "start"})
+            observation = probes.run_call(namespace, request, enforce_timeout=True)
+            if observation["status"] == "timeout":
+                stuck.add(request["fn"])
         emit({"event": "call", "index": index, "phase": "end", "observation": observation})
     emit({"event": "done"})
     channel.close()
@@ -76,4 +82,4 @@ def main(job_file: str, result_fd: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(int(sys.argv[1]), int(sys.argv[2]))

@@ -2,6 +2,7 @@
 
     autograder check NOTEBOOK        a student's local check (visible cases, sandboxed)
     autograder grade SUBMITTED       grade a class in nbgrader's submitted/ layout
+    autograder merge SHARD...        combine the outputs of `grade --shard i/n`
     autograder build [ASSIGNMENT]    generate the student notebooks with nbgrader
     autograder demo                  build, simulate a class, grade it, print the table
     autograder list                  the assignments, their questions and points
@@ -66,28 +67,71 @@ def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. assignm
     raise typer.Exit(0 if result.score == result.max_score else 1)
 
 
+def _shard(text: Optional[str]) -> Optional[tuple[int, int]]:
+    if text is None:
+        return None
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise typer.BadParameter("use i/n, e.g. 2/4") from None
+    if not 1 <= index <= count:
+        raise typer.BadParameter("i must be between 1 and n")
+    return index, count
+
+
+def _report(results, out: Path) -> None:
+    from .writers import print_table
+
+    print_table(results, console)
+    sandbox = results[0].sandbox if results else ""
+    if "NOT available" in sandbox:
+        console.print(f"[bold yellow]warning: weaker isolation on this machine[/]: {sandbox}")
+    elif sandbox:
+        console.print(f"[dim]sandbox: {sandbox}[/]")
+    console.print(f"wrote {out / 'grades.csv'}, {out / 'junit.xml'}, {out / 'summary.md'}, feedback in {out / 'feedback'}")
+
+
 @app.command()
 def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layout: <student>/<assignment>/<notebook>.ipynb"),
           out: Path = typer.Option(Path("grading-output"), help="Where results, grades.csv and feedback go."),
           assignment: Optional[List[str]] = typer.Option(None, help="Grade only this assignment (repeatable)."),
           jobs: int = typer.Option(2, help="Submissions graded in parallel."),
           seed: Optional[int] = typer.Option(None, help="Seed of the hidden cases (default: drawn, or reused on resume)."),
+          shard: Optional[str] = typer.Option(None, help="Grade only shard i/n of the students (for a CI matrix)."),
           fresh: bool = typer.Option(False, help="Grade everything again instead of resuming."),
+          require_isolation: bool = typer.Option(False, help="Fail instead of grading where namespaces or the process cap are unavailable."),
           course_dir: Optional[Path] = typer.Option(None, "--course", help="The course directory (holds solutions/).")) -> None:
     """Grade a class: each submission runs in its own sandboxed process."""
-    from .grade import grade_folder
-    from .writers import print_table
+    from .grade import IsolationUnavailable, grade_folder
 
     if not submitted.is_dir():
         console.print(f"[red]{submitted} is not a folder[/]")
         raise typer.Exit(2)
     root = _root(course_dir)
-    with _progress() as progress:
-        task = progress.add_task("", total=None)
-        results = grade_folder(submitted, out, assignment, seed=seed, jobs=jobs, root=root, resume=not fresh,
-                               on_result=lambda r: progress.update(task, advance=1, description=f"{r.student}/{r.assignment}"))
-    print_table(results, console)
-    console.print(f"wrote {out / 'grades.csv'}, feedback in {out / 'feedback'}, results in {out / 'results'}")
+    try:
+        with _progress() as progress:
+            task = progress.add_task("", total=None)
+            results = grade_folder(submitted, out, assignment, seed=seed, jobs=jobs, root=root, resume=not fresh, shard=_shard(shard),
+                                   require_isolation=require_isolation,
+                                   on_result=lambda r: progress.update(task, advance=1, description=f"{r.student}/{r.assignment}"))
+    except IsolationUnavailable as missing:
+        console.print(f"[red]{missing}[/]")
+        raise typer.Exit(3)
+    _report(results, out)
+
+
+@app.command()
+def merge(shards: List[Path] = typer.Argument(..., help="Output folders of `grade --shard i/n`."),
+          out: Path = typer.Option(Path("grading-output"), help="Where the combined results and reports go.")) -> None:
+    """Combine the outputs of several shards into one set of results and reports."""
+    from .grade import merge as merge_shards
+
+    try:
+        results = merge_shards(shards, out)
+    except ValueError as conflict:
+        console.print(f"[red]{conflict}[/]")
+        raise typer.Exit(2)
+    _report(results, out)
 
 
 @app.command()
@@ -107,15 +151,13 @@ def demo(out: Path = typer.Option(Path("demo-output"), help="Folder for the demo
          course_dir: Optional[Path] = typer.Option(None, "--course")) -> None:
     """Build the student notebooks, simulate a small class, grade it and print the table."""
     from .demo import run_demo
-    from .writers import print_table
 
     root = _root(course_dir)
     with _progress() as progress:
         task = progress.add_task("", total=None)
         results = run_demo(out, root, jobs=jobs, log=progress.console.print,
                            on_result=lambda r: progress.update(task, advance=1, description=f"{r.student}/{r.assignment}"))
-    print_table(results, console)
-    console.print(f"grades: {out / 'grading' / 'grades.csv'}   feedback: {out / 'grading' / 'feedback'}")
+    _report(results, out / "grading")
 
 
 @app.command(name="list")

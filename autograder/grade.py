@@ -21,12 +21,13 @@ from typing import Callable, Sequence
 
 from . import course, writers
 from . import notebook as nb
+from .isolation import Isolation, detect, instructor_paths
 from .question import Assignment
 from .results import SubmissionResult
 from .sandbox import Limits
 from .submission import evaluate, unanswered
 
-__all__ = ["Submission", "discover", "grade_folder", "submission_seed"]
+__all__ = ["IsolationUnavailable", "Submission", "discover", "grade_folder", "in_shard", "merge", "submission_seed"]
 
 
 @dataclass
@@ -69,23 +70,34 @@ def submission_seed(run_seed: int, student: str, assignment: str) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def _run_seed(out: Path, seed: int | None) -> int:
+class IsolationUnavailable(RuntimeError):
+    """Raised when isolation is required but this machine cannot provide it."""
+
+
+def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
+    """Whether ``student`` belongs to shard ``i`` of ``n`` (1-based): a stable hash of the name."""
+    if shard is None:
+        return True
+    index, count = shard
+    return int.from_bytes(hashlib.sha256(student.encode()).digest()[:4], "big") % count == index - 1
+
+
+def _run_seed(out: Path, seed: int | None, sandbox: str) -> int:
     manifest = out / "run.json"
     if seed is None and manifest.is_file():
         return int(json.loads(manifest.read_text())["seed"])
     seed = secrets.randbits(32) if seed is None else seed
-    writers.atomic_write(manifest, json.dumps({"seed": seed, "started": time.strftime("%Y-%m-%dT%H:%M:%S")}))
+    writers.atomic_write(manifest, json.dumps({"seed": seed, "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "sandbox": sandbox}))
     return seed
 
 
-def grade_one(sub: Submission, root: Path, run_seed: int, limits: Limits) -> SubmissionResult:
+def grade_one(sub: Submission, root: Path, run_seed: int, limits: Limits, isolation: Isolation, hide: Sequence[Path]) -> SubmissionResult:
     """Grade one discovered submission (a missing or ambiguous notebook scores 0 with its reason)."""
     if sub.notebook is None:
-        result = SubmissionResult(sub.student, sub.assignment.name, unanswered(sub.assignment, "not_run", sub.notes[0]), notes=list(sub.notes))
-        return result
+        return SubmissionResult(sub.student, sub.assignment.name, unanswered(sub.assignment, "not_run", sub.notes[0]), notes=list(sub.notes), sandbox=isolation.describe())
     release = nb.read(course.release_path(sub.assignment, root))
     result = evaluate(sub.notebook, sub.assignment, release=release, hidden_seed=submission_seed(run_seed, sub.student, sub.assignment.name),
-                      reference=course.reference(sub.assignment.name, root), student=sub.student, limits=limits)
+                      reference=course.reference(sub.assignment.name, root), student=sub.student, limits=limits, isolation=isolation, hide=hide)
     result.notes[:0] = sub.notes
     return result
 
@@ -100,23 +112,32 @@ def grade_folder(
     resume: bool = True,
     limits: Limits = Limits(),
     on_result: Callable[[SubmissionResult], None] | None = None,
+    shard: tuple[int, int] | None = None,
+    require_isolation: bool = False,
 ) -> list[SubmissionResult]:
-    """Grade every submission under ``submitted``; write results, grades.csv and feedback to ``out``.
+    """Grade every submission under ``submitted``; write results and reports to ``out``.
 
     Args:
         assignment_names: grade only these (default: every declared assignment found).
         seed: the run's seed for hidden cases (default: drawn now, or reused from ``out/run.json``).
+            Shards of one class must share it.
         jobs: submissions graded in parallel, each in its own child process.
         resume: keep results already in ``out/results`` instead of grading them again.
         on_result: called after each submission (e.g. to advance a progress bar).
+        shard: ``(i, n)``: grade only the students of shard i of n (see :func:`in_shard`).
+        require_isolation: refuse to grade where namespaces or the process cap are unavailable.
     """
     root = root or course.find_course_root()
     if root is None:
         raise FileNotFoundError("grading needs the course directory with solutions/ (use --course)")
+    isolation = detect()
+    if require_isolation and isolation.problems:
+        raise IsolationUnavailable("isolation is required but unavailable: " + "; ".join(isolation.problems))
     chosen = [course.get_assignment(n) for n in assignment_names] if assignment_names else list(course.assignments().values())
     out.mkdir(parents=True, exist_ok=True)
-    run_seed = _run_seed(out, seed)
-    subs = discover(submitted, chosen)
+    run_seed = _run_seed(out, seed, isolation.describe())
+    subs = [s for s in discover(submitted, chosen) if in_shard(s.student, shard)]
+    hide = instructor_paths(root, submitted, out)
     for name in {s.assignment.name for s in subs}:
         course.reference(name, root)  # load each reference once, before the threads start
     results: dict[tuple[str, str], SubmissionResult] = {}
@@ -130,7 +151,7 @@ def grade_folder(
         else:
             todo.append(sub)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, sub, root, run_seed, limits): sub for sub in todo}
+        futures = [pool.submit(grade_one, sub, root, run_seed, limits, isolation, hide) for sub in todo]
         for future in as_completed(futures):
             result = future.result()
             writers.write_result(out, result)
@@ -138,7 +159,31 @@ def grade_folder(
             if on_result:
                 on_result(result)
     ordered = [results[(s.student, s.assignment.name)] for s in subs]
-    writers.write_grades_csv(ordered, out / "grades.csv")
+    writers.write_reports(ordered, out)
+    return ordered
+
+
+def merge(shard_outputs: Sequence[Path], out: Path) -> list[SubmissionResult]:
+    """Combine the results of several shards (``grade --shard i/n``) into one output folder.
+
+    Raises:
+        ValueError: if two shards graded the same submission, or the shards used different seeds.
+    """
+    seeds = {json.loads((Path(d) / "run.json").read_text())["seed"] for d in shard_outputs if (Path(d) / "run.json").is_file()}
+    if len(seeds) > 1:
+        raise ValueError(f"the shards were graded with different seeds {sorted(seeds)}; grade them with the same --seed")
+    merged: dict[tuple[str, str], SubmissionResult] = {}
+    for folder in shard_outputs:
+        for result in writers.read_results(Path(folder)):
+            key = (result.student, result.assignment)
+            if key in merged:
+                raise ValueError(f"{key[0]}/{key[1]} appears in more than one shard")
+            merged[key] = result
+    out.mkdir(parents=True, exist_ok=True)
+    ordered = [merged[k] for k in sorted(merged)]
     for result in ordered:
-        writers.write_feedback(out, result)
+        writers.write_result(out, result)
+    if seeds:
+        writers.atomic_write(out / "run.json", json.dumps({"seed": seeds.pop(), "merged_from": [str(d) for d in shard_outputs]}))
+    writers.write_reports(ordered, out)
     return ordered

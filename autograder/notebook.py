@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BadNotebook", "CodeCell", "read", "setup_cells", "answer_cells", "solution_cells", "load_reference", "defined_names"]
+__all__ = ["BadNotebook", "CodeCell", "read", "setup_cells", "answer_cells", "solution_cells", "cell_report", "load_reference", "defined_names"]
 
 _MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
@@ -108,6 +108,39 @@ def answer_cells(submission: Any, release: Any) -> list[CodeCell]:
             continue
         kept.append(CodeCell(_label(cell, index), _source(cell)))
     return kept
+
+
+def cell_report(submission: Any, release: Any) -> list[str]:
+    """Notes on how a submission's cells differ from the release: deleted, duplicated or
+    edited provided cells, duplicated answer cells, and a notebook of another assignment.
+
+    None of these changes what is graded (test cells are never run, provided cells come
+    from the release); the notes tell the student and instructor what happened.
+    """
+    released = {}
+    for cell in release.cells:
+        meta = _meta(cell)
+        if meta.get("grade_id"):
+            released[meta["grade_id"]] = cell
+    seen: dict[str, list[Any]] = {}
+    for cell in submission.cells:
+        grade_id = _meta(cell).get("grade_id")
+        if grade_id:
+            seen.setdefault(grade_id, []).append(cell)
+    if seen and released and not set(seen) & set(released):
+        return ["This notebook's cells do not match this assignment at all: was the notebook of another assignment submitted?"]
+    notes = []
+    for grade_id, cell in released.items():
+        meta, copies = _meta(cell), seen.get(grade_id, [])
+        provided = not meta.get("solution") and (meta.get("locked") or meta.get("grade"))
+        if not copies and provided and cell.get("cell_type") == "code":
+            notes.append(f"The provided cell '{grade_id}' was deleted. Grading does not depend on it, but restore it to check your work.")
+        elif len(copies) > 1:
+            kind = "answer cell" if meta.get("solution") else "provided cell"
+            notes.append(f"The {kind} '{grade_id}' appears {len(copies)} times; every copy ran in order, so the last definition counts.")
+        elif provided and copies and copies[0].get("source", "").strip() != cell.get("source", "").strip():
+            notes.append(f"The provided cell '{grade_id}' was edited; the grader ignores edits to provided and test cells.")
+    return notes
 
 
 def defined_names(source: str) -> set[str] | None:

@@ -83,6 +83,8 @@ class SubmissionResult:
     """The grading-time seed the hidden cases were drawn from."""
     seconds: float = 0.0
     """Wall-clock time spent grading, measured by the grader."""
+    sandbox: str = ""
+    """The protections the student's code ran under (see :mod:`autograder.isolation`)."""
 
     @property
     def score(self) -> float:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from . import notebook as nb
 from .engine import judge_all, plan, requests_for
 from .question import Assignment
 from .results import QuestionResult, SubmissionResult
+from .isolation import Isolation, detect
 from .sandbox import Limits, SandboxRunner
 
 __all__ = ["evaluate", "unanswered"]
@@ -50,6 +51,8 @@ def evaluate(
     reference: Mapping[str, Any] | None = None,
     student: str = "",
     limits: Limits = Limits(),
+    isolation: Isolation | None = None,
+    hide: Sequence[Path] = (),
 ) -> SubmissionResult:
     """Grade one notebook file against an assignment's declarations.
 
@@ -61,9 +64,12 @@ def evaluate(
         hidden_seed: draw hidden cases from this seed; None runs visible cases only.
         reference: the reference namespace, required for hidden cases that use it.
         student: the student's identifier, recorded in the result.
+        isolation: kernel protections for the child (default: whatever this machine allows).
+        hide: instructor paths the child must not see.
     """
+    isolation = isolation if isolation is not None else detect()
     start = time.monotonic()
-    result = SubmissionResult(student=student, assignment=assignment.name, notebook=str(path), seed=hidden_seed)
+    result = SubmissionResult(student=student, assignment=assignment.name, notebook=str(path), seed=hidden_seed, sandbox=isolation.describe())
     try:
         submission = nb.read(path)
     except nb.BadNotebook as bad:
@@ -71,8 +77,9 @@ def evaluate(
         result.notes.append(str(bad))
         return result
     release = release if release is not None else submission
+    result.notes += nb.cell_report(submission, release)
     setup, answers = nb.setup_cells(release), nb.answer_cells(submission, release)
-    runner = SandboxRunner(setup + answers, limits)
+    runner = SandboxRunner(setup + answers, limits, isolation=isolation, hide=hide)
     planned = plan(assignment, list(assignment), hidden_seed)
     observations = runner(requests_for(planned))
     hints = _missing_function_hints(answers, nb.solution_cells(release), runner.cell_errors)

@@ -8,19 +8,21 @@ interrupted run never leaves a half-written result behind.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
+from xml.etree import ElementTree
 
 from rich.console import Console
 from rich.table import Table
 
 from .results import STATUS_TEXT, SubmissionResult
 
-__all__ = ["atomic_write", "write_result", "read_result", "write_grades_csv", "feedback_markdown", "write_feedback", "grade_table"]
+__all__ = ["REPORTS", "atomic_write", "write_result", "read_result", "read_results", "write_reports", "feedback_markdown", "feedback_html", "grade_table", "print_table"]
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -50,6 +52,11 @@ def read_result(path: Path) -> SubmissionResult:
     return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
+def read_results(out: Path) -> list[SubmissionResult]:
+    """Every per-submission result under ``out/results``, sorted by student and assignment."""
+    return [read_result(p) for p in sorted((Path(out) / "results").glob("*/*.json"))]
+
+
 def _columns(results: Sequence[SubmissionResult]) -> list[tuple[str, str]]:
     """(assignment, question) pairs of automatic questions, in first-seen order."""
     columns: dict[tuple[str, str], None] = {}
@@ -60,7 +67,7 @@ def _columns(results: Sequence[SubmissionResult]) -> list[tuple[str, str]]:
     return list(columns)
 
 
-def write_grades_csv(results: Sequence[SubmissionResult], path: Path) -> None:
+def write_grades_csv(results: Sequence[SubmissionResult], out: Path) -> None:
     """One row per student; a column per assignment question (``01_gates:step``) and per assignment total."""
     columns = _columns(results)
     assignments = list(dict.fromkeys(a for a, _ in columns))
@@ -75,7 +82,7 @@ def write_grades_csv(results: Sequence[SubmissionResult], path: Path) -> None:
     writer = csv.DictWriter(buffer, fieldnames=header, restval="")
     writer.writeheader()
     writer.writerows(rows[s] for s in sorted(rows))
-    atomic_write(path, buffer.getvalue())
+    atomic_write(out / "grades.csv", buffer.getvalue())
 
 
 def feedback_markdown(result: SubmissionResult) -> str:
@@ -100,10 +107,121 @@ def feedback_markdown(result: SubmissionResult) -> str:
     return "\n".join(lines)
 
 
-def write_feedback(out: Path, result: SubmissionResult) -> Path:
-    path = out / "feedback" / result.student / f"{result.assignment}.md"
-    atomic_write(path, feedback_markdown(result))
-    return path
+def feedback_html(result: SubmissionResult) -> str:
+    """The same feedback as :func:`feedback_markdown`, as a standalone HTML page."""
+    e = html.escape
+    rows = []
+    for q in result.questions:
+        colour = {"passed": "#1a7f37", "manual": "#9a6700"}.get(q.status, "#cf222e")
+        detail = "" if q.passed or not q.reason else f"<pre>{e(q.reason)}</pre>"
+        if q.misconception and not q.passed:
+            detail += f"<p>Recognised mistake: <strong>{e(q.misconception)}</strong></p>"
+        if q.traceback:
+            detail += f"<details><summary>Your code's traceback</summary><pre>{e(q.traceback)}</pre></details>"
+        rows.append(f"<section><h3 style='color:{colour}'>{e(q.question)} — {q.points:g}/{q.max_points:g} ({e(STATUS_TEXT[q.status])})</h3>"
+                    f"<p>{e(q.title)}</p>{detail}</section>")
+    notes = "".join(f"<li>{e(n)}</li>" for n in result.notes)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(result.assignment)}: {e(result.student)}</title>"
+            "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}</style></head>"
+            f"<body><h1>{e(result.assignment)}: feedback for {e(result.student)}</h1>"
+            f"<p><strong>Score: {result.score:g} / {result.max_score:g}</strong> (automatically graded questions)</p>"
+            + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "") + "<h2>Questions</h2>" + "".join(rows) + "</body></html>")
+
+
+def write_feedback(results: Sequence[SubmissionResult], out: Path) -> None:
+    """feedback/<student>/<assignment>.md and .html."""
+    for result in results:
+        folder = out / "feedback" / result.student
+        atomic_write(folder / f"{result.assignment}.md", feedback_markdown(result))
+        atomic_write(folder / f"{result.assignment}.html", feedback_html(result))
+
+
+def write_results_json(results: Sequence[SubmissionResult], out: Path) -> None:
+    """results.json: every submission's full result in one file."""
+    atomic_write(out / "results.json", json.dumps([r.to_dict() for r in results], indent=1))
+
+
+def write_junit(results: Sequence[SubmissionResult], out: Path) -> None:
+    """junit.xml: a test suite per submission, a test case per question (for CI dashboards)."""
+    suites = ElementTree.Element("testsuites", name="autograder")
+    for result in results:
+        automatic = [q for q in result.questions if q.status != "manual"]
+        suite = ElementTree.SubElement(suites, "testsuite", name=f"{result.student}/{result.assignment}", tests=str(len(result.questions)),
+                                       failures=str(sum(not q.passed for q in automatic)), skipped=str(len(result.questions) - len(automatic)),
+                                       time=f"{result.seconds:.3f}")
+        for q in result.questions:
+            case = ElementTree.SubElement(suite, "testcase", classname=f"{result.student}.{result.assignment}", name=q.question)
+            if q.status == "manual":
+                ElementTree.SubElement(case, "skipped", message="graded by hand")
+            elif not q.passed:
+                failure = ElementTree.SubElement(case, "failure", message=f"{STATUS_TEXT[q.status]}: {q.reason.splitlines()[0] if q.reason else ''}"[:300], type=q.status)
+                failure.text = q.reason + ("\n\n" + q.traceback if q.traceback else "")
+    ElementTree.indent(suites)
+    atomic_write(out / "junit.xml", ElementTree.tostring(suites, encoding="unicode", xml_declaration=True))
+
+
+def gradescope_result(result: SubmissionResult) -> dict:
+    """Gradescope's results.json for one submission."""
+    return {
+        "score": result.score,
+        "output": "\n".join(result.notes),
+        "tests": [{"name": q.question, "score": q.points, "max_score": q.max_points,
+                   "status": "passed" if q.passed else "failed",
+                   "output": "graded by hand" if q.status == "manual" else (q.reason or "All cases passed.")}
+                  for q in result.questions if q.status != "manual"],
+    }
+
+
+def write_gradescope(results: Sequence[SubmissionResult], out: Path) -> None:
+    """gradescope/<student>/<assignment>.json in Gradescope's results format."""
+    for result in results:
+        atomic_write(out / "gradescope" / result.student / f"{result.assignment}.json", json.dumps(gradescope_result(result), indent=1))
+
+
+def write_summary(results: Sequence[SubmissionResult], out: Path) -> None:
+    """summary.md and summary.png: per assignment, the score histogram and each question's pass rate."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    assignments = list(dict.fromkeys(r.assignment for r in results))
+    if not assignments:
+        return
+    fig, axes = plt.subplots(len(assignments), 2, figsize=(11, 3.2 * len(assignments)), squeeze=False)
+    lines = ["# Class summary", ""]
+    for (left, right), name in zip(axes, assignments):
+        subset = [r for r in results if r.assignment == name]
+        scores = [r.score for r in subset]
+        top = max(r.max_score for r in subset)
+        left.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(0, top or 1), color="#4c72b0", edgecolor="white")
+        left.set(title=f"{name}: total score ({len(subset)} submissions)", xlabel="points", ylabel="students")
+        questions = [q.question for q in subset[0].questions if q.status != "manual"]
+        rate = [sum(q.passed for r in subset for q in r.questions if q.question == question) / len(subset) for question in questions]
+        right.barh(questions[::-1], rate[::-1], color="#55a868")
+        right.set(xlim=(0, 1), title=f"{name}: share of students passing each question", xlabel="share passing")
+        lines += [f"## {name}", "", f"{len(subset)} submissions, mean {sum(scores) / len(subset):.2f} / {top:g}", "",
+                  "| question | passing |", "|---|---|"] + [f"| {q} | {r:.0%} |" for q, r in zip(questions, rate)] + [""]
+    fig.tight_layout()
+    fig.savefig(out / "summary.png", dpi=90)
+    plt.close(fig)
+    atomic_write(out / "summary.md", "\n".join(lines + ["![scores](summary.png)", ""]))
+
+
+REPORTS: dict[str, Callable[[Sequence[SubmissionResult], Path], None]] = {
+    "csv": write_grades_csv,
+    "json": write_results_json,
+    "junit": write_junit,
+    "gradescope": write_gradescope,
+    "feedback": write_feedback,
+    "summary": write_summary,
+}
+
+
+def write_reports(results: Sequence[SubmissionResult], out: Path) -> None:
+    """Every report of :data:`REPORTS` for ``results``, into ``out``."""
+    for write in REPORTS.values():
+        write(results, out)
 
 
 def grade_table(results: Iterable[SubmissionResult]) -> Table:

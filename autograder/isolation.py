@@ -1,0 +1,204 @@
+"""Kernel isolation of the student's process, where the machine allows it.
+
+On Linux, ``unshare`` puts the child in new namespaces:
+
+* network: only a loopback interface, which is down — no connections anywhere;
+* PID: the child is process 1 of its namespace, so when it ends (or is killed) every
+  process it started ends too, double-forked daemons included; its ``/proc`` shows only them;
+* mount: every file system is remounted read-only, a small tmpfs becomes the child's
+  writable working directory (and ``/tmp``, ``/dev/shm``), and the instructor's paths —
+  ``solutions/``, the gradebook, other students' submissions, the results — are covered
+  by empty mounts.
+
+A *user* namespace makes this possible without root. Where a pids cgroup is writable the
+child's number of processes is capped too (a fork bomb stops at the cap). What could be
+set up is detected once and described, so the grade report can say what protected the
+run; :func:`detect` never fails, it reports what is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["Isolation", "detect", "Confinement", "instructor_paths"]
+
+# What a student process needs from the course directory; everything else there is hidden.
+NEEDED_IN_COURSE = {"autograder", "datasets", "assignments"}
+
+PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What this machine lets the grader do to confine a child."""
+
+    unshare: str | None = None
+    """Path of the ``unshare`` program, when namespaces work."""
+    user_namespace: bool = False
+    """Whether a user namespace is needed (not running as root)."""
+    pids_cgroup: Path | None = None
+    """A writable pids cgroup under which each child gets its own group."""
+    problems: tuple[str, ...] = field(default=())
+    """Why a protection is unavailable."""
+
+    @property
+    def namespaces(self) -> bool:
+        return self.unshare is not None
+
+    def describe(self) -> str:
+        """One line for the grade report."""
+        parts = ["rlimits (CPU, memory, file size, open files)", "wall-clock kill of the process group"]
+        if self.namespaces:
+            parts.insert(0, "namespaces (no network, own PIDs, read-only files, private tmpfs, instructor files hidden)")
+        if self.pids_cgroup:
+            parts.append("process count cap (pids cgroup)")
+        text = "; ".join(parts)
+        return text if not self.problems else f"{text}. NOT available: {'; '.join(self.problems)}"
+
+
+def _works(command: Sequence[str]) -> tuple[bool, str]:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, str(exc)
+    return done.returncode == 0, (done.stderr or done.stdout).strip()[:200]
+
+
+def _pids_cgroup() -> Path | None:
+    for root in PIDS_CGROUP_ROOTS:
+        if (root / "cgroup.procs").is_file() and os.access(root, os.W_OK):
+            probe = root / f"autograder-probe-{os.getpid()}"
+            try:
+                probe.mkdir()
+                ok = (probe / "pids.max").is_file()
+                probe.rmdir()
+            except OSError:
+                continue
+            if ok:
+                return root
+    return None
+
+
+@functools.cache
+def detect() -> Isolation:
+    """Find out once per process which protections work on this machine."""
+    problems = []
+    unshare = shutil.which("unshare")
+    user_ns = os.geteuid() != 0
+    if unshare is None:
+        problems.append("namespaces: the `unshare` program is not installed")
+    else:
+        flags = _namespace_flags(user_ns)
+        ok, why = _works([unshare, *flags, "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt 2>/dev/null || mount -t tmpfs -o size=1m tmpfs /tmp"])
+        if not ok:
+            problems.append(f"namespaces: unshare failed ({why or 'unprivileged user namespaces are disabled?'})")
+            unshare = None
+    cgroup = _pids_cgroup()
+    if cgroup is None:
+        problems.append("process count cap: no writable pids cgroup (fork bombs are stopped only by the time limit)")
+    return Isolation(unshare, user_ns, cgroup, tuple(problems))
+
+
+def instructor_paths(root: Path, *extra: Path) -> list[Path]:
+    """Paths a student process must not see: the course directory's contents except what
+    the kit needs to run (its package, data and released notebooks, and the Python
+    environment if it lives there), plus ``extra`` (submissions, results)."""
+    import sys
+
+    prefix = Path(sys.prefix).resolve()
+    checkout = Path(__file__).resolve().parent.parent  # the kit's own repository, in a development install
+    roots = {Path(root).resolve()} | ({checkout} if (checkout / "solutions").is_dir() else set())
+    hidden = [p for r in sorted(roots) for p in r.iterdir() if p.name not in NEEDED_IN_COURSE and not (p == prefix or p in prefix.parents)]
+    return hidden + [Path(p).resolve() for p in extra]
+
+
+def _namespace_flags(user_ns: bool) -> list[str]:
+    flags = ["--net", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child"]
+    return (["--user", "--map-root-user"] if user_ns else []) + flags
+
+
+_SETUP = r"""
+set -e
+if [ -n "$AG_CGROUP" ]; then echo 0 > "$AG_CGROUP/cgroup.procs"; fi
+awk '{print $2}' /proc/self/mounts | while read -r m; do
+  case "$m" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) ;; *) mount -o remount,bind,ro "$m" 2>/dev/null || true ;; esac
+done
+mount -t tmpfs -o "size=$AG_TMPFS,mode=1777" tmpfs /tmp
+if [ -d "$AG_WORKSPACE" ]; then mount -t tmpfs -o "size=$AG_TMPFS,mode=0777" tmpfs "$AG_WORKSPACE"; else mkdir -p "$AG_WORKSPACE"; fi
+mount -t tmpfs -o "size=1m,mode=1777" tmpfs /dev/shm 2>/dev/null || true
+for p in "$@"; do
+  [ "$p" = "--" ] && break
+  if [ -d "$p" ]; then mount -t tmpfs -o ro,size=4k tmpfs "$p"; elif [ -e "$p" ]; then mount --bind /dev/null "$p"; fi
+done
+while [ "$1" != "--" ]; do shift; done; shift
+cd "$AG_WORKSPACE"
+exec "$@"
+"""
+
+
+class Confinement:
+    """Wraps one child's command in the available protections and cleans up after it.
+
+    Args:
+        isolation: what the machine allows (from :func:`detect`).
+        workspace: the child's working directory (becomes a private tmpfs).
+        hidden: paths to cover (instructor files); missing ones are ignored.
+        max_processes: the pids cgroup cap, when a cgroup is available.
+        tmpfs_bytes: size of the child's writable tmpfs.
+    """
+
+    def __init__(self, isolation: Isolation, workspace: Path, hidden: Sequence[Path] = (), max_processes: int = 64, tmpfs_bytes: int = 64 * 2**20):
+        self.isolation = isolation
+        self.workspace = workspace
+        self.hidden = [str(Path(p).resolve()) for p in hidden]
+        self.tmpfs_bytes = tmpfs_bytes
+        self.cgroup: Path | None = None
+        if isolation.pids_cgroup is not None:
+            self.cgroup = isolation.pids_cgroup / f"autograder-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            try:
+                self.cgroup.mkdir()
+                (self.cgroup / "pids.max").write_text(str(max_processes))
+            except OSError:
+                self.cgroup = None
+
+    def command(self, command: Sequence[str]) -> list[str]:
+        """``command`` run inside the namespaces (unchanged where there are none)."""
+        if not self.isolation.namespaces:
+            return list(command)
+        return [self.isolation.unshare, *_namespace_flags(self.isolation.user_namespace), "sh", "-c", _SETUP, "sh", *self.hidden, "--", *command]
+
+    def environment(self) -> dict[str, str]:
+        return {"AG_WORKSPACE": str(self.workspace), "AG_TMPFS": str(self.tmpfs_bytes), "AG_CGROUP": str(self.cgroup or "")}
+
+    def close(self) -> None:
+        """Kill whatever is left in the cgroup and remove it."""
+        if self.cgroup is None:
+            return
+        for _ in range(50):
+            try:
+                pids = [int(p) for p in (self.cgroup / "cgroup.procs").read_text().split()]
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+            try:
+                self.cgroup.rmdir()
+                return
+            except OSError:
+                import time
+
+                time.sleep(0.02)
+
+    def __repr__(self) -> str:
+        return f"Confinement({shlex.join(self.command(['...']))[:80]}...)"
