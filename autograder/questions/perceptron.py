@@ -1,0 +1,513 @@
+"""02_perceptron — the learning rule and its convergence.
+
+Oracles:
+- add_bias, predict, margin, radius, novikoff_bound: their one-line definitions,
+  evaluated here on generated data (visible), and the reference (hidden).
+- perceptron_train: properties of the returned run, checked against the data alone
+  (history is a chain of valid updates ``+-eta * x_i`` on misclassified points, the
+  final weights separate the data when ``converged``, ``mistakes <= (R/gamma)^2``),
+  plus salted digests of the in-order run on the shipped data sets (visible; made from
+  the reference by :func:`expected_digests`, and a test asserts they still agree) and
+  exact agreement with the reference on seed-generated data (hidden). The rule is never
+  re-simulated here: that would write the reference a second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from ..compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, expect_true
+from ..data import load
+from ..question import Assignment, Case
+
+ASSIGNMENT = Assignment("02_perceptron", "perceptron.ipynb", "The perceptron: learning rule and convergence")
+SEPARABLE = ("separable_wide", "separable_medium", "separable_narrow")
+KEYS = ("w", "mistakes", "epochs", "converged", "history")
+SALT = "02_perceptron/in-order-sweeps"
+
+
+def homogeneous(X: np.ndarray) -> np.ndarray:
+    """X (n, d) -> (n, d + 1) with a leading column of ones: the definition, used to build cases."""
+    return np.hstack([np.ones((X.shape[0], 1)), X])
+
+
+def shipped(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X_h, y, w_star) of a shipped separable data set, in homogeneous coordinates."""
+    data = load(name)
+    return homogeneous(data["X"]), data["y"], data["w_star"]
+
+
+def random_separable(rng: np.random.Generator, n: int, d: int, gamma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n points in [-1, 1]^d (homogeneous, so d + 1 columns) at margin >= gamma from a random unit w*."""
+    w_star = rng.normal(size=d + 1)
+    w_star[0] *= 0.3
+    w_star /= np.linalg.norm(w_star)
+    rows = []
+    while len(rows) < n:
+        X_h = homogeneous(rng.uniform(-1, 1, size=(4 * n, d)))
+        rows += list(X_h[np.abs(X_h @ w_star) >= gamma])
+    X_h = np.array(rows[:n])
+    return X_h, np.sign(X_h @ w_star), w_star
+
+
+# ---------------------------------------------------------------- add_bias, predict
+
+
+def _add_bias_check(X: np.ndarray):
+    def check(got, oracles):
+        n, d = X.shape
+        got = expect_array(got, (n, d + 1), "add_bias(X)")
+        if np.array_equal(got, np.hstack([X, np.ones((n, 1))])):
+            raise Mismatch("the column of ones is the LAST column; it must be the first (x_0 = 1 pairs with the bias weight w_0).", misconception="bias column last")
+        expected = oracles.reference("add_bias")(X) if oracles.has_reference and not oracles.reveal else homogeneous(X)
+        expect_close(got, expected, "add_bias(X)", rtol=0, atol=0, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("add_bias",))
+def add_bias(rng, hidden):
+    """add_bias(X) returns X with a leading column of ones, shape (n, d + 1)."""
+    shapes = [(4, 2), (1, 3), (6, 1)] if not hidden else [(int(rng.integers(1, 30)), int(rng.integers(1, 6))) for _ in range(4)]
+    for shape in shapes:
+        X = rng.normal(size=shape)
+        yield Case(f"X of shape {shape}", "add_bias", (X,), check=_add_bias_check(X))
+
+
+def _predict_check(X_h: np.ndarray, w: np.ndarray):
+    def check(got, oracles):
+        n = X_h.shape[0]
+        got = expect_array(got, (n,), "predict(X_h, w)")
+        scores = X_h @ w
+        expected = oracles.reference("predict")(X_h, w) if oracles.has_reference and not oracles.reveal else np.where(scores > 0, 1.0, -1.0)
+        zero = scores == 0
+        if np.all(np.isin(got, (0.0, 1.0))) and np.any(expected == -1):
+            raise Mismatch("predict returned labels in {0, 1}; the perceptron's labels are signs in {-1, +1}.", misconception="labels {0,1}")
+        if zero.any() and np.all(got[zero] == 0) and np.array_equal(got[~zero], expected[~zero]):
+            raise Mismatch("predict returned 0 where X_h @ w is exactly 0 (np.sign does that); a score of 0 must give the label -1.", misconception="np.sign(0) = 0")
+        if zero.any() and np.all(got[zero] == 1) and np.array_equal(got[~zero], expected[~zero]):
+            raise Mismatch("predict returned +1 where X_h @ w is exactly 0; by our convention 0 counts as -1 (test score > 0, not >= 0).", misconception="0 counts as +1")
+        expect_close(got, expected, "predict(X_h, w)", rtol=0, atol=0, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("predict",))
+def predict(rng, hidden):
+    """predict(X_h, w) returns labels in {-1, +1}, with a score of exactly 0 counted as -1."""
+    for n, d in [(6, 3), (10, 4)] if not hidden else [(int(rng.integers(5, 30)), int(rng.integers(2, 6))) for _ in range(3)]:
+        # small integers make some scores exactly zero
+        X_h = homogeneous(rng.integers(-2, 3, size=(n, d - 1)).astype(float))
+        w = rng.integers(-2, 3, size=d).astype(float)
+        X_h[0, 1:], w[0] = 0.0, 0.0  # the first row then scores exactly 0
+        w[1] = w[1] or 1.0
+        yield Case(f"X_h of shape {X_h.shape}, some scores exactly 0", "predict", (X_h, w), check=_predict_check(X_h, w))
+    X_h = homogeneous(rng.normal(size=(8, 2)))
+    w = rng.normal(size=3)
+    yield Case("random X_h of shape (8, 3)", "predict", (X_h, w), check=_predict_check(X_h, w))
+
+
+# ---------------------------------------------------------------- perceptron_train
+
+
+def _integer(value, what: str) -> int:
+    number = expect_scalar(value, what)
+    if number != int(number) or number < 0:
+        raise Mismatch(f"{what} should be a non-negative whole number, but it is {number!r}.")
+    return int(number)
+
+
+def read_run(got, d: int) -> dict:
+    """Validate the dict returned by perceptron_train; return it with plain types (w, history as arrays)."""
+    if not isinstance(got, dict):
+        raise Mismatch(f"perceptron_train should return a dict with keys {', '.join(KEYS)}, but it returned a {type(got).__name__}.")
+    missing = [k for k in KEYS if k not in got]
+    if missing:
+        raise Mismatch(f"the dict returned by perceptron_train has no key(s) {', '.join(map(repr, missing))}; it needs {', '.join(map(repr, KEYS))}.")
+    run = {"w": expect_array(got["w"], (d,), "result['w']")}
+    run["mistakes"] = _integer(got["mistakes"], "result['mistakes']")
+    run["epochs"] = _integer(got["epochs"], "result['epochs']")
+    converged = got["converged"]
+    if isinstance(converged, np.ndarray) and converged.shape == () and converged.dtype == bool:
+        converged = bool(converged)
+    if not isinstance(converged, bool):
+        raise Mismatch(f"result['converged'] should be True or False, but it is {converged!r:.40}.")
+    run["converged"] = converged
+    history = got["history"]
+    if isinstance(history, np.ndarray) and history.ndim == 2:
+        history = list(history)
+    if not isinstance(history, (list, tuple)):
+        raise Mismatch(f"result['history'] should be a list of weight vectors, but it is a {type(history).__name__}.")
+    run["history"] = np.array([expect_array(h, (d,), f"result['history'][{k}]") for k, h in enumerate(history)]).reshape(len(history), d)
+    return run
+
+
+def updates_of(run: dict, X_h: np.ndarray, y: np.ndarray, eta: float) -> list[int]:
+    """The sample behind each update of ``run``'s history, checking that every update is a valid one.
+
+    A valid k-th update is ``history[k] - history[k-1] = eta * y_i * x_i`` (``history[-1]`` = 0)
+    for a sample i that the weights before it misclassify, ``y_i * (w @ x_i) <= 0``.
+    Raises Mismatch naming the first invalid update.
+    """
+    history, w, mistakes = run["history"], run["w"], run["mistakes"]
+    if mistakes != len(history):
+        raise Mismatch(f"result['mistakes'] is {mistakes} but history holds {len(history)} weight vectors; there is one entry per update.")
+    if mistakes == 0:
+        expect_true(np.all(w == 0), f"no update was recorded, yet the final w is {np.round(w, 4).tolist()}, not the starting w = 0.")
+        raise Mismatch(
+            "perceptron_train made no update at all. With w = 0 every sample has y_i (w . x_i) = 0, which the rule counts as a mistake "
+            "(the test is <= 0), so the very first sample must trigger an update. Did you test y_i (w . x_i) < 0?",
+            misconception="strict inequality",
+        )
+    if len(history) > 1 and np.all(history == history[-1]):
+        raise Mismatch(
+            f"all {len(history)} entries of history are the same vector (the final w): you appended w itself and then changed it "
+            "in place, so every entry is the same array. Append a copy (w.copy()) after each update.",
+            misconception="history aliasing",
+        )
+    if np.all(history[0] == 0):
+        raise Mismatch("history[0] is the zero vector: history holds the weights AFTER each update, not before it.", misconception="history before update")
+    steps = eta * y[:, None] * X_h  # (n, d): every possible update
+    scale = 1.0 + np.abs(history).max() + np.abs(steps).max()
+    previous = np.vstack([np.zeros(X_h.shape[1]), history[:-1]])
+    diffs = history - previous
+    matches = np.all(np.abs(diffs[:, None, :] - steps[None, :, :]) <= 1e-9 * scale, axis=2)  # (m, n)
+    wrong_side = y[None, :] * (previous @ X_h.T) <= 1e-9 * scale * np.abs(X_h).sum(axis=1)[None, :]  # (m, n)
+    order = []
+    for k in range(len(history)):
+        if not matches[k].any():
+            what = f"history[{k}] - history[{k - 1}]" if k else "history[0]"
+            start = " The weights start at w = 0 (not at random values), so history[0] must be eta * y_0 * x_0." if k == 0 else ""
+            raise Mismatch(f"{what} is not eta * y_i * x_i for any sample i (eta = {eta:g}). Each update adds eta * y_i * x_i, "
+                           f"with y_i in {{-1, +1}}, to the current weights.{start}", misconception="nonzero start" if start else "invalid update")
+        valid = np.flatnonzero(matches[k] & wrong_side[k])
+        if not valid.size:
+            i = int(np.flatnonzero(matches[k])[0])
+            raise Mismatch(f"update {k} (history[{k}]) was made on sample {i}, which the weights before it already classified correctly "
+                           "(y_i (w . x_i) > 0). Only misclassified samples, y_i (w . x_i) <= 0, trigger an update.", misconception="update on correct sample")
+        order.append(int(valid[0]))
+    if order[0] != 0:
+        raise Mismatch(
+            f"the first update was made on sample {order[0]}, but w = 0 misclassifies sample 0 (y_0 (w . x_0) = 0 <= 0) and the sweep starts "
+            "there. Visit the samples in their given order 0, 1, ..., n-1 in every epoch; do not shuffle.",
+            misconception="sweep order",
+        )
+    expect_close(w, history[-1], "result['w'] compared with history[-1] (the weights after the last update)", rtol=0, atol=0)
+    return order
+
+
+def sweeps_with_updates(order: list[int]) -> int:
+    """The fewest sweeps an in-order run with these update indices can have made (indices rise within a sweep)."""
+    return 1 + sum(b <= a for a, b in zip(order, order[1:]))
+
+
+def run_properties(run: dict, X_h: np.ndarray, y: np.ndarray, eta: float, max_epochs: int) -> list[int]:
+    """Every property of a perceptron run that follows from the rule and the data alone; returns the update order."""
+    order = updates_of(run, X_h, y, eta)
+    epochs, least = run["epochs"], sweeps_with_updates(order)
+    if run["converged"]:
+        scores = y * (X_h @ run["w"])
+        bad = np.flatnonzero(scores <= 0)
+        expect_true(not bad.size, f"converged is True, but the final w misclassifies {bad.size} sample(s) (first: sample {bad[0] if bad.size else 0}, y_i (w . x_i) <= 0).")
+        if epochs < least + 1:
+            raise Mismatch(
+                f"epochs is {epochs}, but the updates in history need at least {least} sweep(s), and a converged run also makes a final sweep "
+                "without any update; epochs counts every sweep made, including that last one (off by one?).",
+                misconception="epochs off by one",
+            )
+        expect_true(epochs <= max_epochs, f"epochs is {epochs}, more than max_epochs = {max_epochs}.")
+    else:
+        if epochs != max_epochs:
+            hint = " (off by one?)" if abs(epochs - max_epochs) == 1 else ""
+            raise Mismatch(f"converged is False, so the run must have made all max_epochs = {max_epochs} sweeps, but epochs is {epochs}{hint}.",
+                           misconception="epochs off by one" if hint else None)
+        expect_true(len(order) >= epochs, f"converged is False after {epochs} epochs, but only {len(order)} updates were made: "
+                    "every sweep before the end had an update, or the run would have stopped with converged = True.")
+    return order
+
+
+def digest(key: str, field: str, value) -> str:
+    """A salted digest of one expected field of a visible case (the values stay out of the public module)."""
+    return hashlib.sha256(f"{SALT}|{key}|{field}|{value}".encode()).hexdigest()[:20]
+
+
+def _fields(order: list[int], run: dict) -> dict:
+    return {"updates": ",".join(map(str, order)), "epochs": run["epochs"], "converged": run["converged"]}
+
+
+# (data set, eta, max_epochs) of the visible cases; their digests below are made by
+# expected_digests(reference perceptron_train) and a test asserts that they agree.
+VISIBLE_RUNS = (("separable_wide", 1.0, 100), ("separable_medium", 1.0, 100), ("separable_narrow", 0.5, 100), ("separable_narrow", 1.0, 3))
+DIGESTS = {
+    "separable_wide/eta=1.0/max_epochs=100": {"updates": "e466028d93075942db4f", "epochs": "b9043b640c45b5aaf968", "converged": "54f52414e29176772cc2"},
+    "separable_medium/eta=1.0/max_epochs=100": {"updates": "3e88ea4737375d4a8ba1", "epochs": "980d77f60f3aa33ac13e", "converged": "8d6e19f5746285d2015a"},
+    "separable_narrow/eta=0.5/max_epochs=100": {"updates": "75fe4f795d254d731f34", "epochs": "eecd60937f2891099b8a", "converged": "96e74a4c2c636d2d4274"},
+    "separable_narrow/eta=1.0/max_epochs=3": {"updates": "43b8c4b8f8f26cce1f97", "epochs": "b506897d8726e102310a", "converged": "d47389abb36fbf88d984"},
+}
+
+
+def run_key(name: str, eta: float, max_epochs: int) -> str:
+    return f"{name}/eta={eta!r}/max_epochs={max_epochs}"
+
+
+def expected_digests(train) -> dict:
+    """The digests of the visible runs as made by ``train`` (pass the reference's perceptron_train)."""
+    table = {}
+    for name, eta, max_epochs in VISIBLE_RUNS:
+        X_h, y, _ = shipped(name)
+        run = read_run(train(X_h, y, eta=eta, max_epochs=max_epochs), X_h.shape[1])
+        order = updates_of(run, X_h, y, eta)
+        key = run_key(name, eta, max_epochs)
+        table[key] = {field: digest(key, field, value) for field, value in _fields(order, run).items()}
+    return table
+
+
+SWEEP_HINT = ("Start at w = 0, visit the samples in their given order 0, 1, ..., n-1 in every sweep, update immediately when "
+              "y_i (w . x_i) <= 0 (the next sample already sees the new w), and stop after the first sweep without an update.")
+
+
+def _compare_digests(key: str, order: list[int], run: dict) -> None:
+    expected = DIGESTS[key]
+    got = _fields(order, run)
+    if digest(key, "updates", got["updates"]) != expected["updates"]:
+        raise Mismatch(f"every update in your history is a valid perceptron update, but the sequence of updates ({len(order)} of them) "
+                       f"is not the one the classic in-order perceptron makes on this data. {SWEEP_HINT}", misconception="sweep order")
+    if digest(key, "epochs", got["epochs"]) != expected["epochs"]:
+        off = [e for e in (got["epochs"] - 1, got["epochs"] + 1) if digest(key, "epochs", e) == expected["epochs"]]
+        raise Mismatch(f"epochs is {got['epochs']}, which is off by one{' (it should be ' + str(off[0]) + ')' if off else ''}: count every sweep "
+                       "made, including the final sweep without updates." if off else f"epochs is {got['epochs']}, which is not the number of sweeps made.",
+                       misconception="epochs off by one" if off else None)
+    if digest(key, "converged", got["converged"]) != expected["converged"]:
+        raise Mismatch(f"converged is {got['converged']}, which is wrong for this run.")
+
+
+def _train_check(X_h: np.ndarray, y: np.ndarray, eta: float, max_epochs: int, w_star: np.ndarray, key: str | None):
+    def check(got, oracles):
+        run = read_run(got, X_h.shape[1])
+        order = run_properties(run, X_h, y, eta, max_epochs)
+        bound = novikoff(X_h, y, w_star)
+        expect_true(run["mistakes"] <= bound, f"{run['mistakes']} mistakes is more than Novikoff's bound (R/gamma)^2 = {bound:.4g} for this "
+                    "separable data set, which no correct perceptron can exceed.")
+        if key is not None and oracles.reveal:
+            _compare_digests(key, order, run)
+        if oracles.has_reference and not oracles.reveal:
+            compare_with_reference(run, order, oracles.reference("perceptron_train")(X_h, y, eta=eta, max_epochs=max_epochs), X_h, y, eta)
+
+    return check
+
+
+def compare_with_reference(run: dict, order: list[int], reference_result: dict, X_h, y, eta) -> None:
+    """Exact agreement with the reference run, without revealing its values."""
+    expected = read_run(reference_result, X_h.shape[1])
+    expected_order = updates_of(expected, X_h, y, eta)
+    if order != expected_order:
+        k = next((k for k, (a, b) in enumerate(zip(order, expected_order)) if a != b), min(len(order), len(expected_order)))
+        if k < len(order):
+            where = f"your run agrees with the in-order perceptron for the first {k} update(s), then differs (update {k} should not be made on sample {order[k]})."
+        else:
+            where = f"your run stops after {len(order)} updates, but the in-order perceptron makes more."
+        raise Mismatch(f"{where} {SWEEP_HINT}", misconception="sweep order")
+    if run["epochs"] != expected["epochs"] and abs(run["epochs"] - expected["epochs"]) == 1:
+        raise Mismatch(f"epochs is {run['epochs']}, off by one: count every sweep made, including the final sweep without updates.", misconception="epochs off by one")
+    expect_equal(run["epochs"], expected["epochs"], "result['epochs']", reveal=False)
+    expect_equal(run["converged"], expected["converged"], "result['converged']", reveal=False)
+    expect_equal(run["mistakes"], expected["mistakes"], "result['mistakes']", reveal=False)
+    expect_close(run["w"], expected["w"], "result['w']", rtol=1e-9, atol=1e-12, reveal=False)
+
+
+def novikoff(X_h: np.ndarray, y: np.ndarray, w_star: np.ndarray) -> float:
+    """(R / gamma)^2 from the definitions R = max ||x_i||, gamma = min y_i (w* . x_i) / ||w*||."""
+    R = np.linalg.norm(X_h, axis=1).max()
+    gamma = np.min(y * (X_h @ w_star)) / np.linalg.norm(w_star)
+    return float((R / gamma) ** 2)
+
+
+@ASSIGNMENT.question(points=3, functions=("perceptron_train",))
+def perceptron_train(rng, hidden):
+    """perceptron_train runs the classic in-order perceptron rule exactly (w, mistakes, epochs, converged, history)."""
+    if not hidden:
+        for name, eta, max_epochs in VISIBLE_RUNS:
+            X_h, y, w_star = shipped(name)
+            yield Case(f"{name}, eta={eta:g}, max_epochs={max_epochs}", "perceptron_train", (X_h, y), kwargs={"eta": eta, "max_epochs": max_epochs},
+                       check=_train_check(X_h, y, eta, max_epochs, w_star, run_key(name, eta, max_epochs)))
+        return
+    for _ in range(4):
+        n, d, gamma = int(rng.integers(10, 60)), int(rng.integers(2, 5)), float(rng.uniform(0.03, 0.3))
+        X_h, y, w_star = random_separable(rng, n, d, gamma)
+        eta, max_epochs = float(rng.choice([1.0, 0.5, rng.uniform(0.05, 3.0)])), int(rng.choice([3, 100, 1000]))
+        yield Case(f"random separable data, X_h of shape {X_h.shape}, eta={eta:.3g}, max_epochs={max_epochs}", "perceptron_train", (X_h, y),
+                   kwargs={"eta": eta, "max_epochs": max_epochs}, check=_train_check(X_h, y, eta, max_epochs, w_star, None))
+    for name in SEPARABLE:
+        X_h, y, w_star = shipped(name)
+        eta = float(rng.uniform(0.05, 3.0))
+        yield Case(f"{name}, eta={eta:.3g}", "perceptron_train", (X_h, y), kwargs={"eta": eta, "max_epochs": 100},
+                   check=_train_check(X_h, y, eta, 100, w_star, None))
+
+
+# ---------------------------------------------------------------- XOR and the learning rate
+
+
+def _xor_check(X_h: np.ndarray, y: np.ndarray, eta: float, max_epochs: int):
+    def check(got, oracles):
+        run = read_run(got, X_h.shape[1])
+        if run["converged"]:
+            raise Mismatch("converged is True on XOR, but no line separates XOR, so the perceptron can never finish a sweep without a mistake. "
+                           "Check your stopping rule (stop early only after a sweep with no update).", misconception="converged on XOR")
+        run_properties(run, X_h, y, eta, max_epochs)
+        if oracles.has_reference and not oracles.reveal:
+            expected = read_run(oracles.reference("perceptron_train")(X_h, y, eta=eta, max_epochs=max_epochs), X_h.shape[1])
+            expect_equal(run["mistakes"], expected["mistakes"], "result['mistakes']", reveal=False)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("perceptron_train",))
+def perceptron_xor(rng, hidden):
+    """On XOR (not separable) perceptron_train never converges: converged is False after max_epochs sweeps."""
+    data = load("xor")
+    X_h, y = homogeneous(data["X"]), data["y_sign"]
+    runs = [(1.0, 20), (1.0, 7)] if not hidden else [(float(rng.uniform(0.1, 2.0)), int(rng.integers(5, 60))) for _ in range(2)]
+    for eta, max_epochs in runs:
+        yield Case(f"XOR, eta={eta:.3g}, max_epochs={max_epochs}", "perceptron_train", (X_h, y), kwargs={"eta": eta, "max_epochs": max_epochs},
+                   check=_xor_check(X_h, y, eta, max_epochs))
+    if hidden:  # XOR's four points in another order, moved a little: still not separable
+        order = rng.permutation(4)
+        X_h = homogeneous(data["X"][order] + rng.uniform(-0.1, 0.1, size=(4, 2)))
+        yield Case("XOR with moved points", "perceptron_train", (X_h, y[order]), kwargs={"eta": 1.0, "max_epochs": 30},
+                   check=_xor_check(X_h, y[order], 1.0, 30))
+
+
+def _eta_check(X_h: np.ndarray, y: np.ndarray, etas: list[float], max_epochs: int):
+    def check(got, oracles):
+        if not isinstance(got, list) or len(got) != len(etas):
+            raise Mismatch(f"expected {len(etas)} results (one per eta), got {type(got).__name__}.")
+        runs = [read_run(result, X_h.shape[1]) for result in got]
+        first = runs[0]
+        if first["mistakes"] == 0:
+            raise Mismatch("perceptron_train made no update with eta = 1, so there is nothing to compare; with w = 0 the first sample is "
+                           "always a mistake (y_i (w . x_i) = 0 <= 0).", misconception="strict inequality")
+        why = ("Starting from w = 0, every w of a run with learning rate eta is eta times the w of the run with eta = 1, so the signs of "
+               "y_i (w . x_i), and hence the updates, cannot depend on eta. Does your w start at 0, and does every update use eta?")
+        for eta, run in zip(etas[1:], runs[1:]):
+            for field in ("mistakes", "epochs", "converged"):
+                if run[field] != first[field]:
+                    raise Mismatch(f"{field} is {run[field]} with eta = {eta:g} but {first[field]} with eta = {etas[0]:g}. {why}", misconception="eta changes the run")
+            try:
+                expect_close(run["w"], eta / etas[0] * first["w"], f"w with eta = {eta:g} compared with {eta / etas[0]:g} * (w with eta = {etas[0]:g})", rtol=1e-9, atol=1e-12)
+                expect_close(run["history"], eta / etas[0] * first["history"], f"history with eta = {eta:g}, compared with the eta = {etas[0]:g} history scaled", rtol=1e-9, atol=1e-12)
+            except Mismatch as wrong:
+                raise Mismatch(f"{wrong.message}\n{why}", misconception="eta changes the run") from None
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("perceptron_train",))
+def eta_invariance(rng, hidden):
+    """With w0 = 0 the learning rate only scales w: the same mistakes for every eta > 0."""
+    if not hidden:
+        X_h, y, _ = shipped("separable_medium")
+        etas = [1.0, 0.1, 0.37, 5.0]
+    else:
+        X_h, y, _ = random_separable(rng, int(rng.integers(20, 60)), int(rng.integers(2, 5)), float(rng.uniform(0.03, 0.2)))
+        etas = [1.0] + [float(e) for e in rng.uniform(0.01, 10.0, size=3)]
+    yield Case(f"X_h of shape {X_h.shape} with eta in {[round(e, 3) for e in etas]}", "perceptron_train", (X_h, y),
+               kwargs={"max_epochs": 100, "each": [{"eta": e} for e in etas]}, probe="call_each", check=_eta_check(X_h, y, etas, 100))
+
+
+ASSIGNMENT.manual("eta_written", points=1, title="Explain why, starting from w = 0, the learning rate does not change the perceptron's mistakes.")
+
+
+# ---------------------------------------------------------------- margin, radius, Novikoff's bound
+
+
+def _norm_cases(rng, hidden, count):
+    for _ in range(count):
+        n, d = int(rng.integers(3, 40)), int(rng.integers(2, 6))
+        X_h = homogeneous(rng.normal(size=(n, d - 1)) * rng.uniform(0.5, 3.0))
+        w = rng.normal(size=d) * rng.uniform(0.2, 5.0)  # not unit norm: dividing by ||w|| matters
+        yield X_h, w
+
+
+def _margin_check(X_h, y, w):
+    def check(got, oracles):
+        got = expect_scalar(got, "margin(X_h, y, w)")
+        scores = y * (X_h @ w)
+        expected = oracles.reference("margin")(X_h, y, w) if oracles.has_reference and not oracles.reveal else np.min(scores) / np.linalg.norm(w)
+        if np.isclose(got, np.min(scores), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
+            raise Mismatch("margin is min_i y_i (w . x_i) without dividing by ||w||; the geometric margin is a distance, so divide by the norm of w.",
+                           misconception="margin not normalised")
+        if np.isclose(got, np.min(np.abs(X_h @ w)) / np.linalg.norm(w), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
+            raise Mismatch("margin ignores the labels: use y_i (w . x_i), which is negative for a misclassified point, not |w . x_i|.", misconception="margin ignores labels")
+        expect_close(got, expected, "margin(X_h, y, w)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("margin",))
+def margin(rng, hidden):
+    """margin(X_h, y, w) = min_i y_i (w . x_i) / ||w||."""
+    for X_h, w in _norm_cases(rng, hidden, 3 if not hidden else 5):
+        y = np.sign(X_h @ w)
+        y[0] = -y[0]  # one misclassified point: the margin is negative
+        yield Case(f"X_h of shape {X_h.shape}, one point on the wrong side", "margin", (X_h, y, w), check=_margin_check(X_h, y, w))
+        y = np.sign(X_h @ w)
+        yield Case(f"X_h of shape {X_h.shape}, separated by w", "margin", (X_h, y, w), check=_margin_check(X_h, y, w))
+
+
+def _radius_check(X_h):
+    def check(got, oracles):
+        got = expect_scalar(got, "radius(X_h)")
+        expected = oracles.reference("radius")(X_h) if oracles.has_reference and not oracles.reveal else np.linalg.norm(X_h, axis=1).max()
+        if np.isclose(got, expected**2, rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
+            raise Mismatch("radius is the largest SQUARED norm; R = max_i ||x_i|| takes the square root.", misconception="squared norm")
+        if np.isclose(got, np.linalg.norm(X_h), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
+            raise Mismatch("radius is the norm of the whole matrix X_h; R is the largest norm of one row (one sample), max_i ||x_i||.", misconception="matrix norm")
+        if np.isclose(got, np.linalg.norm(X_h, axis=0).max(), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
+            raise Mismatch("radius takes norms of columns; each sample is a ROW of X_h, so take norms along axis=1.", misconception="wrong axis")
+        expect_close(got, expected, "radius(X_h)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("radius",))
+def radius(rng, hidden):
+    """radius(X_h) = max_i ||x_i||, the largest norm of a sample (a row)."""
+    for X_h, _ in _norm_cases(rng, hidden, 3 if not hidden else 5):
+        yield Case(f"X_h of shape {X_h.shape}", "radius", (X_h,), check=_radius_check(X_h))
+
+
+def _bound_check(X_h, y, w_star):
+    def check(got, oracles):
+        got = expect_scalar(got, "novikoff_bound(X_h, y, w_star)")
+        expected = oracles.reference("novikoff_bound")(X_h, y, w_star) if oracles.has_reference and not oracles.reveal else novikoff(X_h, y, w_star)
+        if np.isclose(got, np.sqrt(expected), rtol=1e-9):
+            raise Mismatch("novikoff_bound returned R / gamma; the bound on the number of mistakes is its square, (R / gamma)**2.", misconception="bound not squared")
+        try:
+            expect_close(got, expected, "novikoff_bound(X_h, y, w_star)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        except Mismatch as wrong:
+            raise Mismatch(f"{wrong.message}\nThe bound is (radius(X_h) / margin(X_h, y, w_star))**2; if radius or margin fails its own check, fix it first.") from None
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("novikoff_bound",))
+def novikoff_bound(rng, hidden):
+    """novikoff_bound(X_h, y, w_star) = (R / gamma)^2 with R = radius(X_h) and gamma = margin(X_h, y, w_star)."""
+    if not hidden:
+        for name in SEPARABLE:
+            X_h, y, w_star = shipped(name)
+            yield Case(f"{name} with its w_star", "novikoff_bound", (X_h, y, w_star), check=_bound_check(X_h, y, w_star))
+    for X_h, w in _norm_cases(rng, hidden, 2 if not hidden else 4):
+        y = np.sign(X_h @ w)
+        yield Case(f"X_h of shape {X_h.shape}, w_star of norm {np.linalg.norm(w):.3g}", "novikoff_bound", (X_h, y, w), check=_bound_check(X_h, y, w))
+
+
+
+ASSIGNMENT.sample_mistakes.update({
+    # np.sign gives 0 for a score of exactly 0.
+    "predict": "def predict(X_h, w):\n    return np.sign(X_h @ w)\n",
+    # the geometric margin without dividing by ||w||.
+    "margin": "def margin(X_h, y, w):\n    return np.min(y * (X_h @ w))\n",
+})
