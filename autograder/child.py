@@ -18,6 +18,7 @@ next attempt can skip that cell or call. Nothing here compares or grades.
 from __future__ import annotations
 
 import builtins
+import importlib.util
 import json
 import linecache
 import os
@@ -34,6 +35,24 @@ def apply_limits(limits: dict) -> None:
                         ("RLIMIT_CORE", 0)):
         if value is not None:
             resource.setrlimit(getattr(resource, name), (value, value))
+
+
+# Imported by notebooks' setup cells for plotting, which grading never needs: loaded on first use.
+LAZY_MODULES = ("matplotlib.pyplot",)
+
+
+def import_lazily(name: str) -> None:
+    """Register ``name`` so that importing it is free until an attribute is used."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return
+    if spec is None or spec.loader is None:
+        return
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
 
 
 def run_cell(label: str, source: str, namespace: dict, timeout: float) -> dict | None:
@@ -60,6 +79,8 @@ def main(job_fd: int, result_fd: int) -> None:
         channel.flush()
 
     apply_limits(job.get("limits", {}))
+    for name in LAZY_MODULES:
+        import_lazily(name)
     builtins.input = lambda *args: (_ for _ in ()).throw(EOFError("input() is not available while grading"))
     namespace: dict = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
     for index, cell in enumerate(job["cells"]):
