@@ -72,7 +72,20 @@ def release_path(assignment: Assignment, root: Path) -> Path:
     return root / "assignments" / assignment.name / assignment.notebook
 
 
+MUTANTS_FILE = "mutants.py"
+
+
 @functools.cache
 def reference(assignment_name: str, root: Path) -> dict[str, Any]:
-    """The reference namespace of an assignment, read once per process from its solution notebook."""
-    return nb.load_reference(solution_path(get_assignment(assignment_name), root))
+    """The reference namespace of an assignment, read once per process.
+
+    It holds the solution notebook's answers and, when the assignment has one, the
+    instructor-only ``mutants.py`` beside it (variants with typical mistakes, used to name
+    a student's mistake). Neither is released to students.
+    """
+    path = solution_path(get_assignment(assignment_name), root)
+    namespace = nb.load_reference(path)
+    mutants = path.parent / MUTANTS_FILE
+    if mutants.is_file():
+        exec(compile(mutants.read_text(), str(mutants), "exec"), namespace)
+    return namespace

@@ -127,8 +127,10 @@ def cell_report(submission: Any, release: Any) -> list[str]:
         grade_id = _meta(cell).get("grade_id")
         if grade_id:
             seen.setdefault(grade_id, []).append(cell)
-    if seen and released and not set(seen) & set(released):
-        return ["This notebook's cells do not match this assignment at all: was the notebook of another assignment submitted?"]
+    answers = {g for g, c in released.items() if _meta(c).get("solution")}
+    submitted_answers = {g for g, cells in seen.items() if _meta(cells[0]).get("solution")}
+    if answers and submitted_answers and not answers & submitted_answers:
+        return ["This notebook's answer cells do not match this assignment at all: was the notebook of another assignment submitted?"]
     notes = []
     for grade_id, cell in released.items():
         meta, copies = _meta(cell), seen.get(grade_id, [])

@@ -56,3 +56,33 @@ def test_grading_writes_csv_feedback_and_resumes_without_regrading(tmp_path):
     assert (out / "results" / "cy" / "01_gates.json").is_file()
     assert [r.seed for r in second if r.student == "cy"] == [r.seed for r in first if r.student == "cy"]
     assert sorted(graded_again) == ["ada", "cy", "nobody"]
+
+
+def test_killing_the_grader_mid_run_and_starting_again_loses_and_regrades_nothing(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    students = [f"s{i}" for i in range(6)]
+    for student in students:
+        simulate.write(simulate.fill(GATES, ROOT), submitted, student, GATES)
+    command = [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "--jobs", "1", "--course", str(ROOT)]
+    grader = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list((out / "results").glob("*/01_gates.json"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(grader.pid, signal.SIGKILL)
+    grader.wait()
+    finished = {p: p.stat().st_mtime_ns for p in (out / "results").glob("*/01_gates.json")}
+    assert 2 <= len(finished) < len(students)
+    for path in finished:  # every file written before the kill is complete
+        assert json.loads(path.read_text())["student"] == path.parent.name
+
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, timeout=300)
+    assert {p.stat().st_mtime_ns for p in finished} == set(finished.values())
+    rows = {row["student"]: row for row in csv.DictReader((out / "grades.csv").open())}
+    full = sum(q.points for q in GATES if not q.manual)
+    assert set(rows) == set(students) and all(float(r["01_gates:total"]) == full for r in rows.values())

@@ -1,0 +1,533 @@
+"""04_backprop — the four equations of backpropagation for a multilayer perceptron.
+
+Conventions (the contract in curriculum.md): a batch has one sample per row, a layer is
+``Z = A_prev @ W + b`` with ``W`` of shape (n_in, n_out) and ``b`` of shape (n_out,),
+``params`` is a list of ``(W, b)`` tuples, ``cache`` is ``{"Z": [Z_1..Z_L], "A": [A_0 = X,
+A_1..A_L]}`` and costs are averaged over the n rows.
+
+Oracles: autograd, differentiating this module's own forward pass written from its
+definition (independent of the student); the definitions of the activations and of the
+cost; the documented initialisation recipe; and, in hidden cases, the reference ``train``
+read from the solution notebook. Where the reference is present (grading), wrong answers
+are diagnosed by comparing them with gradients computed with one typical mistake each:
+the mutants in ``solutions/04_backprop/mutants.py``, which never leave the
+instructor (nbgrader does not release them and the package does not ship them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..data import load
+from ..probes import backprop_test_function
+from ..question import Assignment, Case
+
+ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
+
+NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
+KINKED = {"relu", "leaky_relu", "elu"}
+KINK_GAP = 1e-6
+GRAD_RTOL = 1e-7
+VECTORISED_FACTOR = 12.0  # the reference runs at ~1.5x; a loop over samples in forward ~20x, in backward ~40x
+REGRESSION = {"layer_sizes": [2, 16, 1], "activations": ["tanh", "identity"], "lr": 0.1, "epochs": 300, "batch_size": 10}
+REGRESSION_THRESHOLD = 0.05
+XOR = {"layer_sizes": [2, 2, 1], "activations": ["tanh", "sigmoid"], "lr": 2.0, "epochs": 1000, "batch_size": 4}
+XOR_SEEDS = (0, 2, 4, 5, 7, 8, 9, 11, 12, 15, 17, 18, 19)  # seeds on which the reference learns XOR with outputs within 0.1
+
+
+# --- the definitions, for any array module (NumPy here, autograd.numpy for gradients) ---
+
+def activation(name: str, z, xp=np):
+    """f(z) from its definition; ``xp`` is numpy or autograd.numpy."""
+    if name == "identity":
+        return z
+    if name == "sigmoid":
+        return 1.0 / (1.0 + xp.exp(-z))
+    if name == "tanh":
+        return xp.tanh(z)
+    if name == "relu":
+        return xp.where(z > 0, z, 0.0 * z)
+    if name == "leaky_relu":
+        return xp.where(z > 0, z, 0.01 * z)
+    if name == "elu":
+        return xp.where(z > 0, z, xp.exp(xp.minimum(z, 0.0)) - 1.0)
+    raise KeyError(name)
+
+
+def activation_prime(name: str, z: np.ndarray) -> np.ndarray:
+    """f'(z) by autograd's elementwise gradient of the definition (an oracle, not a formula typed here)."""
+    from autograd import elementwise_grad
+    import autograd.numpy as anp
+
+    return np.asarray(elementwise_grad(lambda v: activation(name, v, anp))(np.asarray(z, dtype=float)), dtype=float)
+
+
+def define_forward(params, X, activations, xp=np):
+    """Output and cache ``{"Z": [...], "A": [X, ...]}`` of the network, from the definition."""
+    Zs, As = [], [X]
+    for (W, b), name in zip(params, activations):
+        Zs.append(As[-1] @ W + b)
+        As.append(activation(name, Zs[-1], xp))
+    return As[-1], {"Z": Zs, "A": As}
+
+
+def autograd_grads(params, cost):
+    """[(dC/dW, dC/db), ...] of ``cost(params)`` by autograd."""
+    from autograd import grad
+
+    grads = grad(cost)([(np.asarray(W, float), np.asarray(b, float)) for W, b in params])
+    return [(np.asarray(dW, float), np.asarray(db, float)) for dW, db in grads]
+
+
+def linear_cost_grads(params, X, activations, G):
+    """Gradients of C = sum(G * A_L), whose dC/dA_L is G: what backward(..., G, ...) must return."""
+    import autograd.numpy as anp
+
+    return autograd_grads(params, lambda p: anp.sum(G * define_forward(p, X, activations, anp)[0]))
+
+
+def mse_grads(params, X, Y, activations):
+    """Gradients of 0.5 * sum((A_L - Y)**2) / n by autograd."""
+    import autograd.numpy as anp
+
+    return autograd_grads(params, lambda p: 0.5 * anp.sum((define_forward(p, X, activations, anp)[0] - Y) ** 2) / X.shape[0])
+
+
+def init_recipe(layer_sizes, seed):
+    """The initialisation the notebook prescribes: W ~ N(0, 1) / sqrt(n_in) drawn layer by layer, b = 0."""
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(n_in, n_out)) / np.sqrt(n_in), np.zeros(n_out)) for n_in, n_out in zip(layer_sizes, layer_sizes[1:])]
+
+
+def _kind(value) -> str:
+    """The type a student returned, by name (the original type for values that could not cross as plain data)."""
+    return getattr(value, "type_name", type(value).__name__)
+
+
+def _grads_structure(got, params, n: int, what: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Validate ``[(dW, db), ...]`` against the layer shapes; return float arrays."""
+    L = len(params)
+    if not isinstance(got, (list, tuple)) or len(got) != L:
+        length = f" of length {len(got)}" if isinstance(got, (list, tuple)) else ""
+        raise Mismatch(f"{what} should be a list of {L} pairs (dW, db), one per layer, but it is a {_kind(got)}{length}.")
+    pairs = []
+    for l, (pair, (W, b)) in enumerate(zip(got, params), start=1):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise Mismatch(f"entry {l - 1} of {what} (layer {l}) should be a pair (dW, db), but it is a {_kind(pair)}.")
+        dW, db = pair
+        if isinstance(db, np.ndarray) and db.ndim == 2 and db.shape == (n, b.shape[0]) and n != 1:
+            raise Mismatch(f"db of layer {l} has shape {db.shape}, one row per sample: the bias gradient must be summed over the batch (axis 0) to shape {b.shape}.",
+                           misconception="bias gradient not summed over the batch")
+        if isinstance(db, np.ndarray) and db.shape == (1, b.shape[0]):
+            raise Mismatch(f"db of layer {l} has shape {db.shape}, expected {b.shape}: sum over axis 0 without keepdims, so db has the shape of b.")
+        pairs.append((expect_array(dW, W.shape, f"dW of layer {l}"), expect_array(db, b.shape, f"db of layer {l}")))
+    return pairs
+
+
+def _compare_grads(pairs, expected, reveal: bool, diagnosis) -> None:
+    """Compare per layer with relative error below GRAD_RTOL; name a mistake when one fits."""
+    for l, ((dW, db), (eW, eb)) in enumerate(zip(pairs, expected), start=1):
+        for got, exp, name in ((dW, eW, "dW"), (db, eb, "db")):
+            scale = max(float(np.max(np.abs(exp))) if exp.size else 0.0, 1e-300)
+            if np.max(np.abs(got - exp), initial=0.0) <= GRAD_RTOL * scale:
+                continue
+            found = diagnosis()
+            if found:
+                raise Mismatch(f"{name} of layer {l} is wrong ({found[0]}): {found[1]}", misconception=found[0])
+            try:
+                expect_close(got, exp, f"{name} of layer {l}", rtol=GRAD_RTOL, atol=GRAD_RTOL * scale, reveal=reveal)
+            except Mismatch as wrong:
+                raise Mismatch(wrong.message + f"\nThe layers are numbered from 1 = next to the input; the last layer is {len(pairs)}. "
+                               "Check the four equations layer by layer (your gradient checker shows where it first goes wrong), "
+                               "and make sure the activations question passes: backward uses your ACTIVATIONS.") from None
+
+
+# --- random networks away from kinks --------------------------------------------------
+
+def random_network(rng, sizes, activations, n, scale=1.0):
+    """params, X for a network whose kinked pre-activations all stay KINK_GAP away from 0."""
+    for _ in range(1000):
+        params = [(scale * rng.normal(size=(a, b)) / np.sqrt(a), 0.5 * rng.normal(size=b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        X = rng.normal(size=(n, sizes[0]))
+        _, cache = define_forward(params, X, activations)
+        if all(name not in KINKED or np.min(np.abs(Z)) > KINK_GAP for Z, name in zip(cache["Z"], activations)):
+            return params, X
+    raise RuntimeError("could not draw a network away from the kinks")
+
+
+def _visible_networks():
+    """Fixed architectures: square ones first (so a missing transpose gives wrong numbers, not an error)."""
+    return [
+        ([3, 3, 3, 3], ["tanh", "sigmoid", "identity"], 4),
+        ([4, 4, 4], ["relu", "sigmoid"], 5),
+        ([2, 2, 2, 2, 2], ["elu", "leaky_relu", "tanh", "sigmoid"], 3),
+        ([5, 3], ["identity"], 7),
+        ([3, 6, 2], ["relu", "tanh"], 8),
+        ([4, 7, 5, 1], ["leaky_relu", "elu", "sigmoid"], 1),
+        ([1, 8, 3, 6, 2], ["sigmoid", "relu", "identity", "elu"], 32),
+    ]
+
+
+def _hidden_networks(rng):
+    nets = []
+    for k in range(8):
+        depth = int(rng.integers(1, 5))
+        if k < 2:
+            sizes = [int(rng.integers(2, 9))] * (depth + 1)
+        else:
+            sizes = [int(w) for w in rng.integers(1, 9, size=depth + 1)]
+        acts = [str(a) for a in rng.choice(NAMES, size=depth)]
+        nets.append((sizes, acts, int(rng.integers(1, 33))))
+    nets.append(([3, 5, 4, 2], ["relu", "sigmoid", "tanh"], 16))
+    nets.append(([6, 2, 7], ["leaky_relu", "elu"], 9))
+    return nets
+
+
+# --- questions -------------------------------------------------------------------------
+
+def _activation_check(name: str, z: np.ndarray):
+    def check(got, oracles):
+        if not isinstance(got, (list, tuple)) or len(got) != 2:
+            raise Mismatch(f"ACTIVATIONS[{name!r}] should be a pair (f, f_prime).")
+        f_z = expect_array(got[0], z.shape, f"ACTIVATIONS[{name!r}][0](z)")
+        fp_z = expect_array(got[1], z.shape, f"ACTIVATIONS[{name!r}][1](z)")
+        expect_close(f_z, activation(name, z), f"f(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        expected = activation_prime(name, z)
+        if np.allclose(fp_z, expected, rtol=1e-9, atol=1e-12):
+            return
+        if name != "identity" and np.allclose(fp_z, activation_prime(name, activation(name, z)), rtol=1e-9, atol=1e-12) or (
+                name == "sigmoid" and np.allclose(fp_z, z * (1 - z), rtol=1e-9, atol=1e-12)) or (name == "tanh" and np.allclose(fp_z, 1 - z ** 2, rtol=1e-9, atol=1e-12)):
+            raise Mismatch(f"f_prime for {name} treats its argument as the activation a = f(z): here f_prime receives z, so compute f(z) inside it first.",
+                           misconception="f'(a) instead of f'(z)")
+        negative = z < 0
+        if name in KINKED and np.allclose(fp_z[~negative], expected[~negative]) and not np.allclose(fp_z[negative], expected[negative]):
+            slope = {"relu": "0", "leaky_relu": "alpha = 0.01", "elu": "alpha * exp(z) = exp(z)"}[name]
+            raise Mismatch(f"f_prime for {name} is wrong where z < 0: its slope there is {slope}.", misconception=f"{name} derivative wrong for negative z")
+        expect_close(fp_z, expected, f"f'(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("ACTIVATIONS",))
+def activations(rng, hidden):
+    """ACTIVATIONS[name] is (f, f_prime) for the six activations, with f_prime taking z."""
+    for name in NAMES:
+        z = rng.normal(scale=3.0, size=(4, 5)) if hidden else np.array([[-3.0, -1.0, -0.25, 0.5], [2.0, 0.1, -0.1, 4.0]])
+        z[np.abs(z) < KINK_GAP] = 0.5
+        yield Case(f"ACTIVATIONS[{name!r}] on z of shape {z.shape}", "ACTIVATIONS", (name, z), check=_activation_check(name, z), probe="activation_pair")
+
+
+def _params_structure(got, layer_sizes, what="init_params"):
+    L = len(layer_sizes) - 1
+    if not isinstance(got, (list, tuple)) or len(got) != L:
+        raise Mismatch(f"{what} should return a list of {L} pairs (W, b), one per layer, for layer_sizes={list(layer_sizes)}, but it returned a {_kind(got)}"
+                       + (f" of length {len(got)}." if isinstance(got, (list, tuple)) else "."))
+    out = []
+    for l, pair in enumerate(got, start=1):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise Mismatch(f"layer {l} of {what} should be a pair (W, b), but it is a {_kind(pair)}.")
+        n_in, n_out = layer_sizes[l - 1], layer_sizes[l]
+        out.append((expect_array(pair[0], (n_in, n_out), f"W of layer {l}"), expect_array(pair[1], (n_out,), f"b of layer {l}")))
+    return out
+
+
+def _init_check(layer_sizes, seed):
+    def check(got, oracles):
+        params = _params_structure(got, layer_sizes)
+        for l, ((W, b), (eW, eb)) in enumerate(zip(params, init_recipe(layer_sizes, seed)), start=1):
+            expect_true(np.all(b == 0), f"b of layer {l} should start at zero.")
+            if not np.allclose(W, eW, rtol=1e-12, atol=0):
+                if np.allclose(W, eW * np.sqrt(layer_sizes[l - 1]), rtol=1e-12):
+                    raise Mismatch(f"W of layer {l} is not scaled: divide the standard normal draws by sqrt(n_in) = sqrt({layer_sizes[l - 1]}).", misconception="init not scaled")
+                raise Mismatch(f"W of layer {l} does not follow the recipe: rng = np.random.default_rng(seed) once, then for each layer in order "
+                               "W = rng.normal(size=(n_in, n_out)) / np.sqrt(n_in) (draw nothing else from rng).")
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("init_params",))
+def init_params(rng, hidden):
+    """init_params(layer_sizes, seed) follows the recipe: W ~ N(0, 1) / sqrt(n_in), b = 0, shapes (n_in, n_out) and (n_out,)."""
+    cases = [([2, 3, 1], 0), ([4, 4], 7), ([1, 5, 2, 3], 123)] if not hidden else [
+        ([int(w) for w in rng.integers(1, 9, size=int(rng.integers(2, 6)))], int(rng.integers(0, 2**31))) for _ in range(3)]
+    for sizes, seed in cases:
+        yield Case(f"layer_sizes={sizes}, seed={seed}", "init_params", (sizes, seed), check=_init_check(sizes, seed))
+
+
+def _forward_check(params, X, acts):
+    def check(got, oracles):
+        if not isinstance(got, (list, tuple)) or len(got) != 2:
+            raise Mismatch("forward should return a pair (output, cache).")
+        output, cache = got
+        exp_out, exp_cache = define_forward(params, X, acts)
+        L = len(params)
+        if not isinstance(cache, dict) or not isinstance(cache.get("Z"), (list, tuple)) or not isinstance(cache.get("A"), (list, tuple)):
+            raise Mismatch('cache should be a dict {"Z": [Z_1, ..., Z_L], "A": [A_0 = X, A_1, ..., A_L]} of lists of arrays.')
+        expect_true(len(cache["Z"]) == L, f'cache["Z"] should hold {L} arrays (one per layer), but it holds {len(cache["Z"])}.')
+        expect_true(len(cache["A"]) == L + 1, f'cache["A"] should hold {L + 1} arrays (X, then one per layer), but it holds {len(cache["A"])}.')
+        expect_close(cache["A"][0], X, 'cache["A"][0] (it must be X itself)', rtol=0, atol=0, reveal=oracles.reveal)
+        out = expect_array(output, exp_out.shape, "output")
+        if not np.allclose(exp_out, exp_cache["Z"][-1], rtol=1e-9, atol=1e-12) and np.allclose(out, exp_cache["Z"][-1], rtol=1e-9, atol=1e-12):
+            raise Mismatch("the output is Z_L: the last layer's activation was not applied.", misconception="output activation missing")
+        expect_close(out, exp_out, "output", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        for l in range(L):
+            expect_close(cache["Z"][l], exp_cache["Z"][l], f'cache["Z"][{l}] (Z of layer {l + 1})', rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+            expect_close(cache["A"][l + 1], exp_cache["A"][l + 1], f'cache["A"][{l + 1}] (A of layer {l + 1})', rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("forward",))
+def forward(rng, hidden):
+    """forward(params, X, activations) returns (output, cache) with cache = {"Z": [...], "A": [X, ...]}."""
+    nets = _visible_networks()[3:] if not hidden else _hidden_networks(rng)[2:6]
+    for sizes, acts, n in nets:
+        params, X = random_network(rng, sizes, acts, n)
+        yield Case(f"layers {sizes}, activations {acts}, batch of {n}", "forward", (params, X, acts), check=_forward_check(params, X, acts))
+
+
+def _mse_check(A, Y, kind):
+    n = A.shape[0]
+    def check(got, oracles):
+        if kind == "cost":
+            value = expect_scalar(got, "mse_cost(A, Y)")
+            expected = 0.5 * np.sum((A - Y) ** 2) / n
+            for factor, name, hint in ((n, "cost not divided by n", "average over the n rows: divide the sum by n = A.shape[0]."),
+                                       (1 / A.shape[1], "averaged over every entry", "divide by the number of rows n only, not by n times the number of outputs."),
+                                       (2.0, "factor 0.5 missing", "the cost is 0.5 * sum((A - Y)**2) / n.")):
+                if not np.isclose(factor, 1.0) and np.isclose(value, factor * expected, rtol=1e-9, atol=0.0):
+                    raise Mismatch(f"mse_cost is off by a factor {factor:g}: {hint}", misconception=name)
+            expect_close(value, expected, "mse_cost(A, Y)", rtol=1e-10, atol=1e-14, reveal=oracles.reveal)
+        else:
+            import autograd.numpy as anp
+            from autograd import grad
+            expected = grad(lambda a: 0.5 * anp.sum((a - Y) ** 2) / n)(A)
+            value = expect_array(got, A.shape, "mse_cost_grad(A, Y)")
+            if n > 1 and np.allclose(value, expected * n, rtol=1e-9):
+                raise Mismatch("mse_cost_grad is n times too large: the cost is divided by n, so its gradient (A - Y) / n is too.", misconception="cost not divided by n")
+            if np.allclose(value, -expected, rtol=1e-9):
+                raise Mismatch("mse_cost_grad has the wrong sign: the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", misconception="sign flipped")
+            expect_close(value, expected, "mse_cost_grad(A, Y)", rtol=1e-10, atol=1e-14, reveal=oracles.reveal)
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("mse_cost", "mse_cost_grad"))
+def mse(rng, hidden):
+    """mse_cost(A, Y) = 0.5 * sum((A - Y)**2) / n and mse_cost_grad(A, Y) = (A - Y) / n."""
+    shapes = [(5, 3), (1, 1), (8, 1)] if not hidden else [(int(rng.integers(2, 30)), int(rng.integers(2, 5))) for _ in range(2)]
+    for shape in shapes:
+        A, Y = rng.normal(size=shape), rng.normal(size=shape)
+        yield Case(f"mse_cost on A, Y of shape {shape}", "mse_cost", (A, Y), check=_mse_check(A, Y, "cost"))
+        yield Case(f"mse_cost_grad on A, Y of shape {shape}", "mse_cost_grad", (A, Y), check=_mse_check(A, Y, "grad"))
+
+
+def _backward_check(params, X, acts, G, cache):
+    def check(got, oracles):
+        pairs = _grads_structure(got, params, X.shape[0], "backward's result")
+        expected = linear_cost_grads(params, X, acts, G)
+        _compare_grads(pairs, expected, oracles.reveal,
+                       lambda: oracles.reference("diagnose")(pairs, params, cache, G, acts) if oracles.has_reference else None)
+    return check
+
+
+@ASSIGNMENT.question(points=4, functions=("backward",))
+def backward(rng, hidden):
+    """backward(params, cache, dC_dA_out, activations) returns every (dC/dW, dC/db), agreeing with autograd to 1e-7."""
+    nets = _visible_networks() if not hidden else _hidden_networks(rng)
+    for sizes, acts, n in nets:
+        params, X = random_network(rng, sizes, acts, n)
+        _, cache = define_forward(params, X, acts)
+        G = rng.normal(size=(n, sizes[-1]))
+        yield Case(f"layers {sizes}, activations {acts}, batch of {n}", "backward", (params, cache, G, acts), check=_backward_check(params, X, acts, G, cache))
+
+
+def _pipeline_check(params, X, Y, acts):
+    def check(got, oracles):
+        pairs = _grads_structure(got, params, X.shape[0], "the gradients")
+        _compare_grads(pairs, mse_grads(params, X, Y, acts), oracles.reveal, lambda: None)
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("forward", "mse_cost_grad", "backward"))
+def gradients(rng, hidden):
+    """forward, mse_cost_grad and backward together give the gradient of the MSE cost (autograd agrees)."""
+    nets = [([2, 5, 1], ["tanh", "identity"], 10), ([3, 4, 4, 2], ["relu", "elu", "sigmoid"], 6)] if not hidden else _hidden_networks(rng)[::3]
+    for sizes, acts, n in nets:
+        params, X = random_network(rng, sizes, acts, n)
+        Y = rng.normal(size=(n, sizes[-1]))
+        yield Case(f"MSE gradients, layers {sizes}, activations {acts}, batch of {n}", "backward", (params, X, Y, acts),
+                   probe="forward_backward_mse", check=_pipeline_check(params, X, Y, acts))
+
+
+def _numgrad_check(name, params, eps=1e-6):
+    def check(got, oracles):
+        pairs = _grads_structure(got, params, -1, f"numerical_gradient of {name!r}")
+        f = backprop_test_function(name)
+        import autograd.numpy as anp
+        expected = autograd_grads(params, backprop_test_function(name, anp))
+        for l, ((dW, db), (eW, eb), (W, b)) in enumerate(zip(pairs, expected, params), start=1):
+            for got_g, exp_g, P, what in ((dW, eW, W, "dW"), (db, eb, b, "db")):
+                if np.allclose(got_g, exp_g, rtol=1e-6, atol=2e-8):
+                    continue
+                if np.allclose(got_g, 2 * exp_g, rtol=1e-5, atol=1e-7):
+                    raise Mismatch(f"numerical_gradient is twice the true gradient ({what} of layer {l}): a central difference divides by 2 * eps, the distance between w + eps and w - eps.",
+                                   misconception="missing 2 in the denominator")
+                if np.allclose(got_g, 0.5 * exp_g, rtol=1e-5, atol=1e-7):
+                    raise Mismatch(f"numerical_gradient is half the true gradient ({what} of layer {l}): the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps.",
+                                   misconception="factor 2 in the denominator")
+                forward_diff = _forward_difference(f, params, l - 1, what, eps)
+                if np.allclose(got_g, forward_diff, rtol=1e-6, atol=1e-9):
+                    raise Mismatch(f"numerical_gradient uses a one-sided (forward) difference (f(w + eps) - f(w)) / eps ({what} of layer {l}); its error is of order eps. "
+                                   "Use the central difference (f(w + eps) - f(w - eps)) / (2 eps), whose error is of order eps^2.", misconception="forward difference")
+                expect_close(got_g, exp_g, f"numerical {what} of layer {l}", rtol=1e-6, atol=2e-8, reveal=oracles.reveal)
+    return check
+
+
+def _forward_difference(f, params, layer, what, eps):
+    work = [(np.array(W, float), np.array(b, float)) for W, b in params]
+    P = work[layer][0 if what == "dW" else 1]
+    out, base = np.zeros_like(P), f(work)
+    for i in np.ndindex(P.shape):
+        old = P[i]
+        P[i] = old + eps
+        out[i] = (f(work) - base) / eps
+        P[i] = old
+    return out
+
+
+@ASSIGNMENT.question(points=2, functions=("numerical_gradient",))
+def numerical_gradient(rng, hidden):
+    """numerical_gradient(f, params, eps=1e-6) returns central differences in the structure of params (autograd agrees)."""
+    nets = [([3, 2], "cubic"), ([2, 3, 2], "cubic"), ([3, 4, 2], "network")] if not hidden else [
+        ([int(w) for w in rng.integers(1, 5, size=int(rng.integers(2, 4)))], name) for name in ("cubic", "network", "cubic")]
+    for sizes, name in nets:
+        params = [(0.5 * rng.normal(size=(a, b)), 0.5 * rng.normal(size=b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        yield Case(f"numerical gradient of the {name!r} test function, layers {sizes}", "numerical_gradient", (name, params),
+                   probe="numerical_gradient_of", check=_numgrad_check(name, params))
+
+
+# --- training ----------------------------------------------------------------------------
+
+def _train_result(got, layer_sizes, epochs):
+    if not isinstance(got, (list, tuple)) or len(got) != 2:
+        raise Mismatch("train should return a pair (params, losses).")
+    params = _params_structure(got[0], layer_sizes, "the params returned by train")
+    losses = expect_array(got[1], (epochs,), "losses (one per epoch)")
+    return params, losses
+
+
+def _full_batch_descent(X, Y, setup, seed):
+    """What train must return when batch_size >= n: plain gradient descent from the documented init (autograd gradients)."""
+    params = init_recipe(setup["layer_sizes"], seed)
+    losses = []
+    for _ in range(setup["epochs"]):
+        grads = mse_grads(params, X, Y, setup["activations"])
+        params = [(W - setup["lr"] * dW, b - setup["lr"] * db) for (W, b), (dW, db) in zip(params, grads)]
+        out, _ = define_forward(params, X, setup["activations"])
+        losses.append(0.5 * np.sum((out - Y) ** 2) / X.shape[0])
+    return params, np.asarray(losses)
+
+
+def _convention_check(X, Y, setup, seed):
+    def check(got, oracles):
+        params, losses = _train_result(got, setup["layer_sizes"], setup["epochs"])
+        if setup["batch_size"] >= X.shape[0]:
+            exp_params, exp_losses = _full_batch_descent(X, Y, setup, seed)
+        else:
+            exp_params, exp_losses = oracles.reference("train")(X, Y, seed=seed, **setup)
+        out, _ = define_forward(params, X, setup["activations"])
+        expect_close(losses[-1], 0.5 * np.sum((out - Y) ** 2) / X.shape[0], "the last loss (it should be the MSE cost of the returned params on the whole data set)",
+                     rtol=1e-9, atol=1e-14, reveal=True)
+        for l, ((W, b), (eW, eb)) in enumerate(zip(params, exp_params), start=1):
+            expect_close(W, eW, f"W of layer {l} after training", rtol=1e-6, atol=1e-10, reveal=oracles.reveal)
+            expect_close(b, eb, f"b of layer {l} after training", rtol=1e-6, atol=1e-10, reveal=oracles.reveal)
+        expect_close(losses, exp_losses, "losses", rtol=1e-6, atol=1e-12, reveal=oracles.reveal)
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("train",))
+def train_convention(rng, hidden):
+    """train follows the documented convention: init_params, one permutation per epoch, SGD on mse, loss after each epoch."""
+    n, sizes = 12, [3, 4, 2]
+    X, Y = rng.normal(size=(n, 3)), rng.normal(size=(n, 2))
+    seed = int(rng.integers(0, 1000))
+    setup = {"layer_sizes": sizes, "activations": ["tanh", "identity"], "lr": 0.3, "epochs": 4, "batch_size": n if not hidden else 5}
+    kind = "full batch" if not hidden else "mini-batches of 5"
+    yield Case(f"{setup['epochs']} epochs on {n} random points, {kind}, seed {seed}", "train", (X, Y), kwargs={**setup, "seed": seed},
+               check=_convention_check(X, Y, setup, seed))
+
+
+def _regression_check(X, Y, seed):
+    def check(got, oracles):
+        params, losses = _train_result(got, REGRESSION["layer_sizes"], REGRESSION["epochs"])
+        out, _ = define_forward(params, X, REGRESSION["activations"])
+        final = 0.5 * np.sum((out - Y) ** 2) / X.shape[0]
+        expect_true(np.isclose(losses[-1], final, rtol=1e-6, atol=1e-12),
+                    f"losses[-1] = {losses[-1]:.6g}, but the cost of the returned params on the data is {final:.6g}: record mse_cost on the whole data set after each epoch.")
+        expect_true(final < REGRESSION_THRESHOLD,
+                    f"after training, the cost is {final:.4g}, above the threshold {REGRESSION_THRESHOLD} (the reference reaches about 0.003). "
+                    "Check the gradients (the backward question) and the update params -= lr * grads.")
+        expect_true(losses[-1] < losses[0], "the loss did not decrease over training.")
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("train",))
+def train_regression(rng, hidden):
+    """train fits y = x0^2 + 3 x0 x1 + x1^2 + 5 with a 2-16-1 tanh network below the loss threshold."""
+    data = load("regression")
+    seed = 0 if not hidden else int(rng.integers(0, 10_000))
+    yield Case(f"regression data, layers {REGRESSION['layer_sizes']}, seed {seed}", "train", (data["X"], data["Y"]), kwargs={**REGRESSION, "seed": seed},
+               check=_regression_check(data["X"], data["Y"], seed), timeout=20.0)
+
+
+def _xor_check(X, Y):
+    def check(got, oracles):
+        params, losses = _train_result(got, XOR["layer_sizes"], XOR["epochs"])
+        out, _ = define_forward(params, X, XOR["activations"])
+        predicted = (out > 0.5).astype(float)
+        wrong = np.flatnonzero(predicted[:, 0] != Y[:, 0])
+        if wrong.size:
+            rows = ", ".join(f"{tuple(int(v) for v in X[i])} -> {out[i, 0]:.3f}" for i in wrong)
+            raise Mismatch(f"the trained 2-2-1 network gets {wrong.size} of 4 XOR rows wrong (output thresholded at 0.5): {rows}.")
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("train",))
+def train_xor(rng, hidden):
+    """train learns XOR with a 2-2-1 network (tanh hidden layer, sigmoid output): 100% accuracy."""
+    data = load("xor")
+    X, Y = data["X"], data["y"][:, None]
+    seed = 0 if not hidden else int(rng.choice(XOR_SEEDS))
+    yield Case(f"XOR, layers {XOR['layer_sizes']}, seed {seed}", "train", (X, Y), kwargs={**XOR, "seed": seed}, check=_xor_check(X, Y), timeout=20.0)
+
+
+def _timing_check(got, oracles):
+    if not isinstance(got, dict) or not {"student", "baseline"} <= set(got):
+        raise Mismatch("the timing probe returned something unexpected.")
+    student, baseline = expect_scalar(got["student"], "time"), expect_scalar(got["baseline"], "baseline time")
+    ratio = student / max(baseline, 1e-9)
+    if ratio > VECTORISED_FACTOR:
+        raise Mismatch(f"forward + backward on a batch of 256 took {1e3 * student:.2f} ms, {ratio:.0f}x the {1e3 * baseline:.2f} ms of the same matrix products "
+                       f"done directly (allowed: {VECTORISED_FACTOR:g}x). Is there a Python loop over the samples? Process the whole batch with matrix products.",
+                       misconception="loop over samples")
+
+
+@ASSIGNMENT.question(points=1, functions=("forward", "backward"))
+def vectorised(rng, hidden):
+    """forward + backward on a batch of 256 is vectorised: at most 12x the time of the bare matrix products."""
+    yield Case("forward + backward, layers [4, 8, 8, 2], batch of 256", "backward", ([4, 8, 8, 2], 256, 20), probe="time_forward_backward", check=_timing_check, timeout=20.0)
+
+
+ASSIGNMENT.sample_mistakes.update({
+    # The bias gradient is averaged over the batch instead of summed.
+    "backward": (
+        "def backward(params, cache, dC_dA_out, activations):\n"
+        "    result = []\n"
+        "    grad_A = dC_dA_out\n"
+        "    for layer in range(len(params) - 1, -1, -1):\n"
+        "        d = grad_A * ACTIVATIONS[activations[layer]][1](cache['Z'][layer])\n"
+        "        result.insert(0, (cache['A'][layer].T @ d, d.mean(axis=0)))\n"
+        "        grad_A = d @ params[layer][0].T\n"
+        "    return result\n"
+    ),
+    # The cost is summed instead of averaged over the rows.
+    "mse_cost": "def mse_cost(A, Y):\n    return 0.5 * np.sum((A - Y) ** 2)\n",
+})

@@ -1,0 +1,574 @@
+"""05_softmax — softmax, cross-entropy, and a digits classifier.
+
+Oracles: the definitions written here in plain (stable) NumPy for values; autograd for
+the cross-entropy gradient and the softmax Jacobian; properties (rows sum to one,
+shift invariance, finite results on extreme logits, two classes = sigmoid); and the
+reference from the solution notebook on hidden cases. The trained classifier is
+evaluated here, in the grader, with a plain forward pass through the returned
+``(W, b)`` list, so a student's code cannot report its own accuracy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..data import load
+from ..question import Assignment, Case
+
+ASSIGNMENT = Assignment("05_softmax", "softmax.ipynb", "Softmax and cross-entropy")
+
+# The digits run: hidden layers use ReLU, the output layer is the identity (logits).
+DIGITS_RUN = {"hidden": [128], "lr": 0.2, "epochs": 60, "batch_size": 32, "l2": 1e-3}
+DIGITS_ACCURACY = 0.95
+EXTREME = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0], [1000.0, 1000.0, 999.0], [-1000.0, 1000.0, -999.0]])
+
+
+# --- the definitions, in plain NumPy (what the notebook states) ---------------------
+
+def stable_softmax(Z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Softmax along ``axis`` with the maximum subtracted first."""
+    E = np.exp(Z - Z.max(axis=axis, keepdims=True))
+    return E / E.sum(axis=axis, keepdims=True)
+
+
+def stable_log_softmax(Z: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax by log-sum-exp: z - m - log(sum(exp(z - m)))."""
+    shifted = Z - np.max(Z, axis=1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+
+
+def mean_cross_entropy(Z: np.ndarray, labels: np.ndarray) -> float:
+    return float(-np.mean(stable_log_softmax(Z)[np.arange(len(labels)), labels]))
+
+
+def onehot(labels: np.ndarray, C: int) -> np.ndarray:
+    return np.eye(C)[labels]
+
+
+def sigmoid(t: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0.0, -t))
+
+
+def relu_network(params, X: np.ndarray) -> np.ndarray:
+    """Logits of a network with ReLU hidden layers and an identity output layer."""
+    A = X
+    for l, (W, b) in enumerate(params):
+        A = A @ W + b
+        if l < len(params) - 1:
+            A = np.maximum(A, 0.0)
+    return A
+
+
+def _ce_gradient_autograd(Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """d/dZ of the mean cross-entropy, by autograd (an oracle independent of the formula)."""
+    import autograd
+    import autograd.numpy as anp
+
+    Y = onehot(labels, Z.shape[1])
+
+    def cost(Z):
+        m = anp.max(Z, axis=1, keepdims=True)
+        log_p = Z - m - anp.log(anp.sum(anp.exp(Z - m), axis=1, keepdims=True))
+        return -anp.sum(Y * log_p) / Z.shape[0]
+
+    return autograd.grad(cost)(Z)
+
+
+def _jacobian_autograd(z: np.ndarray) -> np.ndarray:
+    import autograd
+    import autograd.numpy as anp
+
+    def softmax(z):
+        e = anp.exp(z - anp.max(z))
+        return e / anp.sum(e)
+
+    return autograd.jacobian(softmax)(z)
+
+
+def _network_gradients_autograd(params, X: np.ndarray, labels: np.ndarray):
+    """Gradients of the mean cross-entropy of ``relu_network`` with respect to every W and b."""
+    import autograd
+    import autograd.numpy as anp
+
+    Y = onehot(labels, params[-1][0].shape[1])
+
+    def cost(flat):
+        A = X
+        for l, (W, b) in enumerate(flat):
+            A = anp.dot(A, W) + b
+            if l < len(flat) - 1:
+                A = anp.where(A > 0, A, 0.0)  # ReLU with derivative 0 at 0, as in the notebook
+        m = anp.max(A, axis=1, keepdims=True)
+        log_p = A - m - anp.log(anp.sum(anp.exp(A - m), axis=1, keepdims=True))
+        return -anp.sum(Y * log_p) / X.shape[0]
+
+    return autograd.grad(cost)([(W, b) for W, b in params])
+
+
+def _reference_or(oracles, name: str, args: tuple, fallback: np.ndarray) -> np.ndarray:
+    """On hidden cases (where the reference exists): the reference's ``name(*args)``; else ``fallback``."""
+    if not oracles.reveal and oracles.has_reference:
+        return np.asarray(oracles.reference(name)(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args]), dtype=float)
+    return fallback
+
+
+def _close(got: np.ndarray, expected: np.ndarray, rtol: float = 1e-8, atol: float = 1e-12) -> bool:
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+
+
+def _random_labels(rng, n: int, C: int) -> np.ndarray:
+    """n labels in 0..C-1 that use every class when n >= C."""
+    labels = rng.integers(0, C, size=n)
+    if n >= C:
+        labels[rng.choice(n, size=C, replace=False)] = np.arange(C)
+    return labels.astype(np.int64)
+
+
+# --- one_hot ----------------------------------------------------------------------
+
+def _one_hot_check(labels: np.ndarray, C: int):
+    def check(got, oracles):
+        what = f"one_hot(labels, {C})"
+        if isinstance(got, np.ndarray) and got.ndim == 2 and got.shape[0] == len(labels) and got.shape[1] != C:
+            raise Mismatch(f"{what} has {got.shape[1]} columns; it should have exactly num_classes = {C}, one per class 0..{C - 1}"
+                           f"{' (not labels.max() + 1: use the num_classes argument)' if got.shape[1] == labels.max() + 1 else ''}.",
+                           misconception="one_hot width")
+        if isinstance(got, np.ndarray) and got.dtype.kind != "f":
+            raise Mismatch(f"{what} has dtype {got.dtype}; return float64 (e.g. np.eye(num_classes)[labels]) so it mixes with probabilities.")
+        got = expect_array(got, (len(labels), C), what)
+        for shift in (-1, 1):
+            if np.array_equal(got, onehot((labels + shift) % C, C)):
+                raise Mismatch(f"{what} puts each 1 one column {'left' if shift < 0 else 'right'} of the label: an off-by-one error. "
+                               "Labels are already 0..C-1, so label k goes to column k.", misconception="one_hot off by one")
+        expect_close(got, onehot(labels, C), what, rtol=0, atol=0, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("one_hot",))
+def one_hot(rng, hidden):
+    """one_hot(labels, num_classes) is an (n, num_classes) float64 array with a 1 in column labels[i] of row i."""
+    shapes = [(6, 3), (10, 10), (4, 7)] if not hidden else [(int(rng.integers(1, 40)), int(rng.integers(2, 12))) for _ in range(4)]
+    for n, C in shapes:
+        labels = _random_labels(rng, n, C)
+        yield Case(f"{n} labels, {C} classes", "one_hot", (labels, C), check=_one_hot_check(labels, C))
+    labels = np.array([0, 2, 1, 2], dtype=np.int64)  # class 3 and 4 unused: width comes from num_classes
+    yield Case("4 labels, 5 classes (two never used)", "one_hot", (labels, 5), check=_one_hot_check(labels, 5))
+
+
+# --- softmax ------------------------------------------------------------------------
+
+def _softmax_check(Z: np.ndarray, what: str, expected_of=None):
+    """Check softmax(Z); ``expected_of`` is the input whose softmax ``got`` should equal (shift invariance)."""
+    base = Z if expected_of is None else expected_of
+
+    def check(got, oracles):
+        if isinstance(got, np.ndarray) and got.shape == Z.shape and not np.all(np.isfinite(got)):
+            raise Mismatch(f"{what} contains NaN or inf: exp of a large logit overflows. Subtract each row's maximum before "
+                           "exponentiating — it leaves the softmax unchanged (see the derivation) and keeps every exp(.) <= 1.",
+                           misconception="unstable softmax")
+        got = expect_array(got, Z.shape, what)
+        if Z.shape[0] > 1 and _close(got, stable_softmax(Z, axis=0)) and not _close(got, stable_softmax(Z)):
+            raise Mismatch(f"{what}: your columns sum to one, not your rows. Each row is one sample, so normalise along axis=1 "
+                           "(and keep the dimension, keepdims=True, so the division broadcasts per row).", misconception="softmax over the wrong axis")
+        sums = got.sum(axis=1)
+        expect_true(np.allclose(sums, 1.0, rtol=0, atol=1e-9),
+                    f"{what}: row sums should all be 1 (each row is a probability distribution), but one row sums to {sums[np.argmax(np.abs(sums - 1))]:.6g}.")
+        expected = _reference_or(oracles, "softmax", (base,), stable_softmax(base))
+        if expected_of is not None and not _close(got, expected):
+            raise Mismatch(f"{what}: adding the same constant to every logit of a row must not change the softmax, but your result changed. "
+                           "Subtract each row's own maximum (not the maximum of the whole array).", misconception="not shift invariant")
+        expect_close(got, expected, what, rtol=1e-9, atol=1e-15, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("softmax",))
+def softmax(rng, hidden):
+    """softmax(Z) turns each row of logits into probabilities: same shape, non-negative, rows sum to one."""
+    shapes = [(4, 3), (1, 5), (6, 10), (3, 2)] if not hidden else [(int(rng.integers(1, 30)), int(rng.integers(2, 12))) for _ in range(5)]
+    for shape in shapes:
+        Z = rng.normal(scale=3.0, size=shape)
+        yield Case(f"Z of shape {shape}", "softmax", (Z,), check=_softmax_check(Z, "softmax(Z)"))
+
+
+@ASSIGNMENT.question(points=1, functions=("softmax",))
+def softmax_stable(rng, hidden):
+    """softmax is shift invariant per row and stays finite on logits of +-1000."""
+    yield Case("logits of +-1000", "softmax", (EXTREME,), check=_softmax_check(EXTREME, "softmax(Z) on logits of +-1000"))
+    n, C = (5, 4) if not hidden else (int(rng.integers(2, 20)), int(rng.integers(2, 10)))
+    Z = rng.normal(size=(n, C))
+    c = rng.uniform(-1000, 1000, size=(n, 1))
+    c[0] = 800.0  # at least one row beyond exp's range (exp(710) overflows)
+    yield Case("Z + c with a different large constant c per row", "softmax", (Z + c,),
+               check=_softmax_check(Z + c, "softmax(Z + c)", expected_of=Z))
+    mixed = rng.normal(size=(n, C))
+    mixed[np.arange(n), rng.integers(0, C, size=n)] = rng.choice([-1000.0, 1000.0], size=n)
+    yield Case("random logits with one +-1000 per row", "softmax", (mixed,), check=_softmax_check(mixed, "softmax(Z) on mixed logits"))
+
+
+# --- log_softmax --------------------------------------------------------------------
+
+def _log_softmax_check(Z: np.ndarray):
+    def check(got, oracles):
+        what = "log_softmax(Z)"
+        if isinstance(got, np.ndarray) and got.shape == Z.shape and not np.all(np.isfinite(got)):
+            raise Mismatch(f"{what} contains -inf or NaN: np.log(softmax(Z)) fails when a probability underflows to 0 "
+                           "(here log p is about -2000, but p = exp(-2000) is 0.0 in float64). Use log-sum-exp: "
+                           "z - m - log(sum(exp(z - m))) with m the row maximum, which never takes the log of 0.",
+                           misconception="log of softmax")
+        got = expect_array(got, Z.shape, what)
+        expected = _reference_or(oracles, "log_softmax", (Z,), stable_log_softmax(Z))
+        if Z.shape[0] > 1 and _close(got, Z - np.log(np.exp(Z - Z.max(axis=0)).sum(axis=0)) - Z.max(axis=0)):
+            raise Mismatch(f"{what}: you normalised each column instead of each row; sum over axis=1.", misconception="wrong axis")
+        expect_close(got, expected, what, rtol=1e-9, atol=1e-9, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("log_softmax",))
+def log_softmax(rng, hidden):
+    """log_softmax(Z) equals log(softmax(Z)) row-wise, computed stably (finite even for logits of +-1000)."""
+    shapes = [(4, 3), (2, 6)] if not hidden else [(int(rng.integers(1, 30)), int(rng.integers(2, 12))) for _ in range(3)]
+    for shape in shapes:
+        Z = rng.normal(scale=3.0, size=shape)
+        yield Case(f"Z of shape {shape}", "log_softmax", (Z,), check=_log_softmax_check(Z))
+    yield Case("logits of +-1000", "log_softmax", (EXTREME,), check=_log_softmax_check(EXTREME))
+
+
+# --- cross_entropy -----------------------------------------------------------------
+
+def _cross_entropy_check(Z: np.ndarray, labels: np.ndarray):
+    def check(got, oracles):
+        what = "cross_entropy(Z, labels)"
+        if isinstance(got, (float, np.ndarray)) and np.size(got) == 1 and not np.all(np.isfinite(got)):
+            raise Mismatch(f"{what} is {float(np.ravel(got)[0])}: the log of a probability that underflowed to 0. "
+                           "Compute the cost from log_softmax(Z), not from np.log(softmax(Z)).", misconception="unstable cross-entropy")
+        if isinstance(got, np.ndarray) and got.size > 1:
+            raise Mismatch(f"{what} should be one number (the mean over the {len(labels)} rows), but it is an array of shape {got.shape}.")
+        value = expect_scalar(got, what)
+        expected = float(_reference_or(oracles, "cross_entropy", (Z, labels), np.asarray(mean_cross_entropy(Z, labels))))
+        n = len(labels)
+        log_p = stable_log_softmax(Z)
+        if n > 1 and np.isclose(value, n * expected, rtol=1e-8):
+            raise Mismatch(f"{what} is {n} times too large: average over the rows (divide by n = {n}) instead of summing.", misconception="sum instead of mean")
+        if np.isclose(value, -expected, rtol=1e-8) and expected != 0:
+            raise Mismatch(f"{what} has the wrong sign: the cost is the *negative* log-probability of the true class, which is >= 0.", misconception="sign")
+        wrong_class = [float(-np.mean(log_p[:, labels])), float(-np.mean(log_p[np.arange(n), (labels + 1) % Z.shape[1]])),
+                       float(-np.mean(log_p[np.arange(n), (labels - 1) % Z.shape[1]])), float(-np.mean(log_p[np.arange(n), np.argmax(Z, axis=1)]))]
+        if not np.isclose(value, expected, rtol=1e-8) and np.any(np.isclose(value, wrong_class, rtol=1e-8)):
+            raise Mismatch(f"{what} uses the log-probability of the wrong entries: pick, in row i, the entry of the true class labels[i] "
+                           "(P[np.arange(n), labels]); P[:, labels] selects an n-by-n block instead.", misconception="wrong class probability")
+        expect_close(value, expected, what, rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("cross_entropy",))
+def cross_entropy(rng, hidden):
+    """cross_entropy(Z, labels) is the mean over rows of -log softmax(Z)[label], computed from the logits."""
+    shapes = [(5, 3), (8, 10), (1, 4)] if not hidden else [(int(rng.integers(1, 40)), int(rng.integers(2, 12))) for _ in range(4)]
+    for n, C in shapes:
+        Z, labels = rng.normal(scale=2.0, size=(n, C)), _random_labels(rng, n, C)
+        yield Case(f"{n} rows, {C} classes", "cross_entropy", (Z, labels), check=_cross_entropy_check(Z, labels))
+    labels = np.array([1, 2, 0, 1], dtype=np.int64)
+    yield Case("logits of +-1000 (confidently wrong rows cost about 1000-2000)", "cross_entropy", (EXTREME, labels), check=_cross_entropy_check(EXTREME, labels))
+
+
+# --- cross_entropy_grad ------------------------------------------------------------
+
+def _ce_grad_check(Z: np.ndarray, labels: np.ndarray):
+    def check(got, oracles):
+        what = "cross_entropy_grad(Z, labels)"
+        got = expect_array(got, Z.shape, what)
+        expected = _ce_gradient_autograd(Z, labels)
+        expected = _reference_or(oracles, "cross_entropy_grad", (Z, labels), expected)
+        n = Z.shape[0]
+        Y = onehot(labels, Z.shape[1])
+        if _close(got, -expected):
+            raise Mismatch(f"{what} has the wrong sign: the cost falls when the true class's logit rises, so that entry of the gradient is negative (p - y, not y - p).", misconception="sign")
+        if n > 1 and _close(got, n * expected):
+            raise Mismatch(f"{what} is n = {n} times too large: the cost is averaged over the rows, so its gradient carries a factor 1/n.", misconception="factor n")
+        if _close(got, stable_softmax(Z) / n) or _close(got, stable_softmax(Z)):
+            raise Mismatch(f"{what} forgot to subtract the one-hot labels: the gradient is (softmax(Z) - Y) / n.", misconception="missing - y")
+        expect_close(got, expected, what, rtol=1e-7, atol=1e-12, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("cross_entropy_grad",))
+def cross_entropy_grad(rng, hidden):
+    """cross_entropy_grad(Z, labels) is the gradient of the mean cross-entropy with respect to the logits, (softmax(Z) - Y) / n."""
+    shapes = [(5, 3), (8, 10), (1, 4)] if not hidden else [(int(rng.integers(1, 40)), int(rng.integers(2, 12))) for _ in range(4)]
+    for n, C in shapes:
+        Z, labels = rng.normal(scale=2.0, size=(n, C)), _random_labels(rng, n, C)
+        yield Case(f"{n} rows, {C} classes (compared with autograd)", "cross_entropy_grad", (Z, labels), check=_ce_grad_check(Z, labels))
+    labels = np.array([1, 2, 0, 1], dtype=np.int64)
+    yield Case("logits of +-1000", "cross_entropy_grad", (EXTREME, labels), check=_ce_grad_check(EXTREME, labels))
+
+
+# --- softmax_jacobian --------------------------------------------------------------
+
+def _jacobian_check(z: np.ndarray):
+    def check(got, oracles):
+        C = z.shape[0]
+        what = "softmax_jacobian(z)"
+        if isinstance(got, np.ndarray) and got.shape == (C, C) and not np.all(np.isfinite(got)):
+            raise Mismatch(f"{what} contains NaN or inf: compute p with your stable softmax.", misconception="unstable softmax")
+        got = expect_array(got, (C, C), what)
+        p = stable_softmax(z)
+        expected = _reference_or(oracles, "softmax_jacobian", (z,), _jacobian_autograd(z))
+        if _close(got, -np.outer(p, p)):
+            raise Mismatch(f"{what} is missing the diagonal term: d p_i / d z_i has an extra p_i from the numerator, so J = diag(p) - p p^T.", misconception="missing diag")
+        if _close(got, np.diag(p) - p @ p):
+            raise Mismatch(f"{what} subtracted the inner product p . p (one number) from every entry; the second term is the outer product "
+                           "p p^T, an (C, C) matrix with entries p_i p_j (np.outer(p, p)).", misconception="inner instead of outer product")
+        if _close(got, np.outer(p, p) - np.diag(p)):
+            raise Mismatch(f"{what} has the wrong sign: the diagonal entries p_i (1 - p_i) are positive.", misconception="sign")
+        if _close(got, np.diag(p)):
+            raise Mismatch(f"{what} keeps only the diagonal: every p_i depends on every z_j through the denominator, so the off-diagonal entries are -p_i p_j.", misconception="missing off-diagonal")
+        expect_close(got, expected, what, rtol=1e-7, atol=1e-12, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("softmax_jacobian",))
+def softmax_jacobian(rng, hidden):
+    """softmax_jacobian(z) for one row z of C logits is the (C, C) matrix d softmax(z)_i / d z_j = diag(p) - outer(p, p)."""
+    sizes = [3, 5, 2] if not hidden else [int(rng.integers(2, 12)) for _ in range(4)]
+    for C in sizes:
+        z = rng.normal(scale=2.0, size=C)
+        yield Case(f"z with {C} logits (compared with autograd.jacobian)", "softmax_jacobian", (z,), check=_jacobian_check(z))
+    z = np.array([1000.0, -1000.0, 999.0])
+    yield Case("z = [1000, -1000, 999]", "softmax_jacobian", (z,), check=_jacobian_check(z))
+
+
+# --- two classes: softmax = sigmoid ------------------------------------------------
+
+def _two_class_check(Z: np.ndarray, labels: np.ndarray):
+    def check(got, oracles):
+        if not isinstance(got, dict):
+            raise Mismatch("the two-class check could not read your results.")
+        n = len(labels)
+        t = Z[:, 1] - Z[:, 0]
+        s, y = sigmoid(t), labels.astype(float)
+        P = expect_array(got["softmax"], Z.shape, "softmax(Z) for two classes")
+        if not np.allclose(P[:, 1], s, rtol=1e-9, atol=1e-15) or not np.allclose(P[:, 0], 1 - s, rtol=1e-9, atol=1e-15):
+            raise Mismatch("with two classes, softmax(Z)[:, 1] should equal sigmoid(z_1 - z_0) and softmax(Z)[:, 0] = 1 - that; yours differ. Fix softmax first.")
+        bce = float(np.mean(np.logaddexp(0.0, -t) * y + np.logaddexp(0.0, t) * (1 - y)))
+        ce = expect_scalar(got["cross_entropy"], "cross_entropy(Z, labels) for two classes")
+        if not np.isclose(ce, bce, rtol=1e-9, atol=1e-12):
+            shown = f"; yours is {ce:.10g}, the binary one {bce:.10g}" if oracles.reveal else f"; yours is {ce:.10g}"
+            raise Mismatch(f"with two classes, cross_entropy(Z, labels) should equal the binary cross-entropy "
+                           f"-mean(y log s + (1 - y) log(1 - s)) with s = sigmoid(z_1 - z_0){shown}.")
+        G = expect_array(got["cross_entropy_grad"], Z.shape, "cross_entropy_grad(Z, labels) for two classes")
+        if not np.allclose(G[:, 1], (s - y) / n, rtol=1e-7, atol=1e-12) or not np.allclose(G[:, 0], -G[:, 1], rtol=1e-7, atol=1e-12):
+            raise Mismatch("with two classes, the gradient with respect to z_1 should be (sigmoid(z_1 - z_0) - y) / n, the familiar "
+                           "sigmoid-with-binary-cross-entropy gradient, and the one for z_0 its negative; yours differs.")
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("softmax", "cross_entropy", "cross_entropy_grad"))
+def two_class(rng, hidden):
+    """With two classes, softmax is the sigmoid of z_1 - z_0 and cross-entropy is the binary cross-entropy."""
+    for n, offset in ([(6, False), (5, True)] if not hidden else [(int(rng.integers(2, 40)), bool(rng.integers(2))) for _ in range(3)]):
+        Z = rng.normal(scale=3.0, size=(n, 2))
+        if offset:
+            Z[:, 0] = 0.0  # then softmax(Z)[:, 1] is exactly sigmoid(z_1)
+        labels = rng.integers(0, 2, size=n).astype(np.int64)
+        yield Case(f"{n} two-class rows{' with z_0 = 0' if offset else ''}", "softmax", (Z, labels), probe="two_class_softmax", check=_two_class_check(Z, labels))
+
+
+# --- accuracy ----------------------------------------------------------------------
+
+def _accuracy_check(predicted: np.ndarray, labels: np.ndarray):
+    def check(got, oracles):
+        what = "accuracy(predicted, labels)"
+        if isinstance(got, np.ndarray) and got.size > 1:
+            raise Mismatch(f"{what} should be one number (a fraction between 0 and 1), but it is an array of shape {got.shape}.")
+        value = expect_scalar(got, what)
+        right = int(np.sum(predicted == labels))
+        expected = right / len(labels)
+        if not np.isclose(value, expected) and np.isclose(value, 100 * expected):
+            raise Mismatch(f"{what} returned a percentage; return the fraction of correct predictions, between 0 and 1.", misconception="percentage")
+        if not np.isclose(value, expected) and value == right:
+            raise Mismatch(f"{what} returned the number of correct predictions; divide by the number of samples.", misconception="count")
+        C = int(max(predicted.max(), labels.max())) + 1
+        if not np.isclose(value, expected) and any(np.isclose(value, 1 - 2 * (1 - expected) / c) for c in range(C, C + 11)):
+            raise Mismatch(f"{what} compared one-hot rows entry by entry, so the many agreeing zeros count as correct. "
+                           "Compare the predicted labels with the true labels directly, one comparison per sample.", misconception="compared one-hot entries")
+        expect_close(value, expected, what, rtol=1e-12, atol=1e-12, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("accuracy",))
+def accuracy(rng, hidden):
+    """accuracy(predicted, labels) is the fraction of samples whose predicted label equals the true label."""
+    for n, C, rate in ([(50, 10, 0.7), (7, 3, 1.0), (4, 2, 0.0)] if not hidden else [(int(rng.integers(5, 200)), int(rng.integers(2, 12)), float(rng.uniform(0.3, 0.95))) for _ in range(3)]):
+        labels = _random_labels(rng, n, C)
+        predicted = np.where(rng.random(n) < rate, labels, (labels + rng.integers(1, C, size=n)) % C).astype(np.int64)
+        yield Case(f"{n} predictions, {C} classes", "accuracy", (predicted, labels), check=_accuracy_check(predicted, labels))
+
+
+# --- the classifier: 04_backprop pieces and one SGD step with L2 --------------------
+
+def _pairs(got, sizes: list[int], what: str, names: tuple[str, str] = ("W", "b")) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Validate a list of (W, b) pairs (or (dW, db), per ``names``) for layer sizes ``sizes``."""
+    L = len(sizes) - 1
+    if not isinstance(got, (list, tuple)) or len(got) != L:
+        raise Mismatch(f"{what} should be a list of {L} pairs (W, b), one per layer, but it is {type(got).__name__}"
+                       f"{' of length ' + str(len(got)) if isinstance(got, (list, tuple)) else ''}.")
+    pairs = []
+    for l, pair in enumerate(got):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise Mismatch(f"{what}[{l}] should be a pair ({names[0]}, {names[1]}).")
+        first = pair[0]
+        if isinstance(first, np.ndarray) and first.shape == (sizes[l + 1], sizes[l]) and sizes[l] != sizes[l + 1]:
+            raise Mismatch(f"{what}[{l}][0] ({names[0]} of layer {l + 1}) has shape {first.shape}, the transpose of the expected "
+                           f"({sizes[l]}, {sizes[l + 1]}): W is (n_in, n_out){', so dC/dW = A_prev.T @ delta' if names[0] == 'dW' else ''}.",
+                           misconception="transposed " + names[0])
+        pairs.append((expect_array(first, (sizes[l], sizes[l + 1]), f"{what}[{l}][0] ({names[0]} of layer {l + 1})"),
+                      expect_array(pair[1], (sizes[l + 1],), f"{what}[{l}][1] ({names[1]} of layer {l + 1})")))
+    return pairs
+
+
+def _forward_backward_check(params, X: np.ndarray, labels: np.ndarray):
+    sizes = [X.shape[1]] + [W.shape[1] for W, _ in params]
+
+    def check(got, oracles):
+        if not isinstance(got, dict):
+            raise Mismatch("the forward/backward check could not read your results.")
+        output = expect_array(got["output"], (X.shape[0], sizes[-1]), "forward(params, X, activations)[0] (the output)")
+        expect_close(output, relu_network(params, X), "forward's output (relu hidden layers, identity output)", rtol=1e-9, atol=1e-12)
+        grads = _pairs(got["grads"], sizes, "backward(...)", names=("dW", "db"))
+        expected = _network_gradients_autograd(params, X, labels)
+        for l, ((dW, db), (eW, eb)) in enumerate(zip(grads, expected)):
+            if _close(dW, eW.T.reshape(dW.shape)) and not _close(dW, eW):
+                raise Mismatch(f"dW of layer {l + 1} is transposed: dC/dW = A_prev.T @ delta.", misconception="transposed dW")
+            expect_close(dW, eW, f"dW of layer {l + 1} (compared with autograd)", rtol=1e-7, atol=1e-12)
+            expect_close(db, eb, f"db of layer {l + 1} (compared with autograd)", rtol=1e-7, atol=1e-12)
+
+    return check
+
+
+def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: float, l2: float):
+    sizes = [X.shape[1]] + list(hidden) + [int(labels.max()) + 1]
+
+    def check(got, oracles):
+        if not isinstance(got, (list, tuple)) or len(got) != 3:
+            raise Mismatch("the check could not read your three training runs.")
+        runs = []
+        for k, run in enumerate(got):
+            if not isinstance(run, (list, tuple)) or len(run) != 2:
+                raise Mismatch(f"train_classifier should return a pair (params, losses), but it returned {type(run).__name__}"
+                               f"{' of length ' + str(len(run)) if isinstance(run, (list, tuple)) else ''}.")
+            params = _pairs(run[0], sizes, "the returned params")
+            losses = expect_array(run[1], (1,), "the returned losses after 1 epoch")
+            runs.append((params, losses))
+        (start, losses0), (plain_step, _), (l2_step, _) = runs
+        penalty = sum(float(np.sum(W ** 2)) for W, _ in start)
+        cost = mean_cross_entropy(relu_network(start, X), labels)
+        if np.isclose(losses0[0], cost, rtol=1e-9) and not np.isclose(penalty, 0.0):
+            raise Mismatch("with lr = 0 and l2 > 0, the epoch's loss should be the regularised cost, cross-entropy + l2/2 * (sum of squared weights); "
+                           "yours leaves out the L2 penalty.", misconception="loss without penalty")
+        bias_penalty = sum(float(np.sum(b ** 2)) for _, b in start)
+        if bias_penalty > 0 and np.isclose(losses0[0], cost + 0.5 * l2 * (penalty + bias_penalty), rtol=1e-9):
+            raise Mismatch("your loss includes the biases in the L2 penalty; only the weights W are regularised.", misconception="biases regularised")
+        expect_true(np.isclose(losses0[0], cost + 0.5 * l2 * penalty, rtol=1e-8, atol=1e-12),
+                    f"with lr = 0 and l2 = {l2:g} (parameters unchanged), the epoch's loss should be the cost of the initial parameters on the whole "
+                    f"training set, cross-entropy + l2/2 * sum of squared weights{f' = {cost + 0.5 * l2 * penalty:.10g}' if oracles.reveal else ''}, but it is {losses0[0]:.10g}.")
+        grads = _network_gradients_autograd(start, X, labels)
+        for l, ((W0, b0), (gW, gb), (W1, b1), (W2, b2)) in enumerate(zip(start, grads, plain_step, l2_step)):
+            if not (_close(W1, W0 - lr * gW, 1e-7, 1e-12) and _close(b1, b0 - lr * gb, 1e-7, 1e-12)):
+                hint = (" It moved uphill: subtract lr * gradient." if _close(W1, W0 + lr * gW, 1e-7, 1e-12) else
+                        " Does every run with the same seed start from the same parameters (init_params(sizes, seed))?")
+                raise Mismatch(f"one epoch with batch_size = n (a single full-batch step) and l2 = 0 should give W - lr * dC/dW for every layer; layer {l + 1} differs.{hint}",
+                               misconception="sign" if "uphill" in hint else None)
+            if _close(b2, b0 - lr * (gb + l2 * b0), 1e-7, 1e-12) and not np.allclose(b0, 0):
+                raise Mismatch("your L2 term also shrinks the biases; only the weights W are regularised.", misconception="biases regularised")
+            if not _close(W2, W0 - lr * (gW + l2 * W0), 1e-7, 1e-12):
+                guesses = {"divided by the batch size": l2 / len(X), "twice too large (the gradient of l2/2 * W**2 is l2 * W)": 2 * l2,
+                           "added with the wrong sign": -l2, "half as large (the gradient of l2/2 * W**2 is l2 * W)": 0.5 * l2}
+                reason = next((name for name, alt in guesses.items() if _close(W2, W0 - lr * (gW + alt * W0), 1e-7, 1e-12)), None)
+                if _close(W2, W1, 1e-12, 1e-15):
+                    reason = "ignored"
+                raise Mismatch(f"with l2 = {l2:g}, one full-batch step should give W - lr * (dC/dW + l2 * W); layer {l + 1} differs"
+                               f"{': your L2 term is ' + reason if reason else ''}.", misconception="L2 gradient" if reason else None)
+            expect_close(b2, b0 - lr * gb, f"b of layer {l + 1} after one step with L2", rtol=1e-7, atol=1e-12)
+
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("forward", "backward", "train_classifier"))
+def classifier_step(rng, hidden):
+    """Your 04_backprop forward/backward give cross-entropy gradients, and train_classifier takes correct SGD steps with L2."""
+    for sizes in ([4, 5, 3], [3, 6, 4, 5]) if not hidden else ([int(v) for v in rng.integers(1, 7, size=int(rng.integers(3, 5)))] for _ in range(2)):
+        sizes[-1] = max(sizes[-1], 2)
+        params = [(rng.normal(size=(a, b)) / np.sqrt(a), 0.1 * rng.normal(size=b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        n = int(rng.integers(2, 9))
+        X, labels = rng.normal(size=(n, sizes[0])), _random_labels(rng, n, sizes[-1])
+        activations = ["relu"] * (len(sizes) - 2) + ["identity"]
+        Z = relu_network(params, X)
+        dA = (stable_softmax(Z) - onehot(labels, sizes[-1])) / n
+        yield Case(f"forward, then backward of cross_entropy_grad, layer sizes {sizes}", "backward", (params, X, dA, activations),
+                   probe="forward_backward_given", check=_forward_backward_check(params, X, labels))
+    n, d, C = (24, 5, 3) if not hidden else (int(rng.integers(10, 40)), int(rng.integers(2, 8)), int(rng.integers(2, 6)))
+    X, labels = rng.uniform(0, 1, size=(n, d)), _random_labels(rng, n, C)
+    hidden_sizes, lr, l2 = [4] if not hidden else [int(rng.integers(2, 8))], 0.5, 0.3
+    seed = 7 if not hidden else int(rng.integers(2**31))
+    runs = [{"lr": 0.0, "l2": l2}, {"lr": lr, "l2": 0.0}, {"lr": lr, "l2": l2}]
+    yield Case(f"one full-batch step (epochs=1, batch_size={n}) with lr = 0, with l2 = 0, and with l2 = {l2}", "train_classifier",
+               (X, labels, hidden_sizes), kwargs={"epochs": 1, "batch_size": n, "seed": seed, "each": runs}, probe="call_each",
+               check=_sgd_step_check(X, labels, hidden_sizes, lr, l2), timeout=20.0)
+
+
+# --- the digits ---------------------------------------------------------------------
+
+def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X_train, y_train, X_test, y_test): pixels scaled to [0, 1] in float64, labels int64."""
+    data = load("digits")
+    X, y = data["images"].astype(np.float64) / 16.0, data["labels"].astype(np.int64)
+    return X[data["train_index"]], y[data["train_index"]], X[data["test_index"]], y[data["test_index"]]
+
+
+def _digits_check(epochs: int):
+    def check(got, oracles):
+        _, _, X_test, y_test = digits_split()
+        if not isinstance(got, (list, tuple)) or len(got) != 2:
+            raise Mismatch(f"train_classifier should return a pair (params, losses), but it returned {type(got).__name__}.")
+        params = _pairs(got[0], [64, *DIGITS_RUN["hidden"], 10], "the returned params")
+        losses = expect_array(got[1], (epochs,), "the returned losses (one per epoch)", finite=False)
+        predicted = np.argmax(relu_network(params, X_test), axis=1)
+        acc = float(np.mean(predicted == y_test))
+        expect_true(acc >= DIGITS_ACCURACY,
+                    f"your trained network classifies {acc:.1%} of the {len(y_test)} test digits correctly (evaluated here with ReLU hidden layers and "
+                    f"an identity output); at least {DIGITS_ACCURACY:.0%} is required. Is the final training loss ({losses[-1]:.3g}) low? "
+                    "Check your initialisation scale, the shuffling of mini-batches and the L2 term.")
+        expect_true(bool(np.all(np.isfinite(losses))), "the returned losses contain NaN or inf; compute the cost with your stable cross_entropy.")
+        expect_true(losses[-1] < losses[0], f"the training loss did not go down: {losses[0]:.4g} after the first epoch, {losses[-1]:.4g} after the last.")
+
+    return check
+
+
+@ASSIGNMENT.question(points=3, functions=("train_classifier",))
+def digits(rng, hidden):
+    """train_classifier learns the 8x8 digits: at least 95% test accuracy (hidden=[128], lr=0.2, 60 epochs, batches of 32, l2=1e-3)."""
+    X_train, y_train, _, _ = digits_split()
+    seed = 0 if not hidden else int(rng.integers(2**31))
+    run = DIGITS_RUN
+    yield Case(f"the digits, seed {seed}" if not hidden else "the digits, a seed drawn at grading time", "train_classifier",
+               (X_train, y_train, run["hidden"], run["lr"], run["epochs"], run["batch_size"], run["l2"], seed),
+               check=_digits_check(run["epochs"]), timeout=120.0)
+
+
+ASSIGNMENT.sample_mistakes.update({
+    # no max shift: overflows on logits of 1000
+    "softmax": "def softmax(Z):\n    return np.exp(Z) / np.sum(np.exp(Z), axis=1, keepdims=True)\n",
+    # sign of the gradient flipped
+    "cross_entropy_grad": "def cross_entropy_grad(Z, labels):\n    return (one_hot(labels, Z.shape[1]) - softmax(Z)) / Z.shape[0]\n",
+    # accuracy as a percentage
+    "accuracy": "def accuracy(predicted, labels):\n    return 100.0 * np.mean(np.asarray(predicted) == np.asarray(labels))\n",
+})
