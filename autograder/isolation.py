@@ -5,8 +5,9 @@ On Linux, ``unshare`` puts the child in new namespaces:
 * network: only a loopback interface, which is down — no connections anywhere;
 * PID: the child is process 1 of its namespace, so when it ends (or is killed) every
   process it started ends too, double-forked daemons included; its ``/proc`` shows only them;
-* mount: every file system is remounted read-only, a small tmpfs becomes the child's
-  writable working directory (and ``/tmp``, ``/dev/shm``), and the instructor's paths —
+* mount: every file system is remounted read-only (``/tmp`` included: ``TMPDIR`` points to
+  the working directory), a small tmpfs becomes the child's writable working directory and
+  ``/dev/shm``, and the instructor's paths —
   ``solutions/``, the gradebook, other students' submissions, the results — are covered
   by empty mounts.
 
@@ -131,8 +132,7 @@ if [ -n "$AG_CGROUP" ]; then echo 0 > "$AG_CGROUP/cgroup.procs"; fi
 awk '{print $2}' /proc/self/mounts | while read -r m; do
   case "$m" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) ;; *) mount -o remount,bind,ro "$m" 2>/dev/null || true ;; esac
 done
-mount -t tmpfs -o "size=$AG_TMPFS,mode=1777" tmpfs /tmp
-if [ -d "$AG_WORKSPACE" ]; then mount -t tmpfs -o "size=$AG_TMPFS,mode=0777" tmpfs "$AG_WORKSPACE"; else mkdir -p "$AG_WORKSPACE"; fi
+mount -t tmpfs -o "size=$AG_TMPFS,mode=0777" tmpfs "$AG_WORKSPACE"
 mount -t tmpfs -o "size=1m,mode=1777" tmpfs /dev/shm 2>/dev/null || true
 for p in "$@"; do
   [ "$p" = "--" ] && break
