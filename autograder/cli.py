@@ -100,6 +100,7 @@ def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layou
           shard: Optional[str] = typer.Option(None, help="Grade only shard i/n of the students (for a CI matrix)."),
           fresh: bool = typer.Option(False, help="Grade everything again instead of resuming."),
           require_isolation: bool = typer.Option(False, help="Fail instead of grading where namespaces or the process cap are unavailable."),
+          gradebook: Optional[str] = typer.Option(None, help="nbgrader's gradebook.db (or a database URL): write the scores into it and count formgrader's hand grades."),
           course_dir: Optional[Path] = typer.Option(None, "--course", help="The course directory (holds solutions/).")) -> None:
     """Grade a class: each submission runs in its own sandboxed process."""
     from .grade import IsolationUnavailable, grade_folder
@@ -112,7 +113,7 @@ def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layou
         with _progress() as progress:
             task = progress.add_task("", total=None)
             results = grade_folder(submitted, out, assignment, seed=seed, jobs=jobs, root=root, resume=not fresh, shard=_shard(shard),
-                                   require_isolation=require_isolation,
+                                   require_isolation=require_isolation, gradebook=gradebook, warn=lambda w: progress.console.print(f"[yellow]{w}[/]"),
                                    on_result=lambda r: progress.update(task, advance=1, description=f"{r.student}/{r.assignment}"))
     except IsolationUnavailable as missing:
         console.print(f"[red]{missing}[/]")
@@ -122,12 +123,13 @@ def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layou
 
 @app.command()
 def merge(shards: List[Path] = typer.Argument(..., help="Output folders of `grade --shard i/n`."),
-          out: Path = typer.Option(Path("grading-output"), help="Where the combined results and reports go.")) -> None:
+          out: Path = typer.Option(Path("grading-output"), help="Where the combined results and reports go."),
+          gradebook: Optional[str] = typer.Option(None, help="nbgrader's gradebook.db (or a database URL) to write the scores into.")) -> None:
     """Combine the outputs of several shards into one set of results and reports."""
     from .grade import merge as merge_shards
 
     try:
-        results = merge_shards(shards, out)
+        results = merge_shards(shards, out, gradebook=gradebook, warn=lambda w: console.print(f"[yellow]{w}[/]"))
     except ValueError as conflict:
         console.print(f"[red]{conflict}[/]")
         raise typer.Exit(2)

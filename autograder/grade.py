@@ -114,6 +114,8 @@ def grade_folder(
     on_result: Callable[[SubmissionResult], None] | None = None,
     shard: tuple[int, int] | None = None,
     require_isolation: bool = False,
+    gradebook: str | None = None,
+    warn: Callable[[str], None] = print,
 ) -> list[SubmissionResult]:
     """Grade every submission under ``submitted``; write results and reports to ``out``.
 
@@ -126,6 +128,9 @@ def grade_folder(
         on_result: called after each submission (e.g. to advance a progress bar).
         shard: ``(i, n)``: grade only the students of shard i of n (see :func:`in_shard`).
         require_isolation: refuse to grade where namespaces or the process cap are unavailable.
+        gradebook: nbgrader's gradebook (a path or database URL): the kit's scores are written
+            into it, and written answers graded in formgrader are counted in the totals.
+        warn: where the gradebook's warnings go.
     """
     root = root or course.find_course_root()
     if root is None:
@@ -158,12 +163,22 @@ def grade_folder(
             results[(result.student, result.assignment)] = result
             if on_result:
                 on_result(result)
-    ordered = [results[(s.student, s.assignment.name)] for s in subs]
-    writers.write_reports(ordered, out)
-    return ordered
+    return finish([results[(s.student, s.assignment.name)] for s in subs], out, gradebook, warn)
 
 
-def merge(shard_outputs: Sequence[Path], out: Path) -> list[SubmissionResult]:
+def finish(results: list[SubmissionResult], out: Path, gradebook: str | None, warn: Callable[[str], None] = print) -> list[SubmissionResult]:
+    """Exchange scores with nbgrader's gradebook (when given), then write every report."""
+    if gradebook:
+        from . import gradebook as nbgrader_gradebook
+
+        for warning in nbgrader_gradebook.write_scores(results, gradebook):
+            warn(warning)
+        results = nbgrader_gradebook.include_manual(results, gradebook)
+    writers.write_reports(results, out)
+    return results
+
+
+def merge(shard_outputs: Sequence[Path], out: Path, gradebook: str | None = None, warn: Callable[[str], None] = print) -> list[SubmissionResult]:
     """Combine the results of several shards (``grade --shard i/n``) into one output folder.
 
     Raises:
@@ -185,5 +200,4 @@ def merge(shard_outputs: Sequence[Path], out: Path) -> list[SubmissionResult]:
         writers.write_result(out, result)
     if seeds:
         writers.atomic_write(out / "run.json", json.dumps({"seed": seeds.pop(), "merged_from": [str(d) for d in shard_outputs]}))
-    writers.write_reports(ordered, out)
-    return ordered
+    return finish(ordered, out, gradebook, warn)

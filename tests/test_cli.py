@@ -30,8 +30,13 @@ def test_check_of_a_renamed_notebook_needs_the_assignment(tmp_path, submit):
     assert runner.invoke(app, ["check", str(renamed), "--assignment", "01_gates"]).exit_code == 0
 
 
-def test_list_shows_every_question_and_its_points():
-    result = runner.invoke(app, ["list"], env={"COLUMNS": "200"})
+def test_list_shows_every_question_and_its_points(monkeypatch):
+    from rich.console import Console
+
+    from autograder import cli
+
+    monkeypatch.setattr(cli, "console", Console(width=400))
+    result = runner.invoke(app, ["list"])
     assert result.exit_code == 0
     for assignment in course.assignments().values():
         for question in assignment:
