@@ -47,3 +47,12 @@ def submit(tmp_path):
 def by_question(result: SubmissionResult) -> dict:
     """Question name -> QuestionResult."""
     return {q.question: q for q in result.questions}
+
+
+def execute(path: Path) -> list:
+    """Run a notebook top to bottom in a real kernel (errors allowed); return (cell id, error output) pairs."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=600, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}).execute()
+    return [(cell.get("id"), out) for cell in notebook.cells for out in cell.get("outputs", []) if out.output_type == "error"]
