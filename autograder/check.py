@@ -22,6 +22,7 @@ from typing import Any, MutableMapping
 
 from . import course
 from .engine import judge_all, plan, requests_for
+from .misconceptions import recognised
 from .probes import run_call
 from .results import STATUS_TEXT, QuestionResult
 
@@ -46,6 +47,8 @@ def explain(result: QuestionResult) -> str:
     lines = [_headline(result)]
     if not result.passed and result.reason:
         lines += ["", result.reason]
+    if not result.passed and result.misconception:
+        lines += ["", recognised(result.misconception, result.hint)]
     if result.traceback:
         lines += ["", "Your code's traceback:", result.traceback.rstrip()]
     return "\n".join(lines)

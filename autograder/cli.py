@@ -41,6 +41,9 @@ def _progress() -> Progress:
 def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. assignments/01_gates/gates.ipynb"),
           assignment: Optional[str] = typer.Option(None, help="Assignment name, if the file was renamed.")) -> None:
     """Check your notebook as the grader would, on the visible cases. Exit code 0 when all pass."""
+    from rich.markup import escape
+
+    from .misconceptions import recognised
     from .submission import evaluate
 
     name = assignment or notebook.stem
@@ -59,7 +62,10 @@ def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. assignm
         table.add_column(column, overflow="fold")
     for q in result.questions:
         colour = "green" if q.passed else "yellow" if q.status == "manual" else "red"
-        table.add_row(q.question, f"{q.points:g}/{q.max_points:g}", f"[{colour}]{STATUS_TEXT[q.status]}[/]", "" if q.passed else q.reason)
+        reason = "" if q.passed else q.reason
+        if q.misconception and not q.passed:
+            reason += f"\n[bold magenta]{escape(recognised(q.misconception, q.hint))}[/]"
+        table.add_row(q.question, f"{q.points:g}/{q.max_points:g}", f"[{colour}]{STATUS_TEXT[q.status]}[/]", reason)
     console.print(table)
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}")

@@ -119,7 +119,9 @@ def _check(question: Question, planned: PlannedCase, observation: Mapping[str, A
         case.check(got, Oracles(reference, reveal=not planned.hidden))
     except Mismatch as wrong:
         kind = "hidden case" if planned.hidden else "case"
-        return _failure(question, "failed", case, f"{wrong.message}\n(in the {kind} '{case.label}')", misconception=wrong.misconception)
+        known = question.misconceptions.get(wrong.misconception) if wrong.misconception else None
+        return _failure(question, "failed", case, f"{wrong.message}\n(in the {kind} '{case.label}')",
+                        misconception=known.name if known else wrong.misconception, hint=known.hint if known else None)
     except ReferenceUnavailable:
         raise
     except Exception as exc:  # a malformed answer the check did not anticipate

@@ -29,6 +29,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
+from .misconceptions import Misconception
+
 __all__ = ["Assignment", "Case", "Oracles", "Question", "ReferenceUnavailable"]
 
 
@@ -105,6 +107,8 @@ class Question:
         functions: the student functions it exercises, in the order they are defined.
         generate: the case generator, ``generate(rng, hidden)``; None for manual questions.
         manual: graded by a person (a written answer), never automatically.
+        misconceptions: its assignment's catalogue (shared, so entries declared later are
+            seen), through which the engine names a ``Mismatch``'s misconception key.
     """
 
     name: str
@@ -113,6 +117,7 @@ class Question:
     functions: tuple[str, ...] = ()
     generate: CaseGenerator | None = field(default=None, repr=False)
     manual: bool = False
+    misconceptions: Mapping[str, Misconception] = field(default_factory=dict, repr=False, compare=False)
 
     def cases(self, seed: int | np.random.SeedSequence, hidden: bool) -> list[Case]:
         """The cases for this question drawn from ``seed`` (empty for manual questions)."""
@@ -132,6 +137,8 @@ class Assignment:
         questions: in notebook order.
         sample_mistakes: answer-cell sources by ``grade_id`` with typical mistakes, for the
             demo's partly wrong student (never the reference: wrong answers only).
+        misconceptions: the catalogue of typical mistakes its checks can name, by key
+            (declared with :meth:`misconception`).
     """
 
     name: str
@@ -139,6 +146,27 @@ class Assignment:
     title: str
     questions: list[Question] = field(default_factory=list)
     sample_mistakes: dict[str, str] = field(default_factory=dict)
+    misconceptions: dict[str, Misconception] = field(default_factory=dict)
+
+    def misconception(self, key: str, name: str, hint: str, detected_by: str | Iterable[str] = "relation", questions: Iterable[str] = ()) -> str:
+        """Declare a typical mistake once; checks name it with ``Mismatch(..., misconception=key)``.
+
+        Args:
+            key: unique within the assignment.
+            name: a few words the student reads ("cost not divided by n").
+            hint: one sentence on what to reconsider, without the answer.
+            detected_by: "relation", "fingerprint" or "property", or several of them
+                (see :mod:`autograder.misconceptions`).
+            questions: the questions whose checks can raise it.
+
+        Returns:
+            ``key``, so a module may keep it in a constant.
+        """
+        if key in self.misconceptions:
+            raise ValueError(f"{self.name} already declares a misconception {key!r}")
+        methods = (detected_by,) if isinstance(detected_by, str) else tuple(detected_by)
+        self.misconceptions[key] = Misconception(key, name, hint, methods, tuple(questions))
+        return key
 
     def question(self, points: float, functions: Iterable[str], title: str | None = None) -> Callable[[CaseGenerator], CaseGenerator]:
         """Decorator: declare an automatically graded question from its case generator.
@@ -149,14 +177,14 @@ class Assignment:
 
         def register(generate: CaseGenerator) -> CaseGenerator:
             doc_title = (generate.__doc__ or generate.__name__).strip().splitlines()[0]
-            self._add(Question(generate.__name__, title or doc_title, points, tuple(functions), generate))
+            self._add(Question(generate.__name__, title or doc_title, points, tuple(functions), generate, misconceptions=self.misconceptions))
             return generate
 
         return register
 
     def manual(self, name: str, points: float, title: str) -> None:
         """Declare a manually graded question (a written answer graded in formgrader)."""
-        self._add(Question(name, title, points, manual=True))
+        self._add(Question(name, title, points, manual=True, misconceptions=self.misconceptions))
 
     def _add(self, question: Question) -> None:
         if any(q.name == question.name for q in self.questions):

@@ -44,7 +44,9 @@ class QuestionResult:
     traceback: str | None = None
     """The student's own traceback when their code raised."""
     misconception: str | None = None
-    """The name of a recognised mistake, when one was recognised."""
+    """The name of a recognised mistake, when one was recognised (from the assignment's catalogue)."""
+    hint: str | None = None
+    """The catalogue's one-sentence hint for that mistake (what to reconsider, never the answer)."""
     cases_passed: int = 0
     """How many cases passed."""
     cases_total: int = 0

@@ -101,7 +101,7 @@ def feedback_markdown(result: SubmissionResult) -> str:
         elif q.reason:
             lines += ["```text", q.reason, "```", ""]
             if q.misconception:
-                lines += [f"Recognised mistake: **{q.misconception}**.", ""]
+                lines += [f"Recognised mistake: **{q.misconception}**" + (f" — {q.hint}" if q.hint else "."), ""]
             if q.traceback:
                 lines += ["Your code's traceback:", "", "```text", q.traceback.rstrip(), "```", ""]
     return "\n".join(lines)
@@ -115,7 +115,7 @@ def feedback_html(result: SubmissionResult) -> str:
         colour = {"passed": "#1a7f37", "manual": "#9a6700"}.get(q.status, "#cf222e")
         detail = "" if q.passed or not q.reason else f"<pre>{e(q.reason)}</pre>"
         if q.misconception and not q.passed:
-            detail += f"<p>Recognised mistake: <strong>{e(q.misconception)}</strong></p>"
+            detail += f"<p class='misconception'>Recognised mistake: <strong>{e(q.misconception)}</strong>{' — ' + e(q.hint) if q.hint else ''}</p>"
         if q.traceback:
             detail += f"<details><summary>Your code's traceback</summary><pre>{e(q.traceback)}</pre></details>"
         rows.append(f"<section><h3 style='color:{colour}'>{e(q.question)} — {q.points:g}/{q.max_points:g} ({e(STATUS_TEXT[q.status])})</h3>"

@@ -42,7 +42,8 @@ def assert_outcome(result, failed: dict[str, str], passing: list[str]):
     for name, word in failed.items():
         q = questions[name]
         assert q.status in ("failed", "error") and q.points == 0, (name, q.status, q.reason)
-        assert word.lower() in (q.reason or "").lower(), (name, q.reason)
+        said = " ".join(filter(None, (q.reason, q.misconception, q.hint)))  # the reason, then the catalogue's name and hint
+        assert word.lower() in said.lower(), (name, said)
     for name in passing:
         assert questions[name].status == "passed", (name, questions[name].reason)
 

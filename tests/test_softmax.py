@@ -202,13 +202,13 @@ def test_wrong_axis_sum_not_mean_gradient_without_n_inner_product_and_transposed
     result = grade(path, "05_softmax")
     assert_lost_exactly(result, {
         "softmax": "wrong axis", "softmax_stable": "axis", "two_class": "sigmoid",
-        "cross_entropy": "instead of summing", "cross_entropy_grad": "factor n", "softmax_jacobian": "outer product",
+        "cross_entropy": "instead of summing", "cross_entropy_grad": "not divided by n", "softmax_jacobian": "outer product",
         "classifier_step": "transposed",
     }, unknown=("digits",))
     got = by_question(result)
     assert got["softmax"].misconception == "softmax over the wrong axis"
     assert got["cross_entropy"].misconception == "sum instead of mean"
-    assert got["cross_entropy_grad"].misconception == "factor n"
+    assert got["cross_entropy_grad"].misconception == "cross-entropy gradient not divided by n"
     assert got["softmax_jacobian"].misconception == "inner instead of outer product"
     assert got["digits"].points == 0  # training with transposed gradients cannot even update W
 
@@ -225,7 +225,7 @@ def test_gradient_sign_wrong_class_percentage_accuracy_and_l2_over_batch(submit)
         "accuracy": "percentage", "classifier_step": "divided by the batch size",
     }, unknown=("digits",))
     got = by_question(result)
-    assert got["cross_entropy_grad"].misconception == "sign"
+    assert got["cross_entropy_grad"].misconception == "cross-entropy gradient with the wrong sign"
     assert got["cross_entropy"].misconception == "wrong class probability"
     assert got["classifier_step"].misconception == "L2 gradient"
 

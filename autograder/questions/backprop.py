@@ -21,6 +21,7 @@ import numpy as np
 from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..data import load
 from ..probes import backprop_test_function
+from ..misconceptions import common_relation, locate
 from ..question import Assignment, Case
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
@@ -34,6 +35,49 @@ REGRESSION = {"layer_sizes": [2, 16, 1], "activations": ["tanh", "identity"], "l
 REGRESSION_THRESHOLD = 0.05
 XOR = {"layer_sizes": [2, 2, 1], "activations": ["tanh", "sigmoid"], "lr": 2.0, "epochs": 1000, "batch_size": 4}
 XOR_SEEDS = (0, 2, 4, 5, 7, 8, 9, 11, 12, 15, 17, 18, 19)  # seeds on which the reference learns XOR with outputs within 0.1
+
+
+# --- the mistakes this assignment's checks can name ------------------------------
+# "fingerprint" entries are recognised on hidden cases by the instructor-only mutants in
+# solutions/04_backprop/mutants.py (its MISTAKES map each mutant to one of these keys).
+_M = ASSIGNMENT.misconception
+_M("fprime_of_a", "f'(a) instead of f'(z)", "f_prime receives the pre-activation z: compute f(z) inside it first if the formula is written in terms of a.",
+   "relation", ("activations",))
+_M("kink_negative_slope", "derivative wrong for negative z", "below zero, ReLU's slope is 0, leaky ReLU's is alpha and ELU's is alpha * exp(z).",
+   "relation", ("activations",))
+_M("init_not_scaled", "init not scaled", "divide the standard normal draws by sqrt(n_in) so every layer's output keeps unit scale.", "relation", ("init_params",))
+_M("output_activation_missing", "output activation missing", "the last layer also applies its activation: the output is A_L = f(Z_L).", "relation", ("forward",))
+_M("cost_not_over_n", "cost not divided by n", "the cost is a mean over the n rows, so the cost and every gradient carry a factor 1/n.",
+   "relation", ("mse", "gradients"))
+_M("mse_over_every_entry", "averaged over every entry", "divide by the number of rows n only, not by the number of entries.", "relation", ("mse",))
+_M("mse_half_missing", "factor 0.5 missing", "the cost is 0.5 * sum((A - Y)**2) / n: the 0.5 makes its gradient simply (A - Y) / n.", "relation", ("mse",))
+_M("mse_grad_doubled", "gradient of 0.5 * (A - Y)**2 doubled", "the 0.5 in the cost cancels the 2 from the square's derivative.",
+   "relation", ("mse", "gradients"))
+_M("mse_grad_sign", "sign flipped in dC/dA", "the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", "relation", ("mse",))
+_M("db_not_summed", "bias gradient not summed over the batch", "every sample contributes to dC/db: sum delta over the rows (axis 0), giving the shape of b.",
+   "property", ("backward", "gradients"))
+_M("db_averaged", "bias gradient averaged", "dC/db is delta summed over the rows, not averaged: the 1/n of the cost is already inside dC/dA_L.",
+   ("relation", "fingerprint"), ("backward",))
+_M("missing_fprime", "missing f'(z)", "delta is the incoming gradient multiplied elementwise by f'(Z) of its own layer, at every layer.",
+   "fingerprint", ("backward",))
+_M("missing_fprime_output", "missing f'(z) at the output", "the output layer's delta_L = dC/dA_L * f'(Z_L): dC/dA_L alone is delta only for the identity.",
+   "fingerprint", ("backward",))
+_M("backward_fprime_of_a", "f'(a) instead of f'(z) in delta", "the derivative in delta is evaluated at the pre-activation Z, not at the activation A = f(Z).",
+   "fingerprint", ("backward",))
+_M("w_not_transposed", "W not transposed", "sending delta back through a layer multiplies by the transpose of its W: (n, n_out) @ (n_out, n_in).",
+   "fingerprint", ("backward",))
+_M("input_off_by_one", "layer input off by one", "dC/dW_l uses the layer's INPUT A_{l-1}, which is cache['A'][l] in 0-based lists.", "fingerprint", ("backward",))
+_M("weights_off_by_one", "layer weights off by one", "delta is sent back through the weights of the layer it came from, not those of the layer below.",
+   "fingerprint", ("backward",))
+_M("backward_sign", "sign flipped", "the gradients point uphill: backward returns dC/dW itself (the descent step subtracts it), and dC/dA_L = +(A - Y) / n.",
+   ("relation", "fingerprint"),
+   ("backward", "gradients"))
+_M("divided_by_n_twice", "divided by n twice", "the 1/n of the mean cost enters once, through dC/dA_L: backward must not divide by n again.",
+   "relation", ("backward", "gradients"))
+_M("numgrad_missing_2", "missing 2 in the denominator", "a central difference spans 2 * eps, from w - eps to w + eps.", "relation", ("numerical_gradient",))
+_M("numgrad_extra_2", "factor 2 in the denominator", "the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps.", "relation", ("numerical_gradient",))
+_M("forward_difference", "forward difference", "the one-sided difference has an error of order eps; the central one, of order eps**2.", "relation", ("numerical_gradient",))
+_M("loop_over_samples", "loop over samples", "process the whole batch with matrix products instead of a Python loop over rows.", "property", ("vectorised",))
 
 
 # --- the definitions, for any array module (NumPy here, autograd.numpy for gradients) ---
@@ -118,29 +162,57 @@ def _grads_structure(got, params, n: int, what: str) -> list[tuple[np.ndarray, n
         dW, db = pair
         if isinstance(db, np.ndarray) and db.ndim == 2 and db.shape == (n, b.shape[0]) and n != 1:
             raise Mismatch(f"db of layer {l} has shape {db.shape}, one row per sample: the bias gradient must be summed over the batch (axis 0) to shape {b.shape}.",
-                           misconception="bias gradient not summed over the batch")
+                           misconception="db_not_summed")
         if isinstance(db, np.ndarray) and db.shape == (1, b.shape[0]):
             raise Mismatch(f"db of layer {l} has shape {db.shape}, expected {b.shape}: sum over axis 0 without keepdims, so db has the shape of b.")
         pairs.append((expect_array(dW, W.shape, f"dW of layer {l}"), expect_array(db, b.shape, f"db of layer {l}")))
     return pairs
 
 
-def _compare_grads(pairs, expected, reveal: bool, diagnosis) -> None:
-    """Compare per layer with relative error below GRAD_RTOL; name a mistake when one fits."""
-    for l, ((dW, db), (eW, eb)) in enumerate(zip(pairs, expected), start=1):
-        for got, exp, name in ((dW, eW, "dW"), (db, eb, "db")):
-            scale = max(float(np.max(np.abs(exp))) if exp.size else 0.0, 1e-300)
-            if np.max(np.abs(got - exp), initial=0.0) <= GRAD_RTOL * scale:
-                continue
-            found = diagnosis()
-            if found:
-                raise Mismatch(f"{name} of layer {l} is wrong ({found[0]}): {found[1]}", misconception=found[0])
-            try:
-                expect_close(got, exp, f"{name} of layer {l}", rtol=GRAD_RTOL, atol=GRAD_RTOL * scale, reveal=reveal)
-            except Mismatch as wrong:
-                raise Mismatch(wrong.message + f"\nThe layers are numbered from 1 = next to the input; the last layer is {len(pairs)}. "
-                               "Check the four equations layer by layer (your gradient checker shows where it first goes wrong), "
-                               "and make sure the activations question passes: backward uses your ACTIVATIONS.") from None
+def _compare_grads(pairs, expected, reveal: bool, diagnosis, n: int | None = None) -> None:
+    """Compare per layer (relative error below GRAD_RTOL); say which tensors match and name a mistake when one fits.
+
+    ``diagnosis()`` returns a catalogue key from a fingerprint (the mutants, on hidden
+    cases) or None; otherwise the relation shared by the wrong tensors may name one.
+    """
+    L = len(pairs)
+    got = {f"{kind}{l}": g for l, pair in enumerate(pairs, start=1) for kind, g in zip(("dW", "db"), pair)}
+    exp = {f"{kind}{l}": e for l, pair in enumerate(expected, start=1) for kind, e in zip(("dW", "db"), pair)}
+    located, wrong = locate(got, exp, n=n, rtol=GRAD_RTOL, atol=1e-300)
+    if not wrong:
+        return
+    key = diagnosis() or _relation_key(wrong, n)
+    first = next(iter(wrong))
+    layer, name = int(first[2:]), first[:2]
+    try:
+        expect_close(got[first], exp[first], f"{name} of layer {layer}", rtol=GRAD_RTOL,
+                     atol=GRAD_RTOL * max(float(np.max(np.abs(exp[first]))) if exp[first].size else 0.0, 1e-300), reveal=reveal)
+        detail = ""
+    except Mismatch as mismatch:
+        detail = "\n" + mismatch.message
+    where = f"Layer by layer (1 = next to the input, {L} = the output): {located}"
+    if key:
+        raise Mismatch(f"{where}{detail}", misconception=key)
+    raise Mismatch(f"{where}{detail}\nCheck the four equations layer by layer (your gradient checker shows where it first goes wrong), "
+                   "and make sure the activations question passes: backward uses your ACTIVATIONS.")
+
+
+def _relation_key(wrong, n: int | None) -> str | None:
+    """A catalogue key from the relation shared by the wrong tensors, where one fits."""
+    shared = common_relation(wrong)
+    if set(wrong) <= {k for k in wrong if k.startswith("db")} and shared is not None and n and n > 1 and shared.factor == 1.0 / n:
+        return "db_averaged"
+    if shared is None:
+        return None
+    if shared.kind == "sign":
+        return "backward_sign"
+    if shared.kind == "factor" and n and n > 1 and shared.factor == float(n):
+        return "cost_not_over_n"
+    if shared.kind == "factor" and n and n > 1 and shared.factor == 1.0 / n:
+        return "divided_by_n_twice"
+    if shared.kind == "factor" and shared.factor == 2.0:
+        return "mse_grad_doubled"
+    return None
 
 
 # --- random networks away from kinks --------------------------------------------------
@@ -199,11 +271,11 @@ def _activation_check(name: str, z: np.ndarray):
         if name != "identity" and np.allclose(fp_z, activation_prime(name, activation(name, z)), rtol=1e-9, atol=1e-12) or (
                 name == "sigmoid" and np.allclose(fp_z, z * (1 - z), rtol=1e-9, atol=1e-12)) or (name == "tanh" and np.allclose(fp_z, 1 - z ** 2, rtol=1e-9, atol=1e-12)):
             raise Mismatch(f"f_prime for {name} treats its argument as the activation a = f(z): here f_prime receives z, so compute f(z) inside it first.",
-                           misconception="f'(a) instead of f'(z)")
+                           misconception="fprime_of_a")
         negative = z < 0
         if name in KINKED and np.allclose(fp_z[~negative], expected[~negative]) and not np.allclose(fp_z[negative], expected[negative]):
             slope = {"relu": "0", "leaky_relu": "alpha = 0.01", "elu": "alpha * exp(z) = exp(z)"}[name]
-            raise Mismatch(f"f_prime for {name} is wrong where z < 0: its slope there is {slope}.", misconception=f"{name} derivative wrong for negative z")
+            raise Mismatch(f"f_prime for {name} is wrong where z < 0: its slope there is {slope}.", misconception="kink_negative_slope")
         expect_close(fp_z, expected, f"f'(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
     return check
 
@@ -238,7 +310,7 @@ def _init_check(layer_sizes, seed):
             expect_true(np.all(b == 0), f"b of layer {l} should start at zero.")
             if not np.allclose(W, eW, rtol=1e-12, atol=0):
                 if np.allclose(W, eW * np.sqrt(layer_sizes[l - 1]), rtol=1e-12):
-                    raise Mismatch(f"W of layer {l} is not scaled: divide the standard normal draws by sqrt(n_in) = sqrt({layer_sizes[l - 1]}).", misconception="init not scaled")
+                    raise Mismatch(f"W of layer {l} is not scaled: divide the standard normal draws by sqrt(n_in) = sqrt({layer_sizes[l - 1]}).", misconception="init_not_scaled")
                 raise Mismatch(f"W of layer {l} does not follow the recipe: rng = np.random.default_rng(seed) once, then for each layer in order "
                                "W = rng.normal(size=(n_in, n_out)) / np.sqrt(n_in) (draw nothing else from rng).")
     return check
@@ -267,7 +339,7 @@ def _forward_check(params, X, acts):
         expect_close(cache["A"][0], X, 'cache["A"][0] (it must be X itself)', rtol=0, atol=0, reveal=oracles.reveal)
         out = expect_array(output, exp_out.shape, "output")
         if not np.allclose(exp_out, exp_cache["Z"][-1], rtol=1e-9, atol=1e-12) and np.allclose(out, exp_cache["Z"][-1], rtol=1e-9, atol=1e-12):
-            raise Mismatch("the output is Z_L: the last layer's activation was not applied.", misconception="output activation missing")
+            raise Mismatch("the output is Z_L: the last layer's activation was not applied.", misconception="output_activation_missing")
         expect_close(out, exp_out, "output", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
         for l in range(L):
             expect_close(cache["Z"][l], exp_cache["Z"][l], f'cache["Z"][{l}] (Z of layer {l + 1})', rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
@@ -290,9 +362,9 @@ def _mse_check(A, Y, kind):
         if kind == "cost":
             value = expect_scalar(got, "mse_cost(A, Y)")
             expected = 0.5 * np.sum((A - Y) ** 2) / n
-            for factor, name, hint in ((n, "cost not divided by n", "average over the n rows: divide the sum by n = A.shape[0]."),
-                                       (1 / A.shape[1], "averaged over every entry", "divide by the number of rows n only, not by n times the number of outputs."),
-                                       (2.0, "factor 0.5 missing", "the cost is 0.5 * sum((A - Y)**2) / n.")):
+            for factor, name, hint in ((n, "cost_not_over_n", "average over the n rows: divide the sum by n = A.shape[0]."),
+                                       (1 / A.shape[1], "mse_over_every_entry", "divide by the number of rows n only, not by n times the number of outputs."),
+                                       (2.0, "mse_half_missing", "the cost is 0.5 * sum((A - Y)**2) / n.")):
                 if not np.isclose(factor, 1.0) and np.isclose(value, factor * expected, rtol=1e-9, atol=0.0):
                     raise Mismatch(f"mse_cost is off by a factor {factor:g}: {hint}", misconception=name)
             expect_close(value, expected, "mse_cost(A, Y)", rtol=1e-10, atol=1e-14, reveal=oracles.reveal)
@@ -302,9 +374,11 @@ def _mse_check(A, Y, kind):
             expected = grad(lambda a: 0.5 * anp.sum((a - Y) ** 2) / n)(A)
             value = expect_array(got, A.shape, "mse_cost_grad(A, Y)")
             if n > 1 and np.allclose(value, expected * n, rtol=1e-9):
-                raise Mismatch("mse_cost_grad is n times too large: the cost is divided by n, so its gradient (A - Y) / n is too.", misconception="cost not divided by n")
+                raise Mismatch("mse_cost_grad is n times too large: the cost is divided by n, so its gradient (A - Y) / n is too.", misconception="cost_not_over_n")
+            if np.allclose(value, 2 * expected, rtol=1e-9):
+                raise Mismatch("mse_cost_grad is twice too large: the 0.5 in the cost cancels the 2 from differentiating the square.", misconception="mse_grad_doubled")
             if np.allclose(value, -expected, rtol=1e-9):
-                raise Mismatch("mse_cost_grad has the wrong sign: the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", misconception="sign flipped")
+                raise Mismatch("mse_cost_grad has the wrong sign: the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", misconception="mse_grad_sign")
             expect_close(value, expected, "mse_cost_grad(A, Y)", rtol=1e-10, atol=1e-14, reveal=oracles.reveal)
     return check
 
@@ -324,7 +398,7 @@ def _backward_check(params, X, acts, G, cache):
         pairs = _grads_structure(got, params, X.shape[0], "backward's result")
         expected = linear_cost_grads(params, X, acts, G)
         _compare_grads(pairs, expected, oracles.reveal,
-                       lambda: oracles.reference("diagnose")(pairs, params, cache, G, acts) if oracles.has_reference else None)
+                       lambda: oracles.reference("diagnose")(pairs, params, cache, G, acts) if oracles.has_reference else None, n=X.shape[0])
     return check
 
 
@@ -342,7 +416,7 @@ def backward(rng, hidden):
 def _pipeline_check(params, X, Y, acts):
     def check(got, oracles):
         pairs = _grads_structure(got, params, X.shape[0], "the gradients")
-        _compare_grads(pairs, mse_grads(params, X, Y, acts), oracles.reveal, lambda: None)
+        _compare_grads(pairs, mse_grads(params, X, Y, acts), oracles.reveal, lambda: None, n=X.shape[0])
     return check
 
 
@@ -369,14 +443,14 @@ def _numgrad_check(name, params, eps=1e-6):
                     continue
                 if np.allclose(got_g, 2 * exp_g, rtol=1e-5, atol=1e-7):
                     raise Mismatch(f"numerical_gradient is twice the true gradient ({what} of layer {l}): a central difference divides by 2 * eps, the distance between w + eps and w - eps.",
-                                   misconception="missing 2 in the denominator")
+                                   misconception="numgrad_missing_2")
                 if np.allclose(got_g, 0.5 * exp_g, rtol=1e-5, atol=1e-7):
                     raise Mismatch(f"numerical_gradient is half the true gradient ({what} of layer {l}): the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps.",
-                                   misconception="factor 2 in the denominator")
+                                   misconception="numgrad_extra_2")
                 forward_diff = _forward_difference(f, params, l - 1, what, eps)
                 if np.allclose(got_g, forward_diff, rtol=1e-6, atol=1e-9):
                     raise Mismatch(f"numerical_gradient uses a one-sided (forward) difference (f(w + eps) - f(w)) / eps ({what} of layer {l}); its error is of order eps. "
-                                   "Use the central difference (f(w + eps) - f(w - eps)) / (2 eps), whose error is of order eps^2.", misconception="forward difference")
+                                   "Use the central difference (f(w + eps) - f(w - eps)) / (2 eps), whose error is of order eps^2.", misconception="forward_difference")
                 expect_close(got_g, exp_g, f"numerical {what} of layer {l}", rtol=1e-6, atol=2e-8, reveal=oracles.reveal)
     return check
 
@@ -507,7 +581,7 @@ def _timing_check(got, oracles):
     if ratio > VECTORISED_FACTOR:
         raise Mismatch(f"forward + backward on a batch of 256 took {1e3 * student:.2f} ms, {ratio:.0f}x the {1e3 * baseline:.2f} ms of the same matrix products "
                        f"done directly (allowed: {VECTORISED_FACTOR:g}x). Is there a Python loop over the samples? Process the whole batch with matrix products.",
-                       misconception="loop over samples")
+                       misconception="loop_over_samples")
 
 
 @ASSIGNMENT.question(points=1, functions=("forward", "backward"))

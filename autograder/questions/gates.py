@@ -18,6 +18,17 @@ ASSIGNMENT = Assignment("01_gates", "gates.ipynb", "A neuron computes logic")
 GATES = ("AND", "OR", "NAND", "NOR", "NOT")
 ROBUSTNESS = 0.1
 
+# --- the mistakes this assignment's checks can name ------------------------------
+ASSIGNMENT.misconception("step_zero_is_one", "step(0) = 1", "the step is 1 only where z > 0 strictly: compare with >, not >=.",
+                         "relation", questions=("step",))
+ASSIGNMENT.misconception("step_returns_sign", "step returns signs", "the step neuron outputs 0 or 1, not -1 or +1 (np.sign is a different function).",
+                         "relation", questions=("step",))
+ASSIGNMENT.misconception("activation_ignored", "activation argument ignored",
+                         "apply the function passed as `activation` to X @ w + b instead of always applying the step.", "relation", questions=("neuron",))
+ASSIGNMENT.misconception("weights_on_the_boundary", "weights on the decision boundary",
+                         "a row that is right only by a hair flips under a tiny change of input: keep every row's X @ w + b well away from 0.",
+                         "property", questions=("gate_margin",))
+
 
 def heaviside(z: np.ndarray) -> np.ndarray:
     """1.0 where z > 0 else 0.0: the definition the questions state, used to evaluate networks."""
@@ -40,7 +51,9 @@ def _step_check(z: np.ndarray):
         expected = oracles.reference("step")(z) if oracles.has_reference and not oracles.reveal else heaviside(z)
         at_zero = z == 0
         if at_zero.any() and np.all(got[at_zero] == 1) and np.array_equal(got[~at_zero], expected[~at_zero]):
-            raise Mismatch("step(0) returned 1.0; the step is 1 only where z > 0 strictly, so step(0) = 0.", misconception="step(0) = 1")
+            raise Mismatch("step(0) returned 1.0; the step is 1 only where z > 0 strictly, so step(0) = 0.", misconception="step_zero_is_one")
+        if np.any(got == -1) and np.array_equal(np.where(got == -1, 0.0, got), expected):
+            raise Mismatch("step(z) returned -1 where it should return 0: the step's outputs are 0 and 1.", misconception="step_returns_sign")
         expect_close(got, expected, "step(z)", rtol=0, atol=0, reveal=oracles.reveal)
 
     return check
@@ -68,7 +81,7 @@ def _neuron_check(X, w, b, activation):
         expected = {"step": heaviside, "identity": lambda v: v, "sigmoid": lambda v: 1 / (1 + np.exp(-v))}[activation](z)
         got = expect_array(got, (X.shape[0],), f"neuron(X, w, b{'' if activation == 'step' else ', ' + activation})")
         if activation != "step" and np.array_equal(got, heaviside(z)):
-            raise Mismatch(f"neuron ignored its `activation` argument: with activation={activation} it still applied the step.")
+            raise Mismatch(f"neuron ignored its `activation` argument: with activation={activation} it still applied the step.", misconception="activation_ignored")
         expect_close(got, expected, "neuron output", rtol=1e-12, atol=1e-12, reveal=oracles.reveal)
 
     return check
@@ -138,7 +151,8 @@ def _margin_check(gate: str):
             raise Mismatch(
                 f"{gate} is right only exactly on the truth table: moving input {_row(X[i])} by less than "
                 f"{ROBUSTNESS} per coordinate can flip its output (its pre-activation can reach "
-                f"{(low if target[i] == 1 else high)[i]:.3g}). Choose w and b so every row is well inside its side of the line."
+                f"{(low if target[i] == 1 else high)[i]:.3g}). Choose w and b so every row is well inside its side of the line.",
+                misconception="weights_on_the_boundary",
             )
 
     return check

@@ -28,6 +28,36 @@ KEYS = ("w", "mistakes", "epochs", "converged", "history")
 SALT = "02_perceptron/in-order-sweeps"
 
 
+# --- the mistakes this assignment's checks can name ------------------------------
+_M = ASSIGNMENT.misconception
+_M("bias_column_last", "bias column last", "x_0 = 1 pairs with the bias weight w_0, so the column of ones comes first.", "relation", ("add_bias",))
+_M("labels_01", "labels {0,1}", "the perceptron's labels are signs, -1 and +1, so that y_i (w . x_i) > 0 means 'right side'.", "property", ("predict",))
+_M("sign_of_zero", "np.sign(0) = 0", "np.sign gives 0 for a score of exactly 0, which is not a label; decide the tie explicitly.", "relation", ("predict",))
+_M("zero_counts_positive", "0 counts as +1", "by the convention of this course a score of exactly 0 is labelled -1: test score > 0.", "relation", ("predict",))
+_M("strict_inequality", "strict inequality", "a point ON the boundary (y_i (w . x_i) = 0, as every point is for w = 0) is a mistake too: the test is <= 0.",
+   "property", ("perceptron_train", "eta_invariance"))
+_M("history_aliasing", "history aliasing", "appending an array and then changing it in place changes the appended entry too: append a copy.",
+   "property", ("perceptron_train",))
+_M("history_before_update", "history before update", "history records the weights AFTER each update, one entry per update.", "property", ("perceptron_train",))
+_M("nonzero_start", "nonzero start", "the classic perceptron starts from w = 0.", "relation", ("perceptron_train",))
+_M("invalid_update", "invalid update", "every update adds eta * y_i * x_i for one misclassified sample: check the factors eta and y_i.", "relation", ("perceptron_train",))
+_M("update_on_correct_sample", "update on a correctly classified sample", "only misclassified samples, y_i (w . x_i) <= 0, change w.",
+   "relation", ("perceptron_train",))
+_M("sweep_order", "sweep order", "visit the samples in their given order in every sweep, updating immediately, and stop after a sweep without mistakes.",
+   "relation", ("perceptron_train",))
+_M("epochs_off_by_one", "epochs off by one", "count every sweep made, including the final sweep without updates.", "relation", ("perceptron_train",))
+_M("converged_on_xor", "converged on XOR", "XOR is not linearly separable: converged may be True only after a whole sweep without a mistake.",
+   "property", ("perceptron_xor",))
+_M("eta_changes_run", "eta changes the run", "from w = 0 every weight vector is eta times that of the run with eta = 1, so the mistakes cannot depend on eta.",
+   "relation", ("eta_invariance",))
+_M("margin_not_normalised", "margin not normalised", "the geometric margin is a distance: divide min_i y_i (w . x_i) by ||w||.", "relation", ("margin",))
+_M("margin_ignores_labels", "margin ignores labels", "a misclassified point must give a negative margin: use y_i (w . x_i), not |w . x_i|.", "relation", ("margin",))
+_M("radius_squared", "squared norm", "R is the largest norm of a sample, not the largest squared norm.", "relation", ("radius",))
+_M("radius_matrix_norm", "norm of the whole matrix", "R is the largest norm of ONE sample (a row), max_i ||x_i||.", "relation", ("radius",))
+_M("radius_wrong_axis", "norms of columns, not rows", "each sample is a row of X_h: take the norms along axis=1.", "relation", ("radius",))
+_M("bound_not_squared", "bound not squared", "Novikoff's bound on the number of mistakes is (R / gamma) squared.", "relation", ("novikoff_bound",))
+
+
 def homogeneous(X: np.ndarray) -> np.ndarray:
     """X (n, d) -> (n, d + 1) with a leading column of ones: the definition, used to build cases."""
     return np.hstack([np.ones((X.shape[0], 1)), X])
@@ -60,7 +90,7 @@ def _add_bias_check(X: np.ndarray):
         n, d = X.shape
         got = expect_array(got, (n, d + 1), "add_bias(X)")
         if np.array_equal(got, np.hstack([X, np.ones((n, 1))])):
-            raise Mismatch("the column of ones is the LAST column; it must be the first (x_0 = 1 pairs with the bias weight w_0).", misconception="bias column last")
+            raise Mismatch("the column of ones is the LAST column; it must be the first (x_0 = 1 pairs with the bias weight w_0).", misconception="bias_column_last")
         expected = oracles.reference("add_bias")(X) if oracles.has_reference and not oracles.reveal else homogeneous(X)
         expect_close(got, expected, "add_bias(X)", rtol=0, atol=0, reveal=oracles.reveal)
 
@@ -84,11 +114,11 @@ def _predict_check(X_h: np.ndarray, w: np.ndarray):
         expected = oracles.reference("predict")(X_h, w) if oracles.has_reference and not oracles.reveal else np.where(scores > 0, 1.0, -1.0)
         zero = scores == 0
         if np.all(np.isin(got, (0.0, 1.0))) and np.any(expected == -1):
-            raise Mismatch("predict returned labels in {0, 1}; the perceptron's labels are signs in {-1, +1}.", misconception="labels {0,1}")
+            raise Mismatch("predict returned labels in {0, 1}; the perceptron's labels are signs in {-1, +1}.", misconception="labels_01")
         if zero.any() and np.all(got[zero] == 0) and np.array_equal(got[~zero], expected[~zero]):
-            raise Mismatch("predict returned 0 where X_h @ w is exactly 0 (np.sign does that); a score of 0 must give the label -1.", misconception="np.sign(0) = 0")
+            raise Mismatch("predict returned 0 where X_h @ w is exactly 0 (np.sign does that); a score of 0 must give the label -1.", misconception="sign_of_zero")
         if zero.any() and np.all(got[zero] == 1) and np.array_equal(got[~zero], expected[~zero]):
-            raise Mismatch("predict returned +1 where X_h @ w is exactly 0; by our convention 0 counts as -1 (test score > 0, not >= 0).", misconception="0 counts as +1")
+            raise Mismatch("predict returned +1 where X_h @ w is exactly 0; by our convention 0 counts as -1 (test score > 0, not >= 0).", misconception="zero_counts_positive")
         expect_close(got, expected, "predict(X_h, w)", rtol=0, atol=0, reveal=oracles.reveal)
 
     return check
@@ -159,16 +189,16 @@ def updates_of(run: dict, X_h: np.ndarray, y: np.ndarray, eta: float) -> list[in
         raise Mismatch(
             "perceptron_train made no update at all. With w = 0 every sample has y_i (w . x_i) = 0, which the rule counts as a mistake "
             "(the test is <= 0), so the very first sample must trigger an update. Did you test y_i (w . x_i) < 0?",
-            misconception="strict inequality",
+            misconception="strict_inequality",
         )
     if len(history) > 1 and np.all(history == history[-1]):
         raise Mismatch(
             f"all {len(history)} entries of history are the same vector (the final w): you appended w itself and then changed it "
             "in place, so every entry is the same array. Append a copy (w.copy()) after each update.",
-            misconception="history aliasing",
+            misconception="history_aliasing",
         )
     if np.all(history[0] == 0):
-        raise Mismatch("history[0] is the zero vector: history holds the weights AFTER each update, not before it.", misconception="history before update")
+        raise Mismatch("history[0] is the zero vector: history holds the weights AFTER each update, not before it.", misconception="history_before_update")
     steps = eta * y[:, None] * X_h  # (n, d): every possible update
     scale = 1.0 + np.abs(history).max() + np.abs(steps).max()
     previous = np.vstack([np.zeros(X_h.shape[1]), history[:-1]])
@@ -179,20 +209,24 @@ def updates_of(run: dict, X_h: np.ndarray, y: np.ndarray, eta: float) -> list[in
     for k in range(len(history)):
         if not matches[k].any():
             what = f"history[{k}] - history[{k - 1}]" if k else "history[0]"
+            without_eta = eta != 1 and bool(np.any(np.all(np.abs(diffs[k][None, :] - y[:, None] * X_h) <= 1e-9 * scale, axis=1)))
+            if without_eta:
+                raise Mismatch(f"{what} is y_i * x_i for a sample i, without the learning rate eta = {eta:g}: each update adds eta * y_i * x_i.",
+                               misconception="invalid_update")
             start = " The weights start at w = 0 (not at random values), so history[0] must be eta * y_0 * x_0." if k == 0 else ""
             raise Mismatch(f"{what} is not eta * y_i * x_i for any sample i (eta = {eta:g}). Each update adds eta * y_i * x_i, "
-                           f"with y_i in {{-1, +1}}, to the current weights.{start}", misconception="nonzero start" if start else "invalid update")
+                           f"with y_i in {{-1, +1}}, to the current weights.{start}", misconception="nonzero_start" if start else "invalid_update")
         valid = np.flatnonzero(matches[k] & wrong_side[k])
         if not valid.size:
             i = int(np.flatnonzero(matches[k])[0])
             raise Mismatch(f"update {k} (history[{k}]) was made on sample {i}, which the weights before it already classified correctly "
-                           "(y_i (w . x_i) > 0). Only misclassified samples, y_i (w . x_i) <= 0, trigger an update.", misconception="update on correct sample")
+                           "(y_i (w . x_i) > 0). Only misclassified samples, y_i (w . x_i) <= 0, trigger an update.", misconception="update_on_correct_sample")
         order.append(int(valid[0]))
     if order[0] != 0:
         raise Mismatch(
             f"the first update was made on sample {order[0]}, but w = 0 misclassifies sample 0 (y_0 (w . x_0) = 0 <= 0) and the sweep starts "
             "there. Visit the samples in their given order 0, 1, ..., n-1 in every epoch; do not shuffle.",
-            misconception="sweep order",
+            misconception="sweep_order",
         )
     expect_close(w, history[-1], "result['w'] compared with history[-1] (the weights after the last update)", rtol=0, atol=0)
     return order
@@ -215,14 +249,14 @@ def run_properties(run: dict, X_h: np.ndarray, y: np.ndarray, eta: float, max_ep
             raise Mismatch(
                 f"epochs is {epochs}, but the updates in history need at least {least} sweep(s), and a converged run also makes a final sweep "
                 "without any update; epochs counts every sweep made, including that last one (off by one?).",
-                misconception="epochs off by one",
+                misconception="epochs_off_by_one",
             )
         expect_true(epochs <= max_epochs, f"epochs is {epochs}, more than max_epochs = {max_epochs}.")
     else:
         if epochs != max_epochs:
             hint = " (off by one?)" if abs(epochs - max_epochs) == 1 else ""
             raise Mismatch(f"converged is False, so the run must have made all max_epochs = {max_epochs} sweeps, but epochs is {epochs}{hint}.",
-                           misconception="epochs off by one" if hint else None)
+                           misconception="epochs_off_by_one" if hint else None)
         expect_true(len(order) >= epochs, f"converged is False after {epochs} epochs, but only {len(order)} updates were made: "
                     "every sweep before the end had an update, or the run would have stopped with converged = True.")
     return order
@@ -273,12 +307,12 @@ def _compare_digests(key: str, order: list[int], run: dict) -> None:
     got = _fields(order, run)
     if digest(key, "updates", got["updates"]) != expected["updates"]:
         raise Mismatch(f"every update in your history is a valid perceptron update, but the sequence of updates ({len(order)} of them) "
-                       f"is not the one the classic in-order perceptron makes on this data. {SWEEP_HINT}", misconception="sweep order")
+                       f"is not the one the classic in-order perceptron makes on this data. {SWEEP_HINT}", misconception="sweep_order")
     if digest(key, "epochs", got["epochs"]) != expected["epochs"]:
         off = [e for e in (got["epochs"] - 1, got["epochs"] + 1) if digest(key, "epochs", e) == expected["epochs"]]
         raise Mismatch(f"epochs is {got['epochs']}, which is off by one{' (it should be ' + str(off[0]) + ')' if off else ''}: count every sweep "
                        "made, including the final sweep without updates." if off else f"epochs is {got['epochs']}, which is not the number of sweeps made.",
-                       misconception="epochs off by one" if off else None)
+                       misconception="epochs_off_by_one" if off else None)
     if digest(key, "converged", got["converged"]) != expected["converged"]:
         raise Mismatch(f"converged is {got['converged']}, which is wrong for this run.")
 
@@ -308,9 +342,9 @@ def compare_with_reference(run: dict, order: list[int], reference_result: dict, 
             where = f"your run agrees with the in-order perceptron for the first {k} update(s), then differs (update {k} should not be made on sample {order[k]})."
         else:
             where = f"your run stops after {len(order)} updates, but the in-order perceptron makes more."
-        raise Mismatch(f"{where} {SWEEP_HINT}", misconception="sweep order")
+        raise Mismatch(f"{where} {SWEEP_HINT}", misconception="sweep_order")
     if run["epochs"] != expected["epochs"] and abs(run["epochs"] - expected["epochs"]) == 1:
-        raise Mismatch(f"epochs is {run['epochs']}, off by one: count every sweep made, including the final sweep without updates.", misconception="epochs off by one")
+        raise Mismatch(f"epochs is {run['epochs']}, off by one: count every sweep made, including the final sweep without updates.", misconception="epochs_off_by_one")
     expect_equal(run["epochs"], expected["epochs"], "result['epochs']", reveal=False)
     expect_equal(run["converged"], expected["converged"], "result['converged']", reveal=False)
     expect_equal(run["mistakes"], expected["mistakes"], "result['mistakes']", reveal=False)
@@ -354,7 +388,7 @@ def _xor_check(X_h: np.ndarray, y: np.ndarray, eta: float, max_epochs: int):
         run = read_run(got, X_h.shape[1])
         if run["converged"]:
             raise Mismatch("converged is True on XOR, but no line separates XOR, so the perceptron can never finish a sweep without a mistake. "
-                           "Check your stopping rule (stop early only after a sweep with no update).", misconception="converged on XOR")
+                           "Check your stopping rule (stop early only after a sweep with no update).", misconception="converged_on_xor")
         run_properties(run, X_h, y, eta, max_epochs)
         if oracles.has_reference and not oracles.reveal:
             expected = read_run(oracles.reference("perceptron_train")(X_h, y, eta=eta, max_epochs=max_epochs), X_h.shape[1])
@@ -387,18 +421,18 @@ def _eta_check(X_h: np.ndarray, y: np.ndarray, etas: list[float], max_epochs: in
         first = runs[0]
         if first["mistakes"] == 0:
             raise Mismatch("perceptron_train made no update with eta = 1, so there is nothing to compare; with w = 0 the first sample is "
-                           "always a mistake (y_i (w . x_i) = 0 <= 0).", misconception="strict inequality")
+                           "always a mistake (y_i (w . x_i) = 0 <= 0).", misconception="strict_inequality")
         why = ("Starting from w = 0, every w of a run with learning rate eta is eta times the w of the run with eta = 1, so the signs of "
                "y_i (w . x_i), and hence the updates, cannot depend on eta. Does your w start at 0, and does every update use eta?")
         for eta, run in zip(etas[1:], runs[1:]):
             for field in ("mistakes", "epochs", "converged"):
                 if run[field] != first[field]:
-                    raise Mismatch(f"{field} is {run[field]} with eta = {eta:g} but {first[field]} with eta = {etas[0]:g}. {why}", misconception="eta changes the run")
+                    raise Mismatch(f"{field} is {run[field]} with eta = {eta:g} but {first[field]} with eta = {etas[0]:g}. {why}", misconception="eta_changes_run")
             try:
                 expect_close(run["w"], eta / etas[0] * first["w"], f"w with eta = {eta:g} compared with {eta / etas[0]:g} * (w with eta = {etas[0]:g})", rtol=1e-9, atol=1e-12)
                 expect_close(run["history"], eta / etas[0] * first["history"], f"history with eta = {eta:g}, compared with the eta = {etas[0]:g} history scaled", rtol=1e-9, atol=1e-12)
             except Mismatch as wrong:
-                raise Mismatch(f"{wrong.message}\n{why}", misconception="eta changes the run") from None
+                raise Mismatch(f"{wrong.message}\n{why}", misconception="eta_changes_run") from None
 
     return check
 
@@ -437,9 +471,9 @@ def _margin_check(X_h, y, w):
         expected = oracles.reference("margin")(X_h, y, w) if oracles.has_reference and not oracles.reveal else np.min(scores) / np.linalg.norm(w)
         if np.isclose(got, np.min(scores), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
             raise Mismatch("margin is min_i y_i (w . x_i) without dividing by ||w||; the geometric margin is a distance, so divide by the norm of w.",
-                           misconception="margin not normalised")
+                           misconception="margin_not_normalised")
         if np.isclose(got, np.min(np.abs(X_h @ w)) / np.linalg.norm(w), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-            raise Mismatch("margin ignores the labels: use y_i (w . x_i), which is negative for a misclassified point, not |w . x_i|.", misconception="margin ignores labels")
+            raise Mismatch("margin ignores the labels: use y_i (w . x_i), which is negative for a misclassified point, not |w . x_i|.", misconception="margin_ignores_labels")
         expect_close(got, expected, "margin(X_h, y, w)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
 
     return check
@@ -461,11 +495,11 @@ def _radius_check(X_h):
         got = expect_scalar(got, "radius(X_h)")
         expected = oracles.reference("radius")(X_h) if oracles.has_reference and not oracles.reveal else np.linalg.norm(X_h, axis=1).max()
         if np.isclose(got, expected**2, rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-            raise Mismatch("radius is the largest SQUARED norm; R = max_i ||x_i|| takes the square root.", misconception="squared norm")
+            raise Mismatch("radius is the largest SQUARED norm; R = max_i ||x_i|| takes the square root.", misconception="radius_squared")
         if np.isclose(got, np.linalg.norm(X_h), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-            raise Mismatch("radius is the norm of the whole matrix X_h; R is the largest norm of one row (one sample), max_i ||x_i||.", misconception="matrix norm")
+            raise Mismatch("radius is the norm of the whole matrix X_h; R is the largest norm of one row (one sample), max_i ||x_i||.", misconception="radius_matrix_norm")
         if np.isclose(got, np.linalg.norm(X_h, axis=0).max(), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-            raise Mismatch("radius takes norms of columns; each sample is a ROW of X_h, so take norms along axis=1.", misconception="wrong axis")
+            raise Mismatch("radius takes norms of columns; each sample is a ROW of X_h, so take norms along axis=1.", misconception="radius_wrong_axis")
         expect_close(got, expected, "radius(X_h)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
 
     return check
@@ -483,7 +517,7 @@ def _bound_check(X_h, y, w_star):
         got = expect_scalar(got, "novikoff_bound(X_h, y, w_star)")
         expected = oracles.reference("novikoff_bound")(X_h, y, w_star) if oracles.has_reference and not oracles.reveal else novikoff(X_h, y, w_star)
         if np.isclose(got, np.sqrt(expected), rtol=1e-9):
-            raise Mismatch("novikoff_bound returned R / gamma; the bound on the number of mistakes is its square, (R / gamma)**2.", misconception="bound not squared")
+            raise Mismatch("novikoff_bound returned R / gamma; the bound on the number of mistakes is its square, (R / gamma)**2.", misconception="bound_not_squared")
         try:
             expect_close(got, expected, "novikoff_bound(X_h, y, w_star)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
         except Mismatch as wrong:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..data import load
+from ..misconceptions import locate
 from ..question import Assignment, Case
 
 ASSIGNMENT = Assignment("05_softmax", "softmax.ipynb", "Softmax and cross-entropy")
@@ -22,6 +23,48 @@ ASSIGNMENT = Assignment("05_softmax", "softmax.ipynb", "Softmax and cross-entrop
 DIGITS_RUN = {"hidden": [128], "lr": 0.2, "epochs": 60, "batch_size": 32, "l2": 1e-3}
 DIGITS_ACCURACY = 0.95
 EXTREME = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0], [1000.0, 1000.0, 999.0], [-1000.0, 1000.0, -999.0]])
+
+
+# --- the mistakes this assignment's checks can name ------------------------------
+_M = ASSIGNMENT.misconception
+_M("one_hot_width", "one_hot width", "the number of columns is num_classes, whatever labels happen to occur.", "relation", ("one_hot",))
+_M("one_hot_off_by_one", "one_hot off by one", "labels are already 0..C-1: label k goes to column k.", "relation", ("one_hot",))
+_M("unstable_softmax", "unstable softmax", "exp overflows for large logits: subtract each row's maximum first, which leaves the softmax unchanged.",
+   "property", ("softmax_stable", "softmax_jacobian"))
+_M("softmax_wrong_axis", "softmax over the wrong axis", "each row is one sample: normalise along axis=1 (with keepdims=True).", "relation",
+   ("softmax", "softmax_stable"))
+_M("softmax_global_max", "not shift invariant", "subtract each row's own maximum, not the maximum of the whole array.", "relation", ("softmax_stable",))
+_M("log_of_softmax", "log of softmax", "np.log(softmax(Z)) takes the log of probabilities that underflow to 0: use log-sum-exp.", "property", ("log_softmax",))
+_M("log_softmax_wrong_axis", "log-softmax over the wrong axis", "the log-sum-exp runs over each row (axis=1), one sample at a time.", "relation", ("log_softmax",))
+_M("unstable_cross_entropy", "unstable cross-entropy", "compute the cost from log_softmax(Z), never from np.log(softmax(Z)).", "property", ("cross_entropy",))
+_M("ce_sum", "sum instead of mean", "the cost is the mean over the n rows.", "relation", ("cross_entropy",))
+_M("ce_sign", "cross-entropy with the wrong sign", "the cost is the NEGATIVE log-probability of the true class, so it is >= 0.", "relation", ("cross_entropy",))
+_M("ce_wrong_class", "wrong class probability", "in row i take the entry of the true class labels[i]: P[np.arange(n), labels].", "relation", ("cross_entropy",))
+_M("ce_grad_sign", "cross-entropy gradient with the wrong sign", "raising the true class's logit lowers the cost: the gradient is p - y, not y - p.",
+   "relation", ("cross_entropy_grad",))
+_M("ce_grad_factor_n", "cross-entropy gradient not divided by n", "the cost is a mean over the rows, so its gradient carries the factor 1/n.",
+   "relation", ("cross_entropy_grad",))
+_M("ce_grad_missing_y", "one-hot labels not subtracted", "the gradient of the cost with respect to the logits is (softmax(Z) - Y) / n.", "relation",
+   ("cross_entropy_grad",))
+_M("jacobian_missing_diag", "Jacobian without its diagonal term", "d p_i / d z_i has an extra p_i from the numerator: J = diag(p) - p p^T.", "relation",
+   ("softmax_jacobian",))
+_M("jacobian_inner", "inner instead of outer product", "the second term is the (C, C) outer product p p^T, with entries p_i p_j.", "relation",
+   ("softmax_jacobian",))
+_M("jacobian_sign", "Jacobian with the wrong sign", "the diagonal entries p_i (1 - p_i) are positive.", "relation", ("softmax_jacobian",))
+_M("jacobian_missing_offdiag", "Jacobian without its off-diagonal terms", "every p_i depends on every z_j through the denominator.", "relation",
+   ("softmax_jacobian",))
+_M("accuracy_percentage", "accuracy as a percentage", "return the fraction of correct predictions, between 0 and 1.", "relation", ("accuracy",))
+_M("accuracy_count", "accuracy as a count", "divide the number of correct predictions by the number of samples.", "relation", ("accuracy",))
+_M("accuracy_onehot", "compared one-hot entries", "compare the predicted and true labels, one comparison per sample.", "relation", ("accuracy",))
+_M("transposed_w", "transposed W", "W has shape (n_in, n_out): one row per input, one column per output.", "relation", ("classifier_step", "digits"))
+_M("transposed_dw", "transposed dW", "dC/dW has the shape of W, (n_in, n_out): A_prev.T @ delta.", "relation", ("classifier_step",))
+_M("db_averaged", "bias gradient averaged", "dC/db is delta summed over the rows: the 1/n is already inside dC/dA_L.", "relation", ("classifier_step",))
+_M("classifier_grad_sign", "gradients with the wrong sign", "backward returns dC/dW itself, not the descent direction.", "relation", ("classifier_step",))
+_M("loss_without_penalty", "loss without the L2 penalty", "the reported loss is the regularised cost: cross-entropy + l2/2 * sum of squared weights.",
+   "relation", ("classifier_step",))
+_M("biases_regularised", "biases regularised", "only the weights W are penalised by L2, never the biases.", "relation", ("classifier_step",))
+_M("l2_gradient", "L2 gradient", "the gradient of l2/2 * sum(W**2) is l2 * W, added to dC/dW before the step.", "relation", ("classifier_step",))
+_M("uphill_step", "update with + instead of -", "gradient descent subtracts: W <- W - lr * dC/dW.", "relation", ("classifier_step",))
 
 
 # --- the definitions, in plain NumPy (what the notebook states) ---------------------
@@ -133,14 +176,14 @@ def _one_hot_check(labels: np.ndarray, C: int):
         if isinstance(got, np.ndarray) and got.ndim == 2 and got.shape[0] == len(labels) and got.shape[1] != C:
             raise Mismatch(f"{what} has {got.shape[1]} columns; it should have exactly num_classes = {C}, one per class 0..{C - 1}"
                            f"{' (not labels.max() + 1: use the num_classes argument)' if got.shape[1] == labels.max() + 1 else ''}.",
-                           misconception="one_hot width")
+                           misconception="one_hot_width")
         if isinstance(got, np.ndarray) and got.dtype.kind != "f":
             raise Mismatch(f"{what} has dtype {got.dtype}; return float64 (e.g. np.eye(num_classes)[labels]) so it mixes with probabilities.")
         got = expect_array(got, (len(labels), C), what)
         for shift in (-1, 1):
             if np.array_equal(got, onehot((labels + shift) % C, C)):
                 raise Mismatch(f"{what} puts each 1 one column {'left' if shift < 0 else 'right'} of the label: an off-by-one error. "
-                               "Labels are already 0..C-1, so label k goes to column k.", misconception="one_hot off by one")
+                               "Labels are already 0..C-1, so label k goes to column k.", misconception="one_hot_off_by_one")
         expect_close(got, onehot(labels, C), what, rtol=0, atol=0, reveal=oracles.reveal)
 
     return check
@@ -165,20 +208,25 @@ def _softmax_check(Z: np.ndarray, what: str, expected_of=None):
 
     def check(got, oracles):
         if isinstance(got, np.ndarray) and got.shape == Z.shape and not np.all(np.isfinite(got)):
+            far = Z.max(axis=1) - Z.max() < -700  # rows whose own maximum lies far below the array's
+            if far.any() and np.all(np.isfinite(got[~far])) and _close(got[~far], stable_softmax(Z[~far])):
+                raise Mismatch(f"{what} is NaN only in the rows whose largest logit is far below the largest logit of the whole array: "
+                               "subtracting one maximum for the whole array underflows those rows to 0 / 0. Subtract each row's own maximum.",
+                               misconception="softmax_global_max")
             raise Mismatch(f"{what} contains NaN or inf: exp of a large logit overflows. Subtract each row's maximum before "
                            "exponentiating — it leaves the softmax unchanged (see the derivation) and keeps every exp(.) <= 1.",
-                           misconception="unstable softmax")
+                           misconception="unstable_softmax")
         got = expect_array(got, Z.shape, what)
         if Z.shape[0] > 1 and _close(got, stable_softmax(Z, axis=0)) and not _close(got, stable_softmax(Z)):
             raise Mismatch(f"{what}: your columns sum to one, not your rows. Each row is one sample, so normalise along axis=1 "
-                           "(and keep the dimension, keepdims=True, so the division broadcasts per row).", misconception="softmax over the wrong axis")
+                           "(and keep the dimension, keepdims=True, so the division broadcasts per row).", misconception="softmax_wrong_axis")
         sums = got.sum(axis=1)
         expect_true(np.allclose(sums, 1.0, rtol=0, atol=1e-9),
                     f"{what}: row sums should all be 1 (each row is a probability distribution), but one row sums to {sums[np.argmax(np.abs(sums - 1))]:.6g}.")
         expected = _reference_or(oracles, "softmax", (base,), stable_softmax(base))
         if expected_of is not None and not _close(got, expected):
             raise Mismatch(f"{what}: adding the same constant to every logit of a row must not change the softmax, but your result changed. "
-                           "Subtract each row's own maximum (not the maximum of the whole array).", misconception="not shift invariant")
+                           "Subtract each row's own maximum (not the maximum of the whole array).", misconception="softmax_global_max")
         expect_close(got, expected, what, rtol=1e-9, atol=1e-15, reveal=oracles.reveal)
 
     return check
@@ -217,11 +265,11 @@ def _log_softmax_check(Z: np.ndarray):
             raise Mismatch(f"{what} contains -inf or NaN: np.log(softmax(Z)) fails when a probability underflows to 0 "
                            "(here log p is about -2000, but p = exp(-2000) is 0.0 in float64). Use log-sum-exp: "
                            "z - m - log(sum(exp(z - m))) with m the row maximum, which never takes the log of 0.",
-                           misconception="log of softmax")
+                           misconception="log_of_softmax")
         got = expect_array(got, Z.shape, what)
         expected = _reference_or(oracles, "log_softmax", (Z,), stable_log_softmax(Z))
         if Z.shape[0] > 1 and _close(got, Z - np.log(np.exp(Z - Z.max(axis=0)).sum(axis=0)) - Z.max(axis=0)):
-            raise Mismatch(f"{what}: you normalised each column instead of each row; sum over axis=1.", misconception="wrong axis")
+            raise Mismatch(f"{what}: you normalised each column instead of each row; sum over axis=1.", misconception="log_softmax_wrong_axis")
         expect_close(got, expected, what, rtol=1e-9, atol=1e-9, reveal=oracles.reveal)
 
     return check
@@ -244,7 +292,7 @@ def _cross_entropy_check(Z: np.ndarray, labels: np.ndarray):
         what = "cross_entropy(Z, labels)"
         if isinstance(got, (float, np.ndarray)) and np.size(got) == 1 and not np.all(np.isfinite(got)):
             raise Mismatch(f"{what} is {float(np.ravel(got)[0])}: the log of a probability that underflowed to 0. "
-                           "Compute the cost from log_softmax(Z), not from np.log(softmax(Z)).", misconception="unstable cross-entropy")
+                           "Compute the cost from log_softmax(Z), not from np.log(softmax(Z)).", misconception="unstable_cross_entropy")
         if isinstance(got, np.ndarray) and got.size > 1:
             raise Mismatch(f"{what} should be one number (the mean over the {len(labels)} rows), but it is an array of shape {got.shape}.")
         value = expect_scalar(got, what)
@@ -252,14 +300,14 @@ def _cross_entropy_check(Z: np.ndarray, labels: np.ndarray):
         n = len(labels)
         log_p = stable_log_softmax(Z)
         if n > 1 and np.isclose(value, n * expected, rtol=1e-8):
-            raise Mismatch(f"{what} is {n} times too large: average over the rows (divide by n = {n}) instead of summing.", misconception="sum instead of mean")
+            raise Mismatch(f"{what} is {n} times too large: average over the rows (divide by n = {n}) instead of summing.", misconception="ce_sum")
         if np.isclose(value, -expected, rtol=1e-8) and expected != 0:
-            raise Mismatch(f"{what} has the wrong sign: the cost is the *negative* log-probability of the true class, which is >= 0.", misconception="sign")
+            raise Mismatch(f"{what} has the wrong sign: the cost is the *negative* log-probability of the true class, which is >= 0.", misconception="ce_sign")
         wrong_class = [float(-np.mean(log_p[:, labels])), float(-np.mean(log_p[np.arange(n), (labels + 1) % Z.shape[1]])),
                        float(-np.mean(log_p[np.arange(n), (labels - 1) % Z.shape[1]])), float(-np.mean(log_p[np.arange(n), np.argmax(Z, axis=1)]))]
         if not np.isclose(value, expected, rtol=1e-8) and np.any(np.isclose(value, wrong_class, rtol=1e-8)):
             raise Mismatch(f"{what} uses the log-probability of the wrong entries: pick, in row i, the entry of the true class labels[i] "
-                           "(P[np.arange(n), labels]); P[:, labels] selects an n-by-n block instead.", misconception="wrong class probability")
+                           "(P[np.arange(n), labels]); P[:, labels] selects an n-by-n block instead.", misconception="ce_wrong_class")
         expect_close(value, expected, what, rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
 
     return check
@@ -287,11 +335,11 @@ def _ce_grad_check(Z: np.ndarray, labels: np.ndarray):
         n = Z.shape[0]
         Y = onehot(labels, Z.shape[1])
         if _close(got, -expected):
-            raise Mismatch(f"{what} has the wrong sign: the cost falls when the true class's logit rises, so that entry of the gradient is negative (p - y, not y - p).", misconception="sign")
+            raise Mismatch(f"{what} has the wrong sign: the cost falls when the true class's logit rises, so that entry of the gradient is negative (p - y, not y - p).", misconception="ce_grad_sign")
         if n > 1 and _close(got, n * expected):
-            raise Mismatch(f"{what} is n = {n} times too large: the cost is averaged over the rows, so its gradient carries a factor 1/n.", misconception="factor n")
+            raise Mismatch(f"{what} is n = {n} times too large: the cost is averaged over the rows, so its gradient carries a factor 1/n.", misconception="ce_grad_factor_n")
         if _close(got, stable_softmax(Z) / n) or _close(got, stable_softmax(Z)):
-            raise Mismatch(f"{what} forgot to subtract the one-hot labels: the gradient is (softmax(Z) - Y) / n.", misconception="missing - y")
+            raise Mismatch(f"{what} forgot to subtract the one-hot labels: the gradient is (softmax(Z) - Y) / n.", misconception="ce_grad_missing_y")
         expect_close(got, expected, what, rtol=1e-7, atol=1e-12, reveal=oracles.reveal)
 
     return check
@@ -315,19 +363,19 @@ def _jacobian_check(z: np.ndarray):
         C = z.shape[0]
         what = "softmax_jacobian(z)"
         if isinstance(got, np.ndarray) and got.shape == (C, C) and not np.all(np.isfinite(got)):
-            raise Mismatch(f"{what} contains NaN or inf: compute p with your stable softmax.", misconception="unstable softmax")
+            raise Mismatch(f"{what} contains NaN or inf: compute p with your stable softmax.", misconception="unstable_softmax")
         got = expect_array(got, (C, C), what)
         p = stable_softmax(z)
         expected = _reference_or(oracles, "softmax_jacobian", (z,), _jacobian_autograd(z))
         if _close(got, -np.outer(p, p)):
-            raise Mismatch(f"{what} is missing the diagonal term: d p_i / d z_i has an extra p_i from the numerator, so J = diag(p) - p p^T.", misconception="missing diag")
+            raise Mismatch(f"{what} is missing the diagonal term: d p_i / d z_i has an extra p_i from the numerator, so J = diag(p) - p p^T.", misconception="jacobian_missing_diag")
         if _close(got, np.diag(p) - p @ p):
             raise Mismatch(f"{what} subtracted the inner product p . p (one number) from every entry; the second term is the outer product "
-                           "p p^T, an (C, C) matrix with entries p_i p_j (np.outer(p, p)).", misconception="inner instead of outer product")
+                           "p p^T, an (C, C) matrix with entries p_i p_j (np.outer(p, p)).", misconception="jacobian_inner")
         if _close(got, np.outer(p, p) - np.diag(p)):
-            raise Mismatch(f"{what} has the wrong sign: the diagonal entries p_i (1 - p_i) are positive.", misconception="sign")
+            raise Mismatch(f"{what} has the wrong sign: the diagonal entries p_i (1 - p_i) are positive.", misconception="jacobian_sign")
         if _close(got, np.diag(p)):
-            raise Mismatch(f"{what} keeps only the diagonal: every p_i depends on every z_j through the denominator, so the off-diagonal entries are -p_i p_j.", misconception="missing off-diagonal")
+            raise Mismatch(f"{what} keeps only the diagonal: every p_i depends on every z_j through the denominator, so the off-diagonal entries are -p_i p_j.", misconception="jacobian_missing_offdiag")
         expect_close(got, expected, what, rtol=1e-7, atol=1e-12, reveal=oracles.reveal)
 
     return check
@@ -392,13 +440,13 @@ def _accuracy_check(predicted: np.ndarray, labels: np.ndarray):
         right = int(np.sum(predicted == labels))
         expected = right / len(labels)
         if not np.isclose(value, expected) and np.isclose(value, 100 * expected):
-            raise Mismatch(f"{what} returned a percentage; return the fraction of correct predictions, between 0 and 1.", misconception="percentage")
+            raise Mismatch(f"{what} returned a percentage; return the fraction of correct predictions, between 0 and 1.", misconception="accuracy_percentage")
         if not np.isclose(value, expected) and value == right:
-            raise Mismatch(f"{what} returned the number of correct predictions; divide by the number of samples.", misconception="count")
+            raise Mismatch(f"{what} returned the number of correct predictions; divide by the number of samples.", misconception="accuracy_count")
         C = int(max(predicted.max(), labels.max())) + 1
         if not np.isclose(value, expected) and any(np.isclose(value, 1 - 2 * (1 - expected) / c) for c in range(C, C + 11)):
             raise Mismatch(f"{what} compared one-hot rows entry by entry, so the many agreeing zeros count as correct. "
-                           "Compare the predicted labels with the true labels directly, one comparison per sample.", misconception="compared one-hot entries")
+                           "Compare the predicted labels with the true labels directly, one comparison per sample.", misconception="accuracy_onehot")
         expect_close(value, expected, what, rtol=1e-12, atol=1e-12, reveal=oracles.reveal)
 
     return check
@@ -429,7 +477,7 @@ def _pairs(got, sizes: list[int], what: str, names: tuple[str, str] = ("W", "b")
         if isinstance(first, np.ndarray) and first.shape == (sizes[l + 1], sizes[l]) and sizes[l] != sizes[l + 1]:
             raise Mismatch(f"{what}[{l}][0] ({names[0]} of layer {l + 1}) has shape {first.shape}, the transpose of the expected "
                            f"({sizes[l]}, {sizes[l + 1]}): W is (n_in, n_out){', so dC/dW = A_prev.T @ delta' if names[0] == 'dW' else ''}.",
-                           misconception="transposed " + names[0])
+                           misconception="transposed_dw" if names[0] == "dW" else "transposed_w")
         pairs.append((expect_array(first, (sizes[l], sizes[l + 1]), f"{what}[{l}][0] ({names[0]} of layer {l + 1})"),
                       expect_array(pair[1], (sizes[l + 1],), f"{what}[{l}][1] ({names[1]} of layer {l + 1})")))
     return pairs
@@ -445,11 +493,24 @@ def _forward_backward_check(params, X: np.ndarray, labels: np.ndarray):
         expect_close(output, relu_network(params, X), "forward's output (relu hidden layers, identity output)", rtol=1e-9, atol=1e-12)
         grads = _pairs(got["grads"], sizes, "backward(...)", names=("dW", "db"))
         expected = _network_gradients_autograd(params, X, labels)
-        for l, ((dW, db), (eW, eb)) in enumerate(zip(grads, expected)):
-            if _close(dW, eW.T.reshape(dW.shape)) and not _close(dW, eW):
-                raise Mismatch(f"dW of layer {l + 1} is transposed: dC/dW = A_prev.T @ delta.", misconception="transposed dW")
-            expect_close(dW, eW, f"dW of layer {l + 1} (compared with autograd)", rtol=1e-7, atol=1e-12)
-            expect_close(db, eb, f"db of layer {l + 1} (compared with autograd)", rtol=1e-7, atol=1e-12)
+        got_t = {f"{kind}{l}": g for l, pair in enumerate(grads, start=1) for kind, g in zip(("dW", "db"), pair)}
+        exp_t = {f"{kind}{l}": e for l, pair in enumerate(expected, start=1) for kind, e in zip(("dW", "db"), pair)}
+        located, wrong = locate(got_t, exp_t, n=X.shape[0], rtol=1e-7, atol=1e-12)
+        if not wrong:
+            return
+        first = next(iter(wrong))
+        try:
+            expect_close(got_t[first], exp_t[first], f"{first} (compared with autograd)", rtol=1e-7, atol=1e-12)
+            detail = ""
+        except Mismatch as mismatch:
+            detail = "\n" + mismatch.message
+        kinds = {r.kind if r else None for r in wrong.values()}
+        n = X.shape[0]
+        key = ("transposed_dw" if kinds == {"transpose"} else
+               "db_averaged" if all(k.startswith("db") for k in wrong) and all(r and r.factor == 1 / n for r in wrong.values()) and n > 1 else
+               "classifier_grad_sign" if kinds == {"sign"} else None)
+        transposed = " dC/dW = A_prev.T @ delta." if key == "transposed_dw" else ""
+        raise Mismatch(f"your backward's gradients, layer by layer (1 = next to the input): {located}{transposed}{detail}", misconception=key)
 
     return check
 
@@ -473,10 +534,10 @@ def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: fl
         cost = mean_cross_entropy(relu_network(start, X), labels)
         if np.isclose(losses0[0], cost, rtol=1e-9) and not np.isclose(penalty, 0.0):
             raise Mismatch("with lr = 0 and l2 > 0, the epoch's loss should be the regularised cost, cross-entropy + l2/2 * (sum of squared weights); "
-                           "yours leaves out the L2 penalty.", misconception="loss without penalty")
+                           "yours leaves out the L2 penalty.", misconception="loss_without_penalty")
         bias_penalty = sum(float(np.sum(b ** 2)) for _, b in start)
         if bias_penalty > 0 and np.isclose(losses0[0], cost + 0.5 * l2 * (penalty + bias_penalty), rtol=1e-9):
-            raise Mismatch("your loss includes the biases in the L2 penalty; only the weights W are regularised.", misconception="biases regularised")
+            raise Mismatch("your loss includes the biases in the L2 penalty; only the weights W are regularised.", misconception="biases_regularised")
         expect_true(np.isclose(losses0[0], cost + 0.5 * l2 * penalty, rtol=1e-8, atol=1e-12),
                     f"with lr = 0 and l2 = {l2:g} (parameters unchanged), the epoch's loss should be the cost of the initial parameters on the whole "
                     f"training set, cross-entropy + l2/2 * sum of squared weights{f' = {cost + 0.5 * l2 * penalty:.10g}' if oracles.reveal else ''}, but it is {losses0[0]:.10g}.")
@@ -486,9 +547,9 @@ def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: fl
                 hint = (" It moved uphill: subtract lr * gradient." if _close(W1, W0 + lr * gW, 1e-7, 1e-12) else
                         " Does every run with the same seed start from the same parameters (init_params(sizes, seed))?")
                 raise Mismatch(f"one epoch with batch_size = n (a single full-batch step) and l2 = 0 should give W - lr * dC/dW for every layer; layer {l + 1} differs.{hint}",
-                               misconception="sign" if "uphill" in hint else None)
+                               misconception="uphill_step" if "uphill" in hint else None)
             if _close(b2, b0 - lr * (gb + l2 * b0), 1e-7, 1e-12) and not np.allclose(b0, 0):
-                raise Mismatch("your L2 term also shrinks the biases; only the weights W are regularised.", misconception="biases regularised")
+                raise Mismatch("your L2 term also shrinks the biases; only the weights W are regularised.", misconception="biases_regularised")
             if not _close(W2, W0 - lr * (gW + l2 * W0), 1e-7, 1e-12):
                 guesses = {"divided by the batch size": l2 / len(X), "twice too large (the gradient of l2/2 * W**2 is l2 * W)": 2 * l2,
                            "added with the wrong sign": -l2, "half as large (the gradient of l2/2 * W**2 is l2 * W)": 0.5 * l2}
@@ -496,7 +557,7 @@ def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: fl
                 if _close(W2, W1, 1e-12, 1e-15):
                     reason = "ignored"
                 raise Mismatch(f"with l2 = {l2:g}, one full-batch step should give W - lr * (dC/dW + l2 * W); layer {l + 1} differs"
-                               f"{': your L2 term is ' + reason if reason else ''}.", misconception="L2 gradient" if reason else None)
+                               f"{': your L2 term is ' + reason if reason else ''}.", misconception="l2_gradient" if reason else None)
             expect_close(b2, b0 - lr * gb, f"b of layer {l + 1} after one step with L2", rtol=1e-7, atol=1e-12)
 
     return check

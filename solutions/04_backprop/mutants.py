@@ -44,24 +44,26 @@ def mistaken_backward(params, cache, G, activations, mistake: str):
     return grads
 
 
+# Each mutant, by the key of the misconception it fingerprints in the 04_backprop catalogue
+# (autograder/questions/backprop.py declares the names and hints the student reads).
 MISTAKES = {
-    "no f'": ("missing f'(z)", "delta must be multiplied elementwise by f'(Z) of its layer: delta_l = (delta_{l+1} @ W_{l+1}.T) * f'(Z_l), and delta_L = dC/dA_L * f'(Z_L)."),
-    "no f' at output": ("missing f'(z) at the output", "the output layer's delta_L = dC/dA_L * f'(Z_L): dC/dA_L alone is not delta unless the last activation is the identity."),
-    "f'(a)": ("f'(a) instead of f'(z)", "the derivative was evaluated at the activation A = f(Z) instead of at the pre-activation Z: f_prime takes z."),
-    "no transpose": ("W not transposed", "propagating delta back through a layer multiplies by the transpose: delta_{l+1} @ W_{l+1}.T, shape (n, n_out) @ (n_out, n_in)."),
-    "db mean": ("bias gradient averaged", "dC/db_l is delta_l summed over the rows (axis 0), not averaged: the 1/n of the cost is already inside dC/dA_L."),
-    "sign": ("sign flipped", "every gradient has the wrong sign: backward returns dC/dW, not the update direction -dC/dW."),
-    "A off by one": ("layer index off by one", "dC/dW_l uses the layer's INPUT: A_{l-1}.T @ delta_l, which is cache['A'][l] in 0-based lists where cache['A'][0] = X."),
-    "W off by one": ("layer index off by one", "delta is sent back through the weights of the layer it came from: delta_{l+1} @ W_{l+1}.T, not the weights of the layer below."),
+    "no f'": "missing_fprime",
+    "no f' at output": "missing_fprime_output",
+    "f'(a)": "backward_fprime_of_a",
+    "no transpose": "w_not_transposed",
+    "db mean": "db_averaged",
+    "sign": "backward_sign",
+    "A off by one": "input_off_by_one",
+    "W off by one": "weights_off_by_one",
 }
 
 
-def diagnose(got_pairs, params, cache, G, activations) -> tuple[str, str] | None:
-    """The (misconception, hint) whose mistaken gradients equal ``got_pairs``, if any."""
-    for mistake, (name, hint) in MISTAKES.items():
+def diagnose(got_pairs, params, cache, G, activations) -> str | None:
+    """The catalogue key of the mutant whose gradients equal ``got_pairs`` on this case, if any."""
+    for mistake, key in MISTAKES.items():
         wrong = mistaken_backward(params, cache, G, activations, mistake)
         if wrong is None:
             continue
         if all(np.shape(g) == np.shape(w) and np.allclose(g, w, rtol=1e-6, atol=1e-12) for gp, wp in zip(got_pairs, wrong) for g, w in zip(gp, wp)):
-            return name, hint
+            return key
     return None
