@@ -1,0 +1,719 @@
+"""06_optimizers — gradient descent, momentum, AdaGrad, RMSprop and Adam; initialisation; vanishing gradients.
+
+Conventions (stated in the notebook's introduction): an optimizer is a class built from
+keyword hyper-parameters (``GradientDescent(lr=0.1)``, ``Momentum(lr=0.01, beta=0.9)``,
+``AdaGrad(lr=0.01, eps=1e-8)``, ``RMSprop(lr=0.001, rho=0.9, eps=1e-8)``,
+``Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8)``); ``step(params, grads)`` takes two
+lists of float64 arrays and returns a NEW list (modifying neither); its state is created
+at the first step; ``reset()`` forgets it. Optimizer objects cannot cross as plain data,
+so the probe ``optimizer_steps`` builds the student's class by name in the student's
+process and returns only the parameter values after each step.
+
+Oracles, visible cases: properties and relations that follow from the stated update
+rules for special inputs (plain descent is ``w - lr g``; momentum with beta = 0 is plain
+descent; a constant gradient gives closed-form steps; the first adaptive step is
+``lr g / (|g| + eps)``; ``reset()`` reproduces the first run), and, for one fixed random
+sequence per optimizer, salted digests of the reference's rounded parameter values
+(made by :func:`expected_digests` from the reference; a test asserts they agree). Hidden
+cases compare with the reference classes of the solution notebook on random sequences to
+1e-12. Where the reference is present, mistakes are named by fingerprint: the
+instructor-only mutants in ``solutions/06_optimizers/mutants.py``.
+
+Initialisation: variance (the formula is the definition), mean, the share of entries
+within one standard deviation (normality), shape and determinism over large draws.
+Gradient norms: autograd through this module's own forward pass. The ill-conditioned
+race: the student's classes and ``run_quadratic``; the closed form of gradient descent
+on a quadratic (through the eigenvectors of A) checks the loss curve.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+
+import numpy as np
+
+from ..compare import Mismatch, expect_array, expect_close, expect_true
+from ..probes import optimizer_steps
+from ..question import Assignment, Case
+
+ASSIGNMENT = Assignment("06_optimizers", "optimizers.ipynb", "Optimizers and initialisation")
+
+CLASSES = ("GradientDescent", "Momentum", "AdaGrad", "RMSprop", "Adam")
+DEFAULTS = {
+    "GradientDescent": {"lr": 0.1},
+    "Momentum": {"lr": 0.01, "beta": 0.9},
+    "AdaGrad": {"lr": 0.01, "eps": 1e-8},
+    "RMSprop": {"lr": 0.001, "rho": 0.9, "eps": 1e-8},
+    "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+}
+STATE = {"GradientDescent": "(it has none)", "Momentum": "the velocities", "AdaGrad": "the accumulated squares",
+         "RMSprop": "the running averages", "Adam": "m, v and the step counter t"}
+PROPERTY_RTOL, REFERENCE_RTOL, ATOL = 1e-10, 1e-12, 1e-12
+
+# The race on the ill-conditioned quadratic (the notebook states these numbers).
+VALLEY = np.diag([1.0, 100.0])
+VALLEY_START = np.array([1.0, 1.0])
+RACE = {"steps": 300, "threshold": 1e-3, "gd_lr": 2.0 / 101.0, "adam_lr": 0.1}
+
+# --- the mistakes this assignment's checks can name ------------------------------
+SIGN = ASSIGNMENT.misconception("update_sign", "update moves uphill",
+                                "an optimizer moves against the gradient: w <- w - lr * (...); your parameters move along it.",
+                                ("relation", "fingerprint"), questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
+DAMPENED = ASSIGNMENT.misconception("momentum_dampened", "momentum as an average (dampening)",
+                                    "the velocity adds the whole gradient, v <- beta * v + g; (1 - beta) * g gives a different, slower rule.",
+                                    ("relation", "fingerprint"), questions=("momentum",))
+NO_BIAS = ASSIGNMENT.misconception("no_bias_correction", "Adam without bias correction",
+                                   "m and v start at zero, so divide them by (1 - beta1**t) and (1 - beta2**t) before the step.",
+                                   ("relation", "fingerprint"), questions=("adam",))
+EPS_INSIDE = ASSIGNMENT.misconception("eps_inside_root", "eps inside the square root",
+                                      "add eps after taking the root: g / (sqrt(s) + eps), not g / sqrt(s + eps).",
+                                      "fingerprint", questions=("adagrad", "rmsprop", "adam"))
+ROOT_PLACE = ASSIGNMENT.misconception("root_misplaced", "square root in the wrong place",
+                                      "the state averages the squares g**2 and is stored without a root; the root is taken only in the step, of the state: g / (sqrt(s) + eps).",
+                                      "fingerprint", questions=("adagrad", "rmsprop", "adam"))
+BIAS_STORED = ASSIGNMENT.misconception("bias_correction_stored", "bias correction stored in the state",
+                                       "m_hat and v_hat are used for the step only; keep the uncorrected m and v as the state.",
+                                       "fingerprint", questions=("adam",))
+T_PER_PARAM = ASSIGNMENT.misconception("t_per_parameter", "step counter advanced per parameter",
+                                       "t counts calls to step (one update of all parameters), so increase it once per call, not once per array.",
+                                       "fingerprint", questions=("adam",))
+DECAY_SWAPPED = ASSIGNMENT.misconception("decay_swapped", "decay weights swapped",
+                                         "the old average keeps the weight rho (close to 1) and the new g**2 gets 1 - rho.",
+                                         "fingerprint", questions=("rmsprop", "adam"))
+RESET = ASSIGNMENT.misconception("reset_incomplete", "reset() keeps state",
+                                 "after reset() the next step must behave like the first step of a fresh optimizer: forget every piece of state.",
+                                 "property", questions=("momentum", "adagrad", "rmsprop", "adam"))
+FAN_OUT = ASSIGNMENT.misconception("he_fan_out", "He variance with fan_out",
+                                   "He initialisation divides by the fan-in, n_in (the number of inputs of each unit): variance 2 / n_in.",
+                                   "relation", questions=("he_init",))
+WRONG_VARIANCE = ASSIGNMENT.misconception("init_variance", "initialisation variance",
+                                          "compare the variance of your entries with the formula; np.random.Generator.normal takes the standard deviation, the square root of the variance.",
+                                          "relation", questions=("xavier_init", "he_init"))
+NOT_NORMAL = ASSIGNMENT.misconception("init_not_normal", "not normally distributed",
+                                      "draw the entries with generator.normal(0.0, std, size=...), not from a uniform distribution.",
+                                      "property", questions=("xavier_init", "he_init"))
+NORM_BIASES = ASSIGNMENT.misconception("norms_of_biases", "norms of the bias gradients",
+                                       "measure the weight gradients dC/dW (the first of each pair), not dC/db.", "relation", questions=("gradient_norms",))
+NORM_ORDER = ASSIGNMENT.misconception("norms_reversed", "layers in reverse order",
+                                      "entry 0 belongs to the first layer W_1; backward's list is already in layer order.", "relation", questions=("gradient_norms",))
+NORM_SQUARED = ASSIGNMENT.misconception("norms_squared", "squared norms",
+                                        "the Frobenius norm is the square root of the sum of squares.", "relation", questions=("gradient_norms",))
+LOSS_START = ASSIGNMENT.misconception("losses_without_start", "initial loss missing",
+                                      "losses[0] is f(w0), before any step, so there are steps + 1 losses.", "property", questions=("quadratic",))
+
+
+# --- reading what the probe returns ---------------------------------------------------
+
+def _read_runs(got, cls: str, params: list, steps: int, runs: int) -> list[list[list[np.ndarray]]]:
+    """Validate the probe's list of runs (each a list of parameter lists); return float arrays."""
+    if not isinstance(got, list) or len(got) != runs:
+        raise Mismatch(f"the check could not read the runs of `{cls}` (got {type(got).__name__}).")
+    result = []
+    for r, run in enumerate(got):
+        states = []
+        for k, state in enumerate(run):
+            what = f"what `{cls}.step` returned at step {k + 1}"
+            if not isinstance(state, list):
+                raise Mismatch(f"{what} should be a list of arrays, one per parameter, but it is a {type(state).__name__}."
+                               + (" Did you update the arrays in place and forget to return the new list?" if state is None else ""))
+            if len(state) != len(params):
+                raise Mismatch(f"{what} holds {len(state)} arrays, but params holds {len(params)}: return one updated array per parameter, in order.")
+            states.append([expect_array(s, np.shape(p), f"{what}, entry {i}") for i, (s, p) in enumerate(zip(state, params))])
+        if len(states) != steps:
+            raise Mismatch(f"the check could not read all {steps} steps of `{cls}`.")
+        result.append(states)
+    return result
+
+
+def _differs(a: list[np.ndarray], b: list[np.ndarray], rtol: float) -> bool:
+    return any(not np.allclose(x, y, rtol=rtol, atol=ATOL) for x, y in zip(a, b))
+
+
+def _first_difference(got: list, expected: list, rtol: float) -> int | None:
+    return next((k for k, (g, e) in enumerate(zip(got, expected)) if _differs(g, e, rtol)), None)
+
+
+def _steps(trajectory: list, params: list) -> list[list[np.ndarray]]:
+    """The update of every step: state_k - state_{k-1} (state_0 = params)."""
+    previous, out = params, []
+    for state in trajectory:
+        out.append([s - p for s, p in zip(state, previous)])
+        previous = state
+    return out
+
+
+def _ratio(got_step: list, expected_step: list) -> float | None:
+    """The common factor got / expected of two updates, when there is one."""
+    g = np.concatenate([np.ravel(a) for a in got_step])
+    e = np.concatenate([np.ravel(a) for a in expected_step])
+    mask = np.abs(e) > 1e-12 * max(np.max(np.abs(e)), 1e-300)
+    if not mask.any():
+        return None
+    ratios = g[mask] / e[mask]
+    return float(np.median(ratios)) if np.allclose(ratios, np.median(ratios), rtol=1e-3) else None  # loose: eps perturbs the ratio slightly
+
+
+def run_reference(cls: type, name: str, params: list, sequence: list, options: dict, runs: int = 1) -> list:
+    """What ``cls`` (a reference class or a mutant) produces on the case, through the same probe code."""
+    try:
+        return optimizer_steps({name: cls}, name, [copy.deepcopy(params), copy.deepcopy(sequence)], {"options": dict(options), "runs": runs})
+    except (ArithmeticError, ValueError, IndexError, TypeError):
+        return []
+
+
+def _fingerprint(oracles, cls: str, params: list, sequence: list, options: dict, trajectory: list) -> tuple[str, str] | None:
+    """(misconception key, description) of the instructor's mutant that produces ``trajectory``, if any."""
+    if not oracles.has_reference:
+        return None
+    try:
+        mutants = oracles.reference("MUTANTS").get(cls, [])
+    except Exception:
+        return None
+    for mutant, key, text in mutants:
+        with np.errstate(all="ignore"):
+            runs = run_reference(mutant, cls, params, sequence, options)
+        if runs and len(runs[0]) == len(trajectory) and _first_difference(trajectory, runs[0], 1e-9) is None:
+            return key, text
+    return None
+
+
+def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step: list, named: tuple[str, str] | None,
+             extra_relations: dict | None = None) -> Mismatch:
+    """The Mismatch for a trajectory whose step ``k`` (0-based) is the first to differ."""
+    agree = "the first step agrees" if k == 1 else f"the first {k} steps agree"
+    head = (f"`{cls}.step`: {agree} with the update rule, but the parameters after step {k + 1} of {steps} differ"
+            if k else f"`{cls}.step`: the parameters after the first step (of {steps}) differ") + f" from {source}."
+    if named:
+        return Mismatch(f"{head} Your updates match {named[1]}.", misconception=named[0])
+    ratio = _ratio(got_step, exp_step)
+    if ratio is not None and np.isclose(ratio, -1.0, rtol=1e-6):
+        return Mismatch(f"{head} Your update has the right size but the wrong sign: it moves uphill, along the gradient.", misconception=SIGN)
+    for factor, (key, text) in (extra_relations or {}).items():
+        if ratio is not None and np.isclose(ratio, factor, rtol=1e-3):
+            return Mismatch(f"{head} {text}", misconception=key)
+    if ratio is not None and not np.isclose(ratio, 0.0):
+        return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.")
+    if all(not np.any(s) for s in got_step):
+        return Mismatch(f"{head} Your step did not change the parameters at all.")
+    return Mismatch(f"{head} Compare your state update and your step with the formulas in the docstring.")
+
+
+# --- digests of the reference on fixed visible sequences ----------------------------
+
+SALT = "06_optimizers/a5c1"
+DIGEST_SIGNIFICANT = 9  # the reference's values, rounded to 9 significant digits
+
+
+def digest_case(cls: str) -> tuple[list, list, dict]:
+    """The fixed visible sequence of ``cls``: (params, grads sequence, options)."""
+    rng = np.random.default_rng(600 + CLASSES.index(cls))
+    params = [rng.normal(size=(3, 2)), rng.normal(size=2)]
+    scales = [1.0, 0.01]  # one parameter with much smaller gradients: per-weight step sizes matter
+    sequence = [[scale * rng.normal(size=p.shape) for p, scale in zip(params, scales)] for _ in range(6)]
+    options = {"GradientDescent": {"lr": 0.3}, "Momentum": {"lr": 0.05, "beta": 0.8}, "AdaGrad": {"lr": 0.2, "eps": 1e-3},
+               "RMSprop": {"lr": 0.05, "rho": 0.8, "eps": 1e-3}, "Adam": {"lr": 0.05, "beta1": 0.8, "beta2": 0.95, "eps": 1e-3}}[cls]
+    return params, sequence, options
+
+
+def _rounded(state: list[np.ndarray]) -> str:
+    return ",".join(f"{v:.{DIGEST_SIGNIFICANT - 1}e}" for p in state for v in np.ravel(p))
+
+
+def digest(cls: str, step: int, state: list[np.ndarray]) -> str:
+    return hashlib.sha256(f"{SALT}|{cls}|{step}|{_rounded(state)}".encode()).hexdigest()[:16]
+
+
+def expected_digests(reference: dict) -> dict[str, list[str]]:
+    """The digests of the reference's parameters after each step of :func:`digest_case` (pass the reference namespace)."""
+    table = {}
+    for cls in CLASSES[1:]:
+        params, sequence, options = digest_case(cls)
+        (trajectory,) = run_reference(reference[cls], cls, params, sequence, options)
+        table[cls] = [digest(cls, k, state) for k, state in enumerate(trajectory)]
+    return table
+
+
+DIGESTS = {
+    "Momentum": ['69f5d137b8155668', '9b8c9bffad55ab72', '2789d373f782b6c4', '9700f15d1ebdf354', 'c0d64e51de5e6f77', '76d551937edc0a62'],
+    "AdaGrad": ['ab35950aab221f45', '7aecf67f8a109390', '5e3a77638af82139', '062235cecb9e64d3', '8f0b6a6f653bb10c', 'ffdbc53d3ff4ea5e'],
+    "RMSprop": ['436b46e34f9d9fa7', '5c453dd6e955421c', 'bf98900e9a6fc663', '9a262b078d9efe56', '50a95262c74207df', '3b75dd187e5598b5'],
+    "Adam": ['c2b55584fd6b39fb', '011fd961f9ef6b89', '4f0f080188c5cb6c', 'a0a87df164104720', '19a1131bdbd02dd4', 'b69e42b7a3fb384f'],
+}
+
+
+# --- the checks of one optimizer case ------------------------------------------------
+
+def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs: int, source: str,
+                     expected: list | None = None, digests: bool = False, relations: dict | None = None):
+    """Check a trajectory: against ``expected`` (a property), the digests, or (hidden) the reference; then reset()."""
+    steps = len(sequence)
+
+    def check(got, oracles):
+        trajectories = _read_runs(got, cls, params, steps, runs)
+        trajectory = trajectories[0]
+        if not oracles.reveal and oracles.has_reference:
+            (target,) = run_reference(oracles.reference(cls), cls, params, sequence, options)
+            rtol, where = REFERENCE_RTOL, "the reference implementation (to 1e-12)"
+        elif expected is not None:
+            target, rtol, where = expected, PROPERTY_RTOL, source
+        else:
+            target, rtol, where = None, REFERENCE_RTOL, source
+        if target is not None:
+            k = _first_difference(trajectory, target, rtol)
+            if k is not None:
+                named = _fingerprint(oracles, cls, params, sequence, options, trajectory)
+                raise _explain(cls, k, steps, where, _steps(trajectory, params)[k], _steps(target, params)[k], named, relations)
+        if digests:
+            table = DIGESTS[cls]
+            k = next((k for k, state in enumerate(trajectory) if digest(cls, k, state) != table[k]), None)
+            if k is not None:
+                named = _fingerprint(oracles, cls, params, sequence, options, trajectory)
+                head = (f"`{cls}.step`: {'your first step agrees' if k == 1 else f'your first {k} steps agree'} with the update rule (to {DIGEST_SIGNIFICANT} significant digits), "
+                        f"but the parameters after step {k + 1} of {steps} do not" if k else
+                        f"`{cls}.step`: the parameters after the first step (of {steps}) are not those of the update rule")
+                if named:
+                    raise Mismatch(f"{head}. Your updates match {named[1]}.", misconception=named[0])
+                raise Mismatch(f"{head}. Compare your state update and your step with the formulas in the docstring "
+                               f"(the hyper-parameters here: {', '.join(f'{k}={v:g}' for k, v in options.items())}).")
+        for r, other in enumerate(trajectories[1:], start=2):
+            k = _first_difference(other, trajectory, 1e-12)
+            if k is not None:
+                raise Mismatch(f"`{cls}`: after reset(), run {r} on the same parameters and gradients differs from the first run at step {k + 1}: "
+                               f"reset() must forget {STATE[cls]}, so that the next step is like a fresh optimizer's first.", misconception=RESET)
+
+    return check
+
+
+def _case(cls: str, label: str, params: list, sequence: list, options: dict, runs: int = 1, **check) -> Case:
+    return Case(label, cls, (params, sequence), kwargs={"options": options, "runs": runs}, probe="optimizer_steps",
+                check=_optimizer_check(cls, params, sequence, options, runs, **check))
+
+
+def _trajectory(params: list, updates: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """States after each update: params - cumulative updates (the updates are what is subtracted)."""
+    states, current = [], params
+    for update in updates:
+        current = [p - u for p, u in zip(current, update)]
+        states.append(current)
+    return states
+
+
+def _random_params(rng, scales: bool = True) -> list[np.ndarray]:
+    shapes = [(int(rng.integers(1, 5)), int(rng.integers(1, 5))), (int(rng.integers(1, 6)),)][: int(rng.integers(1, 3))]
+    if rng.random() < 0.5:
+        shapes.append((int(rng.integers(1, 4)), int(rng.integers(1, 4))))
+    return [rng.normal(size=s) for s in shapes]
+
+
+def _random_sequence(rng, params: list, steps: int) -> list:
+    scales = 10.0 ** rng.uniform(-2, 1, size=len(params))
+    return [[scale * rng.normal(size=p.shape) for p, scale in zip(params, scales)] for _ in range(steps)]
+
+
+def _hidden_options(rng, cls: str) -> dict:
+    lr = float(10 ** rng.uniform(-3, -0.3))
+    eps = float(rng.choice([1e-8, 1e-4, 1e-2]))
+    return {"GradientDescent": {"lr": lr}, "Momentum": {"lr": lr, "beta": float(rng.uniform(0.3, 0.99))},
+            "AdaGrad": {"lr": lr, "eps": eps}, "RMSprop": {"lr": lr, "rho": float(rng.uniform(0.3, 0.99)), "eps": eps},
+            "Adam": {"lr": lr, "beta1": float(rng.uniform(0.5, 0.95)), "beta2": float(rng.uniform(0.8, 0.9999)), "eps": eps}}[cls]
+
+
+def _hidden_cases(rng, cls: str):
+    for i in range(3):
+        params = _random_params(rng)
+        steps = int(rng.integers(3, 12))
+        sequence = _random_sequence(rng, params, steps)
+        options = _hidden_options(rng, cls)
+        yield _case(cls, f"a random sequence of {steps} gradients for {len(params)} parameter arrays, then reset() and again", params,
+                    sequence, options, runs=2, source="the reference")
+
+
+def _digest_visible(cls: str):
+    params, sequence, options = digest_case(cls)
+    shown = ", ".join(f"{k}={v:g}" for k, v in options.items())
+    return _case(cls, f"{cls}({shown}) on a fixed random sequence of {len(sequence)} gradients, then reset() and again",
+                 params, sequence, options, runs=2, source="the update rule", digests=True)
+
+
+# --- the optimizer questions ------------------------------------------------------------
+
+@ASSIGNMENT.question(points=1, functions=("GradientDescent",))
+def gradient_descent(rng, hidden):
+    """GradientDescent(lr).step(params, grads) returns the new list [w - lr * g]."""
+    if hidden:
+        yield from _hidden_cases(rng, "GradientDescent")
+        return
+    params = [rng.normal(size=(3, 2)), rng.normal(size=2)]
+    sequence = _random_sequence(rng, params, 3)
+    for options in ({"lr": 0.3}, {}):
+        lr = options.get("lr", DEFAULTS["GradientDescent"]["lr"])
+        expected = _trajectory(params, [[lr * g for g in grads] for grads in sequence])
+        label = f"GradientDescent({'lr=0.3' if options else ''}) on 3 gradients for [W (3, 2), b (2,)]" + ("" if options else " (the default lr = 0.1)")
+        yield _case("GradientDescent", label, params, sequence, options, runs=2, source="w - lr * g", expected=expected)
+
+
+@ASSIGNMENT.question(points=2, functions=("Momentum",))
+def momentum(rng, hidden):
+    """Momentum(lr, beta): v <- beta * v + g, w <- w - lr * v; reset() forgets v."""
+    if hidden:
+        yield from _hidden_cases(rng, "Momentum")
+        return
+    params = [rng.normal(size=(2, 3)), rng.normal(size=3)]
+    sequence = _random_sequence(rng, params, 4)
+    expected = _trajectory(params, [[0.2 * g for g in grads] for grads in sequence])
+    yield _case("Momentum", "Momentum(lr=0.2, beta=0) on 4 random gradients: with beta = 0 it is plain gradient descent", params, sequence,
+                {"lr": 0.2, "beta": 0.0}, source="plain gradient descent (beta = 0)", expected=expected)
+    lr, beta, steps = DEFAULTS["Momentum"]["lr"], DEFAULTS["Momentum"]["beta"], 40
+    g = [rng.normal(size=(2, 2)), rng.normal(size=1)]
+    params = [rng.normal(size=(2, 2)), rng.normal(size=1)]
+    factors = [(1 - beta ** t) / (1 - beta) for t in range(1, steps + 1)]  # v_t = (1 + beta + ... + beta^(t-1)) g
+    expected = _trajectory(params, [[lr * f * gi for gi in g] for f in factors])
+    yield _case("Momentum", f"Momentum() (defaults lr=0.01, beta=0.9) with the same gradient {steps} times: v_t = (1 - beta^t) / (1 - beta) g",
+                params, [g] * steps, {}, source="the constant-gradient steps lr (1 - beta^t) / (1 - beta) g", expected=expected,
+                relations={1 - beta: (DAMPENED, "Your velocity tends to g instead of g / (1 - beta): it averages the gradients (a factor 1 - beta on g).")})
+    yield _digest_visible("Momentum")
+
+
+@ASSIGNMENT.question(points=2, functions=("AdaGrad",))
+def adagrad(rng, hidden):
+    """AdaGrad(lr, eps): G <- G + g**2, w <- w - lr * g / (sqrt(G) + eps); reset() forgets G."""
+    if hidden:
+        yield from _hidden_cases(rng, "AdaGrad")
+        return
+    lr, eps = DEFAULTS["AdaGrad"]["lr"], DEFAULTS["AdaGrad"]["eps"]
+    params = [rng.normal(size=(3, 3)), rng.normal(size=3)]
+    grads = [rng.normal(size=(3, 3)), 1e-3 * rng.normal(size=3)]
+    expected = _trajectory(params, [[lr * gi / (np.abs(gi) + eps) for gi in grads]])
+    yield _case("AdaGrad", "AdaGrad() (defaults lr=0.01, eps=1e-8), one step: lr * g / (|g| + eps), about lr for every weight", params, [grads], {},
+                source="the first step lr * g / (|g| + eps)", expected=expected)
+    steps, lr = 25, 0.1
+    g = [rng.normal(size=(2, 2)), rng.normal(size=2)]
+    start = [rng.normal(size=(2, 2)), rng.normal(size=2)]
+    expected = _trajectory(start, [[lr * gi / (np.sqrt(t) * np.abs(gi) + eps) for gi in g] for t in range(1, steps + 1)])
+    yield _case("AdaGrad", f"AdaGrad(lr=0.1) with the same gradient {steps} times: step t is lr * g / (sqrt(t) |g| + eps)", start, [g] * steps,
+                {"lr": lr}, source="the constant-gradient steps lr * g / (sqrt(t) |g| + eps)", expected=expected)
+    yield _digest_visible("AdaGrad")
+
+
+@ASSIGNMENT.question(points=2, functions=("RMSprop",))
+def rmsprop(rng, hidden):
+    """RMSprop(lr, rho, eps): s <- rho * s + (1 - rho) * g**2, w <- w - lr * g / (sqrt(s) + eps); reset() forgets s."""
+    if hidden:
+        yield from _hidden_cases(rng, "RMSprop")
+        return
+    lr, rho, eps = DEFAULTS["RMSprop"]["lr"], DEFAULTS["RMSprop"]["rho"], DEFAULTS["RMSprop"]["eps"]
+    params = [rng.normal(size=(2, 3)), rng.normal(size=3)]
+    sequence = _random_sequence(rng, params, 4)
+    expected = _trajectory(params, [[0.05 * gi / (np.abs(gi) + 1e-3) for gi in grads] for grads in sequence])
+    yield _case("RMSprop", "RMSprop(lr=0.05, rho=0, eps=1e-3) on 4 random gradients: with rho = 0 every step is lr * g / (|g| + eps)", params,
+                sequence, {"lr": 0.05, "rho": 0.0, "eps": 1e-3}, source="lr * g / (|g| + eps) (rho = 0)", expected=expected)
+    steps = 20
+    g = [rng.normal(size=(2, 2)), rng.normal(size=2)]
+    start = [rng.normal(size=(2, 2)), rng.normal(size=2)]
+    expected = _trajectory(start, [[lr * gi / (np.sqrt(1 - rho ** t) * np.abs(gi) + eps) for gi in g] for t in range(1, steps + 1)])
+    yield _case("RMSprop", f"RMSprop() (defaults lr=0.001, rho=0.9, eps=1e-8) with the same gradient {steps} times: s_t = (1 - rho^t) g^2",
+                start, [g] * steps, {}, source="the constant-gradient steps lr * g / (sqrt(1 - rho^t) |g| + eps)", expected=expected)
+    yield _digest_visible("RMSprop")
+
+
+@ASSIGNMENT.question(points=2, functions=("Adam",))
+def adam(rng, hidden):
+    """Adam(lr, beta1, beta2, eps) with bias correction; reset() forgets m, v and t."""
+    if hidden:
+        yield from _hidden_cases(rng, "Adam")
+        return
+    d = DEFAULTS["Adam"]
+    params = [rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(2, 1))]
+    grads = [rng.normal(size=(3, 2)), 10.0 * rng.normal(size=2), 1e-2 * rng.normal(size=(2, 1))]
+    expected = _trajectory(params, [[d["lr"] * gi / (np.abs(gi) + d["eps"]) for gi in grads]])
+    no_bias = (1 - d["beta1"]) / np.sqrt(1 - d["beta2"])  # m / sqrt(v) after one step without the hats
+    relation = {no_bias: (NO_BIAS, f"Your first step is {no_bias:.4g} times lr * g / |g|: (1 - beta1) / sqrt(1 - beta2), the bias of m and v that start at zero.")}
+    yield _case("Adam", "Adam() (defaults lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8), one step: thanks to bias correction it is lr * g / (|g| + eps)",
+                params, [grads], {}, source="the first step lr * g / (|g| + eps)", expected=expected, relations=relation)
+    steps, lr, eps = 30, 0.01, d["eps"]
+    g = [rng.normal(size=(2, 2)), rng.normal(size=2)]
+    start = [rng.normal(size=(2, 2)), rng.normal(size=2)]
+    expected = _trajectory(start, [[lr * gi / (np.abs(gi) + eps) for gi in g]] * steps)
+    yield _case("Adam", f"Adam(lr=0.01) with the same gradient {steps} times: with bias correction m_hat = g and v_hat = g^2 at every step",
+                start, [g] * steps, {"lr": lr}, source="the constant-gradient steps lr * g / (|g| + eps)", expected=expected, relations=relation)
+    yield _digest_visible("Adam")
+
+
+# --- the ill-conditioned quadratic ---------------------------------------------------
+
+def quadratic_loss(A: np.ndarray, w: np.ndarray) -> float:
+    return float(0.5 * w @ A @ w)
+
+
+def gd_losses_closed_form(A: np.ndarray, w0: np.ndarray, lr: float, steps: int) -> np.ndarray:
+    """f(w_k) for w_k = (I - lr A)^k w0, through the eigenvectors of A: 0.5 sum_i lam_i (1 - lr lam_i)^(2k) c_i^2."""
+    lam, Q = np.linalg.eigh(A)
+    c = Q.T @ w0
+    k = np.arange(steps + 1)[:, None]
+    return 0.5 * np.sum(lam * (1.0 - lr * lam) ** (2 * k) * c ** 2, axis=1)
+
+
+def _quadratic_check(A: np.ndarray, w0: np.ndarray, lr: float, steps: int):
+    def check(got, oracles):
+        if not isinstance(got, list) or len(got) != 1:
+            raise Mismatch("the check could not read the result of run_quadratic.")
+        losses = got[0]
+        if isinstance(losses, np.ndarray) and losses.shape == (steps,):
+            raise Mismatch(f"run_quadratic returned {steps} losses for {steps} steps; return steps + 1 = {steps + 1}, starting with f(w0) before any step.",
+                           misconception=LOSS_START)
+        losses = expect_array(losses, (steps + 1,), "the losses returned by run_quadratic", finite=False)
+        if not oracles.reveal and oracles.has_reference:
+            expected = np.asarray(oracles.reference("run_quadratic")(oracles.reference("GradientDescent")(lr=lr), A.copy(), w0.copy(), steps), dtype=float)
+        else:
+            expected = gd_losses_closed_form(A, w0, lr, steps)
+        f0 = quadratic_loss(A, w0)
+        if np.isclose(losses[0], 2 * f0, rtol=1e-9):
+            raise Mismatch("losses[0] is w0 @ A @ w0, twice f(w0): the loss is 0.5 * w @ A @ w.")
+        expect_true(bool(np.isclose(losses[0], f0, rtol=1e-9)), f"losses[0] should be f(w0) = 0.5 * w0 @ A @ w0, the loss before any step{f' = {f0:.10g}' if oracles.reveal else ''}, but it is {losses[0]:.10g}.")
+        if np.allclose(losses[1:], expected[:-1], rtol=1e-8) and not np.allclose(losses, expected, rtol=1e-8):
+            raise Mismatch("your losses lag one step behind: losses[k] must be the loss after k steps (compute it after each update).")
+        if np.allclose(losses[1:], losses[0]) and steps > 0:
+            raise Mismatch("your losses never change: use the parameters that optimizer.step returns for the next step (it does not update w in place).")
+        expect_close(losses, expected, "the losses of gradient descent on the quadratic", rtol=1e-9, atol=1e-14, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("GradientDescent", "run_quadratic"))
+def quadratic(rng, hidden):
+    """run_quadratic(optimizer, A, w0, steps) returns the steps + 1 losses 0.5 w^T A w of the optimizer's path."""
+    for i in range(1 if not hidden else 2):
+        d = 3 if not hidden else int(rng.integers(2, 6))
+        Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+        lam = np.sort(10 ** rng.uniform(-1, 1.5, size=d))
+        A = (Q * lam) @ Q.T
+        A = 0.5 * (A + A.T)
+        w0 = rng.normal(size=d)
+        lr = float(rng.uniform(0.3, 1.5) / lam[-1])
+        steps = 30 if not hidden else int(rng.integers(5, 60))
+        yield Case(f"GradientDescent(lr={lr:.4g}) on a {d}x{d} quadratic, {steps} steps", "run_quadratic", (A, w0, steps),
+                   kwargs={"runs": [["GradientDescent", {"lr": lr}]]}, probe="quadratic_runs", check=_quadratic_check(A, w0, lr, steps))
+
+
+def first_below(losses: np.ndarray, threshold: float) -> int | None:
+    below = np.flatnonzero(losses < threshold)
+    return int(below[0]) if below.size else None
+
+
+def _race_check(A: np.ndarray, w0: np.ndarray, steps: int, threshold: float, gd_lr: float, adam_lr: float):
+    def check(got, oracles):
+        if not isinstance(got, list) or len(got) != 2:
+            raise Mismatch("the check could not read the two runs of run_quadratic.")
+        gd, adam = (expect_array(g, (steps + 1,), f"the losses of {name}", finite=False) for g, name in zip(got, ("GradientDescent", "Adam")))
+        f0 = quadratic_loss(A, w0)
+        for losses, name in ((gd, "GradientDescent"), (adam, "Adam")):
+            expect_true(bool(np.isclose(losses[0], f0, rtol=1e-9)), f"the losses of the {name} run should start with f(w0) = {f0:.6g}, but start with {losses[0]:.6g}: "
+                        "check run_quadratic first (question 'quadratic').")
+        n_gd, n_adam = first_below(gd, threshold), first_below(adam, threshold)
+        shown = lambda n: f"{n} steps" if n is not None else f"more than {steps} steps"
+        expect_true(n_adam is not None and (n_gd is None or n_adam < n_gd),
+                    f"Adam(lr={adam_lr:g}) needed {shown(n_adam)} to bring the loss below {threshold:g}, plain GradientDescent(lr={gd_lr:.4g}) {shown(n_gd)}; "
+                    "Adam should need far fewer on this ill-conditioned problem. Check your Adam (bias correction, eps after the root, "
+                    "one step counter per call) and that run_quadratic passes the returned parameters on to the next step.")
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("GradientDescent", "Adam", "run_quadratic"))
+def adam_beats_gd(rng, hidden):
+    """On the ill-conditioned quadratic (kappa = 100), Adam (lr = 0.1) reaches loss 1e-3 in fewer steps than the best-tuned gradient descent."""
+    A, w0, threshold, gd_lr = VALLEY, VALLEY_START, RACE["threshold"], RACE["gd_lr"]
+    if hidden:  # the same valley, scaled, turned by 90 degrees or not, from another corner
+        a = float(rng.uniform(0.5, 2.0))
+        A = a * (VALLEY if rng.random() < 0.5 else VALLEY[::-1, ::-1])
+        w0 = rng.choice([-1.0, 1.0], size=2) * rng.uniform(0.7, 1.3, size=2)
+        threshold, gd_lr = a * threshold, gd_lr / a
+    runs = [["GradientDescent", {"lr": gd_lr}], ["Adam", {"lr": RACE["adam_lr"]}]]
+    label = "diag(1, 100) from (1, 1)" if not hidden else "a scaled valley of condition number 100"
+    yield Case(f"{label}: GradientDescent(lr={gd_lr:.4g}) against Adam(lr={RACE['adam_lr']:g}), {RACE['steps']} steps each", "run_quadratic",
+               (A, w0, RACE["steps"]), kwargs={"runs": runs}, probe="quadratic_runs",
+               check=_race_check(A, w0, RACE["steps"], threshold, gd_lr, RACE["adam_lr"]))
+
+
+# --- initialisation ------------------------------------------------------------------
+
+WITHIN_ONE_SD = 0.6826894921370859  # P(|Z| < 1) for a standard normal
+
+
+def _init_check(kind: str, n_in: int, n_out: int, seed: int):
+    variance = 2.0 / (n_in + n_out) if kind == "xavier" else 2.0 / n_in
+    fn = f"{kind}_init"
+    alternatives = {
+        2.0 / n_out: (FAN_OUT if kind == "he" else WRONG_VARIANCE, "2 / n_out: the fan-out instead of the fan-in n_in"),
+        1.0 / n_in: (WRONG_VARIANCE, "1 / n_in: the factor 2 is missing"),
+        1.0 / (n_in + n_out): (WRONG_VARIANCE, "1 / (n_in + n_out): the factor 2 is missing"),
+        2.0 / n_in: (WRONG_VARIANCE, "2 / n_in, He's variance"),
+        2.0 / (n_in + n_out): (WRONG_VARIANCE, "2 / (n_in + n_out), Xavier's variance"),
+        variance ** 2: (WRONG_VARIANCE, "the square of the intended variance: the variance was passed to normal() as the standard deviation"),
+        1.0: (WRONG_VARIANCE, "1: the weights were not scaled at all"),
+    }
+
+    def check(got, oracles):
+        W = expect_array(got, (n_in, n_out), f"{fn}({n_in}, {n_out}, seed={seed})")
+        size = W.size
+        mean, var = float(W.mean()), float(W.var())
+        expect_true(abs(mean) < 5.0 * np.sqrt(variance / size),
+                    f"the mean of the {size} entries of {fn}({n_in}, {n_out}) is {mean:.4g}, far from 0 (more than 5 standard errors): the weights must have mean 0.")
+        if abs(var / variance - 1.0) > 0.05:
+            for alt, (key, text) in alternatives.items():
+                if not np.isclose(alt, variance, rtol=0.1) and abs(var / alt - 1.0) < 0.05:
+                    raise Mismatch(f"the variance of the entries of {fn}({n_in}, {n_out}) is {var:.4g}, which matches {text}.", misconception=key)
+            raise Mismatch(f"the variance of the entries of {fn}({n_in}, {n_out}) is {var:.4g}, more than 5% from the formula's "
+                           f"{'2 / (n_in + n_out)' if kind == 'xavier' else '2 / n_in'} = {variance:.4g}.", misconception=WRONG_VARIANCE)
+        share = float(np.mean(np.abs(W) < np.sqrt(variance)))
+        expect_true(abs(share - WITHIN_ONE_SD) < 0.02,
+                    f"{share:.1%} of the entries of {fn}({n_in}, {n_out}) lie within one standard deviation of 0; for normal entries it is 68.3%. "
+                    "Draw them from a normal distribution.")
+
+    return check
+
+
+def _same_seed_check(kind: str, n_in: int, n_out: int, seed: int):
+    fn = f"{kind}_init"
+
+    def check(got, oracles):
+        if not isinstance(got, list) or len(got) != 3:
+            raise Mismatch(f"the check could not read the three calls of {fn}.")
+        W, again, other = (expect_array(g, (n_in, n_out), f"{fn}({n_in}, {n_out}, seed={s})") for g, s in zip(got, (seed, seed, seed + 1)))
+        expect_true(np.array_equal(W, again), f"{fn}({n_in}, {n_out}, seed={seed}) returned different matrices in two calls: draw with "
+                    "np.random.default_rng(seed), so that the same seed gives the same weights.")
+        expect_true(not np.array_equal(W, other), f"{fn} returned the same matrix for seed={seed} and seed={seed + 1}: make the generator from the seed argument.")
+
+    return check
+
+
+def _init_cases(kind: str, rng, hidden: bool):
+    """Statistics over large draws (about 40,000 entries each), and determinism on a small one."""
+    sizes = ([(250, 160), (40, 1000)] if kind == "xavier" else [(400, 100), (100, 400)]) if not hidden else []
+    while hidden and len(sizes) < 2:
+        n_in = int(rng.integers(40, 1000))
+        n_out = int(np.ceil(40_000 / n_in))
+        if max(n_in, n_out) >= 1.5 * min(n_in, n_out) and n_out <= 1000:
+            sizes.append((n_in, n_out))
+    for n_in, n_out in sizes:
+        seed = int(rng.integers(2**31)) if hidden else 2026
+        yield Case(f"{kind}_init({n_in}, {n_out}, seed={seed if not hidden else 'drawn at grading time'}): mean, variance and shape of the distribution",
+                   f"{kind}_init", (n_in, n_out), kwargs={"seed": seed}, check=_init_check(kind, n_in, n_out, seed))
+    n_in, n_out = (7, 5) if not hidden else (int(rng.integers(1, 20)), int(rng.integers(1, 20)))
+    seed = int(rng.integers(2**31)) if hidden else 7
+    yield Case(f"{kind}_init({n_in}, {n_out}, seed) twice with one seed and once with another", f"{kind}_init", (n_in, n_out),
+               kwargs={"each": [{"seed": seed}, {"seed": seed}, {"seed": seed + 1}]}, probe="call_each",
+               check=_same_seed_check(kind, n_in, n_out, seed))
+
+
+@ASSIGNMENT.question(points=1, functions=("xavier_init",))
+def xavier_init(rng, hidden):
+    """xavier_init(n_in, n_out, seed): an (n_in, n_out) normal matrix with mean 0 and variance 2 / (n_in + n_out)."""
+    yield from _init_cases("xavier", rng, hidden)
+
+
+@ASSIGNMENT.question(points=1, functions=("he_init",))
+def he_init(rng, hidden):
+    """he_init(n_in, n_out, seed): an (n_in, n_out) normal matrix with mean 0 and variance 2 / n_in."""
+    yield from _init_cases("he", rng, hidden)
+
+
+# --- per-layer gradient norms ----------------------------------------------------------
+
+def weight_gradients(params: list, X: np.ndarray, Y: np.ndarray, activations: list) -> list[np.ndarray]:
+    """dC/dW_l of C = 0.5 sum((A_L - Y)^2) / n for every layer, by autograd through the definition of the forward pass."""
+    import autograd
+    import autograd.numpy as anp
+
+    funcs = {"identity": lambda z: z, "sigmoid": lambda z: 1.0 / (1.0 + anp.exp(-z)), "relu": lambda z: anp.maximum(z, 0.0)}
+
+    def cost(weights):
+        A = X
+        for W, (_, b), name in zip(weights, params, activations):
+            A = funcs[name](anp.dot(A, W) + b)
+        return 0.5 * anp.sum((A - Y) ** 2) / X.shape[0]
+
+    return autograd.grad(cost)([W for W, _ in params])
+
+
+def _random_network(rng, depth: int, kind: str):
+    widths = [int(v) for v in rng.integers(2, 8, size=depth + 1)]
+    params = [(rng.normal(size=(a, b)) * np.sqrt(2.0 / a), 0.1 * rng.normal(size=b)) for a, b in zip(widths[:-1], widths[1:])]
+    activations = [kind] * (depth - 1) + ["identity"]
+    n = int(rng.integers(2, 10))
+    return params, rng.normal(size=(n, widths[0])), rng.normal(size=(n, widths[-1])), activations
+
+
+def _norms_check(params, X, Y, activations):
+    L = len(params)
+
+    def check(got, oracles):
+        grads = weight_gradients(params, X, Y, activations)
+        expected = np.array([np.linalg.norm(g) for g in grads])
+        got = expect_array(got, (L,), f"layer_gradient_norms (one norm per layer, {L} layers)")
+        if np.allclose(got, expected, rtol=1e-8, atol=1e-14):
+            return
+        if L > 1 and np.allclose(got, expected[::-1], rtol=1e-8, atol=1e-14):
+            raise Mismatch("your norms are right but in reverse order: entry 0 must be the first layer's.", misconception=NORM_ORDER)
+        if np.allclose(got, expected ** 2, rtol=1e-8, atol=1e-14):
+            raise Mismatch("your values are the squares of the norms.", misconception=NORM_SQUARED)
+        bias_norms = np.array([np.linalg.norm(g) for g in _bias_gradients(params, X, Y, activations)])
+        if np.allclose(got, bias_norms, rtol=1e-8, atol=1e-14):
+            raise Mismatch("your values are the norms of the bias gradients dC/db.", misconception=NORM_BIASES)
+        wrong = [l + 1 for l in range(L) if not np.isclose(got[l], expected[l], rtol=1e-8, atol=1e-14)]
+        hint = (" Only the last layer is right: does your backward multiply by f'(Z) and by W.T on the way down?" if wrong == list(range(1, L)) and L > 1 else
+                " Is mse_cost_grad (A - Y) / n, and does your forward apply each layer's activation?")
+        expect_close(got, expected, f"the gradient norms ({'layer' if len(wrong) == 1 else 'layers'} {', '.join(map(str, wrong))} differ from autograd's; hidden layers {activations[0]})",
+                     rtol=1e-8, atol=1e-14, reveal=oracles.reveal)
+        raise Mismatch(hint)
+
+    return check
+
+
+def _bias_gradients(params, X, Y, activations):
+    import autograd
+    import autograd.numpy as anp
+
+    funcs = {"identity": lambda z: z, "sigmoid": lambda z: 1.0 / (1.0 + anp.exp(-z)), "relu": lambda z: anp.maximum(z, 0.0)}
+
+    def cost(biases):
+        A = X
+        for (W, _), b, name in zip(params, biases, activations):
+            A = funcs[name](anp.dot(A, W) + b)
+        return 0.5 * anp.sum((A - Y) ** 2) / X.shape[0]
+
+    return autograd.grad(cost)([b for _, b in params])
+
+
+@ASSIGNMENT.question(points=2, functions=("forward", "backward", "mse_cost_grad", "layer_gradient_norms"))
+def gradient_norms(rng, hidden):
+    """layer_gradient_norms returns ||dC/dW_l||_F for every layer (first layer first), from your forward and backward."""
+    for depth, kind in ([(3, "sigmoid"), (4, "relu"), (1, "identity")] if not hidden else
+                        [(int(rng.integers(2, 6)), str(rng.choice(["sigmoid", "relu"]))) for _ in range(3)]):
+        params, X, Y, activations = _random_network(rng, depth, kind)
+        yield Case(f"a {depth}-layer network with {kind} hidden layers, widths {[params[0][0].shape[0]] + [W.shape[1] for W, _ in params]}, batch of {len(X)}",
+                   "layer_gradient_norms", (params, X, Y, activations), check=_norms_check(params, X, Y, activations))
+
+
+ASSIGNMENT.sample_mistakes.update({
+    # Adam without bias correction
+    "Adam": '''class Adam:
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.reset()
+
+    def reset(self):
+        self.m = self.v = None
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        self.m = [self.beta1 * m + (1 - self.beta1) * g for m, g in zip(self.m, grads)]
+        self.v = [self.beta2 * v + (1 - self.beta2) * g * g for v, g in zip(self.v, grads)]
+        return [p - self.lr * m / (np.sqrt(v) + self.eps) for p, m, v in zip(params, self.m, self.v)]
+''',
+    # He with the fan-out
+    "he_init": "def he_init(n_in, n_out, seed):\n    return np.random.default_rng(seed).normal(0.0, np.sqrt(2.0 / n_out), size=(n_in, n_out))\n",
+})
