@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import course
-from .results import QuestionResult, SubmissionResult
+from .results import SubmissionResult
 
 __all__ = ["GradebookError", "db_url", "question_cells", "write_scores", "manual_scores", "include_manual"]
 

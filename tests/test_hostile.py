@@ -135,7 +135,7 @@ ATTACKS = {
         "if os.fork() == 0:\n"
         "    os.setsid()\n"
         "    if os.fork() == 0:\n"
-        f"        os.execvp('sleep', ['sleep', '31337'])\n"
+        "        os.execvp('sleep', ['sleep', '31337'])\n"
         "    os._exit(0)\n"
         "time.sleep(0.5)\n")),
     "patched_time": Attack(

@@ -49,38 +49,6 @@ def assert_outcome(result, failed: dict[str, str], passing: list[str], misconcep
 
 # --- the solution and the stub --------------------------------------------------------
 
-def test_solution_full_marks_in_grader(submit):
-    """Does the solution get every point through the instructor's path (hidden cases, reference)?"""
-    result = grade(submit(NAME), NAME)
-    assert [(q.question, q.reason) for q in result.questions if q.status != "passed"] == []
-    assert sum(q.points for q in result.questions) == ASSIGNMENT.max_points == 15
-
-
-def test_solution_full_marks_in_student_cli(submit):
-    """Does the solution pass the visible checks without the reference (autograder check)?"""
-    result = evaluate(submit(NAME, student="cli"), ASSIGNMENT)
-    assert [(q.question, q.reason) for q in result.questions if q.status != "passed"] == []
-
-
-def test_stub_scores_zero_not_implemented(submit):
-    """Does the untouched student notebook score 0 with 'not implemented' everywhere?"""
-    result = grade(submit(NAME, base="stub"), NAME)
-    for q in result.questions:
-        assert q.points == 0 and q.status == "not_implemented", (q.question, q.status, q.reason)
-
-
-@pytest.mark.slow
-def test_solution_notebook_runs_clean():
-    """Does the solution notebook run top to bottom without an error output?"""
-    import nbclient
-    import nbformat
-
-    notebook = nbformat.read(course.solution_path(ASSIGNMENT, ROOT), as_version=4)
-    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "solutions" / NAME)}}).execute()
-    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert errors == []
-
-
 # --- realistic wrong answers ------------------------------------------------------------
 
 ADAM_NO_BIAS = ("m_hat = m / (1.0 - b1 ** self.t)\n            v_hat = v / (1.0 - b2 ** self.t)", "m_hat = m\n            v_hat = v")

@@ -333,7 +333,6 @@ def _ce_grad_check(Z: np.ndarray, labels: np.ndarray):
         expected = _ce_gradient_autograd(Z, labels)
         expected = _reference_or(oracles, "cross_entropy_grad", (Z, labels), expected)
         n = Z.shape[0]
-        Y = onehot(labels, Z.shape[1])
         if _close(got, -expected):
             raise Mismatch(f"{what} has the wrong sign: the cost falls when the true class's logit rises, so that entry of the gradient is negative (p - y, not y - p).", misconception="ce_grad_sign")
         if n > 1 and _close(got, n * expected):

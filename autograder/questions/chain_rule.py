@@ -1,0 +1,496 @@
+"""03_chain_rule — scalar backpropagation by hand.
+
+Conventions (the contract in curriculum.md): every function takes and returns plain
+Python/NumPy numbers; results are dicts with the documented keys. f(x) = sqrt(x**2 + exp(x**2))
+has the intermediates a = x**2, b = exp(a), c = a + b, d = sqrt(c). The neurons use
+sigmoid(z) = 1 / (1 + exp(-z)).
+
+Oracles: SymPy's exact derivatives (``sympy.lambdify`` of ``sympy.diff``) and autograd's
+``grad``, both applied to the definitions below (a function and a cost, never a chain rule
+written out); for training, gradient descent from the documented initialisation with
+autograd's gradients; in hidden cases also the reference read from the solution notebook.
+Typical mistakes are named by relations between a student's value and the exact one (a
+sign, a factor 2, a missing chain factor, sigma' evaluated at the wrong point).
+
+Every call goes through the ``watch_autodiff`` probe: an answer that computes its result
+with an autodiff or symbolic library (autograd, JAX, PyTorch, SymPy, TensorFlow) gets no
+credit for that question.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..question import Assignment, Case
+
+ASSIGNMENT = Assignment("03_chain_rule", "chain_rule.ipynb", "The chain rule: scalar backpropagation by hand")
+
+RTOL, ATOL = 1e-9, 1e-12
+TRACE_KEYS = ("a", "b", "c", "d")
+ADJOINT_KEYS = ("df_dd", "df_dc", "df_db", "df_da", "df_dx")  # the order in which reverse mode computes them
+LINEAR_KEYS = ("o", "L", "dL_dw", "dL_db", "w_new", "b_new")
+SIGMOID_KEYS = ("C", "dC_dw", "dC_db")
+TWO_LAYER_KEYS = ("C", "delta2", "delta1", "dC_dw1", "dC_db1", "dC_dw2", "dC_db2")
+PARAM_KEYS = ("w1", "b1", "w2", "b2")
+WORKED_EXAMPLE = {"x": 2.0, "y": 2.0, "w": 2.0, "b": 1.0, "lr": 0.1}
+
+AUTODIFF = ASSIGNMENT.misconception(
+    "autodiff", "gradient computed by an autodiff or symbolic library",
+    "these functions practise the chain rule: compute every derivative with NumPy/math arithmetic, not with autograd, JAX, PyTorch or SymPy.",
+    detected_by="property", questions=("forward_trace", "reverse_mode", "linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads", "train_scalar_network"))
+SIGN = ASSIGNMENT.misconception("sign", "sign flipped", "check the sign of each local derivative, and that (o - y) is not written (y - o).",
+                              questions=("reverse_mode", "linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads"))
+FACTOR_2 = ASSIGNMENT.misconception("factor_2", "factor of 2", "a power rule or a square root brings a factor 2 (or 1/2): d(u^2)/du = 2u, d sqrt(c)/dc = 1/(2 sqrt(c)).",
+                                  questions=("reverse_mode", "linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads"))
+MISSING_FACTOR = ASSIGNMENT.misconception("missing_chain_factor", "missing chain-rule factor",
+                                          "the chain rule multiplies EVERY local derivative along the path from the output back to this variable.",
+                                          questions=("forward_trace", "reverse_mode", "linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads"))
+MISSING_PATH = ASSIGNMENT.misconception("missing_path", "one path through the graph forgotten",
+                                        "a variable used twice receives the sum of the adjoints flowing back along each of its outgoing edges.", questions=("reverse_mode",))
+SIGMA_AT_A = ASSIGNMENT.misconception("sigma_prime_at_a", "sigma' evaluated at a instead of z",
+                                      "sigma'(z) = sigma(z)(1 - sigma(z)) = a(1 - a): apply sigmoid to z once, or use a directly, never both.",
+                                      questions=("sigmoid_neuron_grads", "two_layer_scalar_grads"))
+A1_FOR_W2 = ASSIGNMENT.misconception("a1_for_w2", "a1 where w2 belongs (the lecture-note misprint)",
+                                     "dz2/da1 = w2: the error reaches the hidden unit through the weight w2, not through its own activation a1.",
+                                     questions=("two_layer_scalar_grads",))
+NO_SQUARE = ASSIGNMENT.misconception("no_square", "loss without the square", "the loss is the SQUARED error (o - y)**2.", questions=("linear_neuron_step",))
+UPDATE_PLUS = ASSIGNMENT.misconception("update_plus", "update moves up the gradient", "gradient descent subtracts: w_new = w - lr * dL/dw.",
+                                      questions=("linear_neuron_step", "train_scalar_network"))
+
+
+# --- the definitions (for NumPy, autograd.numpy or SymPy alike) ---------------------------
+
+def sigmoid(z, xp=np):
+    """1 / (1 + exp(-z)) from its definition; ``xp`` is numpy, autograd.numpy or sympy."""
+    return 1 / (1 + xp.exp(-z))
+
+
+def f(x, xp=np):
+    """f(x) = sqrt(x**2 + exp(x**2))."""
+    return xp.sqrt(x ** 2 + xp.exp(x ** 2))
+
+
+def trace(x: float) -> dict[str, float]:
+    """The intermediates a, b, c, d of f at x, from their one-line definitions."""
+    a = x ** 2
+    b = float(np.exp(a))
+    return {"a": a, "b": b, "c": a + b, "d": float(np.sqrt(a + b))}
+
+
+def cost(kind: str, x, y, params, xp=np):
+    """The cost of each neuron question as a function of its parameters, from the definitions."""
+    if kind == "linear":
+        w, b = params
+        return (w * x + b - y) ** 2
+    if kind == "sigmoid":
+        w, b = params
+        return 0.5 * (sigmoid(w * x + b, xp) - y) ** 2
+    if kind == "two_layer":
+        w1, b1, w2, b2 = params
+        return 0.5 * (w2 * sigmoid(w1 * x + b1, xp) + b2 - y) ** 2
+    raise KeyError(kind)
+
+
+N_PARAMS = {"linear": 2, "sigmoid": 2, "two_layer": 4}
+
+
+# --- the oracles ----------------------------------------------------------------------
+
+@functools.cache
+def _sympy_functions():
+    """Lambdified exact derivatives: the adjoints of f's graph and each cost's gradient."""
+    import sympy as sp
+
+    x, y, a, b, c = sp.symbols("x y a b c", real=True)
+    at = {a: x ** 2, b: sp.exp(x ** 2), c: x ** 2 + sp.exp(x ** 2)}
+    adjoints = {  # df/dv: f written as a function of v and of what v flows into, differentiated
+        "df_dc": sp.diff(sp.sqrt(c), c),
+        "df_db": sp.diff(sp.sqrt(a + b), b),
+        "df_da": sp.diff(sp.sqrt(a + sp.exp(a)), a),
+        "df_dx": sp.diff(f(x, sp), x),
+    }
+    funcs = {"adjoints": {k: sp.lambdify(x, e.subs(at), "math") for k, e in adjoints.items()}}
+    for kind, n in N_PARAMS.items():
+        params = sp.symbols(f"p0:{n}", real=True)
+        expr = cost(kind, x, y, params, sp)
+        funcs[kind] = sp.lambdify((x, y, *params), [sp.diff(expr, p) for p in params], "math")
+    return funcs
+
+
+def sympy_adjoints(x: float) -> dict[str, float]:
+    """df/dd, df/dc, df/db, df/da, df/dx at x by SymPy (exact derivatives, evaluated in floating point)."""
+    return {"df_dd": 1.0, **{k: float(fn(x)) for k, fn in _sympy_functions()["adjoints"].items()}}
+
+
+def autograd_adjoints(x: float) -> dict[str, float]:
+    """The same adjoints by autograd, each the derivative of f written in terms of that node."""
+    import autograd.numpy as anp
+    from autograd import grad
+
+    t = trace(x)
+    return {
+        "df_dd": 1.0,
+        "df_dc": float(grad(anp.sqrt)(t["c"])),
+        "df_db": float(grad(lambda b: anp.sqrt(t["a"] + b))(t["b"])),
+        "df_da": float(grad(lambda a: anp.sqrt(a + anp.exp(a)))(t["a"])),
+        "df_dx": float(grad(lambda v: f(v, anp))(float(x))),
+    }
+
+
+def sympy_gradient(kind: str, x: float, y: float, params) -> list[float]:
+    """[dC/dp for p in params] of ``cost(kind)`` by SymPy."""
+    return [float(v) for v in _sympy_functions()[kind](x, y, *params)]
+
+
+def autograd_gradient(kind: str, x: float, y: float, params) -> list[float]:
+    """[dC/dp for p in params] of ``cost(kind)`` by autograd."""
+    import autograd.numpy as anp
+    from autograd import grad
+
+    params = [float(p) for p in params]
+    return [float(grad(lambda v, i=i: cost(kind, x, y, params[:i] + [v] + params[i + 1:], anp))(params[i])) for i in range(len(params))]
+
+
+def train_oracle(x: float, y: float, lr: float, epochs: int, seed: int, step: float = -1.0) -> dict:
+    """Gradient descent (``step=-1``) from the documented initialisation with autograd's gradients.
+
+    Initialisation: ``rng = np.random.default_rng(seed); w1, w2 = rng.normal(size=2)``, b1 = b2 = 0.
+    ``losses[k]`` is the cost at the parameters used in epoch k, before that epoch's update.
+    ``step=+1`` walks up the gradient instead (to recognise a sign mistake).
+    """
+    rng = np.random.default_rng(seed)
+    w1, w2 = rng.normal(size=2)
+    params = [float(w1), 0.0, float(w2), 0.0]
+    losses = []
+    for _ in range(epochs):
+        losses.append(float(cost("two_layer", x, y, params)))
+        grads = autograd_gradient("two_layer", x, y, params)
+        params = [p + step * lr * g for p, g in zip(params, grads)]
+    return {**dict(zip(PARAM_KEYS, params)), "losses": np.array(losses)}
+
+
+# --- shared checking helpers ----------------------------------------------------------------
+
+def _unwrap(got, fn: str):
+    """The value the student returned, after refusing answers that used an autodiff library."""
+    if not isinstance(got, dict) or "value" not in got or "autodiff" not in got:
+        raise Mismatch(f"the call of {fn} could not be observed.")
+    libraries = [str(v) for v in got.get("autodiff") or []]
+    if libraries:
+        where = "; ".join(str(w) for w in got.get("where") or [])
+        names = ", ".join(libraries)
+        if libraries == ["unknown"]:
+            raise Mismatch(f"{fn} switched off the kit's watch for autodiff libraries ({where}); these functions must compute the chain rule by hand.",
+                           misconception=AUTODIFF)
+        raise Mismatch(f"uses {names} inside {fn}; these functions must compute the chain rule by hand, with NumPy or math "
+                       f"arithmetic only, so this question gets no credit while {fn} uses {names} (seen: {where}).", misconception=AUTODIFF)
+    return got["value"]
+
+
+def _fields(value, keys, fn: str) -> dict[str, float]:
+    """Validate a dict of numbers with (at least) ``keys``; return them as floats."""
+    if not isinstance(value, dict):
+        raise Mismatch(f"{fn} should return a dict with the keys {', '.join(keys)}, but it returned a {getattr(value, 'type_name', type(value).__name__)}.")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise Mismatch(f"the dict returned by {fn} lacks the key(s) {', '.join(map(repr, missing))} (it has {', '.join(map(repr, value)) or 'none'}).")
+    return {k: expect_scalar(value[k], f"{fn}(...)[{k!r}]") for k in keys}
+
+
+def _close(a: float, b: float, rtol: float = 1e-7) -> bool:
+    return abs(a - b) <= 1e-12 + rtol * abs(b)
+
+
+def _compare(got: float, expected: float, what: str, oracles, alternatives=()) -> None:
+    """got == expected, else name the first alternative (value, misconception, sentence) it equals.
+
+    An alternative is only considered when it is distinguishable from the expected value,
+    so a correct answer is never diagnosed. A sign and a factor of 2 are always tried.
+    """
+    if _close(got, expected, RTOL):
+        return
+    candidates = list(alternatives) + [
+        (-expected, SIGN, f"{what} has the wrong sign."),
+        (2 * expected, FACTOR_2, f"{what} is twice what it should be: a factor 2 too many."),
+        (expected / 2, FACTOR_2, f"{what} is half what it should be: a factor 2 is missing."),
+    ]
+    for value, key, sentence in candidates:
+        if np.isfinite(value) and not _close(value, expected, 1e-4) and _close(got, value):
+            raise Mismatch(sentence, misconception=key)
+    expect_close(got, expected, what, rtol=RTOL, atol=ATOL, reveal=oracles.reveal)
+
+
+def _reference_agrees(values: dict, oracles, fn: str, *args) -> None:
+    """In hidden cases, the student's values must also agree with the reference solution."""
+    if oracles.has_reference and not oracles.reveal:
+        ref = oracles.reference(fn)(*args)
+        for key, value in values.items():
+            expect_close(value, float(ref[key]), f"{fn}(...)[{key!r}]", rtol=1e-8, atol=1e-12, reveal=False)
+
+
+def _sigmoid_prime_alternatives(z: float, ratio_what: str, expected: float, what: str) -> list:
+    """The sigma'(z) mistakes, as the values ``expected`` takes when sigma'(z) is replaced."""
+    s = float(sigmoid(z))
+    true = s * (1 - s)
+    a_s = float(sigmoid(s))
+    return [
+        (expected * a_s * (1 - a_s) / true, SIGMA_AT_A, f"{what} uses sigma'(a) = sigmoid(a)(1 - sigmoid(a)) with a = sigmoid(z): sigmoid was applied twice; {ratio_what} needs sigma'(z)."),
+        (expected * z * (1 - z) / true, SIGMA_AT_A, f"{what} uses z(1 - z): the formula a(1 - a) for sigma' was applied to the pre-activation z instead of to a = sigmoid(z)."),
+        (expected / true, MISSING_FACTOR, f"{what} lacks the factor sigma'(z) = da/dz: {ratio_what} passes through the sigmoid."),
+    ]
+
+
+# --- questions ------------------------------------------------------------------------------
+
+def _xs(rng, hidden: bool, count: int = 5) -> list[float]:
+    if not hidden:
+        return [-1.3, 0.4, 2.0]
+    return [float(v) for v in rng.uniform(-2.5, 2.5, size=count)]
+
+
+def _trace_check(x: float):
+    def check(got, oracles):
+        values = _fields(_unwrap(got, "forward_trace"), TRACE_KEYS, "forward_trace")
+        expected = trace(x)
+        if _close(values["b"], float(np.exp(x))) and not _close(expected["b"], float(np.exp(x))):
+            raise Mismatch("b should be exp(a) = exp(x**2), but it is exp(x): each node takes the node before it as input.", misconception=MISSING_FACTOR)
+        for key in TRACE_KEYS:
+            expect_close(values[key], expected[key], f"forward_trace({x:g})[{key!r}]", rtol=RTOL, atol=ATOL, reveal=oracles.reveal)
+        _reference_agrees(values, oracles, "forward_trace", x)
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("forward_trace",))
+def forward_trace(rng, hidden):
+    """forward_trace(x) returns the intermediates a = x^2, b = exp(a), c = a + b, d = sqrt(c)."""
+    for x in _xs(rng, hidden):
+        yield Case(f"x = {x:.6g}", "forward_trace", (x,), check=_trace_check(x), probe="watch_autodiff")
+
+
+def _adjoint_check(x: float):
+    def check(got, oracles):
+        values = _fields(_unwrap(got, "reverse_mode"), ADJOINT_KEYS, "reverse_mode")
+        exact, auto = sympy_adjoints(x), autograd_adjoints(x)
+        t = trace(x)
+        alternatives = {
+            "df_dd": [],
+            "df_dc": [(1 / np.sqrt(t["c"]), FACTOR_2, "df_dc is 1/sqrt(c): the derivative of sqrt(c) is 1/(2 sqrt(c)), a factor 1/2 is missing.")],
+            "df_db": [(exact["df_dc"] * t["b"], MISSING_FACTOR, "df_db = df_dc * dc/db, and dc/db = 1 for c = a + b; exp belongs to the edge a -> b, not to b -> c.")],
+            "df_da": [
+                (exact["df_db"] * t["b"], MISSING_PATH, "df_da only follows the path a -> b -> c: a also feeds c directly (c = a + b), so add df_dc * dc/da = df_dc."),
+                (exact["df_dc"], MISSING_PATH, "df_da only follows the direct edge a -> c: a also reaches c through b = exp(a), so add df_db * db/da = df_db * exp(a)."),
+                (exact["df_dc"] * t["b"], MISSING_PATH, "df_da counts only one path: a reaches c directly and through b = exp(a); add the adjoints of both paths."),
+            ],
+            "df_dx": [
+                (exact["df_da"], MISSING_FACTOR, "df_dx lacks the factor da/dx = 2x: after reaching a, the chain rule still multiplies by the derivative of a = x**2."),
+                (exact["df_da"] * x, FACTOR_2, "df_dx = df_da * x: the derivative of a = x**2 is 2x, a factor 2 is missing."),
+            ],
+        }
+        for key in ADJOINT_KEYS:  # in the order reverse mode computes them: the first wrong one is the one to fix
+            expect_close(auto[key], exact[key], f"autograd vs SymPy for {key}", rtol=1e-9, atol=1e-12)
+            _compare(values[key], exact[key], f"reverse_mode({x:g})[{key!r}]", oracles, alternatives[key])
+        _reference_agrees(values, oracles, "reverse_mode", x)
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("reverse_mode",))
+def reverse_mode(rng, hidden):
+    """reverse_mode(x) returns the adjoints df/dd, df/dc, df/db, df/da, df/dx of f(x) = sqrt(x^2 + exp(x^2))."""
+    for x in _xs(rng, hidden):
+        yield Case(f"x = {x:.6g}", "reverse_mode", (x,), check=_adjoint_check(x), probe="watch_autodiff")
+
+
+def _linear_check(x, y, w, b, lr):
+    def check(got, oracles):
+        values = _fields(_unwrap(got, "linear_neuron_step"), LINEAR_KEYS, "linear_neuron_step")
+        o = w * x + b
+        gw, gb = autograd_gradient("linear", x, y, (w, b))
+        call = f"linear_neuron_step(x={x:g}, y={y:g}, w={w:g}, b={b:g}, lr={lr:g})"
+        expect_close(values["o"], o, f"{call}['o'] (o = w*x + b)", rtol=RTOL, atol=ATOL, reveal=oracles.reveal)
+        _compare(values["L"], (o - y) ** 2, f"{call}['L']", oracles, [
+            (abs(o - y), NO_SQUARE, "L is |o - y|: the loss is the squared error (o - y)**2."),
+            (o - y, NO_SQUARE, "L is o - y: the loss is the squared error (o - y)**2."),
+            (0.5 * (o - y) ** 2, FACTOR_2, "L is 0.5 * (o - y)**2: this neuron's loss has no 1/2, L = (o - y)**2."),
+        ])
+        _compare(values["dL_dw"], gw, f"{call}['dL_dw']", oracles, [
+            ((o - y) * x, FACTOR_2, "dL_dw is (o - y) * x: the derivative of the square (o - y)**2 is 2(o - y), the factor 2 is missing."),
+            (2 * (o - y), MISSING_FACTOR, "dL_dw lacks the factor do/dw = x."),
+        ])
+        _compare(values["dL_db"], gb, f"{call}['dL_db']", oracles, [
+            (o - y, FACTOR_2, "dL_db is (o - y): the derivative of the square (o - y)**2 is 2(o - y), the factor 2 is missing."),
+            (gb * x, MISSING_FACTOR, "dL_db has a factor x: do/db = 1, only dL_dw gets the factor x."),
+        ])
+        for key, old, grad in (("w_new", w, gw), ("b_new", b, gb)):
+            _compare(values[key], old - lr * grad, f"{call}[{key!r}]", oracles, [
+                (old + lr * grad, UPDATE_PLUS, f"{key} = {key[0]} + lr * gradient moves uphill: gradient descent subtracts the gradient."),
+                (old - grad, MISSING_FACTOR, f"{key} ignores the learning rate: step by lr * gradient."),
+            ])
+        _reference_agrees(values, oracles, "linear_neuron_step", x, y, w, b, lr)
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("linear_neuron_step",))
+def linear_neuron_step(rng, hidden):
+    """linear_neuron_step(x, y, w, b, lr) returns o, L = (o - y)^2, dL/dw, dL/db and one gradient-descent step."""
+    if not hidden:
+        cases = [tuple(WORKED_EXAMPLE.values()), (1.5, -0.5, 0.3, -0.7, 0.05), (-2.0, 1.0, -1.2, 0.4, 0.2)]
+    else:
+        cases = [(float(rng.uniform(-3, 3)), float(rng.uniform(-2, 2)), float(rng.normal()), float(rng.normal()), float(rng.uniform(0.01, 0.3))) for _ in range(5)]
+    for x, y, w, b, lr in cases:
+        label = f"x={x:.4g}, y={y:.4g}, w={w:.4g}, b={b:.4g}, lr={lr:.4g}" + (" (the worked example)" if (x, y, w, b, lr) == tuple(WORKED_EXAMPLE.values()) else "")
+        yield Case(label, "linear_neuron_step", (x, y, w, b, lr), check=_linear_check(x, y, w, b, lr), probe="watch_autodiff")
+
+
+def _sigmoid_check(x, y, w, b):
+    def check(got, oracles):
+        values = _fields(_unwrap(got, "sigmoid_neuron_grads"), SIGMOID_KEYS, "sigmoid_neuron_grads")
+        z = w * x + b
+        a = float(sigmoid(z))
+        exact = sympy_gradient("sigmoid", x, y, (w, b))
+        auto = autograd_gradient("sigmoid", x, y, (w, b))
+        expect_close(auto, exact, "autograd vs SymPy", rtol=1e-9, atol=1e-14)
+        call = f"sigmoid_neuron_grads(x={x:g}, y={y:g}, w={w:g}, b={b:g})"
+        _compare(values["C"], 0.5 * (a - y) ** 2, f"{call}['C']", oracles, [((a - y) ** 2, FACTOR_2, "C is (a - y)**2: this cost has the factor 1/2, C = 0.5 * (a - y)**2.")])
+        for key, expected, factor in (("dC_dw", exact[0], "dC/dw"), ("dC_db", exact[1], "dC/db")):
+            alternatives = _sigmoid_prime_alternatives(z, factor, expected, f"{call}[{key!r}]")
+            if key == "dC_dw":
+                alternatives.append((expected / x, MISSING_FACTOR, f"{key} lacks the factor dz/dw = x."))
+            else:
+                alternatives.append((expected * x, MISSING_FACTOR, f"{key} has a factor x: dz/db = 1."))
+            _compare(values[key], expected, f"{call}[{key!r}]", oracles, alternatives)
+        _reference_agrees(values, oracles, "sigmoid_neuron_grads", x, y, w, b)
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("sigmoid_neuron_grads",))
+def sigmoid_neuron_grads(rng, hidden):
+    """sigmoid_neuron_grads(x, y, w, b) returns C = 0.5 (a - y)^2 and dC/dw, dC/db for a = sigmoid(w x + b)."""
+    if not hidden:
+        cases = [(1.5, 0.0, 0.8, -0.3), (-0.7, 1.0, 1.6, 0.5), (2.5, 1.0, -0.4, 0.2)]
+    else:
+        cases = [(float(rng.uniform(-3, 3)), float(rng.integers(0, 2)), float(rng.normal()), float(rng.normal())) for _ in range(5)]
+    for x, y, w, b in cases:
+        yield Case(f"x={x:.4g}, y={y:g}, w={w:.4g}, b={b:.4g}", "sigmoid_neuron_grads", (x, y, w, b), check=_sigmoid_check(x, y, w, b), probe="watch_autodiff")
+
+
+def _two_layer_check(x, y, w1, b1, w2, b2):
+    def check(got, oracles):
+        values = _fields(_unwrap(got, "two_layer_scalar_grads"), TWO_LAYER_KEYS, "two_layer_scalar_grads")
+        z1 = w1 * x + b1
+        a1 = float(sigmoid(z1))
+        a2 = w2 * a1 + b2
+        exact = dict(zip(("dC_dw1", "dC_db1", "dC_dw2", "dC_db2"), sympy_gradient("two_layer", x, y, (w1, b1, w2, b2))))
+        auto = autograd_gradient("two_layer", x, y, (w1, b1, w2, b2))
+        expect_close(auto, list(exact.values()), "autograd vs SymPy", rtol=1e-9, atol=1e-14)
+        exact["delta2"], exact["delta1"] = exact["dC_db2"], exact["dC_db1"]  # dC/dz = dC/db, since dz/db = 1
+        exact["C"] = 0.5 * (a2 - y) ** 2
+        call = f"two_layer_scalar_grads(x={x:g}, y={y:g}, w1={w1:g}, b1={b1:g}, w2={w2:g}, b2={b2:g})"
+        hidden_unit = lambda key, e: _sigmoid_prime_alternatives(z1, "the error reaching z1", e, f"{call}[{key!r}]") + [
+            (e / w2, MISSING_FACTOR, f"{key} lacks the factor w2 = dz2/da1: the error reaches the hidden unit through the weight w2."),
+            (e * a1 / w2, A1_FOR_W2, f"{key} uses a1 where w2 belongs (a misprint in some lecture notes): dz2/da1 = w2, so the hidden unit's share is delta2 * w2 * sigma'(z1)."),
+        ]
+        alternatives = {
+            "C": [((a2 - y) ** 2, FACTOR_2, "C is (a2 - y)**2: this cost has the factor 1/2.")],
+            "delta2": [],
+            "delta1": hidden_unit("delta1", exact["delta1"]),
+            "dC_dw1": hidden_unit("dC_dw1", exact["dC_dw1"]) + [(exact["dC_dw1"] / x, MISSING_FACTOR, "dC_dw1 lacks the factor dz1/dw1 = x.")],
+            "dC_db1": hidden_unit("dC_db1", exact["dC_db1"]),
+            "dC_dw2": [(exact["dC_dw2"] / a1, MISSING_FACTOR, "dC_dw2 lacks the factor dz2/dw2 = a1."),
+                       (exact["dC_dw2"] * w2 / a1, MISSING_FACTOR, "dC_dw2 uses w2 where a1 belongs: dz2/dw2 = a1, the input of the output unit.")],
+            "dC_db2": [],
+        }
+        for key in TWO_LAYER_KEYS:
+            _compare(values[key], exact[key], f"{call}[{key!r}]", oracles, alternatives[key])
+        _reference_agrees(values, oracles, "two_layer_scalar_grads", x, y, w1, b1, w2, b2)
+    return check
+
+
+def _two_layer_cases(rng, hidden):
+    if not hidden:
+        return [(1.5, 0.5, 0.8, -0.3, 1.7, 0.2), (-1.2, 2.0, -1.1, 0.6, -2.3, 0.4), (0.6, -1.0, 2.2, -0.5, 0.45, -0.1)]
+    cases = []
+    while len(cases) < 5:
+        x, y, w1, b1, w2, b2 = (float(v) for v in rng.uniform(-2.5, 2.5, size=6))
+        if abs(abs(w2) - 1) > 0.1 and abs(abs(x) - 1) > 0.1:  # keep the factors w2 and x distinguishable from 1
+            cases.append((x, y, w1, b1, w2, b2))
+    return cases
+
+
+@ASSIGNMENT.question(points=2, functions=("two_layer_scalar_grads",))
+def two_layer_scalar_grads(rng, hidden):
+    """two_layer_scalar_grads(x, y, w1, b1, w2, b2) returns C, delta2, delta1 and the four parameter gradients."""
+    for args in _two_layer_cases(rng, hidden):
+        label = "x={:.4g}, y={:.4g}, w1={:.4g}, b1={:.4g}, w2={:.4g}, b2={:.4g}".format(*args)
+        yield Case(label, "two_layer_scalar_grads", args, check=_two_layer_check(*args), probe="watch_autodiff")
+
+
+def _train_check(x, y, lr, epochs, seed):
+    def check(got, oracles):
+        value = _unwrap(got, "train_scalar_network")
+        if not isinstance(value, dict) or any(k not in value for k in (*PARAM_KEYS, "losses")):
+            raise Mismatch("train_scalar_network should return a dict with the keys 'w1', 'b1', 'w2', 'b2' and 'losses'.")
+        params = {k: expect_scalar(value[k], f"the returned {k!r}") for k in PARAM_KEYS}
+        losses = expect_array(value["losses"], (epochs,), f"'losses' (one cost per epoch, {epochs} epochs)")
+        descent = train_oracle(x, y, lr, epochs, seed)
+        initial = train_oracle(x, y, lr, 0, seed)
+        first = float(cost("two_layer", x, y, [initial[k] for k in PARAM_KEYS]))
+        if not _close(losses[0], first, 1e-9):
+            raise Mismatch(f"losses[0] should be the cost at the initial parameters (rng = np.random.default_rng(seed); w1, w2 = rng.normal(size=2); b1 = b2 = 0), "
+                           f"recorded before the first update; it is {losses[0]:.6g}" + (f" instead of {first:.6g}." if oracles.reveal else "."))
+        if epochs > 1:
+            ascent = train_oracle(x, y, lr, epochs, seed, step=+1.0)
+            if np.allclose(losses, ascent["losses"], rtol=1e-7, atol=1e-12) and not np.allclose(ascent["losses"], descent["losses"], rtol=1e-4):
+                raise Mismatch("the loss goes the wrong way: the parameters move along the gradient (+) instead of against it (-).", misconception=UPDATE_PLUS)
+            shifted = train_oracle(x, y, lr, epochs + 1, seed)["losses"][1:]
+            if np.allclose(losses, shifted, rtol=1e-7, atol=1e-12) and not np.allclose(shifted, descent["losses"], rtol=1e-7):
+                raise Mismatch("losses[k] is recorded after the k-th update; the convention is the cost BEFORE each update (losses[0] = initial cost).")
+        try:
+            expect_close(losses, descent["losses"], "losses", rtol=1e-7, atol=1e-12, reveal=oracles.reveal)
+            for key in PARAM_KEYS:
+                expect_close(params[key], descent[key], f"{key} after {epochs} epochs", rtol=1e-7, atol=1e-10, reveal=oracles.reveal)
+        except Mismatch as wrong:
+            raise Mismatch(wrong.message + "\nThe initial cost is right, so the updates differ: make sure the two_layer_scalar_grads question passes "
+                           "(training uses its gradients), that every parameter moves by -lr * its gradient, and that all four gradients "
+                           "are computed at the old parameters before any of them changes.") from None
+        expect_true(losses[-1] < losses[0], "the loss did not decrease over training.")
+        if oracles.has_reference and not oracles.reveal:
+            ref = oracles.reference("train_scalar_network")(x, y, lr, epochs, seed)
+            for key in PARAM_KEYS:
+                expect_close(params[key], float(ref[key]), f"{key} after {epochs} epochs", rtol=1e-7, atol=1e-10, reveal=False)
+            expect_close(losses, np.asarray(ref["losses"], dtype=float), "losses", rtol=1e-7, atol=1e-12, reveal=False)
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("train_scalar_network",))
+def train_scalar_network(rng, hidden):
+    """train_scalar_network(x, y, lr, epochs, seed) runs gradient descent from the documented initialisation and returns the params and the losses."""
+    if not hidden:
+        cases = [(1.5, 0.5, 0.5, 40, 0), (-1.0, 2.0, 0.3, 25, 7)]
+    else:
+        cases = [(float(rng.uniform(-2, 2)), float(rng.uniform(-1.5, 1.5)), float(rng.uniform(0.05, 0.5)), int(rng.integers(10, 60)), int(rng.integers(0, 10_000))) for _ in range(3)]
+    for x, y, lr, epochs, seed in cases:
+        yield Case(f"x={x:.4g}, y={y:.4g}, lr={lr:.4g}, epochs={epochs}, seed={seed}", "train_scalar_network", (x, y, lr, epochs, seed),
+                   check=_train_check(x, y, lr, epochs, seed), probe="watch_autodiff", timeout=20.0)
+
+
+ASSIGNMENT.sample_mistakes.update({
+    # The update climbs the gradient.
+    "linear_neuron_step": (
+        "def linear_neuron_step(x, y, w, b, lr):\n"
+        "    o = w * x + b\n"
+        "    L = (o - y) ** 2\n"
+        "    dL_dw, dL_db = 2 * (o - y) * x, 2 * (o - y)\n"
+        "    return {'o': o, 'L': L, 'dL_dw': dL_dw, 'dL_db': dL_db, 'w_new': w + lr * dL_dw, 'b_new': b + lr * dL_db}\n"
+    ),
+    # The gradient is computed by autograd instead of by hand.
+    "reverse_mode": (
+        "def reverse_mode(x):\n"
+        "    import autograd.numpy as anp\n"
+        "    from autograd import grad\n"
+        "    df_dx = float(grad(lambda t: anp.sqrt(t ** 2 + anp.exp(t ** 2)))(float(x)))\n"
+        "    return {'df_dd': 1.0, 'df_dc': 0.0, 'df_db': 0.0, 'df_da': 0.0, 'df_dx': df_dx}\n"
+    ),
+})
