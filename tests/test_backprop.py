@@ -9,7 +9,7 @@ import pytest
 from autograder import course, notebook as nb
 from autograder.compare import rel_error
 from autograder.data import load
-from autograder.probes import backprop_test_function
+from autograder.probes.backprop import backprop_test_function
 from autograder.questions import backprop as bp
 from conftest import ROOT, by_question, grade
 

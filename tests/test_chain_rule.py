@@ -290,7 +290,7 @@ def test_visible_cases_keep_the_diagnoses_distinguishable():
 def _static(source: str, fn: str = "f") -> dict:
     namespace = {"__name__": "__main__"}
     exec(compile(source, "<cell>", "exec"), namespace)
-    return probes.static_autodiff_uses(namespace[fn])
+    return probes.chain_rule.static_autodiff_uses(namespace[fn])
 
 
 @pytest.mark.parametrize("source, library", [

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..data import load
-from ..probes import backprop_test_function
+from ..probes.backprop import backprop_test_function
 from ..misconceptions import common_relation, locate
 from ..question import Assignment, Case
 

@@ -34,7 +34,7 @@ import hashlib
 import numpy as np
 
 from ..compare import Mismatch, expect_array, expect_close, expect_true
-from ..probes import optimizer_steps
+from ..probes.optimizers import optimizer_steps
 from ..question import Assignment, Case
 
 ASSIGNMENT = Assignment("06_optimizers", "optimizers.ipynb", "Optimizers and initialisation")

@@ -1,0 +1,166 @@
+"""Calling student functions and recording what happened, as plain data.
+
+The clock and signal functions are bound at import, before any student code runs, so a
+student who patches ``time`` or ``signal`` cannot stop the timers or fake a duration.
+
+This module runs wherever the student's code lives: inside the sandboxed child
+during grading and ``autograder check``, and inside the student's own kernel for
+``check(...)`` in a notebook. It never judges anything: it calls, times, notices
+mutated inputs, and encodes the result (see :mod:`autograder.plain`).
+
+A *probe* is the routine that performs one call. ``call`` is the usual one; a
+question that needs more (for example timing against a baseline) registers its own
+probe here with ``@probe``, so the child and the notebook run the same code.
+"""
+
+from __future__ import annotations
+
+import copy
+import traceback
+from signal import ITIMER_REAL, SIGALRM, setitimer
+from signal import signal as set_handler
+from time import perf_counter
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from .. import plain
+
+__all__ = ["PROBES", "CallTimeout", "probe", "run_call", "start_timer", "stop_timer", "student_traceback"]
+
+PROBES: dict[str, Callable[..., Any]] = {}
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+
+
+def probe(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Register ``fn(namespace, fn_name, args, kwargs)`` as a probe under its own name."""
+    PROBES[fn.__name__] = fn
+    return fn
+
+
+@probe
+def call(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
+    """Call the student's ``fn(*args, **kwargs)`` and return its result."""
+    return namespace[fn](*args, **kwargs)
+
+
+ACTIVATIONS = {
+    "identity": lambda z: z,
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+}
+
+
+@probe
+def with_activation(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
+    """Call ``fn`` with ``kwargs["activation"]`` (a name in ACTIVATIONS) replaced by that function.
+
+    Functions cannot travel as plain data, so a question names the activation to pass.
+    """
+    return namespace[fn](*args, **{**kwargs, "activation": ACTIVATIONS[kwargs["activation"]]})
+
+
+class CallTimeout(BaseException):
+    """Raised inside the student's code when a call exceeds its time limit.
+
+    A BaseException so that a student's ``except Exception`` does not swallow it.
+    """
+
+
+def student_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` without the kit's own frames: the student's code only."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_PACKAGE_DIR)]
+    lines = traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc)
+    text = "".join(lines)
+    return text if len(text) < 4000 else text[:1500] + "\n  ...\n" + text[-2000:]
+
+
+def _same(before: Any, after: Any) -> bool:
+    if isinstance(before, np.ndarray):
+        return isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(before, after, equal_nan=before.dtype.kind == "f")
+    if isinstance(before, (list, tuple)):
+        return type(before) is type(after) and len(before) == len(after) and all(map(_same, before, after))
+    if isinstance(before, dict):
+        return isinstance(after, dict) and before.keys() == after.keys() and all(_same(before[k], after[k]) for k in before)
+    return before == after
+
+
+def start_timer(seconds: float | None, message: str):
+    """Raise :class:`CallTimeout` in the main thread after ``seconds``; returns the previous handler."""
+    if not seconds:
+        return None
+
+    def expire(signum, frame):
+        raise CallTimeout(message)
+
+    previous = set_handler(SIGALRM, expire)
+    setitimer(ITIMER_REAL, seconds)
+    return previous
+
+
+def stop_timer(previous) -> None:
+    """Cancel a timer set by :func:`start_timer` and restore the previous handler."""
+    if previous is not None:
+        setitimer(ITIMER_REAL, 0)
+        set_handler(SIGALRM, previous)
+
+
+def run_call(namespace: Mapping[str, Any], request: Mapping[str, Any], enforce_timeout: bool = False) -> dict:
+    """Perform one call request and describe the outcome as plain data.
+
+    Args:
+        namespace: where the student's functions are defined.
+        request: ``{"fn", "args", "kwargs", "probe", "timeout"}`` as made by ``Case.call()``,
+            with ``args`` and ``kwargs`` encoded as plain data.
+        enforce_timeout: interrupt the call after ``request["timeout"]`` seconds with
+            SIGALRM (only in the sandboxed child, which runs in its main thread).
+
+    Returns:
+        ``{"status": "ok", "value": <encoded>, "mutated": [...], "seconds": t}``, or
+        ``{"status": "missing" | "not_implemented" | "error" | "timeout", "error": {...}}``.
+    """
+    fn, name = request["fn"], request.get("probe", "call")
+    if fn not in namespace or (name == "call" and not callable(namespace[fn])):
+        kind = "is not defined" if fn not in namespace else f"is a {type(namespace[fn]).__name__}, not a function"
+        return {"status": "missing", "error": {"type": "NameError", "message": f"`{fn}` {kind}"}}
+    args, kwargs = list(plain.decode(request["args"])), dict(plain.decode(request["kwargs"]))
+    pristine = copy.deepcopy((args, kwargs))
+    timeout = request.get("timeout") if enforce_timeout else None
+    previous = start_timer(timeout, f"the call took longer than {timeout:g} s" if timeout else "")
+    start = perf_counter()
+    try:
+        value = PROBES[name](namespace, fn, args, kwargs)
+        seconds = perf_counter() - start
+        stop_timer(previous)
+        encoded = plain.encode(value)
+    except BaseException as exc:  # the student's code may raise anything, even SystemExit
+        stop_timer(previous)
+        if isinstance(exc, KeyboardInterrupt) and not enforce_timeout:
+            raise
+        status = {NotImplementedError: "not_implemented", CallTimeout: "timeout"}.get(type(exc), "error")
+        return {"status": status, "error": {"type": type(exc).__name__, "message": str(exc)[:1000], "traceback": student_traceback(exc)}}
+    mutated = [f"argument {i + 1}" for i, (a, b) in enumerate(zip(pristine[0], args)) if not _same(a, b)]
+    mutated += [f"argument {k}" for k in kwargs if not _same(pristine[1][k], kwargs[k])]
+    return {"status": "ok", "value": encoded, "mutated": mutated, "seconds": seconds}
+
+
+@probe
+def call_each(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
+    """Call ``fn(*args, **common, **extra)`` once per dict ``extra`` in ``kwargs["each"]``; return the list of results.
+
+    ``common`` is ``kwargs`` without ``"each"``. One case can then compare several calls
+    of the same function, e.g. the same data with several learning rates.
+    """
+    common = {k: v for k, v in kwargs.items() if k != "each"}
+    return [namespace[fn](*args, **common, **extra) for extra in kwargs["each"]]
+
+
+def student_function(namespace: Mapping[str, Any], name: str) -> Callable[..., Any]:
+    if name not in namespace or not callable(namespace[name]):
+        raise NameError(f"`{name}` is not defined (this check also calls it)")
+    return namespace[name]
+
+
+# Probes of the assignments that need more than `call`; importing them registers them.
+from . import backprop, chain_rule, optimizers, softmax  # noqa: E402,F401  (registration)
