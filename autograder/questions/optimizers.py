@@ -29,11 +29,10 @@ on a quadratic (through the eigenvectors of A) checks the loss curve.
 from __future__ import annotations
 
 import copy
-import hashlib
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_true
+from ..compare import Mismatch, expect_array, expect_close, expect_true, salted_digest
 from ..probes.optimizers import optimizer_steps
 from ..question import Assignment, Case
 
@@ -221,7 +220,7 @@ def _rounded(state: list[np.ndarray]) -> str:
 
 
 def digest(cls: str, step: int, state: list[np.ndarray]) -> str:
-    return hashlib.sha256(f"{SALT}|{cls}|{step}|{_rounded(state)}".encode()).hexdigest()[:16]
+    return salted_digest(SALT, cls, step, _rounded(state), length=16)
 
 
 def expected_digests(reference: dict) -> dict[str, list[str]]:
