@@ -56,3 +56,36 @@ def execute(path: Path) -> list:
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=600, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}).execute()
     return [(cell.get("id"), out) for cell in notebook.cells for out in cell.get("outputs", []) if out.output_type == "error"]
+
+
+def solution_source(assignment_name: str, grade_id: str) -> str:
+    """An answer cell of the solution notebook, without the nbgrader markers."""
+    from autograder import notebook as nb
+
+    assignment = course.get_assignment(assignment_name)
+    cells = {c.label: c.source for c in nb.solution_cells(nb.read(course.solution_path(assignment, ROOT)))}
+    return "\n".join(line for line in cells[grade_id].splitlines() if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+
+
+def mutate(assignment_name: str, grade_id: str, old: str, new: str) -> str:
+    """The solution's answer cell with one typical mistake written in: ``old`` replaced by ``new``."""
+    source = solution_source(assignment_name, grade_id)
+    assert old in source, f"{old!r} not in the solution of {grade_id}"
+    return source.replace(old, new)
+
+
+def assert_outcome(result: SubmissionResult, failed: dict[str, str], passing: list[str],
+                   misconceptions: dict[str, str] | None = None, statuses: tuple[str, ...] = ("failed",)) -> None:
+    """Each question in ``failed`` scores 0 with one of ``statuses`` and its word in what the student
+    reads (the reason, then the recognised mistake's name and hint); each in ``misconceptions`` names
+    that mistake; each in ``passing`` passes."""
+    questions = by_question(result)
+    for name, word in failed.items():
+        q = questions[name]
+        assert q.status in statuses and q.points == 0, (name, q.status, q.reason)
+        said = " ".join(filter(None, (q.reason, q.misconception, q.hint)))
+        assert word.lower() in said.lower(), (name, said)
+    for name, misconception in (misconceptions or {}).items():
+        assert questions[name].misconception == misconception, (name, questions[name].misconception, questions[name].reason)
+    for name in passing:
+        assert questions[name].status == "passed", (name, questions[name].reason)

@@ -3,48 +3,29 @@ for the right reason, and the oracles (autograd, the definitions, the reference)
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
-from autograder import course, notebook as nb
+from autograder import course
 from autograder.compare import rel_error
 from autograder.data import load
 from autograder.probes.backprop import backprop_test_function
 from autograder.questions import backprop as bp
+import conftest
 from conftest import ROOT, by_question, grade
 
 NAME = "04_backprop"
+mutate = partial(conftest.mutate, NAME)
+assert_outcome = partial(conftest.assert_outcome, statuses=("failed", "error"))
 ASSIGNMENT = course.get_assignment(NAME)
 AUTOMATIC = [q.name for q in ASSIGNMENT if not q.manual]
-
-
-def solution_source(grade_id: str) -> str:
-    """The solution notebook's answer cell, with the nbgrader markers removed."""
-    cells = {c.label: c.source for c in nb.solution_cells(nb.read(course.solution_path(ASSIGNMENT, ROOT)))}
-    return "\n".join(line for line in cells[grade_id].splitlines() if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
-
-
-def mutate(grade_id: str, old: str, new: str) -> str:
-    source = solution_source(grade_id)
-    assert old in source, f"{old!r} not in the solution of {grade_id}"
-    return source.replace(old, new)
 
 
 @pytest.fixture(scope="module")
 def reference():
     return course.reference(NAME, ROOT)
-
-
-def assert_outcome(result, failed: dict[str, str], passing: list[str]):
-    """Each question in ``failed`` fails (points 0) with the word in its reason; ``passing`` ones pass."""
-    questions = by_question(result)
-    for name, word in failed.items():
-        q = questions[name]
-        assert q.status in ("failed", "error") and q.points == 0, (name, q.status, q.reason)
-        said = " ".join(filter(None, (q.reason, q.misconception, q.hint)))  # the reason, then the catalogue's name and hint
-        assert word.lower() in said.lower(), (name, said)
-    for name in passing:
-        assert questions[name].status == "passed", (name, questions[name].reason)
 
 
 # --- the solution and the stub --------------------------------------------------------

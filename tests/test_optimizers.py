@@ -3,48 +3,27 @@ for the right reason, and the oracles (closed forms, digests, the reference, the
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
-from autograder import course, notebook as nb
+from autograder import course
 from autograder.engine import visible_seed
 from autograder.questions import optimizers as O
 from autograder.submission import evaluate
-from conftest import ROOT, by_question, grade
+import conftest
+from conftest import ROOT, by_question, grade, assert_outcome
 
 NAME = "06_optimizers"
+mutate = partial(conftest.mutate, NAME)
 ASSIGNMENT = course.get_assignment(NAME)
 AUTOMATIC = [q.name for q in ASSIGNMENT if not q.manual]
-
-
-def solution_source(grade_id: str) -> str:
-    """The solution notebook's answer cell, with the nbgrader markers removed."""
-    cells = {c.label: c.source for c in nb.solution_cells(nb.read(course.solution_path(ASSIGNMENT, ROOT)))}
-    return "\n".join(line for line in cells[grade_id].splitlines() if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
-
-
-def mutate(grade_id: str, old: str, new: str) -> str:
-    source = solution_source(grade_id)
-    assert old in source, f"{old!r} not in the solution of {grade_id}"
-    return source.replace(old, new)
 
 
 @pytest.fixture(scope="module")
 def reference():
     return course.reference(NAME, ROOT)
-
-
-def assert_outcome(result, failed: dict[str, str], passing: list[str], misconceptions: dict[str, str] | None = None):
-    """Each question in ``failed`` fails (points 0) with the word in its reason; ``passing`` ones pass."""
-    questions = by_question(result)
-    for name, word in failed.items():
-        q = questions[name]
-        assert q.status == "failed" and q.points == 0, (name, q.status, q.reason)
-        assert word.lower() in (q.reason or "").lower(), (name, q.reason)
-    for name, misconception in (misconceptions or {}).items():
-        assert questions[name].misconception == misconception, (name, questions[name].misconception, questions[name].reason)
-    for name in passing:
-        assert questions[name].status == "passed", (name, questions[name].reason)
 
 
 # --- the solution and the stub --------------------------------------------------------
