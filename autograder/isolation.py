@@ -19,17 +19,19 @@ run; :func:`detect` never fails, it reports what is missing.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shlex
 import shutil
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["Isolation", "detect", "Confinement", "instructor_paths"]
+__all__ = ["Isolation", "detect", "Confinement", "instructor_paths", "sweep_stale_cgroups"]
 
 # What a student process needs from the course directory; everything else there is hidden.
 NEEDED_IN_COURSE = {"autograder", "datasets", "assignments"}
@@ -88,6 +90,67 @@ def _pids_cgroup() -> Path | None:
     return None
 
 
+CGROUP_REMOVAL_SECONDS = 10.0
+
+
+def _remove_cgroup(group: Path, seconds: float) -> bool:
+    """SIGKILL every process in ``group`` until it is empty, then remove it; True when gone."""
+    deadline = time.monotonic() + seconds
+    pause = 0.005
+    while True:
+        try:
+            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        except OSError:
+            pids = []
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        try:
+            group.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(pause)
+            pause = min(2 * pause, 0.2)
+
+
+_left_behind: set[Path] = set()
+
+
+def _retry_at_exit(group: Path) -> None:
+    if not _left_behind:
+        atexit.register(lambda: [_remove_cgroup(g, CGROUP_REMOVAL_SECONDS) for g in list(_left_behind)])
+    _left_behind.add(group)
+
+
+def sweep_stale_cgroups(root: Path) -> list[Path]:
+    """Remove the groups under ``root`` that a grader process which no longer runs left
+    behind (``autograder-<pid>-<id>``); return those removed."""
+    removed = []
+    for group in root.glob("autograder-*-*"):
+        owner = group.name.split("-")[1]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        if _remove_cgroup(group, 1.0):
+            removed.append(group)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @functools.cache
 def detect() -> Isolation:
     """Find out once per process which protections work on this machine."""
@@ -103,6 +166,8 @@ def detect() -> Isolation:
             problems.append(f"namespaces: unshare failed ({why or 'unprivileged user namespaces are disabled?'})")
             unshare = None
     cgroup = _pids_cgroup()
+    if cgroup is not None:
+        sweep_stale_cgroups(cgroup)
     if cgroup is None:
         problems.append("process count cap: no writable pids cgroup (fork bombs are stopped only by the time limit)")
     return Isolation(unshare, user_ns, cgroup, tuple(problems))
@@ -179,26 +244,14 @@ class Confinement:
         return {"AG_WORKSPACE": str(self.workspace), "AG_TMPFS": str(self.tmpfs_bytes), "AG_CGROUP": str(self.cgroup or "")}
 
     def close(self) -> None:
-        """Kill whatever is left in the cgroup and remove it."""
-        if self.cgroup is None:
-            return
-        for _ in range(50):
-            try:
-                pids = [int(p) for p in (self.cgroup / "cgroup.procs").read_text().split()]
-            except OSError:
-                pids = []
-            for pid in pids:
-                try:
-                    os.kill(pid, 9)
-                except ProcessLookupError:
-                    pass
-            try:
-                self.cgroup.rmdir()
-                return
-            except OSError:
-                import time
+        """Kill whatever is left in the cgroup and remove it.
 
-                time.sleep(0.02)
+        Killed processes can take a moment to leave the group on a loaded machine, so this
+        waits up to ``CGROUP_REMOVAL_SECONDS``; a group that still will not go is retried at
+        exit and, failing that, removed by the next run's :func:`sweep_stale_cgroups`.
+        """
+        if self.cgroup is not None and not _remove_cgroup(self.cgroup, CGROUP_REMOVAL_SECONDS):
+            _retry_at_exit(self.cgroup)
 
     def __repr__(self) -> str:
         return f"Confinement({shlex.join(self.command(['...']))[:80]}...)"

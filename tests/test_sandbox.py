@@ -1,6 +1,7 @@
 """Does student code that loops, crashes, exits or floods cost only its own answers?"""
 
 import os
+import subprocess
 import time
 
 import numpy as np
@@ -108,3 +109,20 @@ def alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_process_group_left_by_a_grader_that_died_is_removed_by_the_next_run():
+    from autograder.isolation import detect, sweep_stale_cgroups
+
+    root = detect().pids_cgroup
+    if root is None:
+        pytest.skip("no writable pids cgroup on this machine")
+    gone = subprocess.Popen(["true"])  # its pid names a grader that no longer runs
+    gone.wait()
+    group = root / f"autograder-{gone.pid}-stale"
+    group.mkdir()
+    straggler = subprocess.Popen(["sleep", "300"])
+    (group / "cgroup.procs").write_text(str(straggler.pid))
+    assert group in sweep_stale_cgroups(root)
+    assert not group.exists()
+    assert straggler.wait(timeout=5) == -9
