@@ -9,7 +9,11 @@ writes one JSON line per event to the result pipe:
     {"event": "cell", "index": i, "phase": "end", "error": {...} | null}
     {"event": "call", "index": j, "phase": "start"}
     {"event": "call", "index": j, "phase": "end", "observation": {...}}
+    {"event": "figure", "cell": label, "png": base64} | {"event": "figure", "cell": label, "error": "..."}
     {"event": "done"}
+
+Figures are sent only when the job asks for them (``figures_from``: the index of the
+first cell whose figures are wanted); each is drawn to PNG here, so only bytes go back.
 
 A "start" without its "end" tells the parent where the process died, so that the
 next attempt can skip that cell or call. Nothing here compares or grades.
@@ -69,6 +73,33 @@ def run_cell(label: str, source: str, namespace: dict, timeout: float) -> dict |
     return None
 
 
+MAX_FIGURES = 16
+MAX_FIGURE_BYTES = 2 * 2**20
+
+
+def drawn_figures(label: str, room: int) -> list[dict]:
+    """The open matplotlib figures as figure events (at most ``room``), then close them all."""
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    events = []
+    for number in plt.get_fignums()[:room]:
+        buffer = io.BytesIO()
+        try:
+            plt.figure(number).savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+        except Exception as exc:  # a figure the student's values make impossible to draw
+            events.append({"event": "figure", "cell": label, "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+            continue
+        if buffer.tell() > MAX_FIGURE_BYTES:
+            events.append({"event": "figure", "cell": label, "error": f"the figure's PNG is larger than {MAX_FIGURE_BYTES >> 20} MiB"})
+        else:
+            events.append({"event": "figure", "cell": label, "png": base64.b64encode(buffer.getvalue()).decode("ascii")})
+    plt.close("all")
+    return events
+
+
 def main(job_fd: int, result_fd: int) -> None:
     with os.fdopen(job_fd) as handle:
         job = json.load(handle)
@@ -83,10 +114,15 @@ def main(job_fd: int, result_fd: int) -> None:
         import_lazily(name)
     builtins.input = lambda *args: (_ for _ in ()).throw(EOFError("input() is not available while grading"))
     namespace: dict = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
+    figures_from, figures_sent = job.get("figures_from"), 0
     for index, cell in enumerate(job["cells"]):
         emit({"event": "cell", "index": index, "phase": "start"})
         error = run_cell(cell["label"], cell["source"], namespace, job.get("cell_timeout", 20))
         emit({"event": "cell", "index": index, "phase": "end", "error": error})
+        if figures_from is not None and index >= figures_from:
+            for event in drawn_figures(cell["label"], MAX_FIGURES - figures_sent):
+                emit(event)
+                figures_sent += "png" in event
     stuck: set[str] = set()  # functions that already ran out of time: each further call would too
     for index, request in enumerate(job["calls"]):
         if request["fn"] in stuck:

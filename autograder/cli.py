@@ -107,6 +107,7 @@ def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layou
           fresh: bool = typer.Option(False, help="Grade everything again instead of resuming."),
           require_isolation: bool = typer.Option(False, help="Fail instead of grading where namespaces or the process cap are unavailable."),
           gradebook: Optional[str] = typer.Option(None, help="nbgrader's gradebook.db (or a database URL): write the scores into it and count formgrader's hand grades."),
+          figures: bool = typer.Option(False, help="Also draw the notebook's plots with each student's functions into their feedback (one more sandboxed run each)."),
           course_dir: Optional[Path] = typer.Option(None, "--course", help="The course directory (holds solutions/).")) -> None:
     """Grade a class: each submission runs in its own sandboxed process."""
     from .grade import IsolationUnavailable, grade_folder
@@ -119,7 +120,7 @@ def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layou
         with _progress() as progress:
             task = progress.add_task("", total=None)
             results = grade_folder(submitted, out, assignment, seed=seed, jobs=jobs, root=root, resume=not fresh, shard=_shard(shard),
-                                   require_isolation=require_isolation, gradebook=gradebook, warn=lambda w: progress.console.print(f"[yellow]{w}[/]"),
+                                   require_isolation=require_isolation, gradebook=gradebook, draw_figures=figures, warn=lambda w: progress.console.print(f"[yellow]{w}[/]"),
                                    on_result=lambda r: progress.update(task, advance=1, description=f"{r.student}/{r.assignment}"))
     except IsolationUnavailable as missing:
         console.print(f"[red]{missing}[/]")

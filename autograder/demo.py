@@ -6,7 +6,8 @@
    generates the student notebooks there with nbgrader;
 2. writes a class of submissions in ``<out>/submitted`` (see :data:`autograder.simulate.CLASS`):
    correct, partly wrong, empty, crashing, hostile, broken;
-3. grades them into ``<out>/grading`` (results, grades.csv, feedback).
+3. grades them into ``<out>/grading`` (results, grades.csv, feedback with each student's
+   figures drawn by their own functions).
 """
 
 from __future__ import annotations
@@ -40,4 +41,4 @@ def run_demo(out: Path, root: Path, jobs: int = 2, log: Callable[[str], None] = 
     for student, description in students.items():
         log(f"  {student:>4}: {description}")
     return grade_folder(out / "submitted", out / "grading", names, seed=2026, jobs=jobs, root=demo_course,
-                        resume=False, limits=DEMO_LIMITS, on_result=on_result)
+                        resume=False, limits=DEMO_LIMITS, on_result=on_result, draw_figures=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import course, writers
+from . import course, figures, writers
 from . import notebook as nb
 from .isolation import Isolation, detect, instructor_paths
 from .question import Assignment
@@ -91,14 +91,23 @@ def _run_seed(out: Path, seed: int | None, sandbox: str) -> int:
     return seed
 
 
-def grade_one(sub: Submission, root: Path, run_seed: int, limits: Limits, isolation: Isolation, hide: Sequence[Path]) -> SubmissionResult:
-    """Grade one discovered submission (a missing or ambiguous notebook scores 0 with its reason)."""
+def grade_one(sub: Submission, root: Path, run_seed: int, limits: Limits, isolation: Isolation, hide: Sequence[Path],
+              figures_folder: Path | None = None) -> SubmissionResult:
+    """Grade one discovered submission (a missing or ambiguous notebook scores 0 with its reason);
+    with ``figures_folder``, also draw its figures there (see :mod:`autograder.figures`)."""
     if sub.notebook is None:
         return SubmissionResult(sub.student, sub.assignment.name, unanswered(sub.assignment, "not_run", sub.notes[0]), notes=list(sub.notes), sandbox=isolation.describe())
     release = nb.read(course.release_path(sub.assignment, root))
     result = evaluate(sub.notebook, sub.assignment, release=release, hidden_seed=submission_seed(run_seed, sub.student, sub.assignment.name),
                       reference=course.reference(sub.assignment.name, root), student=sub.student, limits=limits, isolation=isolation, hide=hide)
     result.notes[:0] = sub.notes
+    if figures_folder is not None:
+        try:
+            drawn, notes = figures.draw(nb.read(sub.notebook), release, limits, isolation, hide)
+        except nb.BadNotebook:
+            drawn, notes = [], []  # already reported by the grading itself
+        result.figures = figures.save(drawn, figures_folder, sub.assignment.name)
+        result.notes += notes
     return result
 
 
@@ -116,6 +125,7 @@ def grade_folder(
     require_isolation: bool = False,
     gradebook: str | None = None,
     warn: Callable[[str], None] = print,
+    draw_figures: bool = False,
 ) -> list[SubmissionResult]:
     """Grade every submission under ``submitted``; write results and reports to ``out``.
 
@@ -131,6 +141,7 @@ def grade_folder(
         gradebook: nbgrader's gradebook (a path or database URL): the kit's scores are written
             into it, and written answers graded in formgrader are counted in the totals.
         warn: where the gradebook's warnings go.
+        draw_figures: also draw each submission's figures for its feedback (one more child each).
     """
     root = root or course.find_course_root()
     if root is None:
@@ -156,7 +167,8 @@ def grade_folder(
         else:
             todo.append(sub)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_one, sub, root, run_seed, limits, isolation, hide) for sub in todo]
+        futures = [pool.submit(grade_one, sub, root, run_seed, limits, isolation, hide,
+                               writers.feedback_folder(out, sub.student) if draw_figures else None) for sub in todo]
         for future in as_completed(futures):
             result = future.result()
             writers.write_result(out, result)
@@ -194,6 +206,9 @@ def merge(shard_outputs: Sequence[Path], out: Path, gradebook: str | None = None
             if key in merged:
                 raise ValueError(f"{key[0]}/{key[1]} appears in more than one shard")
             merged[key] = result
+            for figure in result.figures:
+                writers.atomic_write_bytes(writers.feedback_folder(out, result.student) / figure["file"],
+                                           (writers.feedback_folder(Path(folder), result.student) / figure["file"]).read_bytes())
     out.mkdir(parents=True, exist_ok=True)
     ordered = [merged[k] for k in sorted(merged)]
     for result in ordered:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BadNotebook", "CodeCell", "read", "setup_cells", "answer_cells", "solution_cells", "cell_report", "load_reference", "defined_names"]
+__all__ = ["BadNotebook", "CodeCell", "read", "setup_cells", "answer_cells", "solution_cells", "figure_cells", "cell_report", "load_reference", "defined_names"]
 
 _MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
@@ -79,6 +79,20 @@ def setup_cells(notebook: Any) -> list[CodeCell]:
         CodeCell(_label(c, i), _source(c))
         for i, c in enumerate(notebook.cells)
         if _is_code(c) and "setup" in c.get("metadata", {}).get("tags", [])
+    ]
+
+
+_CHECK_CALL = re.compile(r"\bcheck(\.all)?\s*\(")
+
+
+def figure_cells(notebook: Any) -> list[CodeCell]:
+    """The provided code cells that are not setup or tests, in order: the ones that try the
+    student's functions and draw what they computed (test cells and ``check`` calls excluded)."""
+    return [
+        CodeCell(_label(c, i), _source(c))
+        for i, c in enumerate(notebook.cells)
+        if _is_code(c) and not _meta(c).get("solution") and not _meta(c).get("grade")
+        and "setup" not in c.get("metadata", {}).get("tags", []) and not _CHECK_CALL.search(c.get("source", ""))
     ]
 
 

@@ -87,6 +87,9 @@ class SubmissionResult:
     """Wall-clock time spent grading, measured by the grader."""
     sandbox: str = ""
     """The protections the student's code ran under (see :mod:`autograder.isolation`)."""
+    figures: list[dict[str, str]] = field(default_factory=list)
+    """Figures drawn by the notebook's plot cells (``grade --figures``): ``{"cell", "file"}``,
+    ``file`` relative to the student's feedback folder."""
 
     @property
     def score(self) -> float:

@@ -88,8 +88,11 @@ def _environment(home: str) -> dict[str, str]:
 
 
 def run_child(cells: Sequence[CodeCell], calls: Sequence[dict], limits: Limits, isolation: Isolation | None = None, hide: Sequence[Path] = (),
-              budget_seconds: float = 3600.0) -> ChildRun:
+              budget_seconds: float = 3600.0, figures_from: int | None = None) -> ChildRun:
     """Run ``cells`` then ``calls`` in one fresh child; return its events and output.
+
+    With ``figures_from``, the child also sends the figures drawn by each cell from that
+    index on, as PNG (see :mod:`autograder.child`).
 
     The job is handed over through an inherited file descriptor of an already deleted
     file, so nothing on disk tells this child's cases, or another child's, to student code.
@@ -97,7 +100,7 @@ def run_child(cells: Sequence[CodeCell], calls: Sequence[dict], limits: Limits, 
     run = ChildRun()
     isolation = isolation or Isolation()
     with tempfile.TemporaryDirectory(prefix="autograder-") as workspace:
-        job = {"cells": [asdict(c) for c in cells], "calls": list(calls), "cell_timeout": limits.cell_seconds,
+        job = {"cells": [asdict(c) for c in cells], "calls": list(calls), "cell_timeout": limits.cell_seconds, "figures_from": figures_from,
                "limits": {"cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes,
                           "file_bytes": limits.file_bytes, "open_files": limits.open_files}}
         with tempfile.TemporaryFile("w+") as job_file:

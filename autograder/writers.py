@@ -7,6 +7,7 @@ interrupted run never leaves a half-written result behind.
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
 import io
@@ -22,16 +23,21 @@ from rich.table import Table
 
 from .results import STATUS_TEXT, SubmissionResult
 
-__all__ = ["REPORTS", "atomic_write", "write_result", "read_result", "read_results", "write_reports", "feedback_markdown", "feedback_html", "grade_table", "print_table"]
+__all__ = ["REPORTS", "atomic_write", "atomic_write_bytes", "write_result", "read_result", "read_results", "write_reports", "feedback_markdown", "feedback_html", "grade_table", "print_table"]
 
 
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """:func:`atomic_write` for bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -104,11 +110,15 @@ def feedback_markdown(result: SubmissionResult) -> str:
                 lines += [f"Recognised mistake: **{q.misconception}**" + (f" — {q.hint}" if q.hint else "."), ""]
             if q.traceback:
                 lines += ["Your code's traceback:", "", "```text", q.traceback.rstrip(), "```", ""]
+    if result.figures:
+        lines += ["## Your figures", "", "Drawn by the notebook's plot cells with your functions (not graded).", ""]
+        lines += [f"![figure of cell {f['cell']}]({f['file']})" + "\n" for f in result.figures]
     return "\n".join(lines)
 
 
-def feedback_html(result: SubmissionResult) -> str:
-    """The same feedback as :func:`feedback_markdown`, as a standalone HTML page."""
+def feedback_html(result: SubmissionResult, folder: Path | None = None) -> str:
+    """The same feedback as :func:`feedback_markdown`, as a standalone HTML page; the
+    figures (files under ``folder``) are embedded, so the page is one file to hand out."""
     e = html.escape
     rows = []
     for q in result.questions:
@@ -121,19 +131,33 @@ def feedback_html(result: SubmissionResult) -> str:
         rows.append(f"<section><h3 style='color:{colour}'>{e(q.question)} — {q.points:g}/{q.max_points:g} ({e(STATUS_TEXT[q.status])})</h3>"
                     f"<p>{e(q.title)}</p>{detail}</section>")
     notes = "".join(f"<li>{e(n)}</li>" for n in result.notes)
+    images = []
+    for figure in result.figures if folder is not None else []:
+        path = folder / figure["file"]
+        if path.is_file():
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            images.append(f"<figure><img src='data:image/png;base64,{data}' alt='figure of cell {e(figure['cell'])}'>"
+                          f"<figcaption>cell {e(figure['cell'])}</figcaption></figure>")
+    figures = ("<h2>Your figures</h2><p>Drawn by the notebook's plot cells with your functions (not graded).</p>" + "".join(images)) if images else ""
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(result.assignment)}: {e(result.student)}</title>"
-            "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}</style></head>"
+            "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}"
+            "img{max-width:100%}figcaption{color:#57606a;font-size:.9em}</style></head>"
             f"<body><h1>{e(result.assignment)}: feedback for {e(result.student)}</h1>"
             f"<p><strong>Score: {result.score:g} / {result.max_score:g}</strong> (automatically graded questions)</p>"
-            + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "") + "<h2>Questions</h2>" + "".join(rows) + "</body></html>")
+            + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "") + "<h2>Questions</h2>" + "".join(rows) + figures + "</body></html>")
+
+
+def feedback_folder(out: Path, student: str) -> Path:
+    """Where a student's feedback pages and figures go."""
+    return out / "feedback" / student
 
 
 def write_feedback(results: Sequence[SubmissionResult], out: Path) -> None:
     """feedback/<student>/<assignment>.md and .html."""
     for result in results:
-        folder = out / "feedback" / result.student
+        folder = feedback_folder(out, result.student)
         atomic_write(folder / f"{result.assignment}.md", feedback_markdown(result))
-        atomic_write(folder / f"{result.assignment}.html", feedback_html(result))
+        atomic_write(folder / f"{result.assignment}.html", feedback_html(result, folder))
 
 
 def write_results_json(results: Sequence[SubmissionResult], out: Path) -> None:

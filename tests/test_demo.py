@@ -32,4 +32,6 @@ def test_demo_command_builds_grades_and_reports_the_class(tmp_path):
             assert total["ben"] < full
         feedback = (out / "grading" / "feedback" / "fay" / f"{assignment.name}.md").read_text()
         assert "not a readable notebook" in feedback
+        page = (out / "grading" / "feedback" / "ada" / f"{assignment.name}.html").read_text()
+        assert "<h2>Your figures</h2>" in page and "data:image/png;base64,iVBORw0KGgo" in page, assignment.name
     assert (out / "course" / "assignments").is_dir()
