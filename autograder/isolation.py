@@ -146,7 +146,7 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # someone else's process
         return True
     return True
 
@@ -166,10 +166,10 @@ def detect() -> Isolation:
             problems.append(f"namespaces: unshare failed ({why or 'unprivileged user namespaces are disabled?'})")
             unshare = None
     cgroup = _pids_cgroup()
-    if cgroup is not None:
-        sweep_stale_cgroups(cgroup)
     if cgroup is None:
         problems.append("process count cap: no writable pids cgroup (fork bombs are stopped only by the time limit)")
+    else:
+        sweep_stale_cgroups(cgroup)
     return Isolation(unshare, user_ns, cgroup, tuple(problems))
 
 

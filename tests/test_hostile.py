@@ -192,7 +192,8 @@ def graded(tmp_path_factory):
     submitted, out = base / "submitted", base / "hostile-out"
     for student, attack in ATTACKS.items():
         build(attack, submitted, student)
-    results = grade_folder(submitted, out, ["01_gates"], seed=99, jobs=2, root=ROOT)
+    # with figures: every attack also runs through the plot cells, a second way into the sandbox
+    results = grade_folder(submitted, out, ["01_gates"], seed=99, jobs=2, root=ROOT, draw_figures=True)
     LISTENER["stop"] = True
     LISTENER["server"].close()
     return {r.student: r for r in results}, out
@@ -218,7 +219,11 @@ def test_every_student_was_graded_and_results_are_the_graders(graded):
     on_disk = {p.parent.name for p in (out / "results").glob("*/01_gates.json")}
     assert on_disk == set(ATTACKS)
     assert results["control_heavy_imports"].score == sum(FULL.values())
+    assert [f["cell"] for f in results["control_heavy_imports"].figures] == ["plot-gates", "plot-xor"]
     assert all(r.sandbox for r in results.values())
+    for result in results.values():
+        for figure in result.figures:
+            assert (out / "feedback" / result.student / figure["file"]).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 @pytest.mark.slow
