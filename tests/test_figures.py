@@ -6,11 +6,11 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograder import course, figures
+from autograder import course, figures, simulate
 from autograder.grade import grade_folder, merge
 from autograder.sandbox import Limits
 
-from conftest import ROOT, by_question
+from conftest import ROOT, by_question, solution_source
 
 PNG = figures.PNG_SIGNATURE
 BROKEN_XOR = "import numpy as np\ndef xor_network():\n    return 1.0, 2.0, 3.0, 4.0\n"
@@ -19,8 +19,6 @@ BROKEN_XOR = "import numpy as np\ndef xor_network():\n    return 1.0, 2.0, 3.0, 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """A class graded with figures: ada correct, bob untouched, cy with an xor_network that breaks its plot."""
-    from autograder import simulate
-
     tmp = tmp_path_factory.mktemp("figures")
     assignment = course.get_assignment("01_gates")
     simulate.write(simulate.fill(assignment, ROOT), tmp / "submitted", "ada", assignment)
@@ -74,32 +72,25 @@ def test_merging_shards_keeps_each_students_figures(graded, tmp_path):
     assert "data:image/png;base64," in (tmp_path / "merged" / "feedback" / "ada" / "01_gates.html").read_text()
 
 
-def release_and(answers: dict[str, str]):
+def submission_and_release(answers: dict[str, str]):
+    """The correct 01_gates submission with ``answers`` replaced, and the released notebook."""
     assignment = course.get_assignment("01_gates")
     release = nbformat.read(course.release_path(assignment, ROOT), as_version=4)
-    from autograder import simulate
-
     return simulate.fill(assignment, ROOT, replace=answers), release
 
 
 def test_a_plot_cell_that_never_ends_is_stopped_and_the_later_plots_are_still_drawn():
-    hang = "import matplotlib.pyplot as plt\n" + solution("gate_weights") + "\nplt.tight_layout = lambda *a, **k: [0 for _ in iter(int, 1)]\n"
-    submission, release = release_and({"gate_weights": hang})
+    hang = "import matplotlib.pyplot as plt\n" + solution_source("01_gates", "gate_weights") + "\nplt.tight_layout = lambda *a, **k: [0 for _ in iter(int, 1)]\n"
+    submission, release = submission_and_release({"gate_weights": hang})
     drawn, notes = figures.draw(submission, release, Limits(cell_seconds=2.0))
     assert any("plot cell 'plot-gates' stopped with" in n and "longer than 2 s" in n for n in notes), notes
     assert "plot-xor" in [f.cell for f in drawn]
 
 
 def test_a_forged_figure_is_not_passed_on():
-    forge = solution("xor_network") + (
+    forge = solution_source("01_gates", "xor_network") + (
         "\nimport matplotlib.figure\n"
         "matplotlib.figure.Figure.savefig = lambda self, buffer, **k: buffer.write(b'<script>alert(1)</script>')\n")
-    submission, release = release_and({"xor_network": forge})
+    submission, release = submission_and_release({"xor_network": forge})
     drawn, _ = figures.draw(submission, release)
     assert drawn == []
-
-
-def solution(grade_id: str) -> str:
-    from conftest import solution_source
-
-    return solution_source("01_gates", grade_id)
