@@ -152,7 +152,8 @@ def expect_equal(got: Any, expected: Any, what: str, reveal: bool = True) -> Non
         raise Mismatch(f"{what}: {shown}.")
 
 
-def expect_true(condition: bool, message: str) -> None:
-    """Require a property to hold; ``message`` says what does not hold and why it matters."""
+def expect_true(condition: bool, message: str, misconception: str | None = None) -> None:
+    """Require a property to hold; ``message`` says what does not hold and why it matters,
+    ``misconception`` names the catalogued mistake that breaks it, when there is one."""
     if not condition:
-        raise Mismatch(message)
+        raise Mismatch(message, misconception)

@@ -215,3 +215,15 @@ def test_initialisation_statistics_tolerances(reference):
             for case in ASSIGNMENT[f"{kind}_init"].cases(seed, True)[:2]:
                 n_in, n_out = case.args
                 case.check(reference[f"{kind}_init"](n_in, n_out, **case.kwargs), Oracles(None, reveal=True))
+
+
+def test_uniform_initialisation_and_bias_norms_named(submit):
+    """He weights uniform with the right variance; the norms of db instead of dW."""
+    result = grade(submit(
+        NAME,
+        he_init=mutate("he_init", "generator.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))",
+                       "generator.uniform(-np.sqrt(6.0 / n_in), np.sqrt(6.0 / n_in), size=(n_in, n_out))"),
+        layer_gradient_norms=mutate("layer_gradient_norms", "np.sum(dW ** 2)) for dW, _ in grads", "np.sum(db ** 2)) for _, db in grads"),
+    ), NAME)
+    assert_outcome(result, {"he_init": "normal", "gradient_norms": "bias"}, ["xavier_init", "adam", "quadratic"],
+                   {"he_init": "not normally distributed", "gradient_norms": "norms of the bias gradients"})

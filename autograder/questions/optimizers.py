@@ -568,7 +568,7 @@ def _init_check(kind: str, n_in: int, n_out: int, seed: int):
         share = float(np.mean(np.abs(W) < np.sqrt(variance)))
         expect_true(abs(share - WITHIN_ONE_SD) < 0.02,
                     f"{share:.1%} of the entries of {fn}({n_in}, {n_out}) lie within one standard deviation of 0; for normal entries it is 68.3%. "
-                    "Draw them from a normal distribution.")
+                    "Draw them from a normal distribution.", NOT_NORMAL)
 
     return check
 
