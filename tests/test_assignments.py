@@ -4,7 +4,7 @@ The solution earns full marks in the grader (sandbox, hidden cases, reference) a
 student's `autograder check` (visible cases, no reference); the untouched student notebook
 earns 0 with "not implemented yet" on every question; both notebooks run top to bottom in a
 real kernel, the student one failing only in its check cells; the sample mistakes used by the
-demo lose points.
+demo lose points, the same ones whatever seed the student's hidden cases are drawn from.
 """
 
 import pytest
@@ -49,6 +49,14 @@ def test_the_demo_s_sample_mistakes_lose_points_with_reasons(assignment, submit)
     result = grade(submit(assignment.name, student="ben", **assignment.sample_mistakes), assignment.name)
     lost = [q for q in result.questions if q.status not in ("passed", "manual")]
     assert lost and all(q.points == 0 and q.reason for q in lost)
+
+
+@pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS if a.sample_mistakes], ids=lambda a: a.name)
+def test_the_same_wrong_code_earns_the_same_marks_whatever_the_students_seed(assignment, submit):
+    """Hidden cases are drawn per student; identical code must still get identical marks."""
+    path = submit(assignment.name, student="ben", **assignment.sample_mistakes)
+    outcomes = {tuple((q.question, q.points) for q in grade(path, assignment.name, seed=seed).questions) for seed in (11, 22, 33)}
+    assert len(outcomes) == 1, outcomes
 
 
 @pytest.mark.slow

@@ -189,7 +189,7 @@ def test_full_batch_oracle_matches_reference_train(reference):
 
 
 def test_training_targets_hold_for_the_reference(reference):
-    """Does the reference learn XOR on every seed a hidden case may draw, and fit the regression from several seeds with margin?"""
+    """Does the reference learn XOR from every seed the hidden cases use, and fit the regression from several seeds with margin?"""
     data = load("xor")
     X, Y = data["X"], data["y"][:, None]
     for seed in bp.XOR_SEEDS:

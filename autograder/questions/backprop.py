@@ -34,7 +34,7 @@ VECTORISED_FACTOR = 12.0  # the reference runs at ~1.5x; a loop over samples in 
 REGRESSION = {"layer_sizes": [2, 16, 1], "activations": ["tanh", "identity"], "lr": 0.1, "epochs": 300, "batch_size": 10}
 REGRESSION_THRESHOLD = 0.05
 XOR = {"layer_sizes": [2, 2, 1], "activations": ["tanh", "sigmoid"], "lr": 2.0, "epochs": 1000, "batch_size": 4}
-XOR_SEEDS = (0, 2, 4, 5, 7, 8, 9, 11, 12, 15, 17, 18, 19)  # seeds on which the reference learns XOR with outputs within 0.1
+XOR_SEEDS = (0, 2, 4)  # every student's train runs from these; the reference learns XOR from each with outputs within 0.1
 
 
 # --- the mistakes this assignment's checks can name ------------------------------
@@ -569,8 +569,11 @@ def train_xor(rng, hidden):
     """train learns XOR with a 2-2-1 network (tanh hidden layer, sigmoid output): 100% accuracy."""
     data = load("xor")
     X, Y = data["X"], data["y"][:, None]
-    seed = 0 if not hidden else int(rng.choice(XOR_SEEDS))
-    yield Case(f"XOR, layers {XOR['layer_sizes']}, seed {seed}", "train", (X, Y), kwargs={**XOR, "seed": seed}, check=_xor_check(X, Y), timeout=20.0)
+    # The same seeds for every student: whether a 2-2-1 network learns XOR depends on its start, and
+    # a nearly right train (or backward) learns it from some starts only, so a seed drawn per
+    # student would give identical code different marks.
+    for seed in XOR_SEEDS if hidden else XOR_SEEDS[:1]:
+        yield Case(f"XOR, layers {XOR['layer_sizes']}, seed {seed}", "train", (X, Y), kwargs={**XOR, "seed": seed}, check=_xor_check(X, Y), timeout=20.0)
 
 
 def _timing_check(got, oracles):
