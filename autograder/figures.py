@@ -18,13 +18,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import notebook as nb
+from .child import MAX_FIGURES
 from .isolation import Isolation
 from .sandbox import Limits, run_child
 
-__all__ = ["Figure", "draw", "save"]
+__all__ = ["Figure", "draw", "save", "INTRO"]
+
+INTRO = "Drawn by the notebook's plot cells with your functions (not graded)."
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_FIGURES = 16
 BUDGET_SECONDS = 240.0
 
 

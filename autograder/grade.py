@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import course, figures, writers
+from . import course, writers
 from . import notebook as nb
 from .isolation import Isolation, detect, instructor_paths
 from .question import Assignment
@@ -99,15 +99,9 @@ def grade_one(sub: Submission, root: Path, run_seed: int, limits: Limits, isolat
         return SubmissionResult(sub.student, sub.assignment.name, unanswered(sub.assignment, "not_run", sub.notes[0]), notes=list(sub.notes), sandbox=isolation.describe())
     release = nb.read(course.release_path(sub.assignment, root))
     result = evaluate(sub.notebook, sub.assignment, release=release, hidden_seed=submission_seed(run_seed, sub.student, sub.assignment.name),
-                      reference=course.reference(sub.assignment.name, root), student=sub.student, limits=limits, isolation=isolation, hide=hide)
+                      reference=course.reference(sub.assignment.name, root), student=sub.student, limits=limits, isolation=isolation, hide=hide,
+                      figures_folder=figures_folder)
     result.notes[:0] = sub.notes
-    if figures_folder is not None:
-        try:
-            drawn, notes = figures.draw(nb.read(sub.notebook), release, limits, isolation, hide)
-        except nb.BadNotebook:
-            drawn, notes = [], []  # already reported by the grading itself
-        result.figures = figures.save(drawn, figures_folder, sub.assignment.name)
-        result.notes += notes
     return result
 
 

@@ -124,8 +124,13 @@ _left_behind: set[Path] = set()
 
 def _retry_at_exit(group: Path) -> None:
     if not _left_behind:
-        atexit.register(lambda: [_remove_cgroup(g, CGROUP_REMOVAL_SECONDS) for g in list(_left_behind)])
+        atexit.register(_remove_left_behind)
     _left_behind.add(group)
+
+
+def _remove_left_behind() -> None:
+    for group in list(_left_behind):
+        _remove_cgroup(group, CGROUP_REMOVAL_SECONDS)
 
 
 def sweep_stale_cgroups(root: Path) -> list[Path]:

@@ -1,7 +1,8 @@
 """Evaluating one notebook file: the step shared by ``autograder check`` and the grader.
 
 read the notebook -> pick the cells to run -> run every case in the sandbox ->
-judge in this process -> one :class:`~autograder.results.SubmissionResult`.
+judge in this process -> one :class:`~autograder.results.SubmissionResult` (and, when asked,
+the figures its plot cells draw, for the feedback).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from . import figures
 from . import notebook as nb
 from .engine import judge_all, plan, requests_for
 from .question import Assignment
@@ -53,6 +55,7 @@ def evaluate(
     limits: Limits = Limits(),
     isolation: Isolation | None = None,
     hide: Sequence[Path] = (),
+    figures_folder: Path | None = None,
 ) -> SubmissionResult:
     """Grade one notebook file against an assignment's declarations.
 
@@ -66,6 +69,8 @@ def evaluate(
         student: the student's identifier, recorded in the result.
         isolation: kernel protections for the child (default: whatever this machine allows).
         hide: instructor paths the child must not see.
+        figures_folder: also draw the notebook's plots with the student's functions and save
+            them there (see :mod:`autograder.figures`).
     """
     isolation = isolation if isolation is not None else detect()
     start = time.monotonic()
@@ -89,4 +94,8 @@ def evaluate(
         if label in {c.label for c in setup}:
             result.notes.append(f"A provided setup cell ('{label}') failed: {error.get('type')}: {error.get('message')}")
     result.seconds = time.monotonic() - start
+    if figures_folder is not None:
+        drawn, notes = figures.draw(submission, release, limits, isolation, hide)
+        result.figures = figures.save(drawn, figures_folder, assignment.name)
+        result.notes += notes
     return result

@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 from rich.console import Console
 from rich.table import Table
 
+from . import figures
 from .results import STATUS_TEXT, SubmissionResult
 
 __all__ = ["REPORTS", "atomic_write", "atomic_write_bytes", "write_result", "read_result", "read_results", "write_reports", "feedback_markdown", "feedback_html", "grade_table", "print_table"]
@@ -111,7 +112,7 @@ def feedback_markdown(result: SubmissionResult) -> str:
             if q.traceback:
                 lines += ["Your code's traceback:", "", "```text", q.traceback.rstrip(), "```", ""]
     if result.figures:
-        lines += ["## Your figures", "", "Drawn by the notebook's plot cells with your functions (not graded).", ""]
+        lines += ["## Your figures", "", figures.INTRO, ""]
         lines += [f"![figure of cell {f['cell']}]({f['file']})" + "\n" for f in result.figures]
     return "\n".join(lines)
 
@@ -138,13 +139,13 @@ def feedback_html(result: SubmissionResult, folder: Path | None = None) -> str:
             data = base64.b64encode(path.read_bytes()).decode("ascii")
             images.append(f"<figure><img src='data:image/png;base64,{data}' alt='figure of cell {e(figure['cell'])}'>"
                           f"<figcaption>cell {e(figure['cell'])}</figcaption></figure>")
-    figures = ("<h2>Your figures</h2><p>Drawn by the notebook's plot cells with your functions (not graded).</p>" + "".join(images)) if images else ""
+    gallery = f"<h2>Your figures</h2><p>{e(figures.INTRO)}</p>" + "".join(images) if images else ""
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(result.assignment)}: {e(result.student)}</title>"
             "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}"
             "img{max-width:100%}figcaption{color:#57606a;font-size:.9em}</style></head>"
             f"<body><h1>{e(result.assignment)}: feedback for {e(result.student)}</h1>"
             f"<p><strong>Score: {result.score:g} / {result.max_score:g}</strong> (automatically graded questions)</p>"
-            + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "") + "<h2>Questions</h2>" + "".join(rows) + figures + "</body></html>")
+            + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "") + "<h2>Questions</h2>" + "".join(rows) + gallery + "</body></html>")
 
 
 def feedback_folder(out: Path, student: str) -> Path:

@@ -105,9 +105,10 @@ def main() -> None:
             # nbgrader's score counts the test cells that passed; the kit's, the questions that passed
             differ = [(key, nb_scores.get(key), kit_scores[key]) for key in kit_scores if nb_scores.get(key) != kit_scores[key]]
             print(f"scores identical on {n - len(differ)} of {n} honest submissions")
+            differing = {key for key, _, _ in differ}
             for kind in ("correct", "mistakes", "stub"):
                 of_kind = [key for key in kit_scores if kinds[key] == kind]
-                print(f"  {kind:9s}: identical on {sum(key not in {d[0] for d in differ} for key in of_kind)} of {len(of_kind)}")
+                print(f"  {kind:9s}: identical on {sum(key not in differing for key in of_kind)} of {len(of_kind)}")
             for key, theirs, ours in differ[:10]:
                 print(f"  {key[0]}/{key[1]} ({kinds[key]}): nbgrader {theirs}, kit {ours}")
 
