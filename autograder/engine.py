@@ -224,6 +224,17 @@ def attribute(questions: Sequence[Question], results: Sequence[QuestionResult],
     return out
 
 
+def _downstream(question: Question, name: str, causes: Sequence[QuestionResult]) -> bool:
+    """Is the catalogued mistake ``name`` (seen in ``question``) what one of ``causes``' mistakes produces downstream?"""
+    by_name = {m.name: m for m in question.misconceptions.values()}
+    own = by_name.get(name)
+    for cause in causes:
+        entry = by_name.get(cause.misconception or "")
+        if entry is not None and own is not None and (own.key == entry.key or own.key in entry.shows_as):
+            return True
+    return False
+
+
 def _explained(question: Question, result: QuestionResult, failed_deps: list[QuestionResult], final: Mapping[str, QuestionResult],
                budget: dict[str, float], failures: Mapping[str, Sequence[tuple[str, QuestionResult]]]) -> QuestionResult:
     root = final[failed_deps[0].caused_by or failed_deps[0].question]
@@ -231,6 +242,10 @@ def _explained(question: Question, result: QuestionResult, failed_deps: list[Que
     own = next((o for key, o in failures.get(question.name, ()) if key not in known), None)
     if not failures.get(question.name):
         own = result  # no case-level record: the question's own first failure
+    if own is not None and own.misconception and not _downstream(question, own.misconception, [root, *failed_deps]):
+        # The question's own check recognises a mistake of its own: that is its cause, charged here.
+        also = ", ".join(f"`{d.question}`" for d in failed_deps)
+        return dataclasses.replace(result, reason=f"{result.reason}\n(Also: {also}, which this question uses, fails its own question.)")
     through = f" (through `{failed_deps[0].question}`)" if root.question != failed_deps[0].question else ""
     lines = [f"Fails because of `{root.question}`{through}, which this question relies on and which fails its own question "
              f"({STATUS_TEXT[root.status]}): fix `{root.question}` first.", _indent(root.reason)]

@@ -169,7 +169,8 @@ class Assignment:
     sample_mistakes: dict[str, str] = field(default_factory=dict)
     misconceptions: dict[str, Misconception] = field(default_factory=dict)
 
-    def misconception(self, key: str, name: str, hint: str, detected_by: str | Iterable[str] = "relation", questions: Iterable[str] = ()) -> str:
+    def misconception(self, key: str, name: str, hint: str, detected_by: str | Iterable[str] = "relation", questions: Iterable[str] = (),
+                      shows_as: Iterable[str] = ()) -> str:
         """Declare a typical mistake once; checks name it with ``Mismatch(..., misconception=key)``.
 
         Args:
@@ -179,6 +180,8 @@ class Assignment:
             detected_by: "relation", "fingerprint" or "property", or several of them
                 (see :mod:`autograder.misconceptions`).
             questions: the questions whose checks can raise it.
+            shows_as: keys of the mistakes it produces in dependent questions (see
+                :attr:`~autograder.misconceptions.Misconception.shows_as`).
 
         Returns:
             ``key``, so a module may keep it in a constant.
@@ -186,7 +189,7 @@ class Assignment:
         if key in self.misconceptions:
             raise ValueError(f"{self.name} already declares a misconception {key!r}")
         methods = (detected_by,) if isinstance(detected_by, str) else tuple(detected_by)
-        self.misconceptions[key] = Misconception(key, name, hint, methods, tuple(questions))
+        self.misconceptions[key] = Misconception(key, name, hint, methods, tuple(questions), tuple(shows_as))
         return key
 
     def question(self, points: float, functions: Iterable[str], title: str | None = None, partial: bool = False,

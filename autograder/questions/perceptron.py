@@ -33,10 +33,14 @@ SALT = "02_perceptron/in-order-sweeps"
 _M = ASSIGNMENT.misconception
 _M("bias_column_last", "bias column last", "x_0 = 1 pairs with the bias weight w_0, so the column of ones comes first.", "relation", ("add_bias",))
 _M("labels_01", "labels {0,1}", "the perceptron's labels are signs, -1 and +1, so that y_i (w . x_i) > 0 means 'right side'.", "property", ("predict",))
-_M("sign_of_zero", "np.sign(0) = 0", "np.sign gives 0 for a score of exactly 0, which is not a label; decide the tie explicitly.", "relation", ("predict",))
-_M("zero_counts_positive", "0 counts as +1", "by the convention of this course a score of exactly 0 is labelled -1: test score > 0.", "relation", ("predict",))
+# A tie rule in predict shows in training as a skipped update on a zero score (the training tie
+# rule), and a training loop that never updates from w = 0 claims convergence on XOR.
+_M("sign_of_zero", "np.sign(0) = 0", "np.sign gives 0 for a score of exactly 0, which is not a label; decide the tie explicitly.", "relation", ("predict",),
+   shows_as=("strict_inequality",))
+_M("zero_counts_positive", "0 counts as +1", "by the convention of this course a score of exactly 0 is labelled -1: test score > 0.", "relation", ("predict",),
+   shows_as=("strict_inequality",))
 _M("strict_inequality", "strict inequality", "a point ON the boundary (y_i (w . x_i) = 0, as every point is for w = 0) is a mistake too: the test is <= 0.",
-   "property", ("perceptron_train", "eta_invariance"))
+   "property", ("perceptron_train", "eta_invariance"), shows_as=("converged_on_xor",))
 _M("history_aliasing", "history aliasing", "appending an array and then changing it in place changes the appended entry too: append a copy.",
    "property", ("perceptron_train",))
 _M("history_before_update", "history before update", "history records the weights AFTER each update, one entry per update.", "property", ("perceptron_train",))
@@ -238,6 +242,9 @@ def _tolerances(run: dict, X_h: np.ndarray, y: np.ndarray, eta: float) -> np.nda
     return 1e-9 * scale * np.abs(X_h).sum(axis=1)
 
 
+ZERO_SCORE, NEGATIVE_SCORE = "zero", "wrong"  # why the rule would update on a sample: its score is 0, or negative
+
+
 def sweep_walk(order: list[int], run: dict, X_h: np.ndarray, y: np.ndarray, eta: float, max_epochs: int,
                zero_is_correct_for: float | None = None) -> tuple[int, str, int] | None:
     """Follow the samples an in-order sweep visits between the run's updates; return its first departure, or None.
@@ -264,8 +271,8 @@ def sweep_walk(order: list[int], run: dict, X_h: np.ndarray, y: np.ndarray, eta:
     def mistake(w, i) -> str | None:
         score = y[i] * (w @ X_h[i])
         if abs(score) <= tol[i]:
-            return None if zero_is_correct_for is not None and y[i] == zero_is_correct_for else "zero"
-        return "wrong" if score < 0 else None
+            return None if zero_is_correct_for is not None and y[i] == zero_is_correct_for else ZERO_SCORE
+        return NEGATIVE_SCORE if score < 0 else None
 
     w, position, sweep = np.zeros(X_h.shape[1]), 0, 1
     for k, j in enumerate(order):
