@@ -22,11 +22,7 @@ from .misconceptions import recognised
 from .question import Assignment, Case, Oracles, Question, ReferenceUnavailable
 from .results import STATUS_TEXT, QuestionResult
 
-__all__ = ["ATTEMPTED", "PlannedCase", "attribute", "plan", "requests_for", "judge", "judge_all", "visible_seed"]
-
-ATTEMPTED = ("failed", "error", "timeout")
-"""Statuses of an answer that was written and ran but is wrong: only such a failure's charge can excuse the
-questions that depend on it (a function not written yet excuses nothing)."""
+__all__ = ["PlannedCase", "attribute", "plan", "requests_for", "judge", "judge_all", "visible_seed"]
 
 @dataclass(frozen=True)
 class PlannedCase:
@@ -195,10 +191,10 @@ def attribute(questions: Sequence[Question], results: Sequence[QuestionResult],
     Scoring, for a question declared ``on_dependency_failure="excuse"`` that passed at least
     one case itself: the points it lost are given back up to what its failed dependencies
     were charged themselves (each dependency's charge is shared by all its dependents, in
-    notebook order; only a dependency written but wrong, see :data:`ATTEMPTED`, has a charge
-    to share). So one mistake costs at most the larger of the two charges, never their sum,
-    and breaking a dependency on purpose never raises a total: whatever it excuses, it has
-    been charged at least as much itself.
+    notebook order, and depends on its points alone, never on its status). So one mistake
+    costs at most the larger of the two charges, never their sum, and breaking a dependency
+    on purpose never raises a total: whatever it excuses, it has been charged at least as
+    much itself. A question that passed no case itself shows nothing to excuse.
 
     Args:
         questions: the declarations, in notebook order.
@@ -214,13 +210,15 @@ def attribute(questions: Sequence[Question], results: Sequence[QuestionResult],
     out = []
     for question, result in zip(questions, results):
         failed_deps = [final[d] for d in question.depends_on if d in final and final[d].status not in ("passed", "manual")]
+        consumed = 0.0
         if result.status in ("passed", "manual") or not failed_deps:
             out.append(result)
         else:
-            out.append(_explained(question, result, failed_deps, final, budget, failures))
+            explained, consumed = _explained(question, result, failed_deps, final, budget, failures)
+            out.append(explained)
         final[question.name] = out[-1]
-        if out[-1].status in ATTEMPTED:
-            budget[question.name] = round(out[-1].max_points - out[-1].points, 2)
+        if out[-1].status not in ("passed", "manual"):  # what it lost, less what is charged to its dependencies already
+            budget[question.name] = round(result.max_points - result.points - consumed, 2)
     return out
 
 
@@ -245,7 +243,7 @@ def _explained(question: Question, result: QuestionResult, failed_deps: list[Que
     if own is not None and own.misconception and not _downstream(question, own.misconception, [root, *failed_deps]):
         # The question's own check recognises a mistake of its own: that is its cause, charged here.
         also = ", ".join(f"`{d.question}`" for d in failed_deps)
-        return dataclasses.replace(result, reason=f"{result.reason}\n(Also: {also}, which this question uses, fails its own question.)")
+        return dataclasses.replace(result, reason=f"{result.reason}\n(Also: {also}, which this question uses, fails its own question.)"), 0.0
     through = f" (through `{failed_deps[0].question}`)" if root.question != failed_deps[0].question else ""
     lines = [f"Fails because of `{root.question}`{through}, which this question relies on and which fails its own question "
              f"({STATUS_TEXT[root.status]}): fix `{root.question}` first.", _indent(root.reason)]
@@ -256,17 +254,20 @@ def _explained(question: Question, result: QuestionResult, failed_deps: list[Que
                 lines.append(_indent(recognised(root.misconception, root.hint)))
             misconception, hint = own.misconception, own.hint
         lines.append("This question's own check: " + own.reason)
-    excused = 0.0
-    if question.on_dependency_failure == "excuse" and result.cases_passed > 0:
+    consumed = 0.0
+    if question.on_dependency_failure == "excuse":
+        # The dependencies' charge covers this loss whether or not it is given back: a question that
+        # shows no case right of its own gets nothing back, but cannot pass that charge on either.
         need = round(result.max_points - result.points, 2)
         for dep in failed_deps:
-            take = min(need - excused, budget.get(dep.question, 0.0))
+            take = min(need - consumed, budget.get(dep.question, 0.0))
             if take > 0:
                 budget[dep.question] = round(budget[dep.question] - take, 2)
-                excused = round(excused + take, 2)
-        if excused:
-            lines.append(f"Not charged twice: {excused:g} of the {need:g} points this question lost are given back, "
-                         f"because the failure of `{root.question}` is charged already.")
+                consumed = round(consumed + take, 2)
+    excused = consumed if result.cases_passed > 0 else 0.0
+    if excused:
+        lines.append(f"Not charged twice: {excused:g} of the {result.max_points - result.points:g} points this question lost are given back, "
+                     f"because the failure of `{root.question}` is charged already.")
     return dataclasses.replace(result, points=round(result.points + excused, 2), reason="\n".join(lines), caused_by=root.question,
                                excused=excused, misconception=misconception, hint=hint,
-                               traceback=own.traceback if own is not None else None)
+                               traceback=own.traceback if own is not None else None), consumed
