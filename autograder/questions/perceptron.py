@@ -315,7 +315,7 @@ def departure(order: list[int], run: dict, X_h: np.ndarray, y: np.ndarray, eta: 
     k, kind, s = found
     who = "the reference" if first_difference is not None else "the in-order perceptron"
     sample = f"sample {s}" if reveal else "a sample"
-    step = f"update {k + 1}" if k < len(order) else f"the end of the run (after its {len(order)} updates)"
+    step = f"update {k + 1}" if k < len(order) else f"update {k + 1}, which your run never makes"
     agree = (f"your run agrees with {who} for the first {k} update(s), then differs at {step}: " if k else
              f"your run differs from {who} from its first update on: ")
     if kind == "zero":
