@@ -22,7 +22,7 @@ from .misconceptions import recognised
 from .question import Assignment, Case, Oracles, Question, ReferenceUnavailable
 from .results import STATUS_TEXT, QuestionResult
 
-__all__ = ["PlannedCase", "attribute", "plan", "requests_for", "judge", "judge_all", "visible_seed"]
+__all__ = ["PlannedCase", "attribute", "plan", "requests_for", "judge", "judge_all", "visible_seed", "with_dependencies"]
 
 @dataclass(frozen=True)
 class PlannedCase:
@@ -144,6 +144,16 @@ def _check(question: Question, planned: PlannedCase, observation: Mapping[str, A
 def requests_for(planned: Sequence[PlannedCase]) -> list[dict]:
     """The call requests (plain data) that a runner performs, one per planned case."""
     return [{**p.case.call(), "args": plain.encode(list(p.case.args)), "kwargs": plain.encode(dict(p.case.kwargs))} for p in planned]
+
+
+def with_dependencies(assignment: Assignment, questions: Sequence[Question]) -> list[Question]:
+    """``questions`` and every question they depend on (transitively), in notebook order: what to judge
+    so that a failure of one of ``questions`` can name its cause (checking one question alone cannot)."""
+    wanted = {q.name for q in questions}
+    for question in reversed(assignment.questions):
+        if question.name in wanted:
+            wanted |= set(question.depends_on)
+    return [q for q in assignment if q.name in wanted]
 
 
 def _call_key(case: Case) -> str:

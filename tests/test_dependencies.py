@@ -11,7 +11,7 @@ from conftest import by_question, grade
 from fixtures import textbook_softmax as S
 
 from autograder import course
-from autograder.engine import attribute, judge_all, plan, requests_for
+from autograder.engine import attribute, judge_all, plan, requests_for, with_dependencies
 from autograder.probes import run_call
 from autograder.question import Assignment, Case
 from autograder.results import QuestionResult
@@ -113,6 +113,12 @@ def test_no_excuse_without_a_case_passed_of_its_own():
     not_written = toy_results("def double(x):\n    raise NotImplementedError()\n" + QUADRUPLE)
     assert not_written["quadruple"].status == "not_implemented" and not_written["quadruple"].points == 0
     assert not_written["quadruple"].reason.startswith("Fails because of `double`") and "not implemented yet" in not_written["quadruple"].reason
+
+
+def test_checking_one_question_can_take_its_dependencies_along():
+    perceptron = course.get_assignment("02_perceptron")
+    assert [q.name for q in with_dependencies(perceptron, [perceptron["perceptron_xor"]])] == ["predict", "perceptron_train", "perceptron_xor"]
+    assert [q.name for q in with_dependencies(TOY, [TOY["double"]])] == ["double"]
 
 
 def test_a_right_question_is_never_touched_by_a_failed_dependency():
