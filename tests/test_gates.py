@@ -47,10 +47,9 @@ def assert_lost_exactly(result, lost: dict[str, str], points: dict[str, float] |
 
 
 def share(question: str, failing_gates: int) -> float:
-    """What a partial question earns with ``failing_gates`` of its five gates wrong (visible and hidden cases alike)."""
+    """What a question earns with ``failing_gates`` of its five gates wrong (visible and hidden cases alike)."""
     q = GATES[question]
-    assert q.partial
-    return round(q.points * (5 - failing_gates) / 5, 2)
+    return round(q.points * (5 - failing_gates) / 5, 2) if q.partial else (0.0 if failing_gates else q.points)
 
 
 def test_wrong_step_raising_neuron_and_bad_xor_each_lose_their_own_points(submit):
@@ -72,7 +71,8 @@ def test_one_wrong_gate_costs_its_share_of_gate_weights_once(submit, source, gat
     got = by_question(result)
     assert f"{gate} with w=" in got["gate_weights"].reason and "(should be" in got["gate_weights"].reason
     margin = got["gate_margin"]
-    assert margin.caused_by == "gate_weights" and margin.excused == pytest.approx(1 - share("gate_margin", 1))
+    charged = GATES["gate_weights"].points - share("gate_weights", 1)
+    assert margin.caused_by == "gate_weights" and margin.excused == pytest.approx(min(charged, GATES["gate_margin"].points - share("gate_margin", 1)))
     assert margin.reason.startswith("Fails because of `gate_weights`") and "right only exactly on the truth table" not in margin.reason
     assert margin.misconception is None  # not "weights on the decision boundary": the gate is wrong, not fragile
 
@@ -92,6 +92,7 @@ def test_a_wrong_gate_does_not_excuse_another_gate_on_the_edge_beyond_its_own_ch
     assert got["gate_weights"].points == share("gate_weights", 1)
     assert got["gate_margin"].excused <= charged + 1e-9
     assert "right only exactly on the truth table" in got["gate_margin"].reason  # AND's own failure is still said
+    assert got["gate_margin"].misconception == "weights on the decision boundary"
     fragile_only = grade(submit("01_gates", student="fragile", gate_weights=AND_ON_THE_EDGE), "01_gates")
     assert result.score <= fragile_only.score  # breaking NAND never pays
 
