@@ -67,7 +67,7 @@ UNBIASED = _M("bn_unbiased_variance", "unbiased variance", "batch normalisation 
               "relation", ("batchnorm_forward", "batchnorm_backward"))
 EPS_OUTSIDE = _M("bn_eps_outside_root", "eps outside the square root", "divide by sqrt(var + eps); eps belongs under the root.", "relation",
                  ("batchnorm_forward", "batchnorm_backward", "batchnorm_inference"))
-NO_EPS = _M("bn_no_eps", "eps missing", "a column with equal values has variance 0: divide by sqrt(var + eps), never by sqrt(var).", "property", ("batchnorm_forward",))
+NO_EPS = _M("bn_no_eps", "eps missing", "a column with equal values has variance 0: divide by sqrt(var + eps), never by sqrt(var).", ("relation", "property"), ("batchnorm_forward",))
 BN_AXIS = _M("bn_wrong_axis", "normalised over the wrong axis", "statistics are per column (one unit), over the batch: axis=0.", "relation", ("batchnorm_forward",))
 CONSTANT_STATS = _M("bn_backward_constant_stats", "batch statistics treated as constants", "the mean and the variance depend on every Z of the column: backpropagate through both.",
                     "relation", ("batchnorm_backward",))
@@ -384,8 +384,8 @@ def _grid_check(args: tuple, digest_key: str | None, property_check: Callable[[n
                            f"shape {shape}.", misconception=GRID_T)
         scores = expect_array(got, shape, what)
         counts = scores * m
-        expect_true(np.all((scores >= 0) & (scores <= 1)) and np.allclose(counts, np.rint(counts), atol=1e-6),
-                    f"{what}: every entry should be an accuracy on the {m} validation samples (a multiple of 1/{m} between 0 and 1).")
+        valid = bool(np.all((scores >= 0) & (scores <= 1)) and np.allclose(counts, np.rint(counts), atol=1e-6))
+        expect_true(valid or oracles.has_reference, f"{what}: every entry should be an accuracy on the {m} validation samples (a multiple of 1/{m} between 0 and 1).")
         if oracles.has_reference:
             grids = _reference_grids(oracles, args)
             if not np.array_equal(scores, grids["val"]):
@@ -395,6 +395,7 @@ def _grid_check(args: tuple, digest_key: str | None, property_check: Callable[[n
                     raise Mismatch(f"{what} is transposed: entry [i, j] belongs to lrs[i] and l2s[j].", misconception=GRID_T)
                 if np.array_equal(scores, _reference_grids(oracles, args, seed_per_cell=True)["val"]):
                     raise Mismatch(f"{what}: each of your cells trains from a different seed; every cell must use the same seed.", misconception=GRID_SEED)
+                expect_true(valid, f"{what}: every entry should be an accuracy on the {m} validation samples (a multiple of 1/{m} between 0 and 1).")
                 shown = f"; expected {grids['val'].tolist()}, got {scores.tolist()}" if oracles.reveal else ""
                 raise Mismatch(f"{what}: some cells differ from the validation accuracies of the provided train_classifier trained with that (lr, l2) from the same seed{shown}.")
         elif digest_key is not None:
@@ -594,10 +595,12 @@ def _bn_forward_check(Z, gamma, beta, eps):
             expected = np.asarray(reference[0], dtype=float)
         variants = {UNBIASED: lambda: batchnorm_definition(Z, gamma, beta, eps, ddof=1) if n > 1 else None,
                     EPS_OUTSIDE: lambda: batchnorm_definition(Z, gamma, beta, eps, eps_outside=True),
-                    BN_AXIS: lambda: batchnorm_definition(Z, gamma, beta, eps, axis=1) if Z.shape[1] > 1 else None}
+                    BN_AXIS: lambda: batchnorm_definition(Z, gamma, beta, eps, axis=1) if Z.shape[1] > 1 else None,
+                    NO_EPS: lambda: batchnorm_definition(Z, gamma, beta, 0.0) if np.all(Z.var(axis=0) > 0) else None}
         _name(out, variants, what, {UNBIASED: "you used the unbiased variance (divided by n - 1); batch normalisation divides by n.",
                                     EPS_OUTSIDE: "you divided by sqrt(var) + eps; eps goes under the root: sqrt(var + eps). It matters where the variance is tiny.",
-                                    BN_AXIS: "you normalised each row (sample); the statistics are per column (unit), over the batch: axis=0."},
+                                    BN_AXIS: "you normalised each row (sample); the statistics are per column (unit), over the batch: axis=0.",
+                                    NO_EPS: "you divided by sqrt(var) without eps; a column of equal values (variance 0) then gives 0 / 0."},
               compare=lambda g, v: _close(g, v, 1e-8, 1e-10) and not _close(g, expected, 1e-8, 1e-10))
         scale = max(1.0, float(np.max(np.abs(expected))))
         expect_close(out, expected, f"{what}: out", rtol=1e-8, atol=1e-10 * scale, reveal=oracles.reveal)
@@ -737,7 +740,7 @@ def update_running(rng, hidden):
 # --- universal approximation -----------------------------------------------------------------
 
 UNIVERSAL = {"epochs": 1500, "lr": 0.1}
-UNIVERSAL_RATIO = {"visible": 0.02, "hidden": 0.05}  # required final MSE / variance of y with 10 units (the reference: about 0.01)
+UNIVERSAL_MSE = {"visible": 0.01, "hidden": 0.05}  # the largest final MSE allowed with 10 units (the reference: 0.002 visible, rarely above 0.02 hidden)
 UNIVERSAL_WIDTHS = (1, 10)
 
 
@@ -746,7 +749,7 @@ def universal_target(rng=None) -> tuple[np.ndarray, np.ndarray]:
     x = np.linspace(-1.0, 1.0, 80)[:, None]
     if rng is None:
         return x, np.sin(np.pi * x) + 0.5 * np.cos(2 * np.pi * x)
-    return x, rng.uniform(0.5, 1.5) * np.sin(2 * np.pi * rng.uniform(0.5, 1.0) * x + rng.uniform(0, 2 * np.pi)) + rng.uniform(-0.5, 0.5) * x
+    return x, rng.uniform(0.8, 1.5) * np.sin(np.pi * rng.uniform(0.6, 1.6) * x + rng.uniform(0, 2 * np.pi)) + rng.uniform(-0.3, 0.3) * x
 
 
 def tanh_network(params, x: np.ndarray) -> np.ndarray:
@@ -754,7 +757,7 @@ def tanh_network(params, x: np.ndarray) -> np.ndarray:
     return np.tanh(x @ W1 + b1) @ W2 + b2
 
 
-def _universal_check(x: np.ndarray, y: np.ndarray, ratio: float):
+def _universal_check(x: np.ndarray, y: np.ndarray, threshold: float):
     def check(got, oracles):
         if not isinstance(got, list) or len(got) != len(UNIVERSAL_WIDTHS):
             raise Mismatch("the check could not read your fits.")
@@ -774,10 +777,9 @@ def _universal_check(x: np.ndarray, y: np.ndarray, ratio: float):
                 raise Mismatch(f"{what}: final_mse is {reported:.6g}, but the mean squared error of the returned parameters, measured here, is {mse:.6g}"
                                f"{' (half of it: the MSE has no 1/2)' if factor and np.isclose(factor, 0.5, rtol=1e-6) else ''}.", misconception=HALF_MSE)
             mses.append(mse)
-        variance = float(np.var(y))
-        expect_true(mses[1] <= ratio * variance,
-                    f"with 10 tanh units, {UNIVERSAL['epochs']} steps and lr = {UNIVERSAL['lr']}, your fit's mean squared error is {mses[1]:.4g}, "
-                    f"{mses[1] / variance:.3g} times the variance of y; at most {ratio:g} is required. Check the gradient of the MSE (2 (y_hat - y) / n), "
+        expect_true(mses[1] <= threshold,
+                    f"with 10 tanh units, {UNIVERSAL['epochs']} steps and lr = {UNIVERSAL['lr']}, your fit's mean squared error is {mses[1]:.4g}; "
+                    f"at most {threshold:g} is required (y varies with variance {np.var(y):.3g}). Check the gradient of the MSE (2 (y_hat - y) / n), "
                     "the update's sign, and the initial weights (spread the first layer, keep the output weights small).")
         expect_true(mses[1] < mses[0], f"a wider network should fit better: 10 units give MSE {mses[1]:.4g}, 1 unit {mses[0]:.4g}.")
 
@@ -791,7 +793,7 @@ def universal_fit(rng, hidden):
     seed = 0 if not hidden else int(rng.integers(2**31))
     yield Case(f"widths {list(UNIVERSAL_WIDTHS)} on {'sin(pi x) + cos(2 pi x) / 2' if not hidden else 'a random smooth curve'}, seed {seed}", "universal_fit", (),
                kwargs={"x": x, "y": y, "seed": seed, **UNIVERSAL, "each": [{"width": w} for w in UNIVERSAL_WIDTHS]}, probe="call_each",
-               check=_universal_check(x, y, UNIVERSAL_RATIO["hidden" if hidden else "visible"]), timeout=30.0)
+               check=_universal_check(x, y, UNIVERSAL_MSE["hidden" if hidden else "visible"]), timeout=30.0)
 
 
 ASSIGNMENT.manual("train_inference_written", points=2, title="Explain why dropout and batch normalisation behave differently at training and inference time.")
