@@ -212,7 +212,7 @@ def test_each_typical_mistake_fails_its_questions_and_is_named(submit, label):
     catalogue = ASSIGNMENT.misconceptions
     for question, key in named.items():
         assert got[question].status == "failed" and got[question].points == 0, (question, got[question].reason)
-        assert got[question].misconception == catalogue[key].name, (question, got[question].misconception, got[question].reason)
+        assert (got[question].misconception, got[question].hint) == (catalogue[key].name, catalogue[key].hint), (question, got[question].misconception, got[question].reason)
     spill = {"batchnorm_backward"} if "batchnorm_forward" in sources else set()
     for question in set(AUTOMATIC) - set(named) - spill:
         assert got[question].passed, (question, got[question].reason)
