@@ -49,18 +49,22 @@ def _is_course_root(path: Path) -> bool:
     return (path / "nbgrader_config.py").is_file() and (path / "solutions").is_dir()
 
 
-def find_course_root(start: str | Path | None = None) -> Path | None:
+def find_course_root(start: str | Path | None = None, beside_package: bool = True) -> Path | None:
     """The course directory holding ``solutions/``, or None where there is none (a student's machine).
 
     Looked for in ``$AUTOGRADER_COURSE_ROOT``, then upwards from ``start`` (default: the
-    working directory), then beside the installed package (a development checkout).
+    working directory), then, with ``beside_package``, beside the installed package (a
+    development checkout). The instructor's commands pass ``beside_package=False``: run
+    outside a course, they must say so rather than grade with, or build into, the clone the
+    kit was installed from.
     """
     candidates = []
     if os.environ.get(COURSE_ROOT_ENV):
         candidates.append(Path(os.environ[COURSE_ROOT_ENV]))
     here = Path(start or Path.cwd()).resolve()
     candidates += [here, *here.parents]
-    candidates.append(Path(__file__).resolve().parent.parent)
+    if beside_package:
+        candidates.append(Path(__file__).resolve().parent.parent)
     return next((c for c in candidates if _is_course_root(c)), None)
 
 
