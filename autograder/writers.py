@@ -256,8 +256,9 @@ def write_junit(results: Sequence[SubmissionResult], out: Path) -> None:
     atomic_write(out / "junit.xml", ElementTree.tostring(suites, encoding="unicode", xml_declaration=True))
 
 
-def write_summary(results: Sequence[SubmissionResult], out: Path) -> None:
-    """summary.md and summary.png: per assignment, the score histogram and each question's pass rate."""
+def summary_figure(results: Sequence[SubmissionResult]):
+    """The class at a glance, a row per assignment: the score histogram (students counted in
+    integers) and the share of students passing each question; titles kept inside the figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -265,27 +266,43 @@ def write_summary(results: Sequence[SubmissionResult], out: Path) -> None:
     from matplotlib.ticker import MaxNLocator
 
     assignments = list(dict.fromkeys(r.assignment for r in results))
-    if not assignments:
-        return
     fig, axes = plt.subplots(len(assignments), 2, figsize=(11, 3.6 * len(assignments)), squeeze=False, layout="constrained")
-    lines = ["# Class summary", ""]
     for (left, right), name in zip(axes, assignments):
         subset = [r for r in results if r.assignment == name]
-        scores = [r.score for r in subset]
         top = max(r.max_score for r in subset)
-        left.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(0, top or 1), color="#4c72b0", edgecolor="white")
+        left.hist([r.score for r in subset], bins=min(20, max(5, int(top) + 1)), range=(0, top or 1), color="#4c72b0", edgecolor="white")
         left.set(title=f"{name}: total scores\n({len(subset)} submissions)", xlabel="points", ylabel="students")
-        left.yaxis.set_major_locator(MaxNLocator(integer=True))  # students are counted, never fractional
-        questions = [q.question for q in subset[0].questions if q.status != "manual"]
-        rate = [sum(q.passed for r in subset for q in r.questions if q.question == question) / len(subset) for question in questions]
-        right.barh(questions[::-1], rate[::-1], color="#55a868")
+        left.yaxis.set_major_locator(MaxNLocator(integer=True))
+        questions = _pass_rates(subset)
+        right.barh(list(questions)[::-1], list(questions.values())[::-1], color="#55a868")
         right.set(xlim=(0, 1), title=f"{name}: share of students\npassing each question", xlabel="share passing")
-        lines += [f"## {name}", "", f"{len(subset)} submissions, mean {sum(scores) / len(subset):.2f} / {top:g}", "",
-                  "| question | passing |", "|---|---|"] + [f"| {q} | {r:.0%} |" for q, r in zip(questions, rate)] + [""]
+    return fig
+
+
+def _pass_rates(subset: Sequence[SubmissionResult]) -> dict[str, float]:
+    """Automatic question -> the share of ``subset`` passing it."""
+    names = [q.question for q in subset[0].questions if q.status != "manual"]
+    return {n: sum(q.passed for r in subset for q in r.questions if q.question == n) / len(subset) for n in names}
+
+
+def write_summary(results: Sequence[SubmissionResult], out: Path) -> None:
+    """summary.md and summary.png: per assignment, the score histogram and each question's pass rate."""
+    import matplotlib.pyplot as plt
+
+    assignments = list(dict.fromkeys(r.assignment for r in results))
+    if not assignments:
+        return
+    lines = ["# Class summary", ""]
+    for name in assignments:
+        subset = [r for r in results if r.assignment == name]
+        top = max(r.max_score for r in subset)
+        lines += [f"## {name}", "", f"{len(subset)} submissions, mean {sum(r.score for r in subset) / len(subset):.2f} / {top:g}", "",
+                  "| question | passing |", "|---|---|"] + [f"| {q} | {rate:.0%} |" for q, rate in _pass_rates(subset).items()] + [""]
+    fig = summary_figure(results)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
-    atomic_write_bytes(out / "summary.png", buffer.getvalue())
     plt.close(fig)
+    atomic_write_bytes(out / "summary.png", buffer.getvalue())
     atomic_write(out / "summary.md", "\n".join(lines + ["![scores](summary.png)", ""]))
 
 
