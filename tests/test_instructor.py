@@ -362,3 +362,37 @@ def test_the_progress_total_is_known_before_grading(tmp_path):
     grade_folder(submitted, tmp_path / "out", [GATES.name], seed=1, root=ROOT, on_plan=lambda n: events.append(("plan", n)),
                  on_result=lambda r: events.append(("done", r.student)))
     assert events[0] == ("plan", 2) and len(events) == 3
+
+
+# --- a failed build ----------------------------------------------------------------------------
+
+@pytest.mark.nbgrader
+def test_a_build_nbgrader_refuses_keeps_assignments_and_prints_nbgrader_s_reason(course_copy, recwarn):
+    """With a submission in the gradebook, nbgrader cannot add or remove cells of the notebook:
+    the build says so in nbgrader's words, and the released notebook stays as it was."""
+    from nbgrader.api import Gradebook
+
+    (course_copy / "gradebook.db").unlink()
+    result = runner.invoke(app, ["build", GATES.name, "--course", str(course_copy)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    with Gradebook(f"sqlite:///{course_copy / 'gradebook.db'}") as gb:
+        gb.add_student("ada")
+        gb.add_submission(GATES.name, "ada")
+    solution = course.solution_path(GATES, course_copy)
+    notebook = nbformat.read(solution, as_version=4)
+    extra = nbformat.v4.new_code_cell("### BEGIN SOLUTION\nextra = 1\n### END SOLUTION")
+    extra.metadata["nbgrader"] = {"grade": False, "grade_id": "extra_answer", "locked": False, "schema_version": 3, "solution": True, "task": False}
+    notebook.cells.insert(5, extra)
+    nbformat.write(notebook, solution)
+    before = tree(course_copy / "assignments")
+    recwarn.clear()
+    result = runner.invoke(app, ["build", GATES.name, "--course", str(course_copy)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "Cannot add or remove cells for notebook 'gates' because there are submissions associated with it" in said
+    assert "Please see the the above traceback" not in said and "left as it was" in said
+    assert tree(course_copy / "assignments") == before
+    assert not [p for p in course_copy.iterdir() if p.name.startswith(".autograder-build-")], "the staging folder is removed"
+    from sqlalchemy.exc import SAWarning
+
+    assert not [w for w in recwarn if issubclass(w.category, SAWarning)]
