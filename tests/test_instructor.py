@@ -396,3 +396,17 @@ def test_a_build_nbgrader_refuses_keeps_assignments_and_prints_nbgrader_s_reason
     from sqlalchemy.exc import SAWarning
 
     assert not [w for w in recwarn if issubclass(w.category, SAWarning)]
+
+
+@pytest.mark.slow
+def test_a_plot_cell_that_raised_leaves_no_empty_axes_in_the_feedback():
+    """plot-gates creates its axes, then calls the student's neuron: when neuron raises, the
+    half-made figure (empty axes) is left out and the note says why; the other plot is drawn."""
+    from autograder import figures
+
+    raising = "def neuron(X, w, b, activation=None):\n    raise ValueError('shapes?')\n"
+    submission = simulate.fill(GATES, ROOT, replace={"neuron": raising})
+    release = nb.read(course.release_path(GATES, ROOT))
+    drawn, notes = figures.draw(submission, release)
+    assert "plot-gates" not in [f.cell for f in drawn] and "plot-xor" in [f.cell for f in drawn]
+    assert any("plot-gates" in n and "ValueError" in n and "left out" in n for n in notes), notes
