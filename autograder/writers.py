@@ -169,7 +169,7 @@ def feedback_markdown(result: SubmissionResult) -> str:
     return "\n".join(lines)
 
 
-STYLE = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.45;overflow-wrap:anywhere}"
          "pre{background:#f6f8fa;padding:.6rem;white-space:pre-wrap;overflow-wrap:anywhere}"  # long messages wrap, never cut
          "img{max-width:100%}figcaption{color:#57606a;font-size:.9em}.awaiting{color:#9a6700}")
 
@@ -300,7 +300,7 @@ def write_summary(results: Sequence[SubmissionResult], out: Path) -> None:
                   "| question | passing |", "|---|---|"] + [f"| {q} | {rate:.0%} |" for q, rate in _pass_rates(subset).items()] + [""]
     fig = summary_figure(results)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", pad_inches=0.2)
     plt.close(fig)
     atomic_write_bytes(out / "summary.png", buffer.getvalue())
     atomic_write(out / "summary.md", "\n".join(lines + ["![scores](summary.png)", ""]))
