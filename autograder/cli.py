@@ -64,9 +64,11 @@ VISIBILITY_HELP = "Gradescope visibility of a test that failed on a hidden case:
 def _root(course_dir: Optional[Path]) -> Path:
     """The course the command works on: --course, else the working directory or a parent (never the
     clone the kit was installed from, unless it is one of those)."""
-    root = course.find_course_root(course_dir.resolve() if course_dir else None, beside_package=False)
-    if course_dir is not None and (root is None or not course_dir.resolve().is_relative_to(root)):
-        root = None
+    if course_dir is not None:
+        given = course_dir.resolve()
+        root = next((c for c in (given, *given.parents) if course.is_course_root(c)), None)
+    else:
+        root = course.find_course_root(beside_package=False)
     if root is None:
         where = f"--course {course_dir}" if course_dir else f"the working directory {Path.cwd()} (and its parents)"
         console.print(f"[red]No course directory found[/] in {where}: a course directory holds nbgrader_config.py and solutions/. "

@@ -18,7 +18,7 @@ from typing import Any
 from . import notebook as nb
 from .question import Assignment
 
-__all__ = ["assignments", "get_assignment", "find_course_root", "solution_path", "release_path", "reference"]
+__all__ = ["assignments", "get_assignment", "find_course_root", "is_course_root", "solution_path", "release_path", "reference"]
 
 COURSE_ROOT_ENV = "AUTOGRADER_COURSE_ROOT"
 
@@ -45,7 +45,8 @@ def get_assignment(name: str) -> Assignment:
     raise KeyError(f"unknown assignment {name!r}; known: {', '.join(assignments())}")
 
 
-def _is_course_root(path: Path) -> bool:
+def is_course_root(path: Path) -> bool:
+    """Whether ``path`` is a course directory: it holds ``nbgrader_config.py`` and ``solutions/``."""
     return (path / "nbgrader_config.py").is_file() and (path / "solutions").is_dir()
 
 
@@ -65,7 +66,7 @@ def find_course_root(start: str | Path | None = None, beside_package: bool = Tru
     candidates += [here, *here.parents]
     if beside_package:
         candidates.append(Path(__file__).resolve().parent.parent)
-    return next((c for c in candidates if _is_course_root(c)), None)
+    return next((c for c in candidates if is_course_root(c)), None)
 
 
 def solution_path(assignment: Assignment, root: Path) -> Path:
