@@ -410,3 +410,31 @@ def test_a_plot_cell_that_raised_leaves_no_empty_axes_in_the_feedback():
     drawn, notes = figures.draw(submission, release)
     assert "plot-gates" not in [f.cell for f in drawn] and "plot-xor" in [f.cell for f in drawn]
     assert any("plot-gates" in n and "ValueError" in n and "left out" in n for n in notes), notes
+
+
+@pytest.mark.nbgrader
+def test_gradebook_runs_print_no_sqlalchemy_warnings(course_copy, monkeypatch):
+    """Storing scores for a student nbgrader never saw makes nbgrader's session code warn
+    ("Object of type <SubmittedAssignment> not in session"); the kit silences that noise."""
+    import contextlib
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    from autograder import gradebook
+    from autograder.build import build
+
+    (course_copy / "gradebook.db").unlink()
+    build(course_copy, [GATES.name])
+    db = f"sqlite:///{course_copy / 'gradebook.db'}"
+
+    def store(student):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert gradebook.write_scores([gates_result(student)], db) == []
+            gradebook.include_manual([gates_result(student)], db)
+        return [w for w in caught if issubclass(w.category, SAWarning)]
+
+    assert store("ada") == []
+    monkeypatch.setattr(gradebook, "quiet_sqlalchemy", contextlib.nullcontext)
+    assert store("ben"), "without the filter nbgrader's session warnings reach the console (the filter is not vacuous)"
