@@ -201,10 +201,7 @@ def grade_folder(
     subs = [s for s in found if in_shard(s.student, shard)]
     releases = {a.name: nb.read(course.release_path(a, root)) for a in {s.assignment.name: s.assignment for s in subs}.values()}
     for name, release in releases.items():
-        problems = points.disagreements(course.get_assignment(name), release)
-        if problems:
-            raise points.PointsMismatch(f"the points of {name} in its released notebook disagree with its declarations: "
-                                        + "; ".join(problems) + ". Make them equal and run `autograder build`.")
+        points.check_points(course.get_assignment(name), course.release_path(course.get_assignment(name), root), release)
     output_folder.claim(out, "grading output")
     run_seed = _run_seed(out, seed, isolation.describe())
     if on_plan:

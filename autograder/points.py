@@ -58,9 +58,10 @@ def disagreements(assignment: Assignment, notebook: Any) -> list[str]:
     return problems
 
 
-def check_points(assignment: Assignment, path: Path) -> None:
-    """Raise :class:`PointsMismatch` when the notebook at ``path`` and the declarations disagree."""
-    problems = disagreements(assignment, nb.read(path))
+def check_points(assignment: Assignment, path: Path, notebook: Any | None = None) -> None:
+    """Raise :class:`PointsMismatch` when the notebook at ``path`` (already read: ``notebook``)
+    and the declarations disagree."""
+    problems = disagreements(assignment, notebook if notebook is not None else nb.read(path))
     if problems:
         raise PointsMismatch(f"the points of {assignment.name} in {path} disagree with its declarations "
                              f"(autograder/questions/): " + "; ".join(problems)
