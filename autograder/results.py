@@ -18,7 +18,7 @@ STATUS_TEXT = {
     "missing": "function missing",
     "error": "raised an error",
     "timeout": "too slow / infinite loop",
-    "manual": "graded by hand",
+    "manual": "awaiting hand grading",
     "not_run": "not run",
 }
 
