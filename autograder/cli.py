@@ -59,6 +59,7 @@ console = Console()
 
 COURSE_HELP = "The course directory (holds nbgrader_config.py and solutions/; default: the working directory or a parent)."
 VISIBILITY_HELP = "Gradescope visibility of a test that failed on a hidden case: hidden, after_due_date, after_published or visible."
+SINCE_HELP = "An earlier grading output folder of the same class (before resubmissions): the summary says which mistakes were fixed, which are new and which persist."
 
 
 def _root(course_dir: Optional[Path]) -> Path:
@@ -172,6 +173,7 @@ def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layou
           gradebook: Optional[str] = typer.Option(None, metavar="DB", help="nbgrader's gradebook.db (or a database URL): write the scores into it, and report its hand grades and overrides in every output."),
           figures: bool = typer.Option(False, "--figures", help="Also draw the notebook's plots with each student's functions into their feedback (one more sandboxed run each)."),
           hidden_visibility: str = typer.Option("after_published", metavar="WHEN", callback=_visibility, help=VISIBILITY_HELP),
+          since: Optional[Path] = typer.Option(None, metavar="EARLIER_OUT", exists=True, file_okay=False, help=SINCE_HELP),
           course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:
     """Grade a class: each submission runs in its own sandboxed process."""
     from .grade import IsolationUnavailable, NothingToGrade, grade_folder
@@ -187,7 +189,7 @@ def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layou
             task = progress.add_task("", total=None)
             results = grade_folder(submitted, out, assignment, seed=seed, jobs=jobs, root=root, resume=not fresh, shard=_shard(shard),
                                    require_isolation=require_isolation, gradebook=gradebook, draw_figures=figures, warn=lambda w: progress.console.print(f"[yellow]{w}[/]"),
-                                   on_plan=lambda total: progress.update(task, total=total), hidden_visibility=hidden_visibility,
+                                   on_plan=lambda total: progress.update(task, total=total), hidden_visibility=hidden_visibility, since=since,
                                    on_result=lambda r: progress.update(task, advance=1, description=f"{r.student}/{r.assignment}"))
     except IsolationUnavailable as missing:
         console.print(f"[red]{missing}[/]")
@@ -201,13 +203,14 @@ def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layou
 def merge(shards: List[Path] = typer.Argument(..., help="Output folders of `grade --shard i/n`."),
           out: Path = typer.Option(Path("grading-output"), metavar="DIR", help="Where the combined results and reports go: a new folder, or one the kit made."),
           gradebook: Optional[str] = typer.Option(None, metavar="DB", help="nbgrader's gradebook.db (or a database URL): write the scores into it, and report its hand grades and overrides."),
-          hidden_visibility: str = typer.Option("after_published", metavar="WHEN", callback=_visibility, help=VISIBILITY_HELP)) -> None:
+          hidden_visibility: str = typer.Option("after_published", metavar="WHEN", callback=_visibility, help=VISIBILITY_HELP),
+          since: Optional[Path] = typer.Option(None, metavar="EARLIER_OUT", exists=True, file_okay=False, help=SINCE_HELP)) -> None:
     """Combine the outputs of several shards into one set of results and reports."""
     from .grade import merge as merge_shards
     from .output_folder import NotOurs
 
     try:
-        results = merge_shards(shards, out, gradebook=gradebook, warn=lambda w: console.print(f"[yellow]{w}[/]"), hidden_visibility=hidden_visibility)
+        results = merge_shards(shards, out, gradebook=gradebook, warn=lambda w: console.print(f"[yellow]{w}[/]"), hidden_visibility=hidden_visibility, since=since)
     except (ValueError, NotOurs) as conflict:
         _refused(conflict)
     _report(results, out)

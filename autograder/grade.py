@@ -165,6 +165,7 @@ def grade_folder(
     draw_figures: bool = False,
     on_plan: Callable[[int], None] | None = None,
     hidden_visibility: str = "after_published",
+    since: Path | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission under ``submitted``; write results and reports to ``out``.
 
@@ -183,6 +184,7 @@ def grade_folder(
         draw_figures: also draw each submission's figures for its feedback (one more child each).
         on_plan: called once with the number of submissions to grade (e.g. a progress bar's total).
         hidden_visibility: Gradescope visibility of a test that failed on a hidden case.
+        since: an earlier run's output folder of the same class: the summary says which mistakes were fixed.
 
     Raises:
         NothingToGrade: when ``submitted`` holds no submission in nbgrader's layout.
@@ -230,11 +232,11 @@ def grade_folder(
             results[(result.student, result.assignment)] = result
             if on_result:
                 on_result(result)
-    return finish([results[(s.student, s.assignment.name)] for s in subs], out, gradebook, warn, hidden_visibility)
+    return finish([results[(s.student, s.assignment.name)] for s in subs], out, gradebook, warn, hidden_visibility, since)
 
 
 def finish(results: list[SubmissionResult], out: Path, gradebook: str | None, warn: Callable[[str], None] = print,
-           hidden_visibility: str = "after_published") -> list[SubmissionResult]:
+           hidden_visibility: str = "after_published", since: Path | None = None) -> list[SubmissionResult]:
     """Exchange scores with nbgrader's gradebook (when given: its hand grades and overrides are
     in every report), then write every report (``hidden_visibility``: see :mod:`autograder.platforms`)."""
     if gradebook:
@@ -243,12 +245,12 @@ def finish(results: list[SubmissionResult], out: Path, gradebook: str | None, wa
         for warning in nbgrader_gradebook.write_scores(results, gradebook):
             warn(warning)
         results = nbgrader_gradebook.include_manual(results, gradebook)
-    writers.write_reports(results, out, hidden_visibility)
+    writers.write_reports(results, out, hidden_visibility, since)
     return results
 
 
 def merge(shard_outputs: Sequence[Path], out: Path, gradebook: str | None = None, warn: Callable[[str], None] = print,
-          hidden_visibility: str = "after_published") -> list[SubmissionResult]:
+          hidden_visibility: str = "after_published", since: Path | None = None) -> list[SubmissionResult]:
     """Combine the results of several shards (``grade --shard i/n``) into one output folder.
 
     Raises:
@@ -274,4 +276,4 @@ def merge(shard_outputs: Sequence[Path], out: Path, gradebook: str | None = None
         writers.write_result(out, result)
     if seeds:
         writers.atomic_write(out / "run.json", json.dumps({"seed": seeds.pop(), "merged_from": [str(d) for d in shard_outputs]}))
-    return finish(ordered, out, gradebook, warn, hidden_visibility)
+    return finish(ordered, out, gradebook, warn, hidden_visibility, since)

@@ -26,7 +26,7 @@ MARKER = ".autograder-output"
 
 KIT_NAMES = frozenset({
     MARKER, "run.json", "results", "results.json", "grades.csv", "canvas.csv", "moodle.csv", "junit.xml",
-    "gradescope", "feedback", "summary.md", "summary.png",  # grade and merge
+    "gradescope", "feedback", "summary.md", "summary.png", "summary.html", "mistakes.csv", "mistakes.json",  # grade and merge
     "course", "submitted", "grading",  # demo
     "setup.sh", "run_autograder", "kit", "autograder.zip",  # gradescope-bundle
 })

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import figures, platforms
+from . import figures, insight, platforms
 from .results import STATUS_TEXT, SubmissionResult
 
 __all__ = ["REPORTS", "printable", "atomic_write", "atomic_write_bytes", "write_result", "read_result", "read_results", "write_reports", "feedback_markdown", "feedback_html", "grade_table", "print_table"]
@@ -319,13 +319,15 @@ REPORTS: dict[str, Callable[..., None]] = {
 """Every report, by name; each is ``write(results, out)`` (Gradescope's also takes ``hidden_visibility``)."""
 
 
-def write_reports(results: Sequence[SubmissionResult], out: Path, hidden_visibility: str = "after_published") -> None:
-    """Every report of :data:`REPORTS` for ``results``, into ``out``."""
+def write_reports(results: Sequence[SubmissionResult], out: Path, hidden_visibility: str = "after_published", since: Path | None = None) -> None:
+    """Every report of :data:`REPORTS` for ``results``, into ``out``, then the class's mistakes
+    (compared with the earlier output folder ``since``, when given: see :mod:`autograder.insight`)."""
     for name, write in REPORTS.items():
         if name == "gradescope":
             write(results, out, hidden_visibility)
         else:
             write(results, out)
+    insight.write_insight(results, out, since)
 
 
 def grade_table(results: Iterable[SubmissionResult]) -> Table:
