@@ -145,7 +145,7 @@ def class_insight(results: Sequence[SubmissionResult]) -> dict[str, Any]:
                 "named": [{"key": k, "mistake": m, "count": c, "share": c / n} for (k, m), c in named.most_common()],
                 "unnamed": [{"kind": k, "count": c, "share": c / n} for k, c in kinds.most_common()],
                 "cases": [{"case": c, "count": k} for c, k in Counter(r["case"] for r in failing if r["case"]).most_common(TOP_CASES)]})
-        lowest = sorted(subset, key=lambda r: (r.score, r.student))[:LOWEST]
+        lowest = sorted((r for r in subset if any(m["student"] == r.student for m in mine)), key=lambda r: (r.score, r.student))[:LOWEST]
         totals = Counter((r["named"], r["mistake"]) for r in mine)
         assignments.append({
             "assignment": name, "submissions": len(subset), "questions": questions,
@@ -212,7 +212,7 @@ def markdown(data: dict[str, Any]) -> str:
             if q["cases"]:
                 lines += ["", "Most-failed cases: " + "; ".join(f"{_cell(c['case'])} ({c['count']})" for c in q["cases"])]
             lines.append("")
-        lines += ["Lowest scores:", "", "| student | score | dominant mistake |", "|---|---|---|"]
+        lines += ["Lowest scores (students with a failure):", "", "| student | score | dominant mistake |", "|---|---|---|"]
         lines += [f"| {_cell(s['student'])} | {s['score']:g} / {s['max_score']:g} | {_cell(s['dominant']) or '—'} |" for s in a["lowest"]] + [""]
     lines += ["## Mistakes that persist across assignments", ""]
     lines += [f"- {_cell(p['student'])}: {p['idea']} in " + ", ".join(f"{o['assignment']} {o['question']}" for o in p["occurrences"]) for p in data["persistent"]] \
@@ -255,11 +255,15 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto
          "img{max-width:100%}.unnamed{color:#57606a}")
 
 
-def html_page(data: dict[str, Any]) -> str:
-    """summary.html: the same sections as :func:`markdown`, one self-contained page (charts as data URIs)."""
+def html_page(data: dict[str, Any], overview_png: bytes | None = None) -> str:
+    """summary.html: the class summary's figure (``overview_png``, summary.png) and the same sections as
+    :func:`markdown`, one self-contained page (images as data URIs)."""
     e = html.escape
-    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>What the class got wrong</title>",
-             f"<style>{STYLE}</style></head><body><h1>What the class got wrong</h1>"]
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Class summary</title>",
+             f"<style>{STYLE}</style></head><body><h1>Class summary</h1>"]
+    if overview_png:
+        parts.append(f"<img src='data:image/png;base64,{base64.b64encode(overview_png).decode('ascii')}' alt='scores and pass rates per assignment'>")
+    parts.append("<h1>What the class got wrong</h1>")
     for a in data["assignments"]:
         parts.append(f"<section class='assignment'><h2>{e(a['assignment'])}: mistakes ({a['submissions']} submissions)</h2>")
         if a["mistakes"]:
@@ -273,7 +277,7 @@ def html_page(data: dict[str, Any]) -> str:
             parts.append("</table>")
             if q["cases"]:
                 parts.append("<p>Most-failed cases: " + "; ".join(f"{e(c['case'])} ({c['count']})" for c in q["cases"]) + "</p>")
-        parts.append("<h3>Lowest scores</h3><table><tr><th>student</th><th>score</th><th>dominant mistake</th></tr>")
+        parts.append("<h3>Lowest scores (students with a failure)</h3><table><tr><th>student</th><th>score</th><th>dominant mistake</th></tr>")
         parts += [f"<tr><td>{e(s['student'])}</td><td>{s['score']:g} / {s['max_score']:g}</td><td>{e(s['dominant']) or '—'}</td></tr>" for s in a["lowest"]]
         parts.append("</table></section>")
     parts.append("<h2>Mistakes that persist across assignments</h2>")
@@ -317,6 +321,7 @@ def write_insight(results: Sequence[SubmissionResult], out: Path, since_out: Pat
     summary = out / "summary.md"
     before = summary.read_text(encoding="utf-8") if summary.is_file() else ""
     writers.atomic_write(summary, before.rstrip("\n") + "\n\n" + markdown(data))
-    writers.atomic_write(out / "summary.html", html_page(data))
+    overview = out / "summary.png"
+    writers.atomic_write(out / "summary.html", html_page(data, overview.read_bytes() if overview.is_file() else None))
     writers.atomic_write(out / "mistakes.csv", csv_text(data))
     writers.atomic_write(out / "mistakes.json", json.dumps(data, indent=1))
