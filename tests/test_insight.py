@@ -21,7 +21,7 @@ import pytest
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from autograder import course, insight, simulate
+from autograder import course, engine, insight, simulate
 from autograder.cli import app
 from autograder.compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, expect_type
 from autograder.grade import grade_folder
@@ -193,6 +193,39 @@ def test_no_student_s_name_in_another_student_s_feedback_and_no_reason_in_the_in
             for line in (q.reason or "").splitlines():
                 if "expected" in line or "got" in line:
                     assert line.strip() not in written, line
+
+
+def _numbers(value) -> set[float]:
+    """The non-integer numbers in a plain value (integers such as 0 and 1 are in every file)."""
+    if isinstance(value, dict):
+        return set().union(*map(_numbers, value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*map(_numbers, value)) if value else set()
+    try:
+        array = np.asarray(value, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return set()
+    return {float(x) for x in array if np.isfinite(x) and x != round(x)}
+
+
+def test_no_hidden_case_value_appears_in_the_instructor_files(graded):
+    """Each student's hidden cases are drawn again from their result's seed; neither their inputs nor
+    the reference's outputs on them appear in any insight file, in any usual formatting."""
+    out, results = graded
+    reference = course.reference(GATES.name, ROOT)
+    written = "".join((out / name).read_text() for name in OUTPUTS)
+    questions = [q for q in GATES if q.generate is not None]
+    values: set[float] = set()
+    for result in results.values():
+        for planned in engine.plan(GATES, questions, result.seed):
+            if planned.hidden:
+                case = planned.case
+                values |= _numbers(case.args) | _numbers(case.kwargs)
+                if case.probe == "call" and case.fn in reference:
+                    values |= _numbers(reference[case.fn](*case.args, **case.kwargs))
+    assert len(values) > 10, "the hidden cases hold too few non-integer numbers to look for"
+    shown = [(v, text) for v in values for text in {repr(v), f"{v:.12g}", f"{v:.6g}", f"{v:.4g}"} if len(text) > 3 and text in written]
+    assert shown == []
 
 
 def test_since_says_which_mistakes_were_fixed_and_which_are_new(graded, tmp_path):
