@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from autograder import course, engine, insight, simulate
 from autograder.cli import app
 from autograder.compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, expect_type
-from autograder.grade import grade_folder
+from autograder.grade import grade_folder, merge
 from autograder.results import QuestionResult, SubmissionResult
 
 GATES = course.get_assignment("01_gates")
@@ -248,6 +248,13 @@ def test_since_says_which_mistakes_were_fixed_and_which_are_new(graded, tmp_path
     assert len(deodata["new"]) + len(deodata["persisting"]) == len(now)
     summary = (out / "summary.md").read_text()
     assert "## Since the earlier run" in summary and f"{data['totals']['fixed']} mistakes fixed, {data['totals']['new']} new" in summary
+
+
+def test_merge_since_the_same_run_finds_every_mistake_persisting(graded, tmp_path):
+    earlier, _ = graded
+    merge([earlier], tmp_path / "merged", since=earlier)
+    data = json.loads((tmp_path / "merged" / "mistakes.json").read_text())
+    assert data["since"]["totals"] == {"fixed": 0, "new": 0, "persisting": len(data["rows"])} and data["rows"]
 
 
 def json_result(out: Path, student: str) -> SubmissionResult:
