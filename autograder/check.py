@@ -27,8 +27,10 @@ traceback from NumPy or Matplotlib.
 from __future__ import annotations
 
 import html
+import re
 import secrets
 import sys
+from pathlib import Path
 from typing import Any, MutableMapping
 
 from . import course
@@ -37,7 +39,7 @@ from .misconceptions import recognised
 from .probes import run_call
 from .results import STATUS_TEXT, QuestionResult
 
-__all__ = ["CheckFailed", "Checker", "checker", "explain", "MARKS"]
+__all__ = ["CheckFailed", "Checker", "checker", "declared_assignment", "explain", "MARKS"]
 
 # Marks drawn by any text font with the Dingbats block (DejaVu Sans has them): no emoji font needed.
 MARKS = {"passed": "\u2714", "manual": "\u270d"}  # ✔ passed, ✍ graded by hand
@@ -200,3 +202,22 @@ class Checker:
 def checker(assignment: str, namespace: MutableMapping[str, Any]) -> Checker:
     """The ``check`` function of a notebook: ``check = checker("01_gates", globals())``."""
     return Checker(assignment, namespace)
+
+
+_CHECKER_CALL = re.compile(r"""\bchecker\(\s*["']([^"']+)["']""")
+
+
+def declared_assignment(path: str | Path) -> str | None:
+    """The assignment a notebook says it is, from its ``checker("01_gates", globals())`` call
+    (the first code cell that has one), or None when it has none or cannot be read."""
+    from .notebook import BadNotebook, read
+
+    try:
+        notebook = read(path)
+    except BadNotebook:
+        return None
+    for cell in notebook.cells:
+        found = _CHECKER_CALL.search(cell.get("source", "")) if cell.get("cell_type") == "code" else None
+        if found:
+            return found.group(1)
+    return None

@@ -38,23 +38,28 @@ def _progress() -> Progress:
 
 
 @app.command()
-def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. assignments/01_gates/gates.ipynb"),
-          assignment: Optional[str] = typer.Option(None, help="Assignment name, if the file was renamed.")) -> None:
+def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. 01_gates/gates.ipynb (any name, anywhere)"),
+          assignment: Optional[str] = typer.Option(None, help="Assignment name (default: the one the notebook's first cell names).")) -> None:
     """Check your notebook as the grader would, on the visible cases. Exit code 0 when all pass."""
     from rich.markup import escape
 
+    from .check import declared_assignment
     from .misconceptions import recognised
     from .submission import evaluate
 
-    name = assignment or notebook.stem
-    try:
-        decl = course.get_assignment(name)
-    except KeyError:
+    # --assignment, else what the notebook says (its checker("...") call), else its file or folder name
+    candidates = [assignment] if assignment else [declared_assignment(notebook), notebook.stem, notebook.parent.name]
+    for name in filter(None, candidates):
         try:
-            decl = course.get_assignment(notebook.parent.name)
+            decl = course.get_assignment(name)
+            break
         except KeyError as unknown:
-            console.print(f"[red]{unknown.args[0]}[/]; pass --assignment.")
-            raise typer.Exit(2)
+            problem = unknown.args[0]
+    else:
+        if not assignment:
+            problem = f"{notebook.name} does not say which assignment it is (no checker(\"...\") call in its cells)"
+        console.print(f"[red]{escape(problem)}[/]; pass --assignment.")
+        raise typer.Exit(2)
     with console.status(f"running {notebook.name} in a separate process..."):
         result = evaluate(notebook, decl)
     table = Table(title=f"{decl.name}: {notebook}")
