@@ -6,6 +6,7 @@
     autograder build [ASSIGNMENT]    generate the student notebooks with nbgrader
     autograder demo                  build, simulate a class, grade it, print the table
     autograder list                  the assignments, their questions and points
+    autograder student-kit OUT       what students get: notebooks, README, the kit's wheel, CI
 """
 
 from __future__ import annotations
@@ -172,6 +173,25 @@ def demo(out: Path = typer.Option(Path("demo-output"), help="Folder for the demo
         results = run_demo(out, root, jobs=jobs, log=progress.console.print,
                            on_result=lambda r: progress.update(task, advance=1, description=f"{r.student}/{r.assignment}"))
     _report(results, out / "grading")
+
+
+@app.command(name="student-kit")
+def student_kit(out: Path = typer.Argument(..., help="A new or empty folder (or one this command made before)."),
+                wheel: Optional[Path] = typer.Option(None, help="A wheel of the kit built already (default: build it from the course's source)."),
+                course_dir: Optional[Path] = typer.Option(None, "--course")) -> None:
+    """Write what students get: the released notebooks, a README, the kit's wheel and a GitHub Classroom workflow."""
+    from .student_kit import KitRefused, make_kit
+
+    root = _root(course_dir)
+    try:
+        with console.status("building the kit's wheel..."):
+            written = make_kit(out, root, wheel)
+    except KitRefused as refused:
+        console.print(f"[red]{refused}[/]")
+        raise typer.Exit(2)
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"Give students the folder {out} (or make it the starter repository of a GitHub Classroom assignment).")
 
 
 @app.command(name="list")
