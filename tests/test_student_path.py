@@ -120,23 +120,24 @@ def test_the_kit_holds_the_released_notebooks_the_readme_the_wheel_and_the_workf
 
 @pytest.mark.slow
 def test_no_file_of_the_kit_nor_of_its_wheel_holds_solution_code_hidden_tests_mutants_or_a_gradebook(kit):
-    mutant_runs = set().union(*(_runs(p.read_text()) for p in (ROOT / "solutions").glob(f"*/{course.MUTANTS_FILE}")))
+    # four consecutive lines: three catch the optimizers' constructor boilerplate, common to every Adam
+    mutant_runs = set().union(*(_runs(p.read_text(), 4) for p in (ROOT / "solutions").glob(f"*/{course.MUTANTS_FILE}")))
     assert mutant_runs, "the course has mutants: the scan must look for them"
     texts = {}
     for path in _kit_files(kit):
         if path.suffix == ".whl":
             with zipfile.ZipFile(path) as archive:
                 for member in archive.namelist():
-                    assert not re.search(r"(^|/)(solutions|tests)/|mutants\.py$|gradebook|\.ipynb$", member), member
+                    assert not re.search(r"(^|/)(solutions|tests)/|mutants\.py$|\.(db|sqlite3?)$|\.ipynb$", member), member
                     texts[f"{path.name}!{member}"] = archive.read(member).decode("utf-8", "replace")
         else:
-            assert not re.search(r"solutions|mutants|gradebook", path.relative_to(kit).as_posix()), path
+            assert not re.search(r"solutions|mutants|gradebook|\.(db|sqlite3?)$", path.relative_to(kit).as_posix()), path
             texts[path.relative_to(kit).as_posix()] = path.read_bytes().decode("utf-8", "replace")
     assert any("!autograder/check.py" in name for name in texts) and sum(name.endswith(".ipynb") for name in texts) == len(ASSIGNMENTS)
     for name, text in texts.items():
         in_wheel = "!" in name  # the package's own docs mention `hidden=True`, the hidden checks' switch
         assert not [m for m in (LEAK_MARKERS[:3] if in_wheel else LEAK_MARKERS) if m in text], name
-        assert not _runs(text) & mutant_runs, f"{name} holds lines of a mutants.py"
+        assert not _runs(text, 4) & mutant_runs, f"{name} holds lines of a mutants.py"
         for assignment in ASSIGNMENTS:
             assert not leaked(assignment, text), f"{name} holds solution code of {assignment.name}"
 
@@ -164,10 +165,13 @@ def installed(kit, record_testsuite_property) -> Path:
 
 def _serve_jupyter_lab(kit: Path, command: str) -> None:
     """Start `jupyter lab` as written, wait until it answers, stop it."""
-    runtime = kit.parent / "jupyter-runtime"
+    runtime, config = kit.parent / "jupyter-runtime", kit.parent / "jupyter-config"
+    config.mkdir(exist_ok=True)
+    if os.geteuid() == 0:  # this machine's tests run as root, which Jupyter refuses without this setting; students are not root
+        (config / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {"allow_root": True}}))
     log = (kit.parent / "jupyter-lab.log").open("w")
     server = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=kit, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                              env=student_env(BROWSER="true", JUPYTER_RUNTIME_DIR=str(runtime), JUPYTER_CONFIG_DIR=str(kit.parent / "jupyter-config")))
+                              env=student_env(BROWSER="true", JUPYTER_RUNTIME_DIR=str(runtime), JUPYTER_CONFIG_DIR=str(config)))
     try:
         deadline = time.monotonic() + 120
         while True:
