@@ -35,6 +35,15 @@ __all__ = ["CouldNotDraw", "Drawing"]
 _LIBRARY_DIRS = tuple(str(Path(p).resolve()) for p in {*sysconfig.get_paths().values(), str(Path(__file__).resolve().parent)} if p)
 
 
+def _pyplot() -> Any:
+    """matplotlib.pyplot if it is loaded, else None. Never loads it: where it is imported lazily
+    (the grader's child), loading it here would count against the cell's time limit."""
+    module = sys.modules.get("matplotlib.pyplot")
+    if module is None or "get_fignums" not in object.__getattribute__(module, "__dict__"):
+        return None
+    return module
+
+
 class CouldNotDraw(RuntimeError):
     """A provided cell could not draw; the message says which student function to fix."""
 
@@ -67,7 +76,7 @@ class Drawing:
         self._show = None
 
     def __enter__(self) -> "Drawing":
-        pyplot = sys.modules.get("matplotlib.pyplot")
+        pyplot = _pyplot()
         if pyplot is not None:
             self._figures = set(pyplot.get_fignums())
             self._show = show = pyplot.show
@@ -84,7 +93,7 @@ class Drawing:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> bool:
-        pyplot = sys.modules.get("matplotlib.pyplot")
+        pyplot = _pyplot()
         if self._show is not None:
             pyplot.show = self._show
         if kind is None:

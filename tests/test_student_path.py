@@ -233,7 +233,7 @@ def _text(output) -> str:
         return output.text
     if output.output_type == "error":
         return "\n".join([output.ename, output.evalue, *output.traceback])
-    return "\n".join(str(v) for v in output.get("data", {}).values())
+    return str(output.get("data", {}).get("text/plain", ""))
 
 
 def _test_cells(cells) -> list:
