@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, MutableMapping
 
 from . import course
-from .engine import judge_all, plan, requests_for
+from .engine import judge_all, plan, requests_for, with_dependencies
 from .misconceptions import recognised
 from .probes import run_call
 from .results import STATUS_TEXT, QuestionResult
@@ -143,10 +143,11 @@ class Checker:
             if root is None:
                 raise CheckFailed("Hidden checks run only where the course's solutions/ folder is present (when grading).")
             reference = course.reference(self.assignment.name, root)
-        planned = plan(self.assignment, questions, seed if seed is not None else secrets.randbits(32) if hidden else None)
+        judged = with_dependencies(self.assignment, questions)  # so that a failure can name its cause
+        planned = plan(self.assignment, judged, seed if seed is not None else secrets.randbits(32) if hidden else None)
         if hidden:
             planned = [p for p in planned if p.hidden]
-        results = judge_all(questions, planned, self._run(requests_for(planned)), reference)
+        results = [r for r in judge_all(judged, planned, self._run(requests_for(planned)), reference) if r.question in {q.name for q in questions}]
         if not hidden:
             self.last.update((r.question, r) for r in results)
         return results
