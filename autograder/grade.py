@@ -81,8 +81,7 @@ def _choose_notebook(folder: Path, assignment: Assignment, home: Path | None = N
         chosen, more = None, [f"No notebook was submitted in {assignment.name}/ (expected {assignment.notebook})."]
     else:
         chosen, more = None, [f"Found {len(notebooks)} notebooks ({', '.join(others)}) and none named {assignment.notebook}; rename the one to be graded to {assignment.notebook}."]
-    notes = more + notes if chosen is None else notes + more
-    return (Path(os.path.realpath(chosen)) if chosen else None), notes
+    return (Path(os.path.realpath(chosen)) if chosen else None), notes + more
 
 
 def discover(submitted: Path, assignments: Sequence[Assignment]) -> list[Submission]:

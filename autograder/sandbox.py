@@ -277,7 +277,7 @@ class Child:
         os.close(request_read)
         os.close(response_write)
         os.set_blocking(self._requests, False)
-        self._pending = b""
+        self._pending = bytearray()
         self._pids: list[int] = [self.process.pid]
         self._pids_checked = 0.0
         started = self._exchange({"op": "start", "limits": {"cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes,
@@ -419,8 +419,14 @@ class Child:
         self.received += len(chunk)
         if self.received > self.limits.result_bytes:
             return f"the student process sent more than {self.limits.result_bytes >> 20} MiB"
-        *lines, self._pending = (self._pending + chunk).split(b"\n")
-        if len(self._pending) > self.limits.line_bytes:
+        end = chunk.rfind(b"\n")
+        if end < 0:  # no line ends here: keep the bytes (a bytearray: no copying of what came before)
+            self._pending += chunk
+            lines = []
+        else:
+            lines = bytes(self._pending + chunk[:end]).split(b"\n")
+            self._pending = bytearray(chunk[end + 1:])
+        if len(self._pending) > self.limits.line_bytes or any(len(line) > self.limits.line_bytes for line in lines):
             return f"the student process sent a line longer than {self.limits.line_bytes >> 20} MiB"
         for line in lines:
             if step.reply is not None:
