@@ -167,6 +167,7 @@ def grade_one(sub: Submission, root: Path, run_seed: int, limits: Limits, isolat
     except Exception as exc:  # noqa: BLE001 -- one submission's failure must not stop the class
         return _failed(sub, exc, isolation)
     result.notes[:0] = sub.notes
+    result.notebook = printable(str(sub.notebook))  # reports get text, never undecodable bytes
     return result
 
 

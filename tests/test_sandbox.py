@@ -225,3 +225,26 @@ def test_the_bubblewrap_sandbox_holds_against_code_that_tries_to_undo_it(tmp_pat
     uid, found, processes = plain.decode(obs["value"])
     assert uid == 65534 and found == [] and processes < 10
     assert not marker.exists()
+
+
+@pytest.mark.slow
+def test_a_slow_but_correct_answer_gets_identical_marks_every_time_while_the_machine_is_loaded(submit):
+    """Limits are on CPU time, generous, and measured twice: load does not decide the grade."""
+    import sys
+
+    from conftest import by_question, grade, solution_source
+
+    slow = solution_source("01_gates", "xor_network") + (
+        "\n_quick = xor_network\nimport time\n"
+        "def xor_network():\n    start = time.process_time()\n"
+        "    while time.process_time() - start < 2.5:  # a quarter of the 10 s limit, in CPU time\n        pass\n"
+        "    return _quick()\n")
+    path = submit("01_gates", xor_network=slow)
+    load = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        marks = [[(q.question, q.points, q.status) for q in grade(path, "01_gates").questions] for _ in range(3)]
+    finally:
+        load.kill()
+        load.wait()
+    assert marks[0] == marks[1] == marks[2]
+    assert dict((name, status) for name, _, status in marks[0])["xor_network"] == "passed"
