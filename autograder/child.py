@@ -32,10 +32,11 @@ from . import probes
 
 def apply_limits(limits: dict) -> None:
     """Set rlimits, soft and hard alike (no capability here can raise them again):
-    CPU seconds, address space, file size, open files."""
+    CPU seconds, address space, file size, open files, and processes (counted in the child's
+    own user namespace, so a fork bomb stops there even without a pids cgroup)."""
     for name, value in (("RLIMIT_CPU", limits.get("cpu_seconds")), ("RLIMIT_AS", limits.get("memory_bytes")),
                         ("RLIMIT_FSIZE", limits.get("file_bytes")), ("RLIMIT_NOFILE", limits.get("open_files")),
-                        ("RLIMIT_CORE", 0)):
+                        ("RLIMIT_NPROC", limits.get("processes")), ("RLIMIT_CORE", 0)):
         if value is not None:
             resource.setrlimit(getattr(resource, name), (value, value))
 

@@ -66,6 +66,8 @@ class Limits:
     """RLIMIT_FSIZE: the largest file the child may write."""
     open_files: int = 256
     """RLIMIT_NOFILE."""
+    processes: int = 64
+    """RLIMIT_NPROC, set only under bubblewrap, where it counts the processes of the child's own user namespace."""
     output_bytes: int = 64 * 2**10
     """How much printed output is kept; the rest is read and dropped."""
     result_bytes: int = 256 * 2**20
@@ -281,7 +283,8 @@ class Child:
         self._pids: list[int] = [self.process.pid]
         self._pids_checked = 0.0
         started = self._exchange({"op": "start", "limits": {"cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes,
-                                                          "file_bytes": limits.file_bytes, "open_files": limits.open_files}},
+                                                          "file_bytes": limits.file_bytes, "open_files": limits.open_files,
+                                                          "processes": limits.processes if isolation is not None and isolation.bwrap else None}},
                                  "ready", None, limits.wall_seconds, limits.wall_seconds)
         if started.reply is None and self.stopped is None:
             self._stop(started.stopped or "the student process did not start")
