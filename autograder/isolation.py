@@ -208,10 +208,12 @@ def instructor_paths(root: Path, *extra: Path) -> list[Path]:
     environment if it lives there), plus ``extra`` (submissions, results)."""
     import sys
 
-    prefix = Path(sys.prefix).resolve()
+    # the Python environment the child runs: its prefix and every site-packages folder on the path
+    environment = [Path(sys.prefix).resolve()] + [Path(p).resolve() for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
     checkout = Path(__file__).resolve().parent.parent  # the kit's own repository, in a development install
     roots = {Path(root).resolve()} | ({checkout} if (checkout / "solutions").is_dir() else set())
-    hidden = [p for r in sorted(roots) for p in r.iterdir() if p.name not in NEEDED_IN_COURSE and not (p == prefix or p in prefix.parents)]
+    hidden = [p for r in sorted(roots) for p in r.iterdir()
+              if p.name not in NEEDED_IN_COURSE and not any(p == e or p in e.parents for e in environment)]
     return hidden + [Path(p).resolve() for p in extra]
 
 
