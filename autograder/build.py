@@ -4,17 +4,27 @@ This is ``nbgrader generate_assignment`` for each assignment, configured by the 
 ``nbgrader_config.py`` (source ``solutions/``, release ``assignments/``). Building into
 another directory (a copy of the course) is how the demo and the kit's tests check that
 the committed student notebooks are exactly what nbgrader generates.
+
+A build never loses the released notebooks: nbgrader writes into a temporary folder inside
+the course, and only when every assignment was generated are they moved into
+``assignments/``, one folder at a time. When nbgrader refuses (for instance, it cannot add
+or remove cells of a notebook once submissions exist in the gradebook),
+:class:`BuildFailed` carries nbgrader's own reason and ``assignments/`` is as it was.
+Before nbgrader runs, each solution notebook's points are compared with the questions'
+declarations (:mod:`autograder.points`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["BuildFailed", "build", "copy_course"]
+__all__ = ["BuildFailed", "build", "copy_course", "nbgrader_reason"]
 
 
 class BuildFailed(RuntimeError):
@@ -29,6 +39,31 @@ def copy_course(root: Path, dest: Path) -> Path:
     return dest
 
 
+_EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?(\w*(?:Error|Exception)): (.+)$")
+
+
+def nbgrader_reason(log: str) -> str:
+    """nbgrader's own reason in a failed run's log: the message of each exception it logged,
+    without its generic "Please see the above traceback" summary."""
+    reasons = [m.group(2).strip() for m in map(_EXCEPTION_LINE.match, log.splitlines())
+               if m and m.group(1) != "NbGraderException"]
+    if reasons:
+        return "; ".join(dict.fromkeys(reasons))
+    return log.strip().splitlines()[-1] if log.strip() else "nbgrader gave no reason"
+
+
+def _api(root: Path, db_dir: Path | None, release: Path):
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.release_directory = str(release)
+    config.CourseDirectory.db_url = f"sqlite:///{(db_dir or root).resolve() / 'gradebook.db'}"
+    return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+
 def build(root: Path, names: Sequence[str], db_dir: Path | None = None) -> list[Path]:
     """Run nbgrader's generate_assignment for ``names`` in the course at ``root``.
 
@@ -37,23 +72,44 @@ def build(root: Path, names: Sequence[str], db_dir: Path | None = None) -> list[
 
     Returns:
         The released notebooks written.
+
+    Raises:
+        PointsMismatch: a solution notebook's points differ from its declarations (nothing is built).
+        BuildFailed: nbgrader refused; the message holds its reason, and ``assignments/`` is unchanged.
     """
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
-
     from . import course
+    from .gradebook import quiet_sqlalchemy
+    from .points import check_points
 
+    root = Path(root)
+    chosen = [course.get_assignment(name) for name in names]
+    for assignment in chosen:
+        check_points(assignment, course.solution_path(assignment, root))
     if shutil.which("alembic") is None:  # nbgrader's gradebook runs `alembic` found on PATH
         os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = f"sqlite:///{(db_dir or root).resolve() / 'gradebook.db'}"
-    api = NbGraderAPI(CourseDirectory(config=config), config=config)
-    written = []
-    for name in names:
-        outcome = api.generate_assignment(name, force=True, create=True)
-        if not outcome["success"]:
-            raise BuildFailed(f"nbgrader could not generate {name}:\n{outcome.get('error') or outcome.get('log')}")
-        written.append(course.release_path(course.get_assignment(name), root))
-    return written
+    release = root / "assignments"
+    staging = Path(tempfile.mkdtemp(prefix=".autograder-build-", dir=root))
+    try:
+        api = _api(root, db_dir, staging)
+        for assignment in chosen:
+            with quiet_sqlalchemy():
+                outcome = api.generate_assignment(assignment.name, force=True, create=True)
+            if not outcome["success"]:
+                log = outcome.get("log") or outcome.get("error") or ""
+                raise BuildFailed(f"nbgrader could not generate {assignment.name}: {nbgrader_reason(log)}. "
+                                  f"{release.name}/{assignment.name} was left as it was.")
+        release.mkdir(exist_ok=True)
+        for assignment in chosen:
+            _swap(staging / assignment.name, release / assignment.name, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [course.release_path(a, root) for a in chosen]
+
+
+def _swap(new: Path, dest: Path, staging: Path) -> None:
+    """Put the folder ``new`` at ``dest``; the old ``dest`` is removed only once the new one is in place."""
+    old = staging / f".old-{dest.name}"
+    if dest.exists():
+        os.replace(dest, old)
+    os.replace(new, dest)
+    shutil.rmtree(old, ignore_errors=True)

@@ -18,7 +18,7 @@ from typing import Any
 from . import notebook as nb
 from .question import Assignment
 
-__all__ = ["assignments", "get_assignment", "find_course_root", "solution_path", "release_path", "reference"]
+__all__ = ["assignments", "get_assignment", "find_course_root", "is_course_root", "solution_path", "release_path", "reference"]
 
 COURSE_ROOT_ENV = "AUTOGRADER_COURSE_ROOT"
 
@@ -45,23 +45,28 @@ def get_assignment(name: str) -> Assignment:
     raise KeyError(f"unknown assignment {name!r}; known: {', '.join(assignments())}")
 
 
-def _is_course_root(path: Path) -> bool:
+def is_course_root(path: Path) -> bool:
+    """Whether ``path`` is a course directory: it holds ``nbgrader_config.py`` and ``solutions/``."""
     return (path / "nbgrader_config.py").is_file() and (path / "solutions").is_dir()
 
 
-def find_course_root(start: str | Path | None = None) -> Path | None:
+def find_course_root(start: str | Path | None = None, beside_package: bool = True) -> Path | None:
     """The course directory holding ``solutions/``, or None where there is none (a student's machine).
 
     Looked for in ``$AUTOGRADER_COURSE_ROOT``, then upwards from ``start`` (default: the
-    working directory), then beside the installed package (a development checkout).
+    working directory), then, with ``beside_package``, beside the installed package (a
+    development checkout). The instructor's commands pass ``beside_package=False``: run
+    outside a course, they must say so rather than grade with, or build into, the clone the
+    kit was installed from.
     """
     candidates = []
     if os.environ.get(COURSE_ROOT_ENV):
         candidates.append(Path(os.environ[COURSE_ROOT_ENV]))
     here = Path(start or Path.cwd()).resolve()
     candidates += [here, *here.parents]
-    candidates.append(Path(__file__).resolve().parent.parent)
-    return next((c for c in candidates if _is_course_root(c)), None)
+    if beside_package:
+        candidates.append(Path(__file__).resolve().parent.parent)
+    return next((c for c in candidates if is_course_root(c)), None)
 
 
 def solution_path(assignment: Assignment, root: Path) -> Path:

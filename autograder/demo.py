@@ -12,13 +12,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Callable
 
 from . import course, simulate
 from .build import build, copy_course
 from .grade import grade_folder
+from .output_folder import claim, remove_ours
 from .results import SubmissionResult
 from .sandbox import Limits
 
@@ -29,10 +29,15 @@ DEMO_LIMITS = Limits(cell_seconds=5.0)
 
 
 def run_demo(out: Path, root: Path, jobs: int = 2, log: Callable[[str], None] = print,
-             on_result: Callable[[SubmissionResult], None] | None = None) -> list[SubmissionResult]:
-    """Run the whole demo into ``out`` (emptied first) and return the graded results."""
-    if out.exists():
-        shutil.rmtree(out)
+             on_result: Callable[[SubmissionResult], None] | None = None,
+             on_plan: Callable[[int], None] | None = None) -> list[SubmissionResult]:
+    """Run the whole demo into ``out`` and return the graded results.
+
+    ``out`` must be new, empty or an earlier demo's folder (see :mod:`autograder.output_folder`);
+    the demo replaces only what it wrote there (``course/``, ``submitted/``, ``grading/``).
+    """
+    claim(out, "demo")
+    remove_ours(out, [name for name in ("course", "submitted", "grading") if (out / name).exists()])
     names = list(course.assignments())
     demo_course = copy_course(root, out / "course")
     build(demo_course, names)
@@ -41,4 +46,4 @@ def run_demo(out: Path, root: Path, jobs: int = 2, log: Callable[[str], None] = 
     for student, description in students.items():
         log(f"  {student:>4}: {description}")
     return grade_folder(out / "submitted", out / "grading", names, seed=2026, jobs=jobs, root=demo_course,
-                        resume=False, limits=DEMO_LIMITS, on_result=on_result, draw_figures=True)
+                        resume=False, limits=DEMO_LIMITS, on_result=on_result, on_plan=on_plan, draw_figures=True)

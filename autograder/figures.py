@@ -43,13 +43,14 @@ def draw(submission: Any, release: Any, limits: Limits = Limits(), isolation: Is
     """Run the release's setup cells, the student's answers, then the release's plot cells
     (:func:`autograder.notebook.figure_cells`) in one child under the grading ``limits``;
     return the figures and notes on the plot cells that failed (for the student: their
-    function broke the plot)."""
+    function broke the plot). A cell that raised contributes no figure: what it drew
+    before it stopped is empty or half-drawn axes."""
     setup, answers, plots = nb.setup_cells(release), nb.answer_cells(submission, release), nb.figure_cells(release)
     if not plots:
         return [], []
     cells = setup + answers + plots
     run = run_child(cells, [], limits, isolation, hide, budget_seconds=BUDGET_SECONDS, figures_from=len(setup) + len(answers))
-    figures, notes = [], []
+    figures, notes, failed = [], [], set()
     plot_labels = {c.label for c in plots}
     for event in run.events:
         kind = event.get("event")
@@ -63,7 +64,10 @@ def draw(submission: Any, release: Any, limits: Limits = Limits(), isolation: Is
             index = event.get("index")
             if isinstance(index, int) and 0 <= index < len(cells) and cells[index].label in plot_labels:
                 error = event["error"]
-                notes.append(f"The plot cell '{cells[index].label}' stopped with {error.get('type')}: {str(error.get('message'))[:300]}")
+                failed.add(cells[index].label)
+                notes.append(f"The plot cell '{cells[index].label}' stopped with {error.get('type')}: {str(error.get('message'))[:300]}"
+                             " (its figure is left out: it would show empty or half-drawn axes)")
+    figures = [f for f in figures if f.cell not in failed]
     if not run.finished:
         notes.append(f"Drawing the figures stopped early: {run.death()}")
     return figures, notes

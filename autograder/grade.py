@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import course, writers
+from . import captions, course, output_folder, points, writers
 from . import notebook as nb
 from .isolation import Isolation, detect, instructor_paths
 from .question import Assignment
@@ -28,7 +28,7 @@ from .results import SubmissionResult
 from .sandbox import Limits
 from .submission import evaluate, unanswered
 
-__all__ = ["IsolationUnavailable", "Submission", "discover", "grade_folder", "in_shard", "merge", "submission_seed"]
+__all__ = ["IsolationUnavailable", "NothingToGrade", "Submission", "check_layout", "discover", "grade_folder", "in_shard", "merge", "submission_seed"]
 
 
 @dataclass
@@ -186,6 +186,49 @@ def _resumable(path: Path, warn: Callable[[str], None]) -> SubmissionResult | No
         return None
 
 
+class NothingToGrade(ValueError):
+    """The submissions folder holds nothing in the layout the grader reads; the message says what it holds."""
+
+
+def _shown(names: Sequence[str], limit: int = 4) -> str:
+    names = [writers.printable(n) for n in sorted(names)]
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def check_layout(submitted: Path, assignments: Sequence[Assignment], found: Sequence[Submission]) -> None:
+    """Raise :class:`NothingToGrade` when discovery found no submission: say which layout is
+    expected (nbgrader's ``<student>/<assignment>/<notebook>.ipynb``) and what the folder holds
+    instead (nothing, notebooks with no student or assignment folder, or student folders whose
+    notebooks lack the assignment level or whose subfolders are not the assignments graded)."""
+    if found:
+        return
+    submitted = Path(submitted)
+    example = assignments[0] if assignments else None
+    expected = (f"nbgrader's layout <student>/<assignment>/<notebook>.ipynb, e.g. "
+                f"{writers.printable(str(submitted / 'ada' / example.name / example.notebook)) if example else '<student>/<assignment>/<notebook>.ipynb'}"
+                f" (assignments graded: {', '.join(a.name for a in assignments) or 'none'})")
+    entries = [p for p in submitted.iterdir() if not p.name.startswith(".")]
+    if not entries:
+        what = "the folder is empty"
+    else:
+        parts = []
+        flat = [p.name for p in entries if p.suffix == ".ipynb" and p.is_file()]
+        if flat:
+            parts.append(f"{len(flat)} notebook(s) directly in it ({_shown(flat)}): each belongs in <student>/<assignment>/")
+        folders = [p for p in entries if p.is_dir()]
+        no_level = [f"{p.name}/{n.name}" for p in folders for n in sorted(p.glob("*.ipynb"))]
+        if no_level:
+            parts.append(f"notebooks in student folders without the assignment folder ({_shown(no_level)}): "
+                         f"move each into <student>/<assignment>/, e.g. <student>/{example.name if example else '<assignment>'}/")
+        others = sorted({n.name for p in folders for n in p.iterdir() if n.is_dir() and not n.name.startswith(".")})
+        if others:
+            parts.append(f"subfolders that are not an assignment being graded ({_shown(others)})")
+        if not parts:
+            parts.append(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} ({_shown([p.name for p in entries])}) and no notebook in the expected place")
+        what = "; ".join(parts)
+    raise NothingToGrade(f"nothing to grade in {writers.printable(str(submitted))}: expected {expected}; found {what}.")
+
+
 def grade_folder(
     submitted: Path,
     out: Path,
@@ -201,6 +244,8 @@ def grade_folder(
     gradebook: str | None = None,
     warn: Callable[[str], None] = print,
     draw_figures: bool = False,
+    on_plan: Callable[[int], None] | None = None,
+    hidden_visibility: str = "after_published",
 ) -> list[SubmissionResult]:
     """Grade every submission under ``submitted``; write results and reports to ``out``.
 
@@ -217,6 +262,13 @@ def grade_folder(
             into it, and written answers graded in formgrader are counted in the totals.
         warn: where the gradebook's warnings go.
         draw_figures: also draw each submission's figures for its feedback (one more child each).
+        on_plan: called once with the number of submissions to grade (e.g. a progress bar's total).
+        hidden_visibility: Gradescope visibility of a test that failed on a hidden case.
+
+    Raises:
+        NothingToGrade: when ``submitted`` holds no submission in nbgrader's layout.
+        PointsMismatch: when a released notebook's points differ from its declarations.
+        output_folder.NotOurs: when ``out`` holds files the kit did not make.
     """
     root = root or course.find_course_root()
     if root is None:
@@ -225,12 +277,20 @@ def grade_folder(
     if require_isolation and isolation.problems:
         raise IsolationUnavailable("isolation is required but unavailable: " + "; ".join(isolation.problems))
     chosen = [course.get_assignment(n) for n in assignment_names] if assignment_names else list(course.assignments().values())
-    out.mkdir(parents=True, exist_ok=True)
+    found = discover(submitted, chosen)
+    check_layout(submitted, chosen, found)
+    subs = [s for s in found if in_shard(s.student, shard)]
+    releases = {a.name: nb.read(course.release_path(a, root)) for a in {s.assignment.name: s.assignment for s in subs}.values()}
+    for name, release in releases.items():
+        points.check_points(course.get_assignment(name), course.release_path(course.get_assignment(name), root), release)
+    output_folder.claim(out, "grading output")
     run_seed = _run_seed(out, seed, isolation.describe(), resume)
-    subs = [s for s in discover(submitted, chosen) if in_shard(s.student, shard)]
+    if on_plan:
+        on_plan(len(subs))
     hide = instructor_paths(root, submitted, out)
-    for name in {s.assignment.name for s in subs}:
+    for name in releases:
         course.reference(name, root)  # load each reference once, before the threads start
+    headings = {name: captions.heading_captions(release) for name, release in releases.items()}
     results: dict[tuple[str, str], SubmissionResult] = {}
     todo = []
     for sub in subs:
@@ -248,6 +308,7 @@ def grade_folder(
         for future in as_completed(futures):
             try:
                 result = future.result()
+                captions.add_captions(result.figures, headings.get(result.assignment, {}))
                 writers.write_result(out, result)
             except Exception as exc:  # noqa: BLE001 -- the guard around each submission
                 result = _failed(futures[future], exc, isolation)
@@ -255,22 +316,25 @@ def grade_folder(
             results[(result.student, result.assignment)] = result
             if on_result:
                 on_result(result)
-    return finish([results[(s.student, s.assignment.name)] for s in subs], out, gradebook, warn)
+    return finish([results[(s.student, s.assignment.name)] for s in subs], out, gradebook, warn, hidden_visibility)
 
 
-def finish(results: list[SubmissionResult], out: Path, gradebook: str | None, warn: Callable[[str], None] = print) -> list[SubmissionResult]:
-    """Exchange scores with nbgrader's gradebook (when given), then write every report."""
+def finish(results: list[SubmissionResult], out: Path, gradebook: str | None, warn: Callable[[str], None] = print,
+           hidden_visibility: str = "after_published") -> list[SubmissionResult]:
+    """Exchange scores with nbgrader's gradebook (when given: its hand grades and overrides are
+    in every report), then write every report (``hidden_visibility``: see :mod:`autograder.platforms`)."""
     if gradebook:
         from . import gradebook as nbgrader_gradebook
 
         for warning in nbgrader_gradebook.write_scores(results, gradebook):
             warn(warning)
         results = nbgrader_gradebook.include_manual(results, gradebook)
-    writers.write_reports(results, out)
+    writers.write_reports(results, out, hidden_visibility)
     return results
 
 
-def merge(shard_outputs: Sequence[Path], out: Path, gradebook: str | None = None, warn: Callable[[str], None] = print) -> list[SubmissionResult]:
+def merge(shard_outputs: Sequence[Path], out: Path, gradebook: str | None = None, warn: Callable[[str], None] = print,
+          hidden_visibility: str = "after_published") -> list[SubmissionResult]:
     """Combine the results of several shards (``grade --shard i/n``) into one output folder.
 
     Raises:
@@ -279,6 +343,7 @@ def merge(shard_outputs: Sequence[Path], out: Path, gradebook: str | None = None
     seeds = {json.loads((Path(d) / "run.json").read_text())["seed"] for d in shard_outputs if (Path(d) / "run.json").is_file()}
     if len(seeds) > 1:
         raise ValueError(f"the shards were graded with different seeds {sorted(seeds)}; grade them with the same --seed")
+    output_folder.claim(out, "merged grading output")
     merged: dict[tuple[str, str], SubmissionResult] = {}
     for folder in shard_outputs:
         for result in writers.read_results(Path(folder)):
@@ -295,4 +360,4 @@ def merge(shard_outputs: Sequence[Path], out: Path, gradebook: str | None = None
         writers.write_result(out, result)
     if seeds:
         writers.atomic_write(out / "run.json", json.dumps({"seed": seeds.pop(), "merged_from": [str(d) for d in shard_outputs]}))
-    return finish(ordered, out, gradebook, warn)
+    return finish(ordered, out, gradebook, warn, hidden_visibility)

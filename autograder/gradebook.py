@@ -19,15 +19,17 @@ results with every hand-graded question that formgrader has graded counted in th
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
+import warnings
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import course
 from .results import SubmissionResult
 
-__all__ = ["GradebookError", "db_url", "question_cells", "write_scores", "manual_scores", "include_manual"]
+__all__ = ["GradebookError", "db_url", "quiet_sqlalchemy", "question_cells", "write_scores", "manual_scores", "include_manual"]
 
 _CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([^"']+)["']""")
 
@@ -67,10 +69,24 @@ def question_cells(gb, assignment_name: str) -> dict[str, list]:
     return linked
 
 
+@contextlib.contextmanager
+def quiet_sqlalchemy() -> Iterator[None]:
+    """Silence SQLAlchemy's warnings about nbgrader's own session use (e.g. "Object of type
+    <SubmittedAssignment> not in session"): they concern nbgrader's code, not the grades, and
+    would otherwise fill the console of every ``--gradebook`` run."""
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        yield
+
+
+@contextlib.contextmanager
 def _gradebook(url: str):
     from nbgrader.api import Gradebook
 
-    return Gradebook(db_url(url))
+    with quiet_sqlalchemy(), Gradebook(db_url(url)) as gb:
+        yield gb
 
 
 def _submitted_grades(gb, result: SubmissionResult, create: bool) -> dict[str, object] | None:
@@ -123,25 +139,29 @@ def write_scores(results: Sequence[SubmissionResult], url: str | Path) -> list[s
 
 
 def manual_scores(url: str | Path, assignment_name: str) -> Iterator[tuple[str, str, float, float]]:
-    """(student, question, points, max_points) for every hand-graded question formgrader has graded."""
+    """(student, question, points, max_points) for every question formgrader has graded by hand:
+    a written answer, or an automatic question whose score was overridden (every grade cell
+    of the question has a ``manual_score``; extra credit is added)."""
     with _gradebook(str(url)) as gb:
         cells = question_cells(gb, assignment_name)
-        manual = {q.name for q in course.get_assignment(assignment_name) if q.manual}
+        questions = [q.name for q in course.get_assignment(assignment_name)]
         notebook = _notebook_id(assignment_name)
         for student in sorted(s.student.id for s in gb.find_assignment(assignment_name).submissions):
             grades = {g.name: g for g in gb.find_submission_notebook(notebook, assignment_name, student).grades}
-            for question in sorted(manual):
-                linked = [grades[c.name] for c in cells.get(question, [])]
+            for question in questions:
+                linked = [grades[c.name] for c in cells.get(question, []) if c.name in grades]
                 if linked and all(g.manual_score is not None for g in linked):
                     yield (student, question, sum(g.manual_score + (g.extra_credit or 0) for g in linked),
                            sum(g.max_score for g in linked))
 
 
 def include_manual(results: Sequence[SubmissionResult], url: str | Path) -> list[SubmissionResult]:
-    """The results with each hand-graded question that formgrader has graded counted in the totals.
+    """The results with every grade given by hand in formgrader: graded written answers are
+    counted in the totals, and a hand override of an automatic question replaces the kit's score.
 
-    A graded written answer becomes ``passed`` (full marks) or ``failed`` with its points,
-    its reason saying it was graded by hand; ungraded ones stay ``manual`` (not in the total).
+    A graded question becomes ``passed`` (full marks) or ``failed`` with its points, its reason
+    saying it was graded by hand (an override keeps the kit's reason below); ungraded written
+    answers stay ``manual`` (awaiting hand grading, not in the total).
     """
     graded: dict[tuple[str, str, str], tuple[float, float]] = {}
     for name in {r.assignment for r in results}:
@@ -151,11 +171,14 @@ def include_manual(results: Sequence[SubmissionResult], url: str | Path) -> list
     for result in results:
         questions = []
         for q in result.questions:
-            hand = graded.get((result.student, result.assignment, q.question)) if q.status == "manual" else None
+            hand = graded.get((result.student, result.assignment, q.question))
             if hand is not None:
                 points, top = hand
-                q = dataclasses.replace(q, points=points, max_points=top, status="passed" if points >= top else "failed",
-                                        reason=f"graded by hand in formgrader: {points:g}/{top:g}")
+                if q.status == "manual":
+                    reason = f"graded by hand in formgrader: {points:g}/{top:g}"
+                else:
+                    reason = f"score set by hand in formgrader: {points:g}/{top:g} (the kit gave {q.points:g})" + (f"\n{q.reason}" if q.reason and not q.passed else "")
+                q = dataclasses.replace(q, points=points, max_points=top, status="passed" if points >= top else "failed", reason=reason)
             questions.append(q)
         updated.append(dataclasses.replace(result, questions=questions, notes=list(result.notes)))
     return updated

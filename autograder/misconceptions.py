@@ -51,6 +51,10 @@ class Misconception:
     """How it is recognised: keys of :data:`DETECTION`."""
     questions: tuple[str, ...] = ()
     """The questions whose checks can name it (documentation and tests)."""
+    shows_as: tuple[str, ...] = ()
+    """Keys of the mistakes it produces downstream, in a question that depends on its question (a
+    ``predict`` that labels a zero score +1 makes a training loop skip an update on a zero score):
+    a dependent question whose own check names one of these fails because of it, not on its own."""
 
     def __post_init__(self):
         unknown = [d for d in self.detected_by if d not in DETECTION]

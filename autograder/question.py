@@ -31,7 +31,13 @@ import numpy as np
 
 from .misconceptions import Misconception
 
-__all__ = ["Assignment", "Case", "Oracles", "Question", "ReferenceUnavailable"]
+__all__ = ["Assignment", "Case", "DEPENDENCY_POLICIES", "Oracles", "Question", "ReferenceUnavailable"]
+
+DEPENDENCY_POLICIES = {
+    "charge": "scored on its own cases as usual; the feedback names the failed dependency first",
+    "excuse": "the points it loses while a dependency fails are given back, up to what that dependency was charged itself",
+}
+"""What ``on_dependency_failure`` may say (see :func:`autograder.engine.attribute`)."""
 
 
 class ReferenceUnavailable(RuntimeError):
@@ -103,12 +109,19 @@ class Question:
     Attributes:
         name: identifier used in ``check(name)``, in grade tables and feedback.
         title: one line for the student.
-        points: the points it is worth; all or nothing.
+        points: the points it is worth.
         functions: the student functions it exercises, in the order they are defined.
         generate: the case generator, ``generate(rng, hidden)``; None for manual questions.
         manual: graded by a person (a written answer), never automatically.
         misconceptions: its assignment's catalogue (shared, so entries declared later are
             seen), through which the engine names a ``Mismatch``'s misconception key.
+        partial: False (all or nothing) or True: ``points * passed / total`` cases,
+            rounded to 0.01.
+        depends_on: the earlier questions whose failure explains a failure of this one, by
+            name (:meth:`Assignment.question` also takes a function's name, for every
+            earlier question exercising it). Declared, never inferred from anything the
+            student's process reports.
+        on_dependency_failure: a key of :data:`DEPENDENCY_POLICIES`.
     """
 
     name: str
@@ -118,6 +131,14 @@ class Question:
     generate: CaseGenerator | None = field(default=None, repr=False)
     manual: bool = False
     misconceptions: Mapping[str, Misconception] = field(default_factory=dict, repr=False, compare=False)
+    partial: bool = False
+    depends_on: tuple[str, ...] = ()
+    on_dependency_failure: str = "charge"
+
+    def __post_init__(self):
+        if self.on_dependency_failure not in DEPENDENCY_POLICIES:
+            raise ValueError(f"question {self.name!r}: on_dependency_failure must be one of {sorted(DEPENDENCY_POLICIES)}, "
+                             f"not {self.on_dependency_failure!r}")
 
     def cases(self, seed: int | np.random.SeedSequence, hidden: bool) -> list[Case]:
         """The cases for this question drawn from ``seed`` (empty for manual questions)."""
@@ -148,7 +169,8 @@ class Assignment:
     sample_mistakes: dict[str, str] = field(default_factory=dict)
     misconceptions: dict[str, Misconception] = field(default_factory=dict)
 
-    def misconception(self, key: str, name: str, hint: str, detected_by: str | Iterable[str] = "relation", questions: Iterable[str] = ()) -> str:
+    def misconception(self, key: str, name: str, hint: str, detected_by: str | Iterable[str] = "relation", questions: Iterable[str] = (),
+                      shows_as: Iterable[str] = ()) -> str:
         """Declare a typical mistake once; checks name it with ``Mismatch(..., misconception=key)``.
 
         Args:
@@ -158,6 +180,8 @@ class Assignment:
             detected_by: "relation", "fingerprint" or "property", or several of them
                 (see :mod:`autograder.misconceptions`).
             questions: the questions whose checks can raise it.
+            shows_as: keys of the mistakes it produces in dependent questions (see
+                :attr:`~autograder.misconceptions.Misconception.shows_as`).
 
         Returns:
             ``key``, so a module may keep it in a constant.
@@ -165,19 +189,22 @@ class Assignment:
         if key in self.misconceptions:
             raise ValueError(f"{self.name} already declares a misconception {key!r}")
         methods = (detected_by,) if isinstance(detected_by, str) else tuple(detected_by)
-        self.misconceptions[key] = Misconception(key, name, hint, methods, tuple(questions))
+        self.misconceptions[key] = Misconception(key, name, hint, methods, tuple(questions), tuple(shows_as))
         return key
 
-    def question(self, points: float, functions: Iterable[str], title: str | None = None) -> Callable[[CaseGenerator], CaseGenerator]:
+    def question(self, points: float, functions: Iterable[str], title: str | None = None, partial: bool = False,
+                 depends_on: Iterable[str] = (), on_dependency_failure: str = "charge") -> Callable[[CaseGenerator], CaseGenerator]:
         """Decorator: declare an automatically graded question from its case generator.
 
         The question's name is the generator's name; its title defaults to the first
-        line of the generator's docstring.
+        line of the generator's docstring. ``partial``, ``depends_on`` and
+        ``on_dependency_failure`` are described in :class:`Question`.
         """
 
         def register(generate: CaseGenerator) -> CaseGenerator:
             doc_title = (generate.__doc__ or generate.__name__).strip().splitlines()[0]
-            self._add(Question(generate.__name__, title or doc_title, points, tuple(functions), generate, misconceptions=self.misconceptions))
+            self._add(Question(generate.__name__, title or doc_title, points, tuple(functions), generate, misconceptions=self.misconceptions,
+                               partial=partial, depends_on=self._resolve(generate.__name__, depends_on), on_dependency_failure=on_dependency_failure))
             return generate
 
         return register
@@ -190,6 +217,18 @@ class Assignment:
         if any(q.name == question.name for q in self.questions):
             raise ValueError(f"{self.name} already declares a question named {question.name!r}")
         self.questions.append(question)
+
+    def _resolve(self, question: str, depends_on: Iterable[str]) -> tuple[str, ...]:
+        """Question names for ``depends_on``, in notebook order: each name is an earlier question's
+        name or, failing that, a student function's, standing for every earlier automatic question
+        that exercises it. Only earlier questions count, so dependencies never form a cycle."""
+        found: list[str] = []
+        for name in depends_on:
+            matches = [q.name for q in self.questions if q.name == name] or [q.name for q in self.questions if name in q.functions and not q.manual]
+            if not matches:
+                raise ValueError(f"{self.name}/{question} depends on {name!r}, which is neither an earlier question nor a function one exercises")
+            found += [m for m in matches if m not in found]
+        return tuple(q.name for q in self.questions if q.name in found)
 
     def __getitem__(self, name: str) -> Question:
         for question in self.questions:

@@ -18,7 +18,7 @@ STATUS_TEXT = {
     "missing": "function missing",
     "error": "raised an error",
     "timeout": "too slow / infinite loop",
-    "manual": "graded by hand",
+    "manual": "awaiting hand grading",
     "not_run": "not run",
 }
 
@@ -32,7 +32,8 @@ class QuestionResult:
     title: str
     """One line describing the question."""
     points: float
-    """Points earned (0 unless every case passed)."""
+    """Points earned: all or nothing, or in proportion to the cases passed for a question declared
+    ``partial`` (rounded to 0.01), plus ``excused``."""
     max_points: float
     """Points the question is worth."""
     status: str
@@ -51,6 +52,11 @@ class QuestionResult:
     """How many cases passed."""
     cases_total: int = 0
     """How many cases were run."""
+    caused_by: str | None = None
+    """The question whose failure explains this one's (the first failed dependency's root cause,
+    from the declarations); its reason comes first in ``reason``."""
+    excused: float = 0.0
+    """Points given back because the failure is charged to ``caused_by`` already (included in ``points``)."""
 
     @property
     def passed(self) -> bool:

@@ -19,26 +19,43 @@ from typing import Callable, Iterable, Sequence
 from xml.etree import ElementTree
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from . import figures
+from . import figures, platforms
 from .results import STATUS_TEXT, SubmissionResult
 
-__all__ = ["REPORTS", "atomic_write", "atomic_write_bytes", "write_result", "read_result", "read_results", "write_reports", "feedback_markdown", "feedback_html", "grade_table", "print_table"]
+__all__ = ["REPORTS", "printable", "atomic_write", "atomic_write_bytes", "write_result", "read_result", "read_results", "write_reports", "feedback_markdown", "feedback_html", "grade_table", "print_table"]
+
+
+FILE_MODE = 0o644
+"""Every file the kit writes is readable by the student it is handed to (``mkstemp`` alone gives 0600)."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe to write as UTF-8 and to print: a file name that was not valid UTF-8 (decoded by
+    Python with surrogate escapes) shows its undecodable bytes as ``\\xNN`` instead of raising."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part
+    (any text: undecodable characters of a file name are written as ``\\xNN``)."""
+    atomic_write_bytes(path, printable(text).encode("utf-8"))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """:func:`atomic_write` for bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, FILE_MODE)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -64,47 +81,82 @@ def read_results(out: Path) -> list[SubmissionResult]:
     return [read_result(p) for p in sorted((Path(out) / "results").glob("*/*.json"))]
 
 
-def _columns(results: Sequence[SubmissionResult]) -> list[tuple[str, str]]:
-    """(assignment, question) pairs of automatic questions, in first-seen order."""
-    columns: dict[tuple[str, str], None] = {}
-    for result in results:
-        for q in result.questions:
-            if q.status != "manual":
-                columns[(result.assignment, q.question)] = None
-    return list(columns)
+def _declared(results: Sequence[SubmissionResult]) -> list[tuple[str, list[tuple[str, float]]]]:
+    """(assignment, [(question, points), ...]) for every assignment in ``results``, in course order,
+    every declared question included (written answers too), whoever was graded."""
+    from . import course
+
+    names = set(r.assignment for r in results)
+    return [(a.name, [(q.name, q.points) for q in a]) for a in course.assignments().values() if a.name in names]
+
+
+def _earned(q) -> str:
+    """A question's cell in a grade table: its points, or empty while it awaits hand grading."""
+    return "" if q.status == "manual" else f"{q.points:g}"
 
 
 def write_grades_csv(results: Sequence[SubmissionResult], out: Path) -> None:
-    """One row per student; a column per assignment question (``01_gates:step``) and per assignment total."""
-    columns = _columns(results)
-    assignments = list(dict.fromkeys(a for a, _ in columns))
+    """grades.csv: one row per student; for every assignment graded, a column per declared question
+    (``01_gates:step``; a written answer is empty until graded by hand), then ``total`` (points earned,
+    hand grades included), ``max`` (the assignment's points, the same for every student) and
+    ``awaiting_hand_grading`` (points not graded yet). The columns depend on the assignments only."""
+    declared = _declared(results)
+    header = ["student"] + [f"{a}:{q}" for a, questions in declared for q, _ in questions] \
+        + [f"{a}:{kind}" for a, _ in declared for kind in ("total", "max", "awaiting_hand_grading")]
     rows: dict[str, dict[str, str]] = {}
     for result in results:
-        row = rows.setdefault(result.student, {"student": result.student})
-        row.update({f"{result.assignment}:{q.question}": f"{q.points:g}" for q in result.questions if q.status != "manual"})
+        row = rows.setdefault(result.student, {"student": printable(result.student)})
+        row.update({f"{result.assignment}:{q.question}": _earned(q) for q in result.questions})
+        top = next(sum(p for _, p in questions) for a, questions in declared if a == result.assignment)
         row[f"{result.assignment}:total"] = f"{result.score:g}"
-        row[f"{result.assignment}:max"] = f"{result.max_score:g}"
-    header = ["student"] + [f"{a}:{q}" for a, q in columns] + [f"{a}:{kind}" for a in assignments for kind in ("total", "max")]
+        row[f"{result.assignment}:max"] = f"{top:g}"
+        row[f"{result.assignment}:awaiting_hand_grading"] = f"{sum(q.max_points for q in result.questions if q.status == 'manual'):g}"
+    _write_csv(out / "grades.csv", header, [rows[s] for s in sorted(rows)])
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[dict[str, str]]) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, restval="")
+    writer = csv.DictWriter(buffer, fieldnames=header, restval="", extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows[s] for s in sorted(rows))
-    atomic_write(out / "grades.csv", buffer.getvalue())
+    writer.writerows(rows)
+    atomic_write(path, buffer.getvalue())
+
+
+def _pending(result: SubmissionResult) -> float:
+    """Points of the written answers not graded by hand yet."""
+    return sum(q.max_points for q in result.questions if q.status == "manual")
+
+
+def _score_line(result: SubmissionResult) -> str:
+    pending = _pending(result)
+    return f"Score: {result.score:g} / {result.max_score:g}" + (f", and {pending:g} more points awaiting hand grading" if pending else "")
+
+
+def _heading(q) -> str:
+    """A question's heading: its points, or that it awaits hand grading (never a "0/2" that reads like a zero)."""
+    if q.status == "manual":
+        return f"{q.question} — awaiting hand grading ({q.max_points:g} points)"
+    return f"{q.question} — {q.points:g}/{q.max_points:g} ({STATUS_TEXT[q.status]})"
+
+
+def _caption(figure: dict) -> str:
+    return figure.get("caption") or "A figure of the notebook"
 
 
 def feedback_markdown(result: SubmissionResult) -> str:
     """The feedback a student reads: score, then each question with its reason."""
-    lines = [f"# {result.assignment}: feedback for {result.student}", "",
-             f"**Score: {result.score:g} / {result.max_score:g}** (automatically graded questions)", ""]
+    lines = [f"# {result.assignment}: feedback for {result.student}", "", f"**{_score_line(result)}**", ""]
     if result.notes:
         lines += ["## Notes", ""] + [f"- {note}" for note in result.notes] + [""]
     lines += ["## Questions", ""]
     for q in result.questions:
         mark = {"passed": "✔", "manual": "✍"}.get(q.status, "✘")
-        lines.append(f"### {mark} {q.question} — {q.points:g}/{q.max_points:g} ({STATUS_TEXT[q.status]})")
+        lines.append(f"### {mark} {_heading(q)}")
         lines += ["", q.title, ""]
         if q.status == "passed":
-            lines += [f"All {q.cases_total} cases passed.", ""]
+            lines += [f"All {q.cases_total} cases passed.", ""] if q.cases_total else ([q.reason, ""] if q.reason else [])
+        elif q.status == "manual":
+            lines += ["Your instructor grades this answer by hand; its points are added when it is graded.", ""]
         elif q.reason:
             lines += ["```text", q.reason, "```", ""]
             if q.misconception:
@@ -113,8 +165,13 @@ def feedback_markdown(result: SubmissionResult) -> str:
                 lines += ["Your code's traceback:", "", "```text", q.traceback.rstrip(), "```", ""]
     if result.figures:
         lines += ["## Your figures", "", figures.INTRO, ""]
-        lines += [f"![figure of cell {f['cell']}]({f['file']})" + "\n" for f in result.figures]
+        lines += [f"![{_caption(f)}]({f['file']})\n\n*{_caption(f)}*\n" for f in result.figures]
     return "\n".join(lines)
+
+
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.45;overflow-wrap:anywhere}"
+         "pre{background:#f6f8fa;padding:.6rem;white-space:pre-wrap;overflow-wrap:anywhere}"  # long messages wrap, never cut
+         "img{max-width:100%}figcaption{color:#57606a;font-size:.9em}.awaiting{color:#9a6700}")
 
 
 def feedback_html(result: SubmissionResult, folder: Path | None = None) -> str:
@@ -124,27 +181,29 @@ def feedback_html(result: SubmissionResult, folder: Path | None = None) -> str:
     rows = []
     for q in result.questions:
         colour = {"passed": "#1a7f37", "manual": "#9a6700"}.get(q.status, "#cf222e")
-        detail = "" if q.passed or not q.reason else f"<pre>{e(q.reason)}</pre>"
+        detail = "" if q.passed or not q.reason or q.status == "manual" else f"<pre>{e(q.reason)}</pre>"
+        if q.status == "manual":
+            detail = "<p class='awaiting'>Your instructor grades this answer by hand; its points are added when it is graded.</p>"
+        elif q.passed and q.reason and not q.cases_total:
+            detail = f"<p>{e(q.reason)}</p>"
         if q.misconception and not q.passed:
             detail += f"<p class='misconception'>Recognised mistake: <strong>{e(q.misconception)}</strong>{' — ' + e(q.hint) if q.hint else ''}</p>"
         if q.traceback:
             detail += f"<details><summary>Your code's traceback</summary><pre>{e(q.traceback)}</pre></details>"
-        rows.append(f"<section><h3 style='color:{colour}'>{e(q.question)} — {q.points:g}/{q.max_points:g} ({e(STATUS_TEXT[q.status])})</h3>"
-                    f"<p>{e(q.title)}</p>{detail}</section>")
+        rows.append(f"<section><h3 style='color:{colour}'>{e(_heading(q))}</h3><p>{e(q.title)}</p>{detail}</section>")
     notes = "".join(f"<li>{e(n)}</li>" for n in result.notes)
     images = []
     for figure in result.figures if folder is not None else []:
         path = folder / figure["file"]
         if path.is_file():
             data = base64.b64encode(path.read_bytes()).decode("ascii")
-            images.append(f"<figure><img src='data:image/png;base64,{data}' alt='figure of cell {e(figure['cell'])}'>"
-                          f"<figcaption>cell {e(figure['cell'])}</figcaption></figure>")
+            images.append(f"<figure><img src='data:image/png;base64,{data}' alt='{e(_caption(figure))}'>"
+                          f"<figcaption>{e(_caption(figure))}</figcaption></figure>")
     gallery = f"<h2>Your figures</h2><p>{e(figures.INTRO)}</p>" + "".join(images) if images else ""
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(result.assignment)}: {e(result.student)}</title>"
-            "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}"
-            "img{max-width:100%}figcaption{color:#57606a;font-size:.9em}</style></head>"
+            f"<style>{STYLE}</style></head>"
             f"<body><h1>{e(result.assignment)}: feedback for {e(result.student)}</h1>"
-            f"<p><strong>Score: {result.score:g} / {result.max_score:g}</strong> (automatically graded questions)</p>"
+            f"<p><strong>{e(_score_line(result))}</strong></p>"
             + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "") + "<h2>Questions</h2>" + "".join(rows) + gallery + "</body></html>")
 
 
@@ -166,87 +225,107 @@ def write_results_json(results: Sequence[SubmissionResult], out: Path) -> None:
     atomic_write(out / "results.json", json.dumps([r.to_dict() for r in results], indent=1))
 
 
+JUNIT_ERRORS = frozenset({"error", "timeout", "not_run"})
+"""Statuses JUnit reports as ``<error>`` (the code could not be judged: it raised, hung or never ran);
+every other unpassed status is a ``<failure>`` (judged, and wrong or missing)."""
+
+
 def write_junit(results: Sequence[SubmissionResult], out: Path) -> None:
-    """junit.xml: a test suite per submission, a test case per question (for CI dashboards)."""
+    """junit.xml: a test suite per submission, a test case per question (for CI dashboards).
+
+    A case's ``time`` is the submission's grading time shared equally among its automatic questions
+    (the cases of one submission run together in one child, so no finer time is measured)."""
     suites = ElementTree.Element("testsuites", name="autograder")
     for result in results:
         automatic = [q for q in result.questions if q.status != "manual"]
-        suite = ElementTree.SubElement(suites, "testsuite", name=f"{result.student}/{result.assignment}", tests=str(len(result.questions)),
-                                       failures=str(sum(not q.passed for q in automatic)), skipped=str(len(result.questions) - len(automatic)),
-                                       time=f"{result.seconds:.3f}")
+        errors = [q for q in automatic if q.status in JUNIT_ERRORS]
+        share = result.seconds / len(automatic) if automatic else 0.0
+        suite = ElementTree.SubElement(suites, "testsuite", name=printable(f"{result.student}/{result.assignment}"), tests=str(len(result.questions)),
+                                       failures=str(sum(not q.passed for q in automatic) - len(errors)), errors=str(len(errors)),
+                                       skipped=str(len(result.questions) - len(automatic)), time=f"{result.seconds:.3f}")
         for q in result.questions:
-            case = ElementTree.SubElement(suite, "testcase", classname=f"{result.student}.{result.assignment}", name=q.question)
+            case = ElementTree.SubElement(suite, "testcase", classname=printable(f"{result.student}.{result.assignment}"), name=q.question,
+                                          time=f"{0.0 if q.status == 'manual' else share:.3f}")
             if q.status == "manual":
-                ElementTree.SubElement(case, "skipped", message="graded by hand")
+                ElementTree.SubElement(case, "skipped", message="awaiting hand grading")
             elif not q.passed:
-                failure = ElementTree.SubElement(case, "failure", message=f"{STATUS_TEXT[q.status]}: {q.reason.splitlines()[0] if q.reason else ''}"[:300], type=q.status)
-                failure.text = q.reason + ("\n\n" + q.traceback if q.traceback else "")
+                kind = "error" if q.status in JUNIT_ERRORS else "failure"
+                element = ElementTree.SubElement(case, kind, message=f"{STATUS_TEXT[q.status]}: {q.reason.splitlines()[0] if q.reason else ''}"[:300], type=q.status)
+                element.text = q.reason + ("\n\n" + q.traceback if q.traceback else "")
     ElementTree.indent(suites)
     atomic_write(out / "junit.xml", ElementTree.tostring(suites, encoding="unicode", xml_declaration=True))
 
 
-def gradescope_result(result: SubmissionResult) -> dict:
-    """Gradescope's results.json for one submission."""
-    return {
-        "score": result.score,
-        "output": "\n".join(result.notes),
-        "tests": [{"name": q.question, "score": q.points, "max_score": q.max_points,
-                   "status": "passed" if q.passed else "failed",
-                   "output": "graded by hand" if q.status == "manual" else (q.reason or "All cases passed.")}
-                  for q in result.questions if q.status != "manual"],
-    }
+def summary_figure(results: Sequence[SubmissionResult]):
+    """The class at a glance, a row per assignment: the score histogram (students counted in
+    integers) and the share of students passing each question; titles kept inside the figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    assignments = list(dict.fromkeys(r.assignment for r in results))
+    fig, axes = plt.subplots(len(assignments), 2, figsize=(11, 3.6 * len(assignments)), squeeze=False, layout="constrained")
+    for (left, right), name in zip(axes, assignments):
+        subset = [r for r in results if r.assignment == name]
+        top = max(r.max_score for r in subset)
+        left.hist([r.score for r in subset], bins=min(20, max(5, int(top) + 1)), range=(0, top or 1), color="#4c72b0", edgecolor="white")
+        left.set(title=f"{name}: total scores\n({len(subset)} submissions)", xlabel="points", ylabel="students")
+        left.yaxis.set_major_locator(MaxNLocator(integer=True))
+        questions = _pass_rates(subset)
+        right.barh(list(questions)[::-1], list(questions.values())[::-1], color="#55a868")
+        right.set(xlim=(0, 1), title=f"{name}: share of students\npassing each question", xlabel="share passing")
+    return fig
 
 
-def write_gradescope(results: Sequence[SubmissionResult], out: Path) -> None:
-    """gradescope/<student>/<assignment>.json in Gradescope's results format."""
-    for result in results:
-        atomic_write(out / "gradescope" / result.student / f"{result.assignment}.json", json.dumps(gradescope_result(result), indent=1))
+def _pass_rates(subset: Sequence[SubmissionResult]) -> dict[str, float]:
+    """Automatic question -> the share of ``subset`` passing it."""
+    names = [q.question for q in subset[0].questions if q.status != "manual"]
+    return {n: sum(q.passed for r in subset for q in r.questions if q.question == n) / len(subset) for n in names}
 
 
 def write_summary(results: Sequence[SubmissionResult], out: Path) -> None:
     """summary.md and summary.png: per assignment, the score histogram and each question's pass rate."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     assignments = list(dict.fromkeys(r.assignment for r in results))
     if not assignments:
         return
-    fig, axes = plt.subplots(len(assignments), 2, figsize=(11, 3.2 * len(assignments)), squeeze=False)
     lines = ["# Class summary", ""]
-    for (left, right), name in zip(axes, assignments):
+    for name in assignments:
         subset = [r for r in results if r.assignment == name]
-        scores = [r.score for r in subset]
         top = max(r.max_score for r in subset)
-        left.hist(scores, bins=min(20, max(5, int(top) + 1)), range=(0, top or 1), color="#4c72b0", edgecolor="white")
-        left.set(title=f"{name}: total score ({len(subset)} submissions)", xlabel="points", ylabel="students")
-        questions = [q.question for q in subset[0].questions if q.status != "manual"]
-        rate = [sum(q.passed for r in subset for q in r.questions if q.question == question) / len(subset) for question in questions]
-        right.barh(questions[::-1], rate[::-1], color="#55a868")
-        right.set(xlim=(0, 1), title=f"{name}: share of students passing each question", xlabel="share passing")
-        lines += [f"## {name}", "", f"{len(subset)} submissions, mean {sum(scores) / len(subset):.2f} / {top:g}", "",
-                  "| question | passing |", "|---|---|"] + [f"| {q} | {r:.0%} |" for q, r in zip(questions, rate)] + [""]
-    fig.tight_layout()
-    fig.savefig(out / "summary.png", dpi=90)
+        lines += [f"## {name}", "", f"{len(subset)} submissions, mean {sum(r.score for r in subset) / len(subset):.2f} / {top:g}", "",
+                  "| question | passing |", "|---|---|"] + [f"| {q} | {rate:.0%} |" for q, rate in _pass_rates(subset).items()] + [""]
+    fig = summary_figure(results)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", pad_inches=0.2)
     plt.close(fig)
+    atomic_write_bytes(out / "summary.png", buffer.getvalue())
     atomic_write(out / "summary.md", "\n".join(lines + ["![scores](summary.png)", ""]))
 
 
-REPORTS: dict[str, Callable[[Sequence[SubmissionResult], Path], None]] = {
+REPORTS: dict[str, Callable[..., None]] = {
     "csv": write_grades_csv,
+    "canvas": platforms.write_canvas,
+    "moodle": platforms.write_moodle,
     "json": write_results_json,
     "junit": write_junit,
-    "gradescope": write_gradescope,
+    "gradescope": platforms.write_gradescope,
     "feedback": write_feedback,
     "summary": write_summary,
 }
+"""Every report, by name; each is ``write(results, out)`` (Gradescope's also takes ``hidden_visibility``)."""
 
 
-def write_reports(results: Sequence[SubmissionResult], out: Path) -> None:
+def write_reports(results: Sequence[SubmissionResult], out: Path, hidden_visibility: str = "after_published") -> None:
     """Every report of :data:`REPORTS` for ``results``, into ``out``."""
-    for write in REPORTS.values():
-        write(results, out)
+    for name, write in REPORTS.items():
+        if name == "gradescope":
+            write(results, out, hidden_visibility)
+        else:
+            write(results, out)
 
 
 def grade_table(results: Iterable[SubmissionResult]) -> Table:
@@ -257,7 +336,8 @@ def grade_table(results: Iterable[SubmissionResult]) -> Table:
     for result in results:
         marks = "".join("[green]✔[/]" if q.passed else "[yellow]✍[/]" if q.status == "manual" else "[red]✘[/]" for q in result.questions)
         problem = next((f"{q.question}: {q.reason.splitlines()[0]}" for q in result.questions if not q.passed and q.status != "manual"), "")
-        table.add_row(result.student, result.assignment, marks, f"{result.score:g}/{result.max_score:g}", (result.notes[:1] or [problem])[0][:160] if not problem else problem[:160])
+        first = problem or (result.notes[:1] or [""])[0]
+        table.add_row(escape(printable(result.student)), result.assignment, marks, f"{result.score:g}/{result.max_score:g}", escape(printable(first[:160])))
     return table
 
 

@@ -101,6 +101,21 @@ def digits() -> dict[str, np.ndarray]:
     }
 
 
+@builder
+def digits_overfit() -> dict[str, np.ndarray]:
+    """A small, overfitting-prone split of the digits' training part: 100 training images with 40% of
+    their labels replaced by another digit, and 300 validation images with their true labels."""
+    with np.load(HERE / "digits.npz", allow_pickle=False) as shipped:  # built by `digits` above
+        labels, train_index = shipped["labels"], shipped["train_index"]
+    rng = np.random.default_rng(707)
+    order = train_index[rng.permutation(len(train_index))]
+    train, val = np.sort(order[:100]), np.sort(order[100:400])
+    noisy = labels[train].astype(np.int64)
+    flipped = rng.permutation(100)[:40]
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, 10, size=40)) % 10  # always a different digit
+    return {"train_index": train, "val_index": val, "train_labels": noisy.astype(np.uint8), "flipped": np.sort(flipped)}
+
+
 def main(names: list[str] | None = None) -> None:
     for name in names or BUILDERS:
         np.savez_compressed(HERE / f"{name}.npz", **BUILDERS[name]())

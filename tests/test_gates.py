@@ -28,18 +28,28 @@ GATES_TEMPLATE = (
 )
 AND_IS_OR = GATES_TEMPLATE.format(and_bias=-0.5)
 AND_ON_THE_EDGE = GATES_TEMPLATE.format(and_bias=-1.99)
+NAND_IS_NOR = GATES_TEMPLATE.format(and_bias=-1.5).replace("'NAND': ([-1.0, -1.0], 1.5)", "'NAND': ([-1.0, -1.0], 0.5)")
 
 
-def assert_lost_exactly(result, lost: dict[str, str]):
-    """Questions in ``lost`` score 0 with the given word in their reason; every other one scores full marks."""
+def assert_lost_exactly(result, lost: dict[str, str], points: dict[str, float] | None = None):
+    """Questions in ``lost`` fail with the given word in their reason and score ``points[name]``
+    (default 0); every other one scores full marks; the total adds up."""
+    points = points or {}
     got = by_question(result)
-    for name, points in AUTOMATIC.items():
+    for name, full in AUTOMATIC.items():
         if name in lost:
-            assert got[name].points == 0 and got[name].status in ("failed", "error"), got[name]
+            assert got[name].points == points.get(name, 0) and got[name].status in ("failed", "error"), got[name]
             assert lost[name] in got[name].reason + (got[name].misconception or ""), got[name].reason
         else:
-            assert got[name].points == points and got[name].passed, got[name]
-    assert result.score == GATES.max_points - sum(q.points for q in GATES if q.manual) - sum(AUTOMATIC[n] for n in lost)
+            assert got[name].points == full and got[name].passed, got[name]
+    expected = sum(points.get(n, 0) if n in lost else full for n, full in AUTOMATIC.items())
+    assert result.score == pytest.approx(expected, abs=1e-9)
+
+
+def share(question: str, failing_gates: int) -> float:
+    """What a question earns with ``failing_gates`` of its five gates wrong (visible and hidden cases alike)."""
+    q = GATES[question]
+    return round(q.points * (5 - failing_gates) / 5, 2) if q.partial else (0.0 if failing_gates else q.points)
 
 
 def test_wrong_step_raising_neuron_and_bad_xor_each_lose_their_own_points(submit):
@@ -51,15 +61,40 @@ def test_wrong_step_raising_neuron_and_bad_xor_each_lose_their_own_points(submit
     assert "not sure about the shapes" in got["neuron"].traceback and "<cell neuron>" in got["neuron"].traceback
 
 
-def test_wrong_gate_weights_lose_the_gate_and_its_margin(submit):
-    result = grade(submit("01_gates", gate_weights=AND_IS_OR), "01_gates")
-    assert_lost_exactly(result, {"gate_weights": "AND", "gate_margin": "AND"})
-    assert "(0, 1) gives 1 (should be 0)" in by_question(result)["gate_weights"].reason
+@pytest.mark.parametrize("source, gate", [(AND_IS_OR, "AND"), (NAND_IS_NOR, "NAND")])
+def test_one_wrong_gate_costs_its_share_of_gate_weights_once(submit, source, gate):
+    """One wrong gate costs its share of gate_weights; the margin question says it fails because of
+    gate_weights (never that the gate is right on its truth table) and is not charged again."""
+    result = grade(submit("01_gates", gate_weights=source), "01_gates")
+    assert_lost_exactly(result, {"gate_weights": gate, "gate_margin": "Fails because of `gate_weights`"},
+                        points={"gate_weights": share("gate_weights", 1), "gate_margin": GATES["gate_margin"].points})
+    got = by_question(result)
+    assert f"{gate} with w=" in got["gate_weights"].reason and "(should be" in got["gate_weights"].reason
+    margin = got["gate_margin"]
+    charged = GATES["gate_weights"].points - share("gate_weights", 1)
+    assert margin.caused_by == "gate_weights" and margin.excused == pytest.approx(min(charged, GATES["gate_margin"].points - share("gate_margin", 1)))
+    assert margin.reason.startswith("Fails because of `gate_weights`") and "right only exactly on the truth table" not in margin.reason
+    assert margin.misconception is None  # not "weights on the decision boundary": the gate is wrong, not fragile
 
 
-def test_gates_right_only_exactly_on_the_truth_table_lose_only_the_margin(submit):
+def test_gates_right_only_exactly_on_the_truth_table_lose_only_their_share_of_the_margin(submit):
     result = grade(submit("01_gates", gate_weights=AND_ON_THE_EDGE), "01_gates")
-    assert_lost_exactly(result, {"gate_margin": "right only exactly on the truth table"})
+    assert_lost_exactly(result, {"gate_margin": "right only exactly on the truth table"}, points={"gate_margin": share("gate_margin", 1)})
+    assert by_question(result)["gate_margin"].caused_by is None
+
+
+def test_a_wrong_gate_does_not_excuse_another_gate_on_the_edge_beyond_its_own_charge(submit):
+    """NAND wrong and AND fragile: the margin question may get back at most what gate_weights was charged."""
+    source = AND_ON_THE_EDGE.replace("'NAND': ([-1.0, -1.0], 1.5)", "'NAND': ([-1.0, -1.0], 0.5)")
+    result = grade(submit("01_gates", gate_weights=source), "01_gates")
+    got = by_question(result)
+    charged = GATES["gate_weights"].points - got["gate_weights"].points
+    assert got["gate_weights"].points == share("gate_weights", 1)
+    assert got["gate_margin"].excused <= charged + 1e-9
+    assert "right only exactly on the truth table" in got["gate_margin"].reason  # AND's own failure is still said
+    assert got["gate_margin"].misconception == "weights on the decision boundary"
+    fragile_only = grade(submit("01_gates", student="fragile", gate_weights=AND_ON_THE_EDGE), "01_gates")
+    assert result.score <= fragile_only.score  # breaking NAND never pays
 
 
 def test_in_notebook_check_agrees_with_the_grader_on_wrong_answers():

@@ -236,7 +236,8 @@ SUBMISSIONS = [(a, i, group) for a in ASSIGNMENTS for i, group in enumerate(grou
 @pytest.mark.parametrize("assignment, index, group", SUBMISSIONS, ids=[f"{a}-{i}" for a, i, _ in SUBMISSIONS])
 def test_every_catalogued_mistake_is_caught_and_named(submit, assignment, index, group):
     """Does each wrong answer fail its question(s) with exactly the catalogue's name and hint?"""
-    catalogue = course.get_assignment(assignment).misconceptions
+    declared = course.get_assignment(assignment)
+    catalogue = declared.misconceptions
     cells = dict(BASE.get(assignment, {}))
     for wrong_cells, _ in group:
         cells.update(wrong_cells)
@@ -246,7 +247,9 @@ def test_every_catalogued_mistake_is_caught_and_named(submit, assignment, index,
         for question, key in targets.items():
             got = result[question]
             entry = catalogue[key]
-            if got.status != "failed" or got.points != 0 or (got.misconception, got.hint) != (entry.name, entry.hint):
+            q = declared[question]  # all or nothing, or its share of the cases passed when declared partial
+            earned = round(q.points * got.cases_passed / got.cases_total, 2) if q.partial else 0
+            if got.status != "failed" or got.points != earned or got.points >= q.points or (got.misconception, got.hint) != (entry.name, entry.hint):
                 problems.append(f"{question}: expected {key!r} ({entry.name}), got {got.status} / {got.misconception!r}: {got.reason[:300]}")
     assert not problems, "\n".join(problems)
 

@@ -272,3 +272,25 @@ def test_the_nbgrader_life_cycle_and_the_kit_agree_and_share_one_gradebook(tmp_p
     assert (totals["ada"].score, totals["ada"].max_score) == (GATES.max_points, GATES.max_points)
     assert "graded by hand" in next(q.reason for q in totals["ada"].questions if q.question == WRITTEN.name)
     assert (totals["ben"].score, totals["ben"].max_score) == (3, AUTOMATIC), "ungraded written answers stay out of the total"
+
+    # --- one source of truth: hand grades and overrides in every output of a --gradebook run ----
+    with Gradebook(c.db) as gb:  # formgrader's override of an automatic grade: ben's step gets its point back
+        override = gb.find_grade("test_step", "gates", GATES.name, "ben")
+        override.manual_score = 1
+        gb.db.commit()
+    out = tmp_path / "grading-with-gradebook"
+    results = grade_folder(submitted, out, [GATES.name], seed=20261123, root=c.root, jobs=2, gradebook=c.db)
+    rows = {row["student"]: row for row in csv.DictReader((out / "grades.csv").open())}
+    assert len({tuple(r) for r in rows.values()}) == 1 and f"{GATES.name}:{WRITTEN.name}" in rows["ada"]
+    assert {r[f"{GATES.name}:max"] for r in rows.values()} == {f"{GATES.max_points:g}"}
+    assert rows["ada"][f"{GATES.name}:{WRITTEN.name}"] == f"{WRITTEN.points:g}" and rows["cy"][f"{GATES.name}:{WRITTEN.name}"] == ""
+    assert rows["ben"][f"{GATES.name}:step"] == "1"
+    exported = c.export("after-override.csv")
+    for student in honest:
+        assert float(rows[student][f"{GATES.name}:total"]) == float(exported[student]["score"]), student
+    canvas = {row[0]: row for row in csv.reader((out / "canvas.csv").open())}
+    assert float(canvas["ada"][5]) == GATES.max_points and float(canvas["Points Possible"][5]) == GATES.max_points
+    ada_gradescope = json.loads((out / "gradescope" / "ada" / f"{GATES.name}.json").read_text())
+    assert next(t for t in ada_gradescope["tests"] if t["name"].startswith(WRITTEN.name))["score"] == WRITTEN.points
+    ben_step = next(q for q in {r.student: r for r in results}["ben"].questions if q.question == "step")
+    assert ben_step.points == 1 and "set by hand in formgrader" in ben_step.reason

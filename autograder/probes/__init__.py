@@ -185,4 +185,4 @@ def student_function(namespace: Mapping[str, Any], name: str) -> Callable[..., A
 
 
 # Probes of the assignments that need more than `call`; importing them registers them.
-from . import backprop, chain_rule, optimizers, softmax  # noqa: E402,F401  (registration)
+from . import backprop, chain_rule, generalisation, optimizers, softmax  # noqa: E402,F401  (registration)

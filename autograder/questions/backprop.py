@@ -420,7 +420,7 @@ def _pipeline_check(params, X, Y, acts):
     return check
 
 
-@ASSIGNMENT.question(points=1, functions=("forward", "mse_cost_grad", "backward"))
+@ASSIGNMENT.question(points=1, functions=("forward", "mse_cost_grad", "backward"), depends_on=("forward", "mse", "backward"))
 def gradients(rng, hidden):
     """forward, mse_cost_grad and backward together give the gradient of the MSE cost (autograd agrees)."""
     nets = [([2, 5, 1], ["tanh", "identity"], 10), ([3, 4, 4, 2], ["relu", "elu", "sigmoid"], 6)] if not hidden else _hidden_networks(rng)[::3]
@@ -480,6 +480,9 @@ def numerical_gradient(rng, hidden):
 
 # --- training ----------------------------------------------------------------------------
 
+# train is built on these; when one of them fails its own question, train's feedback names it first.
+TRAINING_PIECES = ("activations", "init_params", "forward", "mse", "backward")
+
 def _train_result(got, layer_sizes, epochs):
     if not isinstance(got, (list, tuple)) or len(got) != 2:
         raise Mismatch("train should return a pair (params, losses).")
@@ -510,14 +513,23 @@ def _convention_check(X, Y, setup, seed):
         out, _ = define_forward(params, X, setup["activations"])
         expect_close(losses[-1], 0.5 * np.sum((out - Y) ** 2) / X.shape[0], "the last loss (it should be the MSE cost of the returned params on the whole data set)",
                      rtol=1e-9, atol=1e-14, reveal=True)
+        differ = ~np.isclose(losses, exp_losses, rtol=1e-6, atol=1e-12)
+        if differ.any():  # the trajectory first: where it parts says more than the final values
+            k = int(np.argmax(differ))
+            who = "plain gradient descent from init_params(layer_sizes, seed)" if setup["batch_size"] >= X.shape[0] else "the reference"
+            shown = f" (expected {exp_losses[k]:.10g}, got {losses[k]:.10g})" if oracles.reveal else ""
+            where = ("the first epoch already differs: check init_params(layer_sizes, seed), the one permutation per epoch drawn from "
+                     "np.random.default_rng(seed) after it, and the update params -= lr * grads" if k == 0 else
+                     "the start and the first epochs are right, so look at what changes from epoch to epoch: a new permutation each "
+                     "epoch from the same generator, and updates applied to the current parameters")
+            raise Mismatch(f"your losses agree with {who} for the first {k} epoch(s), then differ at epoch {k + 1}{shown}: {where}.")
         for l, ((W, b), (eW, eb)) in enumerate(zip(params, exp_params), start=1):
             expect_close(W, eW, f"W of layer {l} after training", rtol=1e-6, atol=1e-10, reveal=oracles.reveal)
             expect_close(b, eb, f"b of layer {l} after training", rtol=1e-6, atol=1e-10, reveal=oracles.reveal)
-        expect_close(losses, exp_losses, "losses", rtol=1e-6, atol=1e-12, reveal=oracles.reveal)
     return check
 
 
-@ASSIGNMENT.question(points=1, functions=("train",))
+@ASSIGNMENT.question(points=1, functions=("train",), depends_on=TRAINING_PIECES)
 def train_convention(rng, hidden):
     """train follows the documented convention: init_params, one permutation per epoch, SGD on mse, loss after each epoch."""
     n, sizes = 12, [3, 4, 2]
@@ -543,7 +555,7 @@ def _regression_check(X, Y, seed):
     return check
 
 
-@ASSIGNMENT.question(points=2, functions=("train",))
+@ASSIGNMENT.question(points=2, functions=("train",), depends_on=TRAINING_PIECES)
 def train_regression(rng, hidden):
     """train fits y = x0^2 + 3 x0 x1 + x1^2 + 5 with a 2-16-1 tanh network below the loss threshold."""
     data = load("regression")
@@ -564,7 +576,7 @@ def _xor_check(X, Y):
     return check
 
 
-@ASSIGNMENT.question(points=1, functions=("train",))
+@ASSIGNMENT.question(points=1, functions=("train",), depends_on=TRAINING_PIECES)
 def train_xor(rng, hidden):
     """train learns XOR with a 2-2-1 network (tanh hidden layer, sigmoid output): 100% accuracy."""
     data = load("xor")

@@ -313,7 +313,7 @@ def _cross_entropy_check(Z: np.ndarray, labels: np.ndarray):
     return check
 
 
-@ASSIGNMENT.question(points=1, functions=("cross_entropy",))
+@ASSIGNMENT.question(points=1, functions=("cross_entropy",), depends_on=("log_softmax",))
 def cross_entropy(rng, hidden):
     """cross_entropy(Z, labels) is the mean over rows of -log softmax(Z)[label], computed from the logits."""
     shapes = [(5, 3), (8, 10), (1, 4)] if not hidden else [(int(rng.integers(1, 40)), int(rng.integers(2, 12))) for _ in range(4)]
@@ -344,7 +344,7 @@ def _ce_grad_check(Z: np.ndarray, labels: np.ndarray):
     return check
 
 
-@ASSIGNMENT.question(points=2, functions=("cross_entropy_grad",))
+@ASSIGNMENT.question(points=2, functions=("cross_entropy_grad",), depends_on=("one_hot", "softmax"))
 def cross_entropy_grad(rng, hidden):
     """cross_entropy_grad(Z, labels) is the gradient of the mean cross-entropy with respect to the logits, (softmax(Z) - Y) / n."""
     shapes = [(5, 3), (8, 10), (1, 4)] if not hidden else [(int(rng.integers(1, 40)), int(rng.integers(2, 12))) for _ in range(4)]
@@ -380,7 +380,7 @@ def _jacobian_check(z: np.ndarray):
     return check
 
 
-@ASSIGNMENT.question(points=2, functions=("softmax_jacobian",))
+@ASSIGNMENT.question(points=2, functions=("softmax_jacobian",), depends_on=("softmax",))
 def softmax_jacobian(rng, hidden):
     """softmax_jacobian(z) for one row z of C logits is the (C, C) matrix d softmax(z)_i / d z_j = diag(p) - outer(p, p)."""
     sizes = [3, 5, 2] if not hidden else [int(rng.integers(2, 12)) for _ in range(4)]
@@ -417,7 +417,7 @@ def _two_class_check(Z: np.ndarray, labels: np.ndarray):
     return check
 
 
-@ASSIGNMENT.question(points=1, functions=("softmax", "cross_entropy", "cross_entropy_grad"))
+@ASSIGNMENT.question(points=1, functions=("softmax", "cross_entropy", "cross_entropy_grad"), depends_on=("softmax", "cross_entropy", "cross_entropy_grad"))
 def two_class(rng, hidden):
     """With two classes, softmax is the sigmoid of z_1 - z_0 and cross-entropy is the binary cross-entropy."""
     for n, offset in ([(6, False), (5, True)] if not hidden else [(int(rng.integers(2, 40)), bool(rng.integers(2))) for _ in range(3)]):
@@ -562,7 +562,11 @@ def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: fl
     return check
 
 
-@ASSIGNMENT.question(points=2, functions=("forward", "backward", "train_classifier"))
+# train_classifier is built on the functions above; a failure they explain is charged to them once.
+TRAINING_PIECES = ("one_hot", "softmax", "softmax_stable", "log_softmax", "cross_entropy", "cross_entropy_grad")
+
+
+@ASSIGNMENT.question(points=2, functions=("forward", "backward", "train_classifier"), depends_on=TRAINING_PIECES, on_dependency_failure="excuse")
 def classifier_step(rng, hidden):
     """Your 04_backprop forward/backward give cross-entropy gradients, and train_classifier takes correct SGD steps with L2."""
     for sizes in ([4, 5, 3], [3, 6, 4, 5]) if not hidden else ([int(v) for v in rng.integers(1, 7, size=int(rng.integers(3, 5)))] for _ in range(2)):
@@ -613,7 +617,7 @@ def _digits_check(epochs: int):
     return check
 
 
-@ASSIGNMENT.question(points=3, functions=("train_classifier",))
+@ASSIGNMENT.question(points=3, functions=("train_classifier",), depends_on=TRAINING_PIECES, on_dependency_failure="excuse")
 def digits(rng, hidden):
     """train_classifier learns the 8x8 digits: at least 95% test accuracy (hidden=[128], lr=0.2, 60 epochs, batches of 32, l2=1e-3)."""
     X_train, y_train, _, _ = digits_split()

@@ -1,0 +1,814 @@
+"""07_generalisation — L2, validation splits, the grid search, early stopping, dropout,
+batch normalisation and the universal approximation theorem.
+
+Oracles. The recipes the notebook states exactly (the dropout mask, the split, the
+early-stopping rule, the running average, the batch-normalisation forward pass) are written
+here as plain NumPy definitions for visible cases; hidden cases compare with the reference
+from the solution notebook, and a test asserts both agree. Batch normalisation's three
+gradients come from autograd differentiating the forward definition. The grid search trains
+with the notebook's *provided* ``train_classifier`` (a setup cell, run by the grader and by
+the reference alike), so its cells are reproducible exactly: visible cases compare salted
+digests of the reference's correct counts (:func:`expected_digests`; a test asserts they
+agree), hidden ones the reference itself. The universal fit is judged by the mean squared
+error of the returned parameters, computed here.
+
+Typical mistakes are named from tables: each entry is a catalogue key and the wrong variant
+of the definition it stands for; a wrong answer that equals a variant on the case is named.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
+from ..data import load
+from ..misconceptions import locate
+from ..question import Assignment, Case
+
+ASSIGNMENT = Assignment("07_generalisation", "generalisation.ipynb", "Generalisation: regularisation, dropout, batch normalisation")
+
+# --- the mistakes this assignment's checks can name ------------------------------
+_M = ASSIGNMENT.misconception
+BIASES = _M("biases_regularised", "biases regularised", "the L2 penalty and its gradient involve the weights W only; the biases get no penalty and a zero gradient.",
+            "relation", ("l2_penalty", "l2_penalty_grad"))
+NO_HALF = _M("l2_without_half", "penalty without the 1/2", "the penalty is l2 / 2 times the sum of squared weights, so that its gradient is l2 * W.", "relation", ("l2_penalty",))
+GRAD_FACTOR = _M("l2_grad_factor", "L2 gradient off by a factor", "the gradient of l2/2 * sum(W**2) with respect to W is l2 * W, no more and no less.", "relation", ("l2_penalty_grad",))
+SPLIT_LAST = _M("split_last_indices", "validation from the end", "the validation indices are the FIRST round(n * val_fraction) entries of the permutation.", "relation", ("train_val_split",))
+SPLIT_UNSHUFFLED = _M("split_not_shuffled", "split not shuffled", "draw one permutation with np.random.default_rng(seed).permutation(n) and cut it; do not cut 0..n-1 itself.",
+                      "relation", ("train_val_split",))
+SPLIT_TRUNCATED = _M("split_truncated", "validation size truncated", "the validation set has round(n * val_fraction) samples; int() rounds down.", "relation", ("train_val_split",))
+SPLIT_SWAPPED = _M("split_swapped", "train and validation swapped", "return (train_idx, val_idx) in this order.", "relation", ("train_val_split",))
+LAST_BEST = _M("early_last_best", "latest of tied epochs", "an epoch improves only when its loss is strictly lower; with ties the EARLIEST epoch is the best one.",
+               "relation", ("early_stopping",))
+PATIENCE = _M("early_patience_off_by_one", "patience off by one", "stop at the first epoch t with t - best_epoch == patience (patience 0 stops at epoch 0).",
+              "relation", ("early_stopping",))
+AFTER_STOP = _M("early_best_after_stop", "best epoch looked up after stopping", "the epochs after stop_epoch are never trained: take the best among epochs 0..stop_epoch only.",
+                "relation", ("early_stopping",))
+ONE_BASED = _M("early_one_based", "epochs counted from 1", "epochs are the indices of val_losses: the first one is epoch 0.", "relation", ("early_stopping",))
+GRID_T = _M("grid_transposed", "grid transposed", "rows belong to the learning rates and columns to the L2 strengths: shape (len(lrs), len(l2s)).",
+            "relation", ("grid_search", "l2_helps"))
+GRID_TRAIN = _M("grid_training_accuracy", "scored on the training set", "the grid chooses hyper-parameters by the accuracy on the VALIDATION set (X_val, y_val).",
+                "fingerprint", ("grid_search", "l2_helps"))
+GRID_SEED = _M("grid_seed_varies", "a different seed per cell", "train every cell from the same seed, so that the cells differ only in (lr, l2).", "fingerprint", ("grid_search", "l2_helps"))
+NOT_SCALED = _M("dropout_not_scaled", "dropout not scaled", "inverted dropout divides the kept activations by 1 - p, so the expected output equals the input.",
+                "relation", ("dropout_forward", "dropout_mean"))
+SCALED_P = _M("dropout_scaled_by_p", "scaled by 1/p", "a unit is KEPT with probability 1 - p, so the kept ones are divided by 1 - p, not by p.",
+              "relation", ("dropout_forward", "dropout_mean"))
+MASK_FLIPPED = _M("dropout_mask_flipped", "mask drawn with < instead of >=", "keep = rng.random(A.shape) >= p keeps a unit with probability 1 - p; with < p you keep it with probability p.",
+                  "relation", ("dropout_forward", "dropout_mean"))
+AT_INFERENCE = _M("dropout_at_inference", "dropout applied at inference", "with training=False (or p == 0) dropout does nothing: out = A and mask = ones.",
+                  "relation", ("dropout_forward",))
+BACKWARD_NO_MASK = _M("dropout_backward_without_mask", "backward without the mask", "out = A * mask, so dC/dA = d_out * mask: dropped units get no gradient.", "relation", ("dropout_backward",))
+BACKWARD_UNSCALED = _M("dropout_backward_unscaled", "backward without the 1/(1 - p)", "multiply by the mask itself (which holds 1/(1 - p) for kept units), not by the 0/1 keep pattern.",
+                       "relation", ("dropout_backward",))
+UNBIASED = _M("bn_unbiased_variance", "unbiased variance", "batch normalisation uses the batch's own variance, divided by n (np.var's default ddof=0), not by n - 1.",
+              "relation", ("batchnorm_forward", "batchnorm_backward"))
+EPS_OUTSIDE = _M("bn_eps_outside_root", "eps outside the square root", "divide by sqrt(var + eps); eps belongs under the root.", "relation",
+                 ("batchnorm_forward", "batchnorm_backward", "batchnorm_inference"))
+NO_EPS = _M("bn_no_eps", "eps missing", "a column with equal values has variance 0: divide by sqrt(var + eps), never by sqrt(var).", ("relation", "property"), ("batchnorm_forward",))
+BN_AXIS = _M("bn_wrong_axis", "normalised over the wrong axis", "statistics are per column (one unit), over the batch: axis=0.", "relation", ("batchnorm_forward",))
+CONSTANT_STATS = _M("bn_backward_constant_stats", "batch statistics treated as constants", "the mean and the variance depend on every Z of the column: backpropagate through both.",
+                    "relation", ("batchnorm_backward",))
+NO_VAR_PATH = _M("bn_backward_no_variance_path", "no gradient through the variance", "besides the mean, sigma^2 depends on Z too: subtract Z_hat * mean(g_hat * Z_hat).",
+                 "relation", ("batchnorm_backward",))
+PARAM_AVERAGED = _M("bn_param_grads_averaged", "dgamma and dbeta averaged", "every sample contributes to gamma and beta: sum over the rows, do not average.", "relation", ("batchnorm_backward",))
+BATCH_STATS = _M("bn_inference_batch_stats", "inference with batch statistics", "at inference normalise with running_mean and running_var, not with the statistics of Z.",
+                 "relation", ("batchnorm_inference",))
+MOMENTUM_SWAPPED = _M("running_momentum_swapped", "momentum weights swapped", "the old value keeps the weight momentum (0.9) and the new batch value gets 1 - momentum.",
+                      "relation", ("update_running",))
+HALF_MSE = _M("universal_mse_misreported", "final_mse is not the mean squared error", "report mean((network(x) - y) ** 2) of the returned parameters (no 1/2, not the loss before the last step).",
+              "relation", ("universal_fit",))
+
+EPS = 1e-5
+RTOL = 1e-7  # batch normalisation's gradients against autograd
+
+
+def _close(got: Any, expected: Any, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+
+
+def _hidden_reference(oracles, name: str, *args, **kwargs):
+    """The reference's ``name(*args, **kwargs)`` on hidden cases (inputs copied), else None."""
+    if oracles.reveal or not oracles.has_reference:
+        return None
+    copied = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+    return oracles.reference(name)(*copied, **kwargs)
+
+
+def _name(got: Any, variants: dict[str, Callable[[], Any]], what: str, text: dict[str, str], compare=_close) -> None:
+    """Raise the Mismatch of the first variant (catalogue key -> its wrong value) that ``got`` equals."""
+    for key, wrong in variants.items():
+        try:
+            value = wrong()
+        except (ValueError, IndexError, ZeroDivisionError, FloatingPointError):
+            continue
+        if value is not None and compare(got, value):
+            raise Mismatch(f"{what}: {text[key]}", misconception=key)
+
+
+def _pair(got: Any, what: str, names: tuple[str, str]) -> tuple[Any, Any]:
+    if not isinstance(got, (list, tuple)) or len(got) != 2:
+        raise Mismatch(f"{what} should return a pair ({names[0]}, {names[1]}), but it returned {type(got).__name__}"
+                       f"{' of length ' + str(len(got)) if isinstance(got, (list, tuple)) else ''}.")
+    return got[0], got[1]
+
+
+def _random_params(rng, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(rng.normal(size=(a, b)), rng.normal(size=b)) for a, b in zip(sizes[:-1], sizes[1:])]
+
+
+# --- L2 ------------------------------------------------------------------------------
+
+def _l2_penalty_check(params, l2: float):
+    weights = sum(float(np.sum(W ** 2)) for W, _ in params)
+    biases = sum(float(np.sum(b ** 2)) for _, b in params)
+
+    def check(got, oracles):
+        what = "l2_penalty(params, l2)"
+        value = expect_scalar(got, what)
+        expected = 0.5 * l2 * weights
+        reference = _hidden_reference(oracles, "l2_penalty", params, l2)
+        expected = expected if reference is None else float(reference)
+        _name(value, {BIASES: lambda: 0.5 * l2 * (weights + biases), NO_HALF: lambda: l2 * weights}, what, {
+            BIASES: "your penalty includes the biases; only the weights W are penalised.",
+            NO_HALF: "your penalty is twice too large: it is l2 / 2 times the sum of squared weights."}, compare=lambda g, v: np.isclose(g, v, rtol=1e-10) and not np.isclose(g, expected, rtol=1e-10))
+        expect_close(value, expected, what, rtol=1e-10, atol=1e-14, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("l2_penalty",))
+def l2_penalty(rng, hidden):
+    """l2_penalty(params, l2) is l2/2 times the sum of the squared weights of every layer, biases excluded."""
+    layouts = [([3, 4, 2], 0.1), ([5, 1], 2.0), ([2, 3, 3, 4], 1e-3)] if not hidden else \
+        [([int(v) for v in rng.integers(1, 7, size=int(rng.integers(2, 5)))], float(rng.uniform(1e-3, 1.0))) for _ in range(3)]
+    for sizes, l2 in layouts:
+        params = _random_params(rng, sizes)
+        yield Case(f"layer sizes {sizes}, l2 = {l2:.3g} (biases nonzero)", "l2_penalty", (params, l2), check=_l2_penalty_check(params, l2))
+    params = _random_params(rng, [3, 2])
+    yield Case("l2 = 0", "l2_penalty", (params, 0.0), check=_l2_penalty_check(params, 0.0))
+
+
+def _l2_grad_check(params, l2: float):
+    def check(got, oracles):
+        what = "l2_penalty_grad(params, l2)"
+        if not isinstance(got, (list, tuple)) or len(got) != len(params):
+            raise Mismatch(f"{what} should be a list of {len(params)} pairs (dW, db), one per layer.")
+        for l, ((W, b), pair) in enumerate(zip(params, got), start=1):
+            dW, db = _pair(pair, f"{what}[{l - 1}]", ("dW", "db"))
+            dW, db = expect_array(dW, W.shape, f"dW of layer {l}"), expect_array(db, b.shape, f"db of layer {l}")
+            if _close(db, l2 * b) and l2 and np.any(b):
+                raise Mismatch(f"{what}: your db of layer {l} is l2 * b; the biases are not penalised, so their gradient is zero.", misconception=BIASES)
+            expect_close(db, np.zeros_like(b), f"db of layer {l} (the biases are not penalised)", rtol=0, atol=0, reveal=oracles.reveal)
+            for factor in (2.0, 0.5):
+                if l2 and _close(dW, factor * l2 * W):
+                    raise Mismatch(f"{what}: your dW of layer {l} is {factor:g} * l2 * W.", misconception=GRAD_FACTOR)
+            reference = _hidden_reference(oracles, "l2_penalty_grad", params, l2)
+            expect_close(dW, l2 * W if reference is None else reference[l - 1][0], f"dW of layer {l}", rtol=1e-12, atol=1e-15, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("l2_penalty_grad",))
+def l2_penalty_grad(rng, hidden):
+    """l2_penalty_grad(params, l2) is the list of (l2 * W, zeros like b): the biases get no gradient."""
+    layouts = [([3, 4, 2], 0.1), ([2, 5, 1], 1.5)] if not hidden else \
+        [([int(v) for v in rng.integers(1, 7, size=int(rng.integers(2, 5)))], float(rng.uniform(1e-3, 1.0))) for _ in range(3)]
+    for sizes, l2 in layouts:
+        params = _random_params(rng, sizes)
+        yield Case(f"layer sizes {sizes}, l2 = {l2:.3g}", "l2_penalty_grad", (params, l2), check=_l2_grad_check(params, l2))
+
+
+# --- the validation split -----------------------------------------------------------------
+
+def split_definition(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The stated recipe: one permutation, its first round(n * val_fraction) entries validate."""
+    order = np.random.default_rng(seed).permutation(n)
+    k = round(n * val_fraction)
+    return order[k:], order[:k]
+
+
+def _split_check(n: int, val_fraction: float, seed: int):
+    order, k = np.random.default_rng(seed).permutation(n), round(n * val_fraction)
+
+    def check(got, oracles):
+        what = f"train_val_split({n}, {val_fraction:g}, seed={seed})"
+        train, val = _pair(got, what, ("train_idx", "val_idx"))
+        train, val = np.asarray(train), np.asarray(val)
+        expected = split_definition(n, val_fraction, seed)
+        reference = _hidden_reference(oracles, "train_val_split", n, val_fraction, seed)
+        if reference is not None:
+            expected = tuple(np.asarray(r) for r in reference)
+        same = lambda g, e: all(np.asarray(a).shape == np.asarray(b).shape and np.array_equal(a, b) for a, b in zip(g, e))
+        got_pair = (train, val)
+        t = int(n * val_fraction)
+        _name(got_pair, {
+            SPLIT_SWAPPED: lambda: expected[::-1],
+            SPLIT_LAST: lambda: (order[:n - k], order[n - k:]),
+            SPLIT_UNSHUFFLED: lambda: (np.arange(k, n), np.arange(k)),
+            SPLIT_TRUNCATED: lambda: (order[t:], order[:t]) if t != k else None,
+        }, what, {
+            SPLIT_SWAPPED: "you returned (val_idx, train_idx); the training indices come first.",
+            SPLIT_LAST: "your validation indices are the LAST entries of the permutation; take the first round(n * val_fraction).",
+            SPLIT_UNSHUFFLED: "your split is not shuffled: validation is 0, 1, 2, ...; cut the permutation default_rng(seed).permutation(n) instead.",
+            SPLIT_TRUNCATED: f"your validation set has int(n * val_fraction) = {t} indices; the recipe takes round(n * val_fraction).",
+        }, compare=lambda g, v: same(g, v) and not same(v, expected))
+        for part, g, e in (("val_idx", val, expected[1]), ("train_idx", train, expected[0])):
+            expect_true(g.shape == e.shape, f"{what}: {part} has {g.size} entries, expected {e.size} (round(n * val_fraction) = {k} for validation, the rest for training).")
+            expect_true(g.dtype.kind in "iu" or (g.size == 0), f"{what}: {part} should hold integer indices, not {g.dtype}.")
+            expect_true(np.array_equal(g, e), f"{what}: {part} differs from the recipe (one permutation from default_rng(seed), the first round(n * val_fraction) "
+                        "entries for validation, the rest for training, in the order of the permutation)"
+                        + (f"; expected {e.tolist()[:8]}{'...' if e.size > 8 else ''}, got {g.tolist()[:8]}{'...' if g.size > 8 else ''}." if oracles.reveal else "."))
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("train_val_split",))
+def train_val_split(rng, hidden):
+    """train_val_split(n, val_fraction, seed): one permutation from default_rng(seed); its first round(n * val_fraction) entries validate."""
+    cases = [(10, 0.3, 0), (7, 0.5, 3), (50, 0.2, 11), (6, 0.0, 2), (4, 1.0, 5)] if not hidden else \
+        [(int(rng.integers(5, 300)), float(rng.uniform(0.05, 0.6)), int(rng.integers(2**31))) for _ in range(4)]
+    for n, fraction, seed in cases:
+        yield Case(f"n = {n}, val_fraction = {fraction:.3g}, seed {seed}", "train_val_split", (n, fraction, seed), check=_split_check(n, fraction, seed))
+
+
+# --- early stopping ---------------------------------------------------------------------------
+
+def early_definition(losses, patience: int, ties_improve: bool = False, offset: int = 0, global_best: bool = False) -> tuple[int, int]:
+    """The stated rule (defaults), or one of its typical variants.
+
+    ties_improve: a tie counts as an improvement (the latest tied epoch wins); offset: the
+    stop condition is t - best == patience + offset; global_best: best over every epoch.
+    """
+    best, stop = 0, len(losses) - 1
+    for t, loss in enumerate(losses):
+        if loss < losses[best] or (ties_improve and loss <= losses[best]):
+            best = t
+        if t - best == patience + offset:
+            stop = t
+            break
+    if global_best:
+        best = int(np.argmin(losses))
+    return best, stop
+
+
+def _early_check(losses: list[float], patience: int):
+    def check(got, oracles):
+        what = f"early_stopping({losses if len(losses) <= 12 else 'val_losses of ' + str(len(losses)) + ' epochs'}, patience={patience})"
+        best, stop = _pair(got, what, ("best_epoch", "stop_epoch"))
+        values = []
+        for name, v in (("best_epoch", best), ("stop_epoch", stop)):
+            v = expect_scalar(v, f"{what}: {name}")
+            expect_true(float(v).is_integer(), f"{what}: {name} should be an integer epoch index, not {v}.")
+            values.append(int(v))
+        got_pair = tuple(values)
+        expected = early_definition(losses, patience)
+        reference = _hidden_reference(oracles, "early_stopping", list(losses), patience)
+        if reference is not None:
+            expected = (int(reference[0]), int(reference[1]))
+        _name_early(got_pair, expected, losses, patience, what)
+        shown = f"expected {expected}, got {got_pair}" if oracles.reveal else f"got {got_pair}"
+        expect_true(got_pair == expected, f"{what}: (best_epoch, stop_epoch) differs from the rule: {shown}.")
+
+    return check
+
+
+_EARLY_VARIANTS = (
+    (ONE_BASED, lambda e, losses, p: (e[0] + 1, e[1] + 1), "both epochs are one too large: epochs are the indices of val_losses, starting at 0."),
+    (LAST_BEST, lambda e, losses, p: early_definition(losses, p, ties_improve=True),
+     "with tied losses you kept the LATEST tied epoch (so a tie restarted your patience); a tie is not an improvement, and the earliest epoch wins."),
+    (PATIENCE, lambda e, losses, p: early_definition(losses, p, offset=1), "you stopped one epoch too late: stop as soon as t - best_epoch == patience."),
+    (PATIENCE, lambda e, losses, p: early_definition(losses, p, offset=-1) if p > 0 else None, "you stopped one epoch too early: stop when t - best_epoch == patience."),
+    (AFTER_STOP, lambda e, losses, p: early_definition(losses, p, global_best=True),
+     "your best_epoch is the lowest loss over ALL epochs, including those after stop_epoch, which training never reaches."),
+)
+
+
+def _name_early(got: tuple[int, int], expected: tuple[int, int], losses, patience: int, what: str) -> None:
+    if got == expected:
+        return
+    for key, variant, text in _EARLY_VARIANTS:
+        if variant(expected, losses, patience) == got:
+            raise Mismatch(f"{what}: {text}", misconception=key)
+
+
+EARLY_VISIBLE = [
+    ([5.0, 3.0, 4.0, 3.0, 6.0, 1.0], 2),          # the notebook's example: the tie at epoch 3 is no improvement
+    ([4.0, 3.0, 3.0, 3.0, 3.0, 2.0], 2),          # ties: the earliest best, and ties do not reset patience
+    ([2.0, 1.0, 3.0, 0.5], 0),                    # patience 0: stop at once
+    ([1.0, 2.0, 3.0, 4.0, 5.0], 3),               # no improvement at all
+    ([3.0, 2.0, 2.5, 2.4, 1.0], 3),               # improvement at the last epoch: never stopped
+    ([1.0, 1.0, 1.0], 1),                         # all equal
+    ([0.9, 0.7, 0.6, 0.65, 0.62, 0.61, 0.64, 0.5, 0.7, 0.8, 0.9], 3),
+]
+
+
+@ASSIGNMENT.question(points=2, functions=("early_stopping",))
+def early_stopping(rng, hidden):
+    """early_stopping(val_losses, patience) -> (best_epoch, stop_epoch): earliest strict best, stop when patience epochs passed without improvement."""
+    if not hidden:
+        cases = EARLY_VISIBLE
+    else:
+        cases = []
+        for _ in range(6):
+            losses = [float(v) for v in rng.integers(0, 6, size=int(rng.integers(1, 20)))]  # small integers: many ties
+            cases.append((losses, int(rng.integers(0, 5))))
+        cases.append(([float(v) for v in np.sort(rng.uniform(size=int(rng.integers(2, 15))))[::-1]], int(rng.integers(1, 4))))
+    for losses, patience in cases:
+        yield Case(f"{len(losses)} epochs, patience {patience}" + (f": {losses}" if not hidden else ""), "early_stopping", (list(losses), patience),
+                   check=_early_check(list(losses), patience))
+
+
+# --- the grid search ---------------------------------------------------------------------------
+
+SALT = "07_generalisation/grid"
+GRID_VISIBLE = {"train_rows": 60, "val_rows": 100, "lrs": [0.1, 0.5], "l2s": [0.0, 0.01, 0.1], "hidden": [8], "epochs": 10, "batch_size": 10, "seed": 3}
+# L2 must help on the small noisy set: the best lambda > 0 of this grid beats lambda = 0 (a test
+# checks it for the reference from every seed used, with a margin).
+L2_HELPS = {"lrs": [0.2], "l2s": [0.0, 0.03], "hidden": [64], "epochs": 150, "batch_size": 10}
+L2_HELPS_SEEDS = (1, 2, 3, 4)
+
+
+def overfit_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X_small, y_small, X_small_val, y_small_val) of the notebook: 100 images with 40% wrong labels, 300 validation images."""
+    digits, small = load("digits"), load("digits_overfit")
+    X = digits["images"].astype(np.float64) / 16.0
+    return X[small["train_index"]], small["train_labels"].astype(np.int64), X[small["val_index"]], digits["labels"][small["val_index"]].astype(np.int64)
+
+
+def grid_arguments(train_rows: int, val_rows: int, **run) -> tuple:
+    """The positional arguments of grid_search for the first rows of the small noisy set."""
+    X_a, y_a, X_b, y_b = overfit_split()
+    return (X_a[:train_rows], y_a[:train_rows], X_b[:val_rows], y_b[:val_rows], run["lrs"], run["l2s"], run["hidden"], run["epochs"], run["batch_size"], run["seed"])
+
+
+def grid_digest(scores: np.ndarray, m: int) -> str:
+    """Salted digest of a grid's correct counts (accuracy * m, rounded), never of the accuracies shown."""
+    return salted_digest(SALT, np.asarray(scores).shape, np.rint(np.asarray(scores) * m).astype(int).tolist(), length=16)
+
+
+def expected_digests(reference: dict) -> dict[str, str]:
+    """The digests of the reference's grids on the visible cases (pass the reference namespace)."""
+    table = {"grid_search": grid_digest(reference["grid_search"](*grid_arguments(**GRID_VISIBLE)), GRID_VISIBLE["val_rows"])}
+    for seed in L2_HELPS_SEEDS:
+        table[f"l2_helps/{seed}"] = grid_digest(reference["grid_search"](*grid_arguments(100, 300, seed=seed, **L2_HELPS)), 300)
+    return table
+
+
+# Fixed cases are judged by digest (the reference is trained only when a grid differs, to name the mistake).
+DIGESTS = {"grid_search": "65e5b7d3e0e87215", "l2_helps/1": "00bf1cedfa748264", "l2_helps/2": "9a44aabe1e8e3b90", "l2_helps/3": "8e5e5408e696c89c",
+           "l2_helps/4": "473e57ee947f31eb"}
+
+
+def _reference_grids(oracles, args: tuple, seed_per_cell: bool = False) -> dict[str, np.ndarray]:
+    """The reference's validation and training accuracies on this grid (or with seed + cell index)."""
+    X_a, y_a, X_b, y_b, lrs, l2s, hidden, epochs, batch_size, seed = args
+    train, predict, accuracy = (oracles.reference(n) for n in ("train_classifier", "predict", "accuracy"))
+    val, on_train = np.zeros((len(lrs), len(l2s))), np.zeros((len(lrs), len(l2s)))
+    for i, lr in enumerate(lrs):
+        for j, l2 in enumerate(l2s):
+            params, _ = train(X_a, y_a, hidden, lr, epochs, batch_size, l2, seed + (i * len(l2s) + j if seed_per_cell else 0))
+            val[i, j], on_train[i, j] = accuracy(predict(params, X_b), y_b), accuracy(predict(params, X_a), y_a)
+    return {"val": val, "train": on_train}
+
+
+def _grid_check(args: tuple, digest_key: str | None, property_check: Callable[[np.ndarray, Any], None] | None = None):
+    lrs, l2s, m = args[4], args[5], len(args[3])
+    shape = (len(lrs), len(l2s))
+
+    def check(got, oracles):
+        what = "grid_search(...)"
+        if isinstance(got, (np.ndarray, list)) and np.shape(got) == shape[::-1] and shape[0] != shape[1]:
+            raise Mismatch(f"{what} has shape {np.shape(got)}; rows belong to the {len(lrs)} learning rates and columns to the {len(l2s)} L2 strengths: "
+                           f"shape {shape}.", misconception=GRID_T)
+        scores = expect_array(got, shape, what)
+        counts = scores * m
+        valid = bool(np.all((scores >= 0) & (scores <= 1)) and np.allclose(counts, np.rint(counts), atol=1e-6))
+        expect_true(valid or oracles.has_reference, f"{what}: every entry should be an accuracy on the {m} validation samples (a multiple of 1/{m} between 0 and 1).")
+        if digest_key is not None and grid_digest(scores, m) == DIGESTS[digest_key]:
+            pass  # exactly the reference's grid
+        elif oracles.has_reference:
+            grids = _reference_grids(oracles, args)
+            if not np.array_equal(scores, grids["val"]):
+                if np.array_equal(scores, grids["train"]):
+                    raise Mismatch(f"{what}: your accuracies are those on the training set (X_train, y_train); the grid is scored on (X_val, y_val).", misconception=GRID_TRAIN)
+                if shape[0] == shape[1] and np.array_equal(scores, grids["val"].T):
+                    raise Mismatch(f"{what} is transposed: entry [i, j] belongs to lrs[i] and l2s[j].", misconception=GRID_T)
+                if np.array_equal(scores, _reference_grids(oracles, args, seed_per_cell=True)["val"]):
+                    raise Mismatch(f"{what}: each of your cells trains from a different seed; every cell must use the same seed.", misconception=GRID_SEED)
+                expect_true(valid, f"{what}: every entry should be an accuracy on the {m} validation samples (a multiple of 1/{m} between 0 and 1).")
+                shown = f"; expected {grids['val'].tolist()}, got {scores.tolist()}" if oracles.reveal else ""
+                raise Mismatch(f"{what}: some cells differ from the validation accuracies of the provided train_classifier trained with that (lr, l2) from the same seed{shown}.")
+        elif digest_key is not None:
+            expect_true(grid_digest(scores, m) == DIGESTS[digest_key],
+                        f"{what}: your grid {np.round(scores, 4).tolist()} is not the grid of validation accuracies of the provided train_classifier "
+                        "(entry [i, j]: trained with lrs[i] and l2s[j], the same seed for every cell, scored with predict and accuracy on (X_val, y_val)).")
+        if property_check is not None:
+            property_check(scores, oracles)
+
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("grid_search",))
+def grid_search(rng, hidden):
+    """grid_search returns the (len(lrs), len(l2s)) validation accuracies of train_classifier, the same seed in every cell."""
+    if not hidden:
+        args = grid_arguments(**GRID_VISIBLE)
+        yield Case("a 2 x 3 grid on 60 noisy digits, 100 validation digits", "grid_search", args, check=_grid_check(args, "grid_search"), timeout=30.0)
+        return
+    for rows, lrs, l2s in ((int(rng.integers(30, 80)), [float(rng.choice([0.05, 0.1, 0.3, 0.5]))], [0.0, float(rng.choice([1e-3, 1e-2, 0.1]))]),
+                           (int(rng.integers(30, 80)), sorted(float(v) for v in rng.choice([0.05, 0.1, 0.3, 0.5], size=2, replace=False)), [float(rng.choice([0.0, 1e-2]))])):
+        run = {"lrs": lrs, "l2s": l2s, "hidden": [int(rng.integers(4, 12))], "epochs": int(rng.integers(5, 12)), "batch_size": int(rng.choice([8, 16])),
+               "seed": int(rng.integers(2**31))}
+        args = grid_arguments(rows, int(rng.integers(50, 150)), **run)
+        yield Case(f"a {len(lrs)} x {len(l2s)} grid on {rows} noisy digits", "grid_search", args, check=_grid_check(args, None), timeout=30.0)
+
+
+def _l2_helps(scores: np.ndarray, oracles) -> None:
+    expect_true(scores[0, 1:].max() > scores[0, 0],
+                f"on the small noisy set, the validation accuracy with lambda = {L2_HELPS['l2s'][1]:g} ({scores[0, 1]:.3f}) should beat lambda = 0 ({scores[0, 0]:.3f}).")
+
+
+@ASSIGNMENT.question(points=1, functions=("grid_search",))
+def l2_helps(rng, hidden):
+    """On 100 digits with 40% wrong labels, your grid shows that lambda = 0.03 beats lambda = 0 on the validation set."""
+    seed = L2_HELPS_SEEDS[0] if not hidden else int(rng.choice(L2_HELPS_SEEDS[1:]))
+    args = grid_arguments(100, 300, seed=seed, **L2_HELPS)
+    yield Case(f"lr = 0.2, lambda in {{0, 0.03}}, 64 hidden units, 150 epochs, seed {seed}", "grid_search", args,
+               check=_grid_check(args, f"l2_helps/{seed}", _l2_helps), timeout=60.0)
+
+
+# --- dropout ---------------------------------------------------------------------------------
+
+def dropout_definition(A: np.ndarray, p: float, seed: int, training: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The stated recipe of inverted dropout: (out, mask)."""
+    if not training or p == 0:
+        return A.copy(), np.ones_like(A)
+    mask = (np.random.default_rng(seed).random(A.shape) >= p) / (1.0 - p)
+    return A * mask, mask
+
+
+def _dropout_variants(A: np.ndarray, p: float, seed: int, training: bool) -> dict[str, Callable[[], tuple]]:
+    """Wrong (out, mask) pairs by catalogue key."""
+    u = np.random.default_rng(seed).random(A.shape)
+    keep, flipped = (u >= p).astype(float), (u < p).astype(float)
+    if not training:
+        return {AT_INFERENCE: lambda: (A * keep / (1 - p), keep / (1 - p)) if p else None,
+                f"{AT_INFERENCE}/scaled": lambda: (A * (1 - p), np.full_like(A, 1 - p)) if p else None}
+    return {NOT_SCALED: lambda: (A * keep, keep), SCALED_P: lambda: (A * keep / p, keep / p) if p else None,
+            MASK_FLIPPED: lambda: (A * flipped / (1 - p), flipped / (1 - p)), f"{MASK_FLIPPED}/unscaled": lambda: (A * flipped, flipped)}
+
+
+_DROPOUT_TEXT = {
+    NOT_SCALED: "your kept activations are not divided by 1 - p (mask = keep); inverted dropout scales them so that E[out] = A.",
+    SCALED_P: "you divided by p; a unit is kept with probability 1 - p, so divide by 1 - p.",
+    MASK_FLIPPED: "your mask keeps the units whose random number is BELOW p: keep = rng.random(A.shape) >= p.",
+    f"{MASK_FLIPPED}/unscaled": "your mask keeps the units whose random number is below p, and is not divided by 1 - p: keep = rng.random(A.shape) >= p, mask = keep / (1 - p).",
+    AT_INFERENCE: "with training=False you still dropped units; at inference dropout does nothing: out = A, mask = ones.",
+    f"{AT_INFERENCE}/scaled": "with training=False you multiplied by 1 - p; with inverted dropout the scaling happened at training time, so out = A.",
+}
+
+
+def _dropout_check(A: np.ndarray, p: float, seed: int, training: bool):
+    def check(got, oracles):
+        what = f"dropout_forward(A, p={p:g}, seed={seed}, training={training})"
+        out, mask = _pair(got, what, ("out", "mask"))
+        out, mask = expect_array(out, A.shape, f"{what}: out"), expect_array(mask, A.shape, f"{what}: mask")
+        expected = dropout_definition(A, p, seed, training)
+        reference = _hidden_reference(oracles, "dropout_forward", A, p, seed, training=training)
+        if reference is not None:
+            expected = (np.asarray(reference[0], dtype=float), np.asarray(reference[1], dtype=float))
+        both = lambda g, v: _close(g[0], v[0]) and _close(g[1], v[1]) and not (_close(g[0], expected[0]) and _close(g[1], expected[1]))
+        for key, variant in _dropout_variants(A, p, seed, training).items():
+            value = variant()
+            if value is not None and both((out, mask), value):
+                raise Mismatch(f"{what}: {_DROPOUT_TEXT[key]}", misconception=key.split("/")[0])
+        expect_close(mask, expected[1], f"{what}: mask", rtol=1e-12, atol=1e-12, reveal=oracles.reveal)
+        expect_close(out, expected[0], f"{what}: out", rtol=1e-12, atol=1e-12, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("dropout_forward",))
+def dropout_forward(rng, hidden):
+    """dropout_forward follows the recipe: keep = default_rng(seed).random(A.shape) >= p, mask = keep / (1 - p), out = A * mask; identity at inference."""
+    cases = [((5, 4), 0.5, 0, True), ((3, 7), 0.2, 12, True), ((6, 3), 0.8, 5, True), ((4, 4), 0.0, 1, True), ((4, 5), 0.5, 2, False)] if not hidden else \
+        [((int(rng.integers(1, 30)), int(rng.integers(1, 20))), float(rng.uniform(0.05, 0.9)), int(rng.integers(2**31)), bool(k < 3)) for k in range(4)]
+    for shape, p, seed, training in cases:
+        A = rng.normal(size=shape)
+        yield Case(f"A of shape {shape}, p = {p:.3g}, seed {seed}, training={training}", "dropout_forward", (A, p, seed), kwargs={"training": training},
+                   check=_dropout_check(A, p, seed, training))
+
+
+def _dropout_mean_check(A: np.ndarray, p: float, seeds: list[int]):
+    def check(got, oracles):
+        if not isinstance(got, list) or len(got) != len(seeds):
+            raise Mismatch("the check could not read your dropout outputs.")
+        outs = [expect_array(_pair(g, "dropout_forward", ("out", "mask"))[0], A.shape, f"dropout_forward(A, p={p:g}, seed={s})[0]") for g, s in zip(got, seeds)]
+        ratio = float(np.mean([o.mean() for o in outs]) / A.mean())
+        # E[out] = A: with A constant, each entry of out / A is 0 or 1/(1-p), of variance p / (1 - p)
+        tolerance = 6.0 * np.sqrt(p / (1 - p) / (A.size * len(seeds)))
+        if abs(ratio - 1) > tolerance:
+            key = NOT_SCALED if abs(ratio - (1 - p)) <= tolerance * (1 - p) + 1e-12 else SCALED_P if abs(ratio - (1 - p) / p) <= tolerance * 2 else \
+                MASK_FLIPPED if abs(ratio - p / (1 - p)) <= tolerance * 2 else None
+            raise Mismatch(f"with p = {p:g}, the mean of dropout_forward(A) over {len(seeds)} seeds is {ratio:.4f} times the mean of A; inverted dropout preserves "
+                           f"the mean in expectation (1 within {tolerance:.3g} here).", misconception=key)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("dropout_forward",))
+def dropout_mean(rng, hidden):
+    """Inverted dropout preserves the mean in expectation: E[dropout_forward(A)[0]] = A, for every p."""
+    for p in ([0.2, 0.5, 0.75] if not hidden else [float(rng.uniform(0.1, 0.9)) for _ in range(2)]):
+        A = np.full((60, 50), 2.0)
+        seeds = [int(s) for s in rng.integers(2**31, size=4)]
+        yield Case(f"A = 2 everywhere (60 x 50), p = {p:.3g}, 4 seeds", "dropout_forward", (A, p), kwargs={"each": [{"seed": s} for s in seeds]},
+                   probe="call_each", check=_dropout_mean_check(A, p, seeds))
+
+
+def _dropout_backward_check(d_out: np.ndarray, mask: np.ndarray, p: float):
+    def check(got, oracles):
+        what = "dropout_backward(d_out, mask)"
+        got = expect_array(got, d_out.shape, what)
+        expected = d_out * mask
+        if not _close(got, expected):
+            if _close(got, d_out):
+                raise Mismatch(f"{what} returned d_out unchanged; the dropped units must get no gradient: d_out * mask.", misconception=BACKWARD_NO_MASK)
+            if _close(got, d_out * (mask > 0)):
+                raise Mismatch(f"{what} multiplied by the 0/1 keep pattern; multiply by the mask itself, which holds 1 / (1 - p) = {1 / (1 - p):g} for kept units.",
+                               misconception=BACKWARD_UNSCALED)
+        expect_close(got, expected, what, rtol=1e-12, atol=1e-15, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("dropout_backward",))
+def dropout_backward(rng, hidden):
+    """dropout_backward(d_out, mask) = d_out * mask: the gradient flows only through the kept units, scaled like them."""
+    for shape, p in ([((4, 6), 0.5), ((7, 3), 0.25)] if not hidden else [((int(rng.integers(1, 30)), int(rng.integers(1, 20))), float(rng.uniform(0.05, 0.9))) for _ in range(3)]):
+        _, mask = dropout_definition(np.ones(shape), p, int(rng.integers(2**31)))
+        d_out = rng.normal(size=shape)
+        yield Case(f"d_out of shape {shape}, a mask with p = {p:.3g}", "dropout_backward", (d_out, mask), check=_dropout_backward_check(d_out, mask, p))
+
+
+# --- batch normalisation ----------------------------------------------------------------------
+
+def batchnorm_definition(Z, gamma, beta, eps: float = EPS, ddof: int = 0, eps_outside: bool = False, axis: int = 0, xp: Any = np):
+    """The stated forward pass (defaults), or a variant; ``xp`` is NumPy or autograd.numpy."""
+    mean = xp.mean(Z, axis=axis, keepdims=True)
+    var = xp.sum((Z - mean) ** 2, axis=axis, keepdims=True) / (Z.shape[axis] - ddof)
+    scale = xp.sqrt(var) + eps if eps_outside else xp.sqrt(var + eps)
+    return gamma * (Z - mean) / scale + beta
+
+
+def batchnorm_gradients_autograd(Z, gamma, beta, eps, d_out) -> dict[str, np.ndarray]:
+    """dZ, dgamma, dbeta of sum(d_out * out) by autograd through the forward definition."""
+    import autograd
+    import autograd.numpy as anp
+
+    cost = lambda Z, gamma, beta: anp.sum(d_out * batchnorm_definition(Z, gamma, beta, eps, xp=anp))
+    return {name: autograd.grad(cost, k)(Z, gamma, beta) for k, name in enumerate(("dZ", "dgamma", "dbeta"))}
+
+
+def _bn_inputs(rng, n: int, h: int, kind: str = "random") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    Z = rng.normal(loc=rng.normal(size=h), scale=rng.uniform(0.5, 3.0, size=h), size=(n, h))
+    if kind == "equal":
+        Z[:, 0] = rng.normal()                                          # a constant column: variance 0
+    if kind == "tiny":
+        Z[:, 0] = rng.normal() + 1e-4 * rng.normal(size=n)              # variance ~1e-8, far below eps
+    return Z, rng.uniform(0.5, 2.0, size=h), rng.normal(size=h)
+
+
+def _bn_forward_check(Z, gamma, beta, eps):
+    def check(got, oracles):
+        what = f"batchnorm_forward(Z, gamma, beta, eps={eps:g}) on a batch of {Z.shape[0]}"
+        out, _ = _pair(got, what, ("out", "cache"))
+        n = Z.shape[0]
+        if isinstance(out, np.ndarray) and out.shape == Z.shape and not np.all(np.isfinite(out)):
+            if n == 1:
+                raise Mismatch(f"{what}: NaN or inf for a single sample; the variance of a batch of one is 0 when divided by n (you divided by n - 1 = 0).", misconception=UNBIASED)
+            raise Mismatch(f"{what}: NaN or inf where a column has equal values (variance 0): divide by sqrt(var + eps).", misconception=NO_EPS)
+        out = expect_array(out, Z.shape, f"{what}: out")
+        expected = batchnorm_definition(Z, gamma, beta, eps)
+        reference = _hidden_reference(oracles, "batchnorm_forward", Z, gamma, beta, eps)
+        if reference is not None:
+            expected = np.asarray(reference[0], dtype=float)
+        variants = {UNBIASED: lambda: batchnorm_definition(Z, gamma, beta, eps, ddof=1) if n > 1 else None,
+                    EPS_OUTSIDE: lambda: batchnorm_definition(Z, gamma, beta, eps, eps_outside=True),
+                    BN_AXIS: lambda: batchnorm_definition(Z, gamma, beta, eps, axis=1) if Z.shape[1] > 1 else None,
+                    NO_EPS: lambda: batchnorm_definition(Z, gamma, beta, 0.0) if np.all(Z.var(axis=0) > 0) else None}
+        _name(out, variants, what, {UNBIASED: "you used the unbiased variance (divided by n - 1); batch normalisation divides by n.",
+                                    EPS_OUTSIDE: "you divided by sqrt(var) + eps; eps goes under the root: sqrt(var + eps). It matters where the variance is tiny.",
+                                    BN_AXIS: "you normalised each row (sample); the statistics are per column (unit), over the batch: axis=0.",
+                                    NO_EPS: "you divided by sqrt(var) without eps; a column of equal values (variance 0) then gives 0 / 0."},
+              compare=lambda g, v: _close(g, v, 1e-8, 1e-10) and not _close(g, expected, 1e-8, 1e-10))
+        scale = max(1.0, float(np.max(np.abs(expected))))
+        expect_close(out, expected, f"{what}: out", rtol=1e-8, atol=1e-10 * scale, reveal=oracles.reveal)
+
+    return check
+
+
+BN_SHAPES = [((5, 3), "random", EPS), ((1, 4), "random", EPS), ((6, 3), "equal", EPS), ((8, 2), "tiny", EPS), ((7, 4), "random", 1e-2)]
+
+
+def _bn_shapes(rng, hidden: bool):
+    if not hidden:
+        return BN_SHAPES
+    kinds = ["random", "equal", "tiny", "random"]
+    return [((int(rng.integers(2, 20)), int(rng.integers(1, 8))), kind, float(rng.choice([EPS, 1e-3]))) for kind in kinds] + [((1, int(rng.integers(1, 6))), "random", EPS)]
+
+
+@ASSIGNMENT.question(points=2, functions=("batchnorm_forward",))
+def batchnorm_forward(rng, hidden):
+    """batchnorm_forward normalises each column with the batch mean and biased variance, then scales by gamma and shifts by beta."""
+    for (n, h), kind, eps in _bn_shapes(rng, hidden):
+        Z, gamma, beta = _bn_inputs(rng, n, h, kind)
+        label = {"random": "", "equal": ", one column of equal values", "tiny": ", one column of variance ~1e-8 (eps matters)"}[kind]
+        yield Case(f"Z of shape {(n, h)}{label}, eps = {eps:g}", "batchnorm_forward", (Z, gamma, beta), kwargs={} if eps == EPS else {"eps": eps},
+                   check=_bn_forward_check(Z, gamma, beta, eps))
+
+
+def _bn_backward_check(Z, gamma, beta, eps, d_out):
+    def check(got, oracles):
+        if not isinstance(got, dict):
+            raise Mismatch("the check could not read your batch normalisation results.")
+        n = Z.shape[0]
+        out = expect_array(_pair(got["forward"], "batchnorm_forward", ("out", "cache"))[0], Z.shape, "batchnorm_forward(...)[0]", finite=False)
+        if not _close(out, batchnorm_definition(Z, gamma, beta, eps), 1e-8, 1e-10 * max(1.0, float(np.max(np.abs(beta))) + float(np.max(np.abs(gamma))) * 3)):
+            raise Mismatch("your batchnorm_forward's output is wrong on this case, so its backward pass cannot be checked: fix batchnorm_forward first.")
+        grads = got["backward"]
+        if not isinstance(grads, (list, tuple)) or len(grads) != 3:
+            raise Mismatch("batchnorm_backward should return three arrays (dZ, dgamma, dbeta).")
+        names = ("dZ", "dgamma", "dbeta")
+        got_t = {name: expect_array(g, s, f"batchnorm_backward(...): {name}") for name, g, s in zip(names, grads, (Z.shape, gamma.shape, beta.shape))}
+        expected = batchnorm_gradients_autograd(Z, gamma, beta, eps, d_out)
+        reference = _hidden_reference(oracles, "batchnorm_backward", d_out, oracles.reference("batchnorm_forward")(np.copy(Z), gamma, beta, eps)[1]) \
+            if not oracles.reveal and oracles.has_reference else None
+        checks = [expected] + ([dict(zip(names, (np.asarray(r, dtype=float) for r in reference)))] if reference is not None else [])
+        for oracle in checks:
+            located, wrong = locate(got_t, oracle, n=n, rtol=RTOL, atol=1e-12)
+            if not wrong:
+                continue
+            key = _bn_backward_mistake(got_t, wrong, Z, gamma, eps, d_out)
+            first = next(iter(wrong))
+            try:
+                scale = float(np.max(np.abs(oracle[first]))) if oracle[first].size else 0.0
+                expect_close(got_t[first], oracle[first], f"{first} (compared with autograd)", rtol=RTOL, atol=1e-12 * max(scale, 1.0), reveal=oracles.reveal)
+                detail = ""
+            except Mismatch as mismatch:
+                detail = "\n" + mismatch.message
+            raise Mismatch(f"your batchnorm_backward, compared with autograd on a batch of {n}: {located}{detail}", misconception=key)
+
+    return check
+
+
+def _bn_backward_mistake(got: dict, wrong: dict, Z, gamma, eps, d_out) -> str | None:
+    """The catalogue key of a recognised wrong backward pass, from its dZ (or its parameter gradients)."""
+    mean, var = Z.mean(axis=0), Z.var(axis=0)
+    inv_std, Z_hat = 1 / np.sqrt(var + eps), (Z - Z.mean(axis=0)) / np.sqrt(var + eps)
+    g_hat = d_out * gamma
+    if "dZ" in wrong:
+        variants = {CONSTANT_STATS: g_hat * inv_std, NO_VAR_PATH: inv_std * (g_hat - g_hat.mean(axis=0))}
+        return next((key for key, value in variants.items() if _close(got["dZ"], value, 1e-7, 1e-12)), None)
+    if set(wrong) <= {"dgamma", "dbeta"} and Z.shape[0] > 1 and all(r is not None and r.factor == 1 / Z.shape[0] for r in wrong.values()):
+        return PARAM_AVERAGED
+    return None
+
+
+@ASSIGNMENT.question(points=3, functions=("batchnorm_forward", "batchnorm_backward"))
+def batchnorm_backward(rng, hidden):
+    """batchnorm_backward's dZ, dgamma, dbeta agree with autograd (relative error below 1e-7), through the batch mean and variance."""
+    for (n, h), kind, eps in _bn_shapes(rng, hidden):
+        Z, gamma, beta = _bn_inputs(rng, n, h, kind)
+        d_out = rng.normal(size=(n, h))
+        label = {"random": "", "equal": ", one column of equal values", "tiny": ", one column of variance ~1e-8 (eps matters)"}[kind]
+        yield Case(f"Z of shape {(n, h)}{label}, eps = {eps:g} (compared with autograd)", "batchnorm_backward", (Z, gamma, beta, d_out), kwargs={"eps": eps},
+                   probe="batchnorm_round_trip", check=_bn_backward_check(Z, gamma, beta, eps, d_out))
+
+
+def _bn_inference_check(Z, gamma, beta, mean, var, eps):
+    def check(got, oracles):
+        what = "batchnorm_inference(Z, gamma, beta, running_mean, running_var)"
+        got = expect_array(got, Z.shape, what)
+        expected = gamma * (Z - mean) / np.sqrt(var + eps) + beta
+        reference = _hidden_reference(oracles, "batchnorm_inference", Z, gamma, beta, mean, var, eps)
+        expected = expected if reference is None else np.asarray(reference, dtype=float)
+        _name(got, {BATCH_STATS: lambda: batchnorm_definition(Z, gamma, beta, eps), EPS_OUTSIDE: lambda: gamma * (Z - mean) / (np.sqrt(var) + eps) + beta}, what, {
+            BATCH_STATS: "you normalised with the statistics of Z itself; at inference use running_mean and running_var, so that each sample's output does not depend on its batch.",
+            EPS_OUTSIDE: "you divided by sqrt(running_var) + eps; eps goes under the root."}, compare=lambda g, v: _close(g, v, 1e-9, 1e-12) and not _close(g, expected, 1e-9, 1e-12))
+        expect_close(got, expected, what, rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("batchnorm_inference",))
+def batchnorm_inference(rng, hidden):
+    """batchnorm_inference normalises with the running mean and variance: gamma * (Z - running_mean) / sqrt(running_var + eps) + beta."""
+    for n, h in ([(5, 3), (1, 4), (8, 2)] if not hidden else [(int(rng.integers(1, 20)), int(rng.integers(1, 8))) for _ in range(3)]):
+        Z, gamma, beta = _bn_inputs(rng, n, h)
+        mean, var = rng.normal(size=h), rng.uniform(1e-6, 2.0, size=h)
+        var[0] = 1e-7  # eps matters
+        yield Case(f"Z of shape {(n, h)}", "batchnorm_inference", (Z, gamma, beta, mean, var), check=_bn_inference_check(Z, gamma, beta, mean, var, EPS))
+
+
+def _running_check(running, batch, momentum):
+    def check(got, oracles):
+        what = f"update_running(running, batch_value, momentum={momentum:g})"
+        shape = np.shape(running)
+        got = expect_array(got, shape, what)
+        expected = momentum * np.asarray(running) + (1 - momentum) * np.asarray(batch)
+        reference = _hidden_reference(oracles, "update_running", running, batch, momentum)
+        expected = expected if reference is None else np.asarray(reference, dtype=float)
+        if momentum != 0.5 and _close(got, (1 - momentum) * np.asarray(running) + momentum * np.asarray(batch)):
+            raise Mismatch(f"{what}: you gave the new batch value the weight momentum and the old value 1 - momentum; the old value keeps momentum.", misconception=MOMENTUM_SWAPPED)
+        expect_close(got, expected, what, rtol=1e-12, atol=1e-15, reveal=oracles.reveal)
+
+    return check
+
+
+@ASSIGNMENT.question(points=1, functions=("update_running",))
+def update_running(rng, hidden):
+    """update_running(running, batch_value, momentum) = momentum * running + (1 - momentum) * batch_value."""
+    for shape, momentum in ([((4,), 0.9), ((3,), 0.7), ((), 0.9)] if not hidden else [((int(rng.integers(1, 10)),), float(rng.uniform(0.6, 0.99))) for _ in range(2)]):
+        running, batch = rng.normal(size=shape), rng.normal(size=shape)
+        if shape == ():
+            running, batch = float(running), float(batch)
+        yield Case(f"{'arrays of shape ' + str(shape) if shape else 'two floats'}, momentum {momentum:g}", "update_running", (running, batch),
+                   kwargs={} if momentum == 0.9 else {"momentum": momentum}, check=_running_check(running, batch, momentum))
+
+
+# --- universal approximation -----------------------------------------------------------------
+
+UNIVERSAL = {"epochs": 1500, "lr": 0.1}
+UNIVERSAL_MSE = {"visible": 0.01, "hidden": 0.05}  # the largest final MSE allowed with 10 units (the reference: 0.002 visible, rarely above 0.02 hidden)
+UNIVERSAL_WIDTHS = (1, 10)
+
+
+def universal_target(rng=None) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y), 80 points on [-1, 1]: the notebook's curve, or a random smooth one."""
+    x = np.linspace(-1.0, 1.0, 80)[:, None]
+    if rng is None:
+        return x, np.sin(np.pi * x) + 0.5 * np.cos(2 * np.pi * x)
+    return x, rng.uniform(0.8, 1.5) * np.sin(np.pi * rng.uniform(0.6, 1.6) * x + rng.uniform(0, 2 * np.pi)) + rng.uniform(-0.3, 0.3) * x
+
+
+def tanh_network(params, x: np.ndarray) -> np.ndarray:
+    (W1, b1), (W2, b2) = params
+    return np.tanh(x @ W1 + b1) @ W2 + b2
+
+
+def _universal_check(x: np.ndarray, y: np.ndarray, threshold: float):
+    def check(got, oracles):
+        if not isinstance(got, list) or len(got) != len(UNIVERSAL_WIDTHS):
+            raise Mismatch("the check could not read your fits.")
+        mses = []
+        for width, run in zip(UNIVERSAL_WIDTHS, got):
+            what = f"universal_fit(width={width}, ...)"
+            params, reported = _pair(run, what, ("params", "final_mse"))
+            if not isinstance(params, (list, tuple)) or len(params) != 2:
+                raise Mismatch(f"{what}: params should be [(W1, b1), (W2, b2)].")
+            shapes = (((1, width), (width,)), ((width, 1), (1,)))
+            pairs = [tuple(expect_array(a, s, f"{what}: {name}") for a, s, name in zip(_pair(layer, f"{what}: layer {l + 1}", ("W", "b")), shape, (f"W{l + 1}", f"b{l + 1}")))
+                     for l, (layer, shape) in enumerate(zip(params, shapes))]
+            mse = float(np.mean((tanh_network(pairs, x) - y) ** 2))
+            reported = expect_scalar(reported, f"{what}: final_mse")
+            if not np.isclose(reported, mse, rtol=1e-6, atol=1e-12):
+                factor = reported / mse if mse else None
+                raise Mismatch(f"{what}: final_mse is {reported:.6g}, but the mean squared error of the returned parameters, measured here, is {mse:.6g}"
+                               f"{' (half of it: the MSE has no 1/2)' if factor and np.isclose(factor, 0.5, rtol=1e-6) else ''}.", misconception=HALF_MSE)
+            mses.append(mse)
+        expect_true(mses[1] <= threshold,
+                    f"with 10 tanh units, {UNIVERSAL['epochs']} steps and lr = {UNIVERSAL['lr']}, your fit's mean squared error is {mses[1]:.4g}; "
+                    f"at most {threshold:g} is required (y varies with variance {np.var(y):.3g}). Check the gradient of the MSE (2 (y_hat - y) / n), "
+                    "the update's sign, and the initial weights (spread the first layer, keep the output weights small).")
+        expect_true(mses[1] < mses[0], f"a wider network should fit better: 10 units give MSE {mses[1]:.4g}, 1 unit {mses[0]:.4g}.")
+
+    return check
+
+
+@ASSIGNMENT.question(points=2, functions=("universal_fit",))
+def universal_fit(rng, hidden):
+    """universal_fit fits one hidden tanh layer by gradient descent: with 10 units the error is small, and smaller than with 1; final_mse is honest."""
+    x, y = universal_target(None if not hidden else rng)
+    seed = 0 if not hidden else int(rng.integers(2**31))
+    yield Case(f"widths {list(UNIVERSAL_WIDTHS)} on {'sin(pi x) + cos(2 pi x) / 2' if not hidden else 'a random smooth curve'}, seed {seed}", "universal_fit", (),
+               kwargs={"x": x, "y": y, "seed": seed, **UNIVERSAL, "each": [{"width": w} for w in UNIVERSAL_WIDTHS]}, probe="call_each",
+               check=_universal_check(x, y, UNIVERSAL_MSE["hidden" if hidden else "visible"]), timeout=30.0)
+
+
+ASSIGNMENT.manual("train_inference_written", points=2, title="Explain why dropout and batch normalisation behave differently at training and inference time.")
+
+ASSIGNMENT.sample_mistakes.update({
+    # the biases are penalised too
+    "l2_penalty": "def l2_penalty(params, l2):\n    return 0.5 * l2 * sum(np.sum(W ** 2) + np.sum(b ** 2) for W, b in params)\n",
+    # the kept activations are not scaled by 1 / (1 - p)
+    "dropout_forward": ("def dropout_forward(A, p, seed, training=True):\n    if not training or p == 0:\n        return A.copy(), np.ones_like(A)\n"
+                        "    keep = (np.random.default_rng(seed).random(A.shape) >= p).astype(float)\n    return A * keep, keep\n"),
+    # a tie counts as an improvement
+    "early_stopping": ("def early_stopping(val_losses, patience):\n    best = 0\n    for t, loss in enumerate(val_losses):\n        if loss <= val_losses[best]:\n"
+                       "            best = t\n        if t - best == patience:\n            return best, t\n    return best, len(val_losses) - 1\n"),
+})
