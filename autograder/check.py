@@ -9,24 +9,43 @@ and in each test cell::
 
     check("step")
 
-Visible cases use only what a student may see (properties, autograd, SymPy). On
-success the cell shows what passed; on failure it raises :class:`CheckFailed`, which
-Jupyter shows as the plain explanation, without a traceback through the kit's code
-(and which nbgrader counts as a failed test).
+Visible cases use only what a student may see (properties, autograd, SymPy).
+
+In a notebook (an IPython kernel) a check shows its result and returns nothing, so no
+object is left as the cell's output. A failing check is shown as the cell's error output
+-- the plain explanation, without a traceback through the kit's code -- but does not
+raise, so "Run All" goes on to the next cells and the closing ``check.all()`` overview.
+nbgrader still scores the cell 0, because it gives 0 to a test cell with an error output.
+Outside IPython (plain Python, the kit's tests) a failing check raises
+:class:`CheckFailed` and a passing one returns its :class:`QuestionResult`.
+
+Provided cells that try the student's functions run inside ``with check.drawing(...)``
+(see :mod:`autograder.provided`), which says which function to fix instead of showing a
+traceback from NumPy or Matplotlib.
 """
 
 from __future__ import annotations
 
+import html
+import re
 import secrets
+import sys
+from pathlib import Path
 from typing import Any, MutableMapping
 
 from . import course
-from .engine import judge_all, plan, requests_for
+from .engine import judge_all, plan, requests_for, with_dependencies
 from .misconceptions import recognised
 from .probes import run_call
 from .results import STATUS_TEXT, QuestionResult
 
-__all__ = ["CheckFailed", "Checker", "checker"]
+__all__ = ["CheckFailed", "Checker", "checker", "declared_assignment", "explain", "MARKS"]
+
+# Marks drawn by any text font with the Dingbats block (DejaVu Sans has them): no emoji font needed.
+MARKS = {"passed": "\u2714", "manual": "\u270d"}  # ✔ passed, ✍ graded by hand
+FAILED_MARK = "\u2718"  # ✘ every other status
+COLOURS = {"passed": "#1a7f37", "manual": "#9a6700"}
+FAILED_COLOUR = "#cf222e"
 
 
 class CheckFailed(AssertionError):
@@ -37,9 +56,14 @@ class CheckFailed(AssertionError):
         return ["\x1b[31m" + line + "\x1b[0m" if i == 0 else line for i, line in enumerate(str(self).splitlines())]
 
 
+def mark(status: str) -> str:
+    """The mark shown before a question: ✔ passed, ✍ graded by hand, ✘ anything else."""
+    return MARKS.get(status, FAILED_MARK)
+
+
 def _headline(result: QuestionResult) -> str:
-    mark = "✔" if result.passed else "✘"
-    return f"{mark} {result.question}: {STATUS_TEXT[result.status]} ({result.points:g}/{result.max_points:g} points) — {result.title}"
+    points = f"{result.max_points:g} points" if result.status == "manual" else f"{result.points:g}/{result.max_points:g} points"
+    return f"{mark(result.status)} {result.question}: {STATUS_TEXT[result.status]} ({points}) — {result.title}"
 
 
 def explain(result: QuestionResult) -> str:
@@ -54,17 +78,58 @@ def explain(result: QuestionResult) -> str:
     return "\n".join(lines)
 
 
+def _html_line(status: str, text: str) -> str:
+    colour = COLOURS.get(status, FAILED_COLOUR)
+    return f'<span style="color:{colour};font-weight:bold">{html.escape(text)}</span>'
+
+
+def shell() -> Any:
+    """The running IPython shell (a notebook's kernel), or None in plain Python."""
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def show(text: str, html_text: str) -> None:
+    """Display ``text`` (and its HTML rendering) in a notebook, or print it."""
+    ipython = shell()
+    if ipython is None:
+        print(text)
+        return
+    from IPython.display import display
+
+    display({"text/plain": text, "text/html": f'<pre style="white-space:pre-wrap">{html_text}</pre>'}, raw=True)
+
+
+def show_failure(failure: CheckFailed) -> None:
+    """Show ``failure`` as the cell's error output without raising it, so the notebook goes on.
+
+    IPython's ``showtraceback`` publishes an ``error`` output (rendered by
+    :meth:`CheckFailed._render_traceback_`, no frames); the cell's execution still ends
+    ``ok``, so "Run All" does not stop. nbgrader scores a test cell by its outputs: an
+    ``error`` output gives it 0 points, exactly as a raised exception did.
+    """
+    shell().showtraceback((type(failure), failure, None))
+
+
 class Checker:
     """Runs an assignment's questions against the functions in a namespace.
 
     Args:
         assignment: the assignment's name, e.g. ``"01_gates"``.
         namespace: where the student's functions live (pass ``globals()``).
+
+    Attributes:
+        last: the latest result of each question checked in this session, by name
+            (what :meth:`drawing` uses to say which function to fix first).
     """
 
     def __init__(self, assignment: str, namespace: MutableMapping[str, Any]):
         self.assignment = course.get_assignment(assignment)
         self.namespace = namespace
+        self.last: dict[str, QuestionResult] = {}
 
     def _run(self, requests: list[dict]) -> list[dict]:
         return [run_call(self.namespace, request) for request in requests]
@@ -78,26 +143,82 @@ class Checker:
             if root is None:
                 raise CheckFailed("Hidden checks run only where the course's solutions/ folder is present (when grading).")
             reference = course.reference(self.assignment.name, root)
-        planned = plan(self.assignment, questions, seed if seed is not None else secrets.randbits(32) if hidden else None)
+        judged = with_dependencies(self.assignment, questions)  # so that a failure can name its cause
+        planned = plan(self.assignment, judged, seed if seed is not None else secrets.randbits(32) if hidden else None)
         if hidden:
             planned = [p for p in planned if p.hidden]
-        return judge_all(questions, planned, self._run(requests_for(planned)), reference)
-
-    def __call__(self, name: str, hidden: bool = False) -> QuestionResult:
-        """Check one question; raise :class:`CheckFailed` with the reason if it does not pass."""
-        (result,) = self.results(name, hidden=hidden)
-        if not result.passed:
-            raise CheckFailed(explain(result))
-        return result
-
-    def all(self) -> list[QuestionResult]:
-        """Check every automatic question and print one line each (never raises)."""
-        results = self.results()
-        for result in results:
-            print(_headline(result))
+        results = [r for r in judge_all(judged, planned, self._run(requests_for(planned)), reference) if r.question in {q.name for q in questions}]
+        if not hidden:
+            self.last.update((r.question, r) for r in results)
         return results
+
+    def __call__(self, name: str, hidden: bool = False) -> QuestionResult | None:
+        """Check one question.
+
+        In a notebook: show the result (a failure as the cell's error output) and return
+        None. Elsewhere: return the result, or raise :class:`CheckFailed` with the reason.
+        """
+        try:
+            (result,) = self.results(name, hidden=hidden)
+            if not result.passed:
+                raise CheckFailed(explain(result))
+        except CheckFailed as failure:
+            if shell() is None:
+                raise
+            show_failure(failure)
+            return None
+        if shell() is None:
+            return result
+        show(_headline(result), _html_line(result.status, _headline(result)))
+        return None
+
+    def all(self) -> list[QuestionResult] | None:
+        """Check every automatic question and show one line for every question (never raises).
+
+        The lines list every question of the assignment in order -- passed, failed, not
+        implemented yet, graded by hand -- then the total. Returns the automatic results
+        outside a notebook, None in one.
+        """
+        results = self.results()
+        by_name = {r.question: r for r in results}
+        lines = []
+        for question in self.assignment:
+            result = by_name.get(question.name) or QuestionResult(question.name, question.title, 0, question.points, "manual")
+            lines.append((result.status, _headline(result)))
+        score, total = sum(r.points for r in results), sum(r.max_points for r in results)
+        passed = sum(r.passed for r in results)
+        summary = f"{passed} of {len(results)} automatic questions pass: {score:g}/{total:g} points on the visible cases (hidden cases are added when grading)"
+        show("\n".join([text for _, text in lines] + ["", summary]),
+             "\n".join([_html_line(status, text) for status, text in lines] + ["", html.escape(summary)]))
+        return results if shell() is None else None
+
+    def drawing(self, *functions: str, to: str):
+        """A context manager for a provided cell that tries ``functions`` to ``to`` (e.g.
+        ``"see the decision lines"``); see :class:`autograder.provided.Drawing`."""
+        from .provided import Drawing
+
+        return Drawing(self, functions, to)
 
 
 def checker(assignment: str, namespace: MutableMapping[str, Any]) -> Checker:
     """The ``check`` function of a notebook: ``check = checker("01_gates", globals())``."""
     return Checker(assignment, namespace)
+
+
+_CHECKER_CALL = re.compile(r"""\bchecker\(\s*["']([^"']+)["']""")
+
+
+def declared_assignment(path: str | Path) -> str | None:
+    """The assignment a notebook says it is, from its ``checker("01_gates", globals())`` call
+    (the first code cell that has one), or None when it has none or cannot be read."""
+    from .notebook import BadNotebook, read
+
+    try:
+        notebook = read(path)
+    except BadNotebook:
+        return None
+    for cell in notebook.cells:
+        found = _CHECKER_CALL.search(cell.get("source", "")) if cell.get("cell_type") == "code" else None
+        if found:
+            return found.group(1)
+    return None

@@ -1,22 +1,20 @@
-"""The student's process: ``python -I -m autograder.child JOB_FD RESULT_FD``.
+"""The student's process: ``python -I -m autograder.child REQUEST_FD RESPONSE_FD``.
 
-Started by :mod:`autograder.sandbox` with a minimal environment, stdin from
-/dev/null and its own process group. It applies its resource limits, runs the
-student's cells, performs the requested calls through :mod:`autograder.probes`, and
-writes one JSON line per event to the result pipe:
+Started by :mod:`autograder.sandbox` with a minimal environment, stdin from /dev/null and
+its own process group. It does nothing on its own: the grader's process sends one request
+line at a time and this process answers each with one line (JSON), so the parent knows at
+every moment which step runs and what it may say next:
 
-    {"event": "cell", "index": i, "phase": "start"}
-    {"event": "cell", "index": i, "phase": "end", "error": {...} | null}
-    {"event": "call", "index": j, "phase": "start"}
-    {"event": "call", "index": j, "phase": "end", "observation": {...}}
-    {"event": "figure", "cell": label, "png": base64} | {"event": "figure", "cell": label, "error": "..."}
-    {"event": "done"}
+    {"op": "start", "limits": {...}}                          -> {"event": "ready"}
+    {"op": "cell", "index": i, "label", "source", "timeout",
+     "wall_seconds", "figures": bool}                         -> {"event": "figure", ...}*  {"event": "cell", "index": i, "error": {...} | null}
+    {"op": "call", "index": j, "request": {...}}              -> {"event": "call", "index": j, "observation": {...}}
+    {"op": "exit"}                                            -> (the process ends)
 
-Figures are sent only when the job asks for them (``figures_from``: the index of the
-first cell whose figures are wanted); each is drawn to PNG here, so only bytes go back.
-
-A "start" without its "end" tells the parent where the process died, so that the
-next attempt can skip that cell or call. Nothing here compares or grades.
+A call's arguments arrive with its request, after every cell has run, so student code
+never holds another call's (hidden) inputs. Figures are sent only for cells whose request
+asks for them; each is drawn to PNG here, so only bytes go back. Nothing here compares or
+grades, and nothing it says is believed without the parent's checks.
 """
 
 from __future__ import annotations
@@ -33,10 +31,12 @@ from . import probes
 
 
 def apply_limits(limits: dict) -> None:
-    """Set rlimits: CPU seconds, address space, file size, open files."""
+    """Set rlimits, soft and hard alike (no capability here can raise them again):
+    CPU seconds, address space, file size, open files, and processes (counted in the child's
+    own user namespace, so a fork bomb stops there even without a pids cgroup)."""
     for name, value in (("RLIMIT_CPU", limits.get("cpu_seconds")), ("RLIMIT_AS", limits.get("memory_bytes")),
                         ("RLIMIT_FSIZE", limits.get("file_bytes")), ("RLIMIT_NOFILE", limits.get("open_files")),
-                        ("RLIMIT_CORE", 0)):
+                        ("RLIMIT_NPROC", limits.get("processes")), ("RLIMIT_CORE", 0)):
         if value is not None:
             resource.setrlimit(getattr(resource, name), (value, value))
 
@@ -59,16 +59,16 @@ def import_lazily(name: str) -> None:
     spec.loader.exec_module(module)
 
 
-def run_cell(label: str, source: str, namespace: dict, timeout: float) -> dict | None:
+def run_cell(label: str, source: str, namespace: dict, timeout: float, wall_seconds: float | None = None) -> dict | None:
     """Execute one cell; return None on success or a plain description of its error."""
     filename = f"<cell {label}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    previous = probes.start_timer(timeout, f"the cell took longer than {timeout:g} s")
+    previous = probes.start_timer(timeout, f"the cell used more than its {timeout:g} s of CPU time", wall_seconds)
     try:
         exec(compile(source, filename, "exec"), namespace)
     except BaseException as exc:  # SystemExit, timeouts and everything a student can raise
         probes.stop_timer(previous)
-        return {"type": type(exc).__name__, "message": str(exc)[:1000], "traceback": probes.student_traceback(exc)}
+        return {"type": type(exc).__name__, "message": probes._text(exc)[:1000], "traceback": probes.student_traceback(exc)}
     probes.stop_timer(previous)
     return None
 
@@ -100,40 +100,43 @@ def drawn_figures(label: str, room: int) -> list[dict]:
     return events
 
 
-def main(job_fd: int, result_fd: int) -> None:
-    with os.fdopen(job_fd) as handle:
-        job = json.load(handle)
-    channel = os.fdopen(result_fd, "w", buffering=1)
+def main(request_fd: int, response_fd: int) -> None:
+    requests = os.fdopen(request_fd, "rb")
+    channel = os.fdopen(response_fd, "w", buffering=1)
 
     def emit(event: dict) -> None:
         channel.write(json.dumps(event, separators=(",", ":")) + "\n")
         channel.flush()
 
-    apply_limits(job.get("limits", {}))
-    for name in LAZY_MODULES:
-        import_lazily(name)
-    builtins.input = lambda *args: (_ for _ in ()).throw(EOFError("input() is not available while grading"))
     namespace: dict = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
-    figures_from, figures_sent = job.get("figures_from"), 0
-    for index, cell in enumerate(job["cells"]):
-        emit({"event": "cell", "index": index, "phase": "start"})
-        error = run_cell(cell["label"], cell["source"], namespace, job.get("cell_timeout", 20))
-        emit({"event": "cell", "index": index, "phase": "end", "error": error})
-        if figures_from is not None and index >= figures_from:
-            for event in drawn_figures(cell["label"], MAX_FIGURES - figures_sent):
-                emit(event)
-                figures_sent += "png" in event
-    stuck: set[str] = set()  # functions that already ran out of time: each further call would too
-    for index, request in enumerate(job["calls"]):
-        if request["fn"] in stuck:
-            observation = {"status": "timeout", "error": {"message": "skipped: an earlier call did not finish in time"}}
+    figures_sent = 0
+    while True:
+        line = requests.readline()
+        if not line:
+            break
+        message = json.loads(line)
+        del line
+        op = message["op"]
+        if op == "start":
+            apply_limits(message.get("limits", {}))
+            for name in LAZY_MODULES:
+                import_lazily(name)
+            builtins.input = lambda *args: (_ for _ in ()).throw(EOFError("input() is not available while grading"))
+            emit({"event": "ready"})
+        elif op == "cell":
+            error = run_cell(message["label"], message["source"], namespace, message["timeout"], message.get("wall_seconds"))
+            if message.get("figures"):
+                for event in drawn_figures(message["label"], MAX_FIGURES - figures_sent):
+                    emit(event)
+                    figures_sent += "png" in event
+            emit({"event": "cell", "index": message["index"], "error": error})
+        elif op == "call":
+            index, request = message["index"], message["request"]
+            del message
+            emit({"event": "call", "index": index, "observation": probes.run_call(namespace, request, enforce_timeout=True)})
+            del request
         else:
-            emit({"event": "call", "index": index, "phase": "start"})
-            observation = probes.run_call(namespace, request, enforce_timeout=True)
-            if observation["status"] == "timeout":
-                stuck.add(request["fn"])
-        emit({"event": "call", "index": index, "phase": "end", "observation": observation})
-    emit({"event": "done"})
+            break
     channel.close()
     os._exit(0)  # skip interpreter teardown: student objects' __del__ and atexit hooks do not run
 

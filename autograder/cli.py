@@ -7,6 +7,7 @@
     autograder demo                  build, simulate a class, grade it, print the table
     autograder gradescope-bundle A   a Gradescope autograder (setup.sh, run_autograder) for one assignment
     autograder list                  the assignments, their questions and points
+    autograder student-kit OUT       what students get: notebooks, README, the kit's wheel, CI
 
 Help shows no type tags (``<path>``, ``<int>``): an option that takes a value names it
 (``--out DIR``), a flag shows nothing.
@@ -101,23 +102,28 @@ def _visibility(value: str) -> str:
 
 
 @app.command()
-def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. assignments/01_gates/gates.ipynb"),
-          assignment: Optional[str] = typer.Option(None, help="Assignment name, if the file was renamed.")) -> None:
+def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. 01_gates/gates.ipynb (any name, anywhere)"),
+          assignment: Optional[str] = typer.Option(None, help="Assignment name (default: the one the notebook's first cell names).")) -> None:
     """Check your notebook as the grader would, on the visible cases. Exit code 0 when all pass."""
     from rich.markup import escape
 
+    from .check import declared_assignment
     from .misconceptions import recognised
     from .submission import evaluate
 
-    name = assignment or notebook.stem
-    try:
-        decl = course.get_assignment(name)
-    except KeyError:
+    # --assignment, else what the notebook says (its checker("...") call), else its file or folder name
+    candidates = [assignment] if assignment else [declared_assignment(notebook), notebook.stem, notebook.parent.name]
+    for name in filter(None, candidates):
         try:
-            decl = course.get_assignment(notebook.parent.name)
+            decl = course.get_assignment(name)
+            break
         except KeyError as unknown:
-            console.print(f"[red]{unknown.args[0]}[/]; pass --assignment.")
-            raise typer.Exit(2)
+            problem = unknown.args[0]
+    else:
+        if not assignment:
+            problem = f"{notebook.name} does not say which assignment it is (no checker(\"...\") call in its cells)"
+        console.print(f"[red]{escape(problem)}[/]; pass --assignment.")
+        raise typer.Exit(2)
     with console.status(f"running {notebook.name} in a separate process..."):
         result = evaluate(notebook, decl)
     table = Table(title=f"{decl.name}: {notebook}")
@@ -133,7 +139,19 @@ def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. assignm
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"[bold]score {result.score:g}/{result.max_score:g}[/] on the visible cases (hidden cases are added when grading)")
+    console.print(f"[dim]{escape(_time_limits(decl))}[/]")
     raise typer.Exit(0 if result.score == result.max_score else 1)
+
+
+def _time_limits(decl) -> str:
+    """Every time limit a student's code can meet in this assignment, in one sentence."""
+    from .engine import plan
+    from .sandbox import describe_time_limits
+
+    limits: dict[str, float] = {}
+    for planned in plan(decl, [q for q in decl if not q.manual], 0):  # visible and hidden cases alike
+        limits[planned.question.name] = max(limits.get(planned.question.name, 0.0), planned.case.timeout)
+    return describe_time_limits(limits)
 
 
 def _shard(text: Optional[str]) -> Optional[tuple[int, int]]:
@@ -253,6 +271,25 @@ def demo(out: Path = typer.Option(Path("demo-output"), metavar="DIR", help="Fold
     except NotOurs as refused:
         _refused(refused)
     _report(results, out / "grading")
+
+
+@app.command(name="student-kit")
+def student_kit(out: Path = typer.Argument(..., help="A new or empty folder (or one this command made before)."),
+                wheel: Optional[Path] = typer.Option(None, metavar="FILE", help="A wheel of the kit built already (default: build it from the course's source)."),
+                course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:
+    """Write what students get: the released notebooks, a README, the kit's wheel and a GitHub Classroom workflow."""
+    from .student_kit import KitRefused, make_kit
+
+    root = _root(course_dir)
+    try:
+        with console.status("building the kit's wheel..."):
+            written = make_kit(out, root, wheel)
+    except KitRefused as refused:
+        console.print(f"[red]{refused}[/]")
+        raise typer.Exit(2)
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"Give students the folder {out} (or make it the starter repository of a GitHub Classroom assignment).")
 
 
 @app.command(name="gradescope-bundle")

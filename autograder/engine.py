@@ -66,7 +66,8 @@ def _unusable(question: Question, planned: PlannedCase, observation: Mapping[str
     if status == "not_implemented":
         return _failure(question, "not_implemented", case, f"`{case.fn}` is not implemented yet: replace `raise NotImplementedError()` in its answer cell with your code.")
     if status == "timeout":
-        return _failure(question, "timeout", case, f"`{case.fn}` did not finish within {case.timeout:g} s{where}. Is there an infinite loop, or a loop over samples that should be vectorised?")
+        return _failure(question, "timeout", case, f"`{case.fn}` did not finish within its limit of {case.timeout:g} s of CPU time{where}: "
+                        f"{error.get('message', 'stopped')}. Is there an infinite loop, or a loop over samples that should be vectorised?")
     if status == "error":
         reason = f"`{case.fn}` raised {error.get('type', 'an error')}: {error.get('message', '')}{where}"
         return _failure(question, "error", case, reason, traceback=error.get("traceback"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -32,42 +33,89 @@ __all__ = ["IsolationUnavailable", "NothingToGrade", "Submission", "check_layout
 
 @dataclass
 class Submission:
-    """One student's folder for one assignment, and the notebook chosen in it."""
+    """One student's folder for one assignment, and the notebook chosen in it.
+
+    ``student`` is printable (bytes of a folder name that are not UTF-8 appear as ``\\xNN``);
+    ``folder`` and ``notebook`` are the paths on disk, resolved: reading ``notebook`` follows
+    no link."""
 
     student: str
     assignment: Assignment
     notebook: Path | None
     notes: list[str] = field(default_factory=list)
+    folder: Path | None = None
 
 
-def _choose_notebook(folder: Path, assignment: Assignment) -> tuple[Path | None, list[str]]:
-    notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+def printable(name: str) -> str:
+    """A file name as text for reports: bytes that are not UTF-8 shown as ``\\xNN`` (distinct names stay distinct)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether the real path of ``path`` lies inside the real path of ``folder``."""
+    real, home = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([real, home]) == home
+
+
+def _choose_notebook(folder: Path, assignment: Assignment, home: Path | None = None) -> tuple[Path | None, list[str]]:
+    """The notebook to grade in ``folder`` (resolved), and notes. A notebook that is a link is
+    used only when its real path lies inside ``home`` (the student's folder); any other is
+    refused with a note and never read."""
+    home = home or folder
+    notes, notebooks = [], []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if not entry.name.endswith(".ipynb") or entry.name.startswith("."):
+            continue
+        if entry.is_symlink() and not _inside(Path(entry.path), home):
+            notes.append(f"{printable(entry.name)} is a link to a file outside your folder; it was not read. Submit the notebook itself, not a link.")
+            continue
+        if os.path.isfile(os.path.realpath(entry.path)):
+            notebooks.append(Path(entry.path))
     expected = folder / assignment.notebook
-    others = [p.name for p in notebooks if p != expected]
+    others = [printable(p.name) for p in notebooks if p != expected]
     if expected in notebooks:
-        return expected, [f"Also found {', '.join(others)}; only {assignment.notebook} was graded."] if others else []
-    if len(notebooks) == 1:
-        return notebooks[0], [f"Expected {assignment.notebook} but found {notebooks[0].name}; graded it. Keep the original file name next time."]
-    if not notebooks:
-        return None, [f"No notebook was submitted in {assignment.name}/ (expected {assignment.notebook})."]
-    return None, [f"Found {len(notebooks)} notebooks ({', '.join(others)}) and none named {assignment.notebook}; rename the one to be graded to {assignment.notebook}."]
+        chosen, more = expected, [f"Also found {', '.join(others)}; only {assignment.notebook} was graded."] if others else []
+    elif len(notebooks) == 1:
+        chosen, more = notebooks[0], [f"Expected {assignment.notebook} but found {others[0]}; graded it. Keep the original file name next time."]
+    elif not notebooks:
+        chosen, more = None, [f"No notebook was submitted in {assignment.name}/ (expected {assignment.notebook})."]
+    else:
+        chosen, more = None, [f"Found {len(notebooks)} notebooks ({', '.join(others)}) and none named {assignment.notebook}; rename the one to be graded to {assignment.notebook}."]
+    return (Path(os.path.realpath(chosen)) if chosen else None), notes + more
 
 
 def discover(submitted: Path, assignments: Sequence[Assignment]) -> list[Submission]:
-    """Every (student, assignment) pair that has a folder under ``submitted``, sorted."""
+    """Every (student, assignment) pair that has a folder under ``submitted``, sorted.
+
+    Links are never followed out of a student's folder: a student folder or assignment
+    folder that is a link, or a notebook linking outside the student's folder, is refused
+    with a note (scored 0 with that reason)."""
     found = []
-    for student_dir in sorted(p for p in Path(submitted).iterdir() if p.is_dir() and not p.name.startswith(".")):
+    entries = sorted((e for e in os.scandir(submitted) if not e.name.startswith(".")), key=lambda e: e.name)
+    for student_entry in entries:
+        student_dir, student = Path(student_entry.path), printable(student_entry.name)
+        if student_entry.is_symlink():
+            if os.path.isdir(student_dir):
+                why = f"The folder {student} is a link to another folder; links are never followed. Submit the files themselves."
+                found += [Submission(student, a, None, [why]) for a in assignments]
+            continue
+        if not student_entry.is_dir(follow_symlinks=False):
+            continue
         for assignment in assignments:
             folder = student_dir / assignment.name
-            if folder.is_dir():
-                found.append(Submission(student_dir.name, assignment, *_choose_notebook(folder, assignment)))
+            if folder.is_symlink():
+                why = f"The folder {assignment.name}/ is a link; links are never followed. Submit the files themselves."
+                found.append(Submission(student, assignment, None, [why], folder))
+            elif folder.is_dir():
+                found.append(Submission(student, assignment, *_choose_notebook(folder, assignment, student_dir), folder=folder))
     return found
 
 
 def submission_seed(run_seed: int, student: str, assignment: str) -> int:
-    """The hidden-case seed of one submission: different per student, reproducible from the run's seed."""
+    """The hidden-case seed of one submission (128 bits): different per student, reproducible
+    from the run's seed, and too wide to be recovered from the cases it draws."""
     digest = hashlib.sha256(f"{run_seed}/{student}/{assignment}".encode()).digest()
-    return int.from_bytes(digest[:4], "big")
+    return int.from_bytes(digest[:16], "big")
 
 
 class IsolationUnavailable(RuntimeError):
@@ -82,27 +130,60 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(hashlib.sha256(student.encode()).digest()[:4], "big") % count == index - 1
 
 
-def _run_seed(out: Path, seed: int | None, sandbox: str) -> int:
+SEED_BITS = 128
+
+
+def _run_seed(out: Path, seed: int | None, sandbox: str, resume: bool = True) -> int:
+    """The run's seed: ``seed`` when given; else the one in ``out/run.json`` when an
+    interrupted run is resumed; else a new one. ``run.json`` says which."""
     manifest = out / "run.json"
-    if seed is None and manifest.is_file():
-        return int(json.loads(manifest.read_text())["seed"])
-    seed = secrets.randbits(32) if seed is None else seed
-    writers.atomic_write(manifest, json.dumps({"seed": seed, "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "sandbox": sandbox}))
+    if seed is None and resume and manifest.is_file():
+        try:
+            previous = json.loads(manifest.read_text())
+            if type(previous.get("seed")) is int:
+                return previous["seed"]
+        except (ValueError, AttributeError, OSError):
+            pass
+    origin = "given (--seed)" if seed is not None else "drawn for this run"
+    seed = secrets.randbits(SEED_BITS) if seed is None else seed
+    writers.atomic_write(manifest, json.dumps({"seed": seed, "seed_origin": origin, "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "sandbox": sandbox}))
     return seed
 
 
 def grade_one(sub: Submission, root: Path, run_seed: int, limits: Limits, isolation: Isolation, hide: Sequence[Path],
               figures_folder: Path | None = None) -> SubmissionResult:
-    """Grade one discovered submission (a missing or ambiguous notebook scores 0 with its reason);
-    with ``figures_folder``, also draw its figures there (see :mod:`autograder.figures`)."""
+    """Grade one discovered submission (a missing, refused or ambiguous notebook scores 0 with its
+    reason); with ``figures_folder``, also draw its figures there (see :mod:`autograder.figures`).
+
+    Never raises: anything unexpected while grading this submission becomes its own error
+    result, so the rest of the class is graded."""
     if sub.notebook is None:
         return SubmissionResult(sub.student, sub.assignment.name, unanswered(sub.assignment, "not_run", sub.notes[0]), notes=list(sub.notes), sandbox=isolation.describe())
-    release = nb.read(course.release_path(sub.assignment, root))
-    result = evaluate(sub.notebook, sub.assignment, release=release, hidden_seed=submission_seed(run_seed, sub.student, sub.assignment.name),
-                      reference=course.reference(sub.assignment.name, root), student=sub.student, limits=limits, isolation=isolation, hide=hide,
-                      figures_folder=figures_folder)
+    try:
+        release = nb.read(course.release_path(sub.assignment, root))
+        result = evaluate(sub.notebook, sub.assignment, release=release, hidden_seed=submission_seed(run_seed, sub.student, sub.assignment.name),
+                          reference=course.reference(sub.assignment.name, root), student=sub.student, limits=limits, isolation=isolation, hide=hide,
+                          figures_folder=figures_folder)
+    except Exception as exc:  # noqa: BLE001 -- one submission's failure must not stop the class
+        return _failed(sub, exc, isolation)
     result.notes[:0] = sub.notes
+    result.notebook = printable(str(sub.notebook))  # reports get text, never undecodable bytes
     return result
+
+
+def _failed(sub: Submission, exc: BaseException, isolation: Isolation) -> SubmissionResult:
+    """The result of a submission whose grading failed unexpectedly: 0 with the reason."""
+    why = f"This submission could not be graded ({type(exc).__name__}: {str(exc)[:300]}); please tell your instructor."
+    return SubmissionResult(sub.student, sub.assignment.name, unanswered(sub.assignment, "not_run", why), notes=[*sub.notes, why], sandbox=isolation.describe())
+
+
+def _resumable(path: Path, warn: Callable[[str], None]) -> SubmissionResult | None:
+    """The result already written at ``path``, or None (to grade again) when it cannot be read."""
+    try:
+        return writers.read_result(path)
+    except Exception as exc:  # noqa: BLE001 -- a damaged file is graded again, never a crash
+        warn(f"{path} could not be read ({type(exc).__name__}); grading that submission again")
+        return None
 
 
 class NothingToGrade(ValueError):
@@ -205,7 +286,7 @@ def grade_folder(
     for name, release in releases.items():
         points.check_points(course.get_assignment(name), course.release_path(course.get_assignment(name), root), release)
     output_folder.claim(out, "grading output")
-    run_seed = _run_seed(out, seed, isolation.describe())
+    run_seed = _run_seed(out, seed, isolation.describe(), resume)
     if on_plan:
         on_plan(len(subs))
     hide = instructor_paths(root, submitted, out)
@@ -216,19 +297,24 @@ def grade_folder(
     todo = []
     for sub in subs:
         done = writers.result_path(out, sub.student, sub.assignment.name)
-        if resume and done.is_file():
-            results[(sub.student, sub.assignment.name)] = writers.read_result(done)
+        previous = _resumable(done, warn) if resume and done.is_file() else None
+        if previous is not None:
+            results[(sub.student, sub.assignment.name)] = previous
             if on_result:
-                on_result(results[(sub.student, sub.assignment.name)])
+                on_result(previous)
         else:
             todo.append(sub)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_one, sub, root, run_seed, limits, isolation, hide,
-                               writers.feedback_folder(out, sub.student) if draw_figures else None) for sub in todo]
+        futures = {pool.submit(grade_one, sub, root, run_seed, limits, isolation, hide,
+                               writers.feedback_folder(out, sub.student) if draw_figures else None): sub for sub in todo}
         for future in as_completed(futures):
-            result = future.result()
-            captions.add_captions(result.figures, headings.get(result.assignment, {}))
-            writers.write_result(out, result)
+            try:
+                result = future.result()
+                captions.add_captions(result.figures, headings.get(result.assignment, {}))
+                writers.write_result(out, result)
+            except Exception as exc:  # noqa: BLE001 -- the guard around each submission
+                result = _failed(futures[future], exc, isolation)
+                writers.write_result(out, result)
             results[(result.student, result.assignment)] = result
             if on_result:
                 on_result(result)

@@ -1,20 +1,28 @@
 """Kernel isolation of the student's process, where the machine allows it.
 
-On Linux, ``unshare`` puts the child in new namespaces:
+On Linux, `bubblewrap <https://github.com/containers/bubblewrap>`_ (``bwrap``, the sandbox
+Flatpak relies on) starts the child in new namespaces of every kind:
 
+* user: the child runs as uid 65534 ("nobody") with every capability dropped, and may not
+  create further user namespaces (``--disable-userns``); the mounts below were made outside
+  its namespace, so the kernel locks them: it cannot unmount, remount or cover them, whether
+  the grader runs as root or not;
 * network: only a loopback interface, which is down — no connections anywhere;
-* PID: the child is process 1 of its namespace, so when it ends (or is killed) every
-  process it started ends too, double-forked daemons included; its ``/proc`` shows only them;
-* mount: every file system is remounted read-only (``/tmp`` included: ``TMPDIR`` points to
-  the working directory), a small tmpfs becomes the child's writable working directory and
-  ``/dev/shm``, and the instructor's paths —
+* PID: its ``/proc`` shows only its own processes, and when it ends (or is killed) every
+  process it started ends too, double-forked daemons included;
+* mount: the whole file system is bound read-only, ``/tmp`` and ``/dev/shm`` are small private
+  tmpfs, the working directory is a private tmpfs, and the instructor's paths —
   ``solutions/``, the gradebook, other students' submissions, the results — are covered
-  by empty mounts.
+  by empty read-only mounts;
+* IPC, UTS and cgroup namespaces of its own; a new session (no terminal to inject into).
 
-A *user* namespace makes this possible without root. Where a pids cgroup is writable the
-child's number of processes is capped too (a fork bomb stops at the cap). What could be
-set up is detected once and described, so the grade report can say what protected the
-run; :func:`detect` never fails, it reports what is missing.
+Where ``bwrap`` is missing or does not work, ``unshare`` does the same set-up from a shell run
+as root of a user namespace; that shell's child keeps the capabilities that made the mounts,
+so student code *can* undo them: this is reported loudly as a missing protection (and
+refused by ``grade --require-isolation``). Where a pids cgroup is writable the child's
+number of processes is capped too (a fork bomb stops at the cap). What could be set up is
+detected once and described, so the grade report can say what protected the run;
+:func:`detect` never fails, it reports what is missing.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -44,23 +53,28 @@ class Isolation:
     """What this machine lets the grader do to confine a child."""
 
     unshare: str | None = None
-    """Path of the ``unshare`` program, when namespaces work."""
+    """Path of the ``unshare`` program, when namespaces work through it (the weaker fallback)."""
     user_namespace: bool = False
     """Whether a user namespace is needed (not running as root)."""
     pids_cgroup: Path | None = None
     """A writable pids cgroup under which each child gets its own group."""
     problems: tuple[str, ...] = field(default=())
     """Why a protection is unavailable."""
+    bwrap: str | None = None
+    """Path of bubblewrap, when it works here: walls that hold against student code."""
 
     @property
     def namespaces(self) -> bool:
-        return self.unshare is not None
+        return self.bwrap is not None or self.unshare is not None
 
     def describe(self) -> str:
         """One line for the grade report."""
-        parts = ["rlimits (CPU, memory, file size, open files)", "wall-clock kill of the process group"]
-        if self.namespaces:
-            parts.insert(0, "namespaces (no network, own PIDs, read-only files, private tmpfs, instructor files hidden)")
+        parts = ["rlimits (CPU, memory, file size, open files)", "CPU-time and wall-clock limits enforced by the grader"]
+        if self.bwrap:
+            parts.insert(0, "bubblewrap (uid 65534 with no capabilities, locked read-only mounts, no network, own PIDs, "
+                            "private tmpfs, instructor files hidden)")
+        elif self.unshare:
+            parts.insert(0, "namespaces through unshare (no network, own PIDs, read-only files, private tmpfs, instructor files hidden)")
         if self.pids_cgroup:
             parts.append("process count cap (pids cgroup)")
         text = "; ".join(parts)
@@ -160,22 +174,32 @@ def _alive(pid: int) -> bool:
 def detect() -> Isolation:
     """Find out once per process which protections work on this machine."""
     problems = []
-    unshare = shutil.which("unshare")
+    bwrap, unshare = shutil.which("bwrap"), None
     user_ns = os.geteuid() != 0
-    if unshare is None:
-        problems.append("namespaces: the `unshare` program is not installed")
-    else:
-        flags = _namespace_flags(user_ns)
-        ok, why = _works([unshare, *flags, "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt 2>/dev/null || mount -t tmpfs -o size=1m tmpfs /tmp"])
+    if bwrap is not None:
+        with tempfile.TemporaryDirectory(prefix="autograder-probe-") as workspace:
+            ok, why = _works(_bwrap_flags(bwrap, workspace, [], 2**20) + ["--", "true"])
         if not ok:
-            problems.append(f"namespaces: unshare failed ({why or 'unprivileged user namespaces are disabled?'})")
-            unshare = None
+            problems.append(f"walls that hold against student code: bubblewrap failed here ({why or 'user namespaces disabled?'})")
+            bwrap = None
+    else:
+        problems.append("walls that hold against student code: bubblewrap is not installed (Debian: apt-get install bubblewrap); "
+                        "student code can undo the unshare fallback's read-only mounts and covers")
+    if bwrap is None:
+        unshare = shutil.which("unshare")
+        if unshare is None:
+            problems.append("namespaces: the `unshare` program is not installed")
+        else:
+            ok, why = _works([unshare, *_namespace_flags(user_ns), "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt 2>/dev/null || mount -t tmpfs -o size=1m tmpfs /tmp"])
+            if not ok:
+                problems.append(f"namespaces: unshare failed ({why or 'unprivileged user namespaces are disabled?'})")
+                unshare = None
     cgroup = _pids_cgroup()
     if cgroup is None:
         problems.append("process count cap: no writable pids cgroup (fork bombs are stopped only by the time limit)")
     else:
         sweep_stale_cgroups(cgroup)
-    return Isolation(unshare, user_ns, cgroup, tuple(problems))
+    return Isolation(unshare, user_ns, cgroup, tuple(problems), bwrap)
 
 
 def instructor_paths(root: Path, *extra: Path) -> list[Path]:
@@ -184,11 +208,32 @@ def instructor_paths(root: Path, *extra: Path) -> list[Path]:
     environment if it lives there), plus ``extra`` (submissions, results)."""
     import sys
 
-    prefix = Path(sys.prefix).resolve()
+    # the Python environment the child runs: its prefix and every site-packages folder on the path
+    environment = [Path(sys.prefix).resolve()] + [Path(p).resolve() for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
     checkout = Path(__file__).resolve().parent.parent  # the kit's own repository, in a development install
     roots = {Path(root).resolve()} | ({checkout} if (checkout / "solutions").is_dir() else set())
-    hidden = [p for r in sorted(roots) for p in r.iterdir() if p.name not in NEEDED_IN_COURSE and not (p == prefix or p in prefix.parents)]
+    hidden = [p for r in sorted(roots) for p in r.iterdir()
+              if p.name not in NEEDED_IN_COURSE and not any(p == e or p in e.parents for e in environment)]
     return hidden + [Path(p).resolve() for p in extra]
+
+
+SANDBOX_UID = 65534
+"""The child's uid and gid inside its user namespace ("nobody")."""
+
+
+def _bwrap_flags(bwrap: str, workspace: str, hidden: Sequence[str], tmpfs_bytes: int) -> list[str]:
+    """bubblewrap's arguments: everything read-only, private tmpfs, ``hidden`` covered, no capabilities."""
+    flags = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+             "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+             "--size", str(2**20), "--tmpfs", "/tmp", "--size", str(2**20), "--tmpfs", "/dev/shm",
+             "--size", str(tmpfs_bytes), "--tmpfs", workspace]
+    for path in hidden:
+        if os.path.isdir(path):
+            flags += ["--size", "4096", "--tmpfs", path, "--remount-ro", path]
+        elif os.path.lexists(path):
+            flags += ["--ro-bind", "/dev/null", path]
+    return flags + ["--chdir", workspace]
 
 
 def _namespace_flags(user_ns: bool) -> list[str]:
@@ -241,6 +286,9 @@ class Confinement:
 
     def command(self, command: Sequence[str]) -> list[str]:
         """``command`` run inside the namespaces (unchanged where there are none)."""
+        if self.isolation.bwrap:
+            enter = ["sh", "-c", 'if [ -n "$AG_CGROUP" ]; then echo $$ > "$AG_CGROUP/cgroup.procs"; fi; exec "$@"', "sh"]
+            return [*enter, *_bwrap_flags(self.isolation.bwrap, str(self.workspace), self.hidden, self.tmpfs_bytes), "--", *command]
         if not self.isolation.namespaces:
             return list(command)
         return [self.isolation.unshare, *_namespace_flags(self.isolation.user_namespace), "sh", "-c", _SETUP, "sh", *self.hidden, "--", *command]

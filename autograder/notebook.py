@@ -54,7 +54,33 @@ def read(path: str | Path) -> Any:
         raise BadNotebook(f"{path.name} is not a readable notebook ({first_line[:200]}); was it saved by Jupyter?") from None
     if not isinstance(notebook.get("cells"), list):
         raise BadNotebook(f"{path.name} has no cells")
+    for index, cell in enumerate(notebook.cells):
+        problem = _malformed(cell)
+        if problem:
+            raise BadNotebook(f"{path.name} breaks the notebook format: cell {index + 1} {problem}. Open it in Jupyter, fix that cell and save it again.")
     return notebook
+
+
+# The fields the grader reads from a cell, and the type each must have when present.
+_CELL_FIELDS = {"cell_type": str, "source": str, "metadata": dict}
+_METADATA_FIELDS = {"nbgrader": dict, "tags": list}
+_NBGRADER_FIELDS = {"grade_id": str, "solution": bool, "grade": bool, "locked": bool}
+
+
+def _malformed(cell: Any) -> str | None:
+    """What is wrong with the fields of ``cell`` the grader reads, or None."""
+    if not isinstance(cell, dict):
+        return "is not an object"
+    for fields, where, name in ((_CELL_FIELDS, cell, "its"), (_METADATA_FIELDS, cell.get("metadata") or {}, "its metadata's"),
+                                (_NBGRADER_FIELDS, (cell.get("metadata") or {}).get("nbgrader") or {}, "its nbgrader metadata's")):
+        if not isinstance(where, dict):
+            return f"has {name} fields in a form that is not an object"
+        for key, kind in fields.items():
+            if key in where and not isinstance(where[key], kind):
+                return f"has {name} `{key}` as {type(where[key]).__name__}, not {kind.__name__}"
+    if not all(isinstance(tag, str) for tag in (cell.get("metadata") or {}).get("tags", [])):
+        return "has tags that are not text"
+    return None
 
 
 def _meta(cell: Any) -> dict:

@@ -29,6 +29,13 @@ _UNSUPPORTED = "__unsupported__"
 _DTYPES = {"b": "bool", "i": "int64", "u": "int64", "f": "float64"}
 MAX_ELEMENTS = 5_000_000
 
+# NumPy's own scalar types and the built-in each becomes (the conversion is NumPy's, never the value's).
+_NUMPY_SCALARS = {
+    **{t: float for t in (np.float16, np.float32, np.float64, np.longdouble)},
+    **{t: int for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64, np.intc, np.uintc, np.longlong, np.ulonglong)},
+    np.bool_: bool,
+}
+
 
 @dataclass(frozen=True)
 class Unsupported:
@@ -54,9 +61,10 @@ def _type_name(value: Any) -> str:
 def encode(value: Any, depth: int = 0) -> Any:
     """Turn ``value`` into JSON-safe plain data.
 
-    Accepted: None, bool, int, float, str, NumPy scalars, exact ``np.ndarray``
-    instances of a numeric or bool dtype, and lists, tuples and string-keyed
-    dicts of these. Everything else is encoded as an unsupported marker.
+    Accepted: None, bool, int, float, str, NumPy's numeric and bool scalars, exact
+    ``np.ndarray`` instances of a numeric or bool dtype, and lists, tuples and
+    string-keyed dicts of these — each of exactly that type, never a subclass, so no
+    method a student wrote runs here. Everything else is encoded as an unsupported marker.
     """
     if depth > 20:
         return {_UNSUPPORTED: _type_name(value), "reason": "nested too deeply"}
@@ -66,8 +74,8 @@ def encode(value: Any, depth: int = 0) -> Any:
         return value if abs(value) < 2**63 else float(value)
     if type(value) is float:
         return value
-    if isinstance(value, np.generic) and type(value).__module__ == "numpy":
-        return encode(value.item(), depth + 1)
+    if type(value) in _NUMPY_SCALARS:  # exact NumPy types only: a subclass could run code in .item()
+        return encode(_NUMPY_SCALARS[type(value)](value), depth + 1)
     if type(value) is np.ndarray:
         kind = value.dtype.kind
         if kind not in _DTYPES:

@@ -66,7 +66,7 @@ class QuestionResult:
         return asdict(self)
 
     def _repr_markdown_(self) -> str:
-        mark = "✅" if self.passed else ("✍️" if self.status == "manual" else "❌")
+        mark = "✔" if self.passed else ("✍" if self.status == "manual" else "✘")  # no emoji font needed
         text = f"{mark} **{self.question}** ({self.points:g}/{self.max_points:g}, {STATUS_TEXT[self.status]}) — {self.title}"
         if self.reason and not self.passed:
             text += "\n\n```\n" + self.reason + ("\n\n" + self.traceback if self.traceback else "") + "\n```"

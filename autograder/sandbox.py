@@ -1,19 +1,38 @@
 """Running student code in a separate, limited process, and surviving whatever it does.
 
-:func:`run_child` starts one child (:mod:`autograder.child`) in a fresh temporary
-working directory with a minimal environment, stdin from /dev/null, its own process
-group and rlimits; the parent enforces the wall-clock limit by killing the whole group,
-keeps a bounded amount of printed output, and reads the child's event stream.
+:class:`Child` is one student process (:mod:`autograder.child`) in a fresh working
+directory with a minimal environment, stdin from /dev/null, its own process group,
+rlimits and the kernel protections of :mod:`autograder.isolation`. The parent drives it
+one step at a time over a pair of pipes — run this cell, make this call — and owns time:
+
+* every step has an absolute deadline, fixed when the parent sends it, on the CPU time
+  the child's processes use (measured by the parent from ``/proc``) and on wall-clock
+  time; no line from the child extends either, and at the deadline the parent kills the
+  whole process group;
+* correctness is judged on CPU time, which the load of the machine hardly changes; the
+  wall-clock limit is a generous multiple of it (see :func:`wall_limit`), there only to
+  stop code that sleeps or waits;
+* the child may answer each step with exactly the events that step allows, each a JSON
+  line within bounded length, nesting and total bytes, checked against a schema here
+  (:func:`valid_observation`, :func:`valid_figure`). Anything else — a forged or
+  duplicated event, a malformed observation, a flood — ends that child and is charged to
+  the step that was running, never to the run.
 
 :class:`SandboxRunner` is what the grader and ``autograder check`` use: it runs a
-submission's cells and all requested calls, and when the child dies (an infinite
-loop that swallowed the alarm, a memory bomb, ``os._exit``) it starts a new child
-without the cell or call that killed it — so such an answer costs only its own points.
+submission's cells and all requested calls, starting a new child past whatever kills one
+(an infinite loop that swallowed the alarm, a memory bomb, ``os._exit``) without the cell
+or call that killed it, so such an answer costs only its own points. A call that ran out
+of time is measured once more in a fresh child before it is charged; the calls that wait
+behind it are run in the fresh child too, and are reported as not run (with the reason)
+only when they cannot be.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import math
 import os
 import selectors
 import signal
@@ -23,12 +42,13 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .isolation import Confinement, Isolation
 from .notebook import CodeCell
 
-__all__ = ["Limits", "ChildRun", "run_child", "SandboxRunner"]
+__all__ = ["Limits", "ChildRun", "Child", "Step", "run_child", "SandboxRunner", "wall_limit", "valid_observation", "valid_figure",
+           "describe_time_limits"]
 
 
 @dataclass(frozen=True)
@@ -36,9 +56,8 @@ class Limits:
     """Resource limits of one child process."""
 
     wall_seconds: float = 60.0
-    """Wall-clock time the child may take to start and between two steps; each cell and
-    call has its own limit besides (see ``cell_seconds`` and ``Case.timeout``). All are
-    enforced by the parent, which kills the whole process group."""
+    """Wall-clock time the child may take to start. Each cell and call has its own limits
+    besides (``cell_seconds`` and ``Case.timeout``, in CPU seconds, and :func:`wall_limit`)."""
     cpu_seconds: int = 600
     """RLIMIT_CPU of the child (set to the submission's remaining budget)."""
     memory_bytes: int = 4 * 2**30
@@ -47,23 +66,57 @@ class Limits:
     """RLIMIT_FSIZE: the largest file the child may write."""
     open_files: int = 256
     """RLIMIT_NOFILE."""
+    processes: int = 64
+    """RLIMIT_NPROC, set only under bubblewrap, where it counts the processes of the child's own user namespace."""
     output_bytes: int = 64 * 2**10
     """How much printed output is kept; the rest is read and dropped."""
     result_bytes: int = 256 * 2**20
-    """How much of the result stream is accepted before the child is stopped."""
+    """How many bytes of answers one child may send in all before it is stopped."""
+    line_bytes: int = 128 * 2**20
+    """The longest answer line accepted."""
     cell_seconds: float = 20.0
-    """Time limit of one cell, enforced inside the child."""
+    """CPU time one cell may use."""
+
+
+WALL_FACTOR, WALL_EXTRA = 3.0, 10.0
+CPU_GRACE = 0.5
+"""CPU seconds past a limit before the parent kills (the child's own timer fires first)."""
+MAX_DEPTH = 48
+"""Deepest nesting of lists and dicts accepted in an answer (plain data needs about 25)."""
+MAX_FIGURES = 16
+MAX_FIGURE_BYTES = 2 * 2**20
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+OBSERVED = ("ok", "missing", "not_implemented", "timeout", "error")
+"""Statuses a child may report; ``not_run`` is the parent's alone."""
+
+
+def wall_limit(cpu_seconds: float) -> float:
+    """The wall-clock limit of a step allowed ``cpu_seconds`` of CPU time: generous enough that
+    only waiting (not load) reaches it."""
+    return WALL_FACTOR * cpu_seconds + WALL_EXTRA
+
+
+def describe_time_limits(call_seconds: dict[str, float], cell_seconds: float = Limits.cell_seconds) -> str:
+    """One sentence for the student stating every time limit (``call_seconds``: question -> CPU seconds)."""
+    by_limit: dict[float, list[str]] = {}
+    for name, seconds in call_seconds.items():
+        by_limit.setdefault(seconds, []).append(name)
+    calls = "; ".join(f"{seconds:g} s ({', '.join(names)})" for seconds, names in sorted(by_limit.items()))
+    return (f"Time limits, in CPU time (so a busy machine does not count against you): each call of your functions {calls}; "
+            f"each cell {cell_seconds:g} s. A call that waits longer than 3 times its limit plus {WALL_EXTRA:g} s of wall-clock "
+            "time is stopped too. A call over its limit is run once more before it counts as too slow.")
 
 
 @dataclass
 class ChildRun:
-    """What one child did, as seen by the parent."""
+    """What one child did, as seen by the parent (for :func:`run_child`)."""
 
     events: list[dict] = field(default_factory=list)
     output: str = ""
     returncode: int | None = None
     timed_out: bool = False
     seconds: float = 0.0
+    stopped: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -71,14 +124,17 @@ class ChildRun:
 
     def death(self) -> str:
         """Why the child stopped before finishing, in words."""
-        if self.timed_out:
-            return "it was stopped after running out of time"
-        code = self.returncode
-        if code is not None and code < 0:
-            name = signal.Signals(-code).name
-            extra = {"SIGKILL": " (killed: out of memory, or too much output)", "SIGXCPU": " (CPU time limit)", "SIGXFSZ": " (wrote too large a file)"}
-            return f"the process was ended by {name}{extra.get(name, '')}"
-        return f"the process exited with code {code}"
+        return self.stopped or _death(self.returncode, self.timed_out)
+
+
+def _death(code: int | None, timed_out: bool) -> str:
+    if timed_out:
+        return "it was stopped after running out of time"
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        extra = {"SIGKILL": " (killed: out of memory, or too much output)", "SIGXCPU": " (CPU time limit)", "SIGXFSZ": " (wrote too large a file)"}
+        return f"the process was ended by {name}{extra.get(name, '')}"
+    return f"the process exited with code {code}"
 
 
 def _environment(home: str) -> dict[str, str]:
@@ -87,109 +143,381 @@ def _environment(home: str) -> dict[str, str]:
     return {**keep, **threads, "HOME": home, "TMPDIR": home, "MPLBACKEND": "Agg", "MPLCONFIGDIR": home, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
+# ---------------------------------------------------------------- what a child may say
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if type(item) in (list, dict):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                return depth
+            stack.extend((child, depth + 1) for child in (item.values() if type(item) is dict else item))
+    return deepest
+
+
+def _short_text(value: Any, limit: int) -> bool:
+    return type(value) is str and len(value) <= limit
+
+
+ERROR_FIELDS = {"type": 200, "message": 1200, "traceback": 6000}
+
+
+def valid_observation(observation: Any) -> tuple[dict | None, str]:
+    """The observation rebuilt from its checked fields, or (None, what is wrong).
+
+    ``ok``: ``value`` (plain data), ``mutated`` (a list of short strings), ``seconds`` (a
+    finite non-negative number); other statuses: ``error`` with string ``type``,
+    ``message`` and ``traceback`` of bounded length. Nothing else is kept.
+    """
+    if type(observation) is not dict:
+        return None, "the observation is not an object"
+    status = observation.get("status")
+    if status not in OBSERVED:
+        return None, f"unknown status {str(status)[:40]!r}"
+    if status == "ok":
+        if set(observation) - {"status", "value", "mutated", "seconds"}:
+            return None, "unexpected fields in the observation"
+        mutated, seconds = observation.get("mutated", []), observation.get("seconds", 0.0)
+        if type(mutated) is not list or len(mutated) > 64 or not all(_short_text(m, 100) for m in mutated):
+            return None, "`mutated` is not a list of argument names"
+        if type(seconds) not in (int, float) or not math.isfinite(seconds) or seconds < 0:
+            return None, "`seconds` is not a duration"
+        return {"status": "ok", "value": observation.get("value"), "mutated": list(mutated), "seconds": float(seconds)}, ""
+    error = observation.get("error")
+    if set(observation) - {"status", "error"} or type(error) is not dict or set(error) - set(ERROR_FIELDS):
+        return None, "the error is not described by type, message and traceback"
+    if not all(_short_text(error[k], ERROR_FIELDS[k]) for k in error):
+        return None, "the error's fields are not short texts"
+    return {"status": status, "error": dict(error)}, ""
+
+
+def valid_figure(event: dict, label: str) -> tuple[dict | None, str]:
+    """A figure event of cell ``label``, checked: a PNG of at most MAX_FIGURE_BYTES, or a short error."""
+    if set(event) - {"event", "cell", "png", "error"} or event.get("cell") != label:
+        return None, "a figure event of another cell"
+    if "error" in event:
+        return ({"event": "figure", "cell": label, "error": event["error"]}, "") if _short_text(event["error"], 400) else (None, "a malformed figure error")
+    text = event.get("png")
+    if type(text) is not str or len(text) > (MAX_FIGURE_BYTES * 4) // 3 + 4:
+        return None, "a figure that is not a PNG of at most 2 MiB"
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None, "a figure that is not base64"
+    if not data.startswith(PNG_SIGNATURE):
+        return None, "a figure that is not a PNG"
+    return {"event": "figure", "cell": label, "png": text}, ""
+
+
+# ---------------------------------------------------------------- one child
+
+
+@dataclass
+class Step:
+    """What one step (a cell or a call) came to, as seen by the parent.
+
+    Attributes:
+        reply: the child's final answer to the step (checked), or None when it gave none.
+        figures: checked figure events of a cell.
+        timed_out: the step ran out of CPU or wall-clock time (the child was killed, or
+            its own timer stopped the step).
+        stopped: why the child is gone, when it is (then no further step can run in it).
+        cpu_seconds, wall_seconds: what the step took, measured by the parent.
+    """
+
+    reply: dict | None = None
+    figures: list[dict] = field(default_factory=list)
+    timed_out: bool = False
+    stopped: str | None = None
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_cpu(pid: int) -> tuple[float, int] | None:
+    """(CPU seconds of ``pid`` and its reaped children, parent pid) from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return sum(int(x) for x in fields[11:15]) / _TICK, int(fields[1])
+
+
+class Child:
+    """One student process, driven one step at a time.
+
+    Args:
+        limits: its resource limits.
+        isolation: the kernel protections (see :mod:`autograder.isolation`); None for none.
+        hide: instructor paths it must not see.
+        budget_end: ``time.monotonic()`` after which nothing more may run in it.
+    """
+
+    def __init__(self, limits: Limits, isolation: Isolation | None, hide: Sequence[Path], budget_end: float):
+        self.limits, self.budget_end = limits, budget_end
+        self.received, self.figures, self.output = 0, 0, bytearray()
+        self.stopped: str | None = None
+        self.returncode: int | None = None
+        self._workspace = tempfile.TemporaryDirectory(prefix="autograder-")
+        workspace = self._workspace.name
+        self.confinement = Confinement(isolation or Isolation(), Path(workspace), hide)
+        request_read, self._requests = os.pipe()
+        self._responses, response_write = os.pipe()
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            self.confinement.command([sys.executable, "-I", "-m", "autograder.child", str(request_read), str(response_write)]),
+            cwd=workspace, env={**_environment(workspace), **self.confinement.environment()}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(request_read, response_write), start_new_session=True,
+        )
+        os.close(request_read)
+        os.close(response_write)
+        os.set_blocking(self._requests, False)
+        self._pending = bytearray()
+        self._pids: list[int] = [self.process.pid]
+        self._pids_checked = 0.0
+        started = self._exchange({"op": "start", "limits": {"cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes,
+                                                          "file_bytes": limits.file_bytes, "open_files": limits.open_files,
+                                                          "processes": limits.processes if isolation is not None and isolation.bwrap else None}},
+                                 "ready", None, limits.wall_seconds, limits.wall_seconds)
+        if started.reply is None and self.stopped is None:
+            self._stop(started.stopped or "the student process did not start")
+
+    @property
+    def alive(self) -> bool:
+        return self.stopped is None
+
+    def cell(self, index: int, cell: CodeCell, figures: bool = False) -> Step:
+        """Run one cell (and draw its figures when asked)."""
+        seconds = self.limits.cell_seconds
+        return self._exchange({"op": "cell", "index": index, "label": cell.label, "source": cell.source, "timeout": seconds,
+                               "wall_seconds": wall_limit(seconds), "figures": figures}, "cell", index, seconds, wall_limit(seconds),
+                              figures_of=cell.label if figures else None)
+
+    def call(self, index: int, request: dict) -> Step:
+        """Make one call; its arguments reach the child only now."""
+        seconds = float(request.get("timeout", 10.0))
+        message = {"op": "call", "index": index, "request": {**request, "timeout": seconds, "wall_seconds": wall_limit(seconds)}}
+        step = self._exchange(message, "call", index, seconds, wall_limit(seconds))
+        if step.reply is not None:
+            observation = dict(step.reply["observation"])
+            if observation["status"] == "ok" and step.cpu_seconds > seconds + CPU_GRACE:  # the child's own timer was switched off
+                observation = {"status": "timeout", "error": {"type": "CallTimeout", "message": f"the call used {step.cpu_seconds:.1f} s of CPU time, more than its {seconds:g} s"}}
+            step.timed_out = observation["status"] == "timeout"
+            observation["cpu_seconds"], observation["wall_seconds"] = round(step.cpu_seconds, 3), round(step.wall_seconds, 3)
+            step.reply = {**step.reply, "observation": observation}
+        return step
+
+    def close(self) -> None:
+        """End the child (politely if it is idle), kill what is left, and clean up."""
+        if self.alive:
+            try:
+                os.write(self._requests, b'{"op":"exit"}\n')
+            except OSError:
+                pass
+            self._stop(None)
+        self.confinement.close()
+        self._workspace.cleanup()
+
+    # -------------------------------------------------------- the exchange
+
+    def _stop(self, why: str | None, timed_out: bool = False) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for fd in (self._requests, self._responses):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.returncode = self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+        self.stopped = why or _death(self.returncode, timed_out)
+
+    def _cpu(self) -> float:
+        """CPU seconds used so far by the child's processes (those in its cgroup, else its descendants)."""
+        group = self.confinement.cgroup
+        if group is not None:
+            try:
+                pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+            except OSError:
+                pids = [self.process.pid]
+        else:
+            if time.monotonic() - self._pids_checked > 1.0:
+                self._pids, self._pids_checked = _descendants(self.process.pid), time.monotonic()
+            pids = self._pids
+        return sum(s[0] for s in map(_stat_cpu, pids) if s is not None)
+
+    def _exchange(self, message: dict, expect: str, index: int | None, cpu_seconds: float | None, wall_seconds: float,
+                  figures_of: str | None = None) -> Step:
+        step = Step()
+        if not self.alive:
+            step.stopped = self.stopped
+            return step
+        start, cpu_start = time.monotonic(), self._cpu()
+        wall_end = min(start + wall_seconds + 2.0, self.budget_end)
+        outgoing = json.dumps(message, separators=(",", ":")).encode() + b"\n"
+        selector = selectors.DefaultSelector()
+        selector.register(self._responses, selectors.EVENT_READ, "result")
+        selector.register(self.process.stdout, selectors.EVENT_READ, "output")
+        selector.register(self._requests, selectors.EVENT_WRITE, "request")
+        problem, timed_out = None, False
+        try:
+            while step.reply is None and problem is None:
+                now = time.monotonic()
+                step.cpu_seconds, step.wall_seconds = self._cpu() - cpu_start, now - start
+                if cpu_seconds is not None and step.cpu_seconds > cpu_seconds + CPU_GRACE:
+                    problem, timed_out = f"it used more than {cpu_seconds:g} s of CPU time", True
+                    break
+                if now >= wall_end:
+                    why = "the submission's time budget ran out" if wall_end == self.budget_end else f"it took longer than {wall_seconds:g} s of wall-clock time"
+                    problem, timed_out = why, True
+                    break
+                for key, _ in selector.select(timeout=min(wall_end - now, 0.1)):
+                    if key.data == "request":
+                        try:
+                            written = os.write(self._requests, outgoing)
+                        except BlockingIOError:
+                            continue
+                        except OSError:
+                            problem = "the student process stopped reading its requests"
+                            break
+                        outgoing = outgoing[written:]
+                        if not outgoing:
+                            selector.unregister(self._requests)
+                        continue
+                    chunk = os.read(key.fd, 1 << 16)
+                    if key.data == "output":
+                        if not chunk:
+                            selector.unregister(key.fileobj)
+                        self.output += chunk[: max(0, self.limits.output_bytes - len(self.output))]
+                        continue
+                    if not chunk:
+                        problem = "the student process stopped"
+                        break
+                    problem = self._absorb(chunk, step, expect, index, figures_of)
+                    if problem:
+                        break
+            if step.reply is not None and self._pending:
+                problem = "the student process sent more than the step's answer"
+        finally:
+            selector.close()
+        if problem is not None:
+            step.reply = None
+            self._stop(None if problem == "the student process stopped" else problem, timed_out)
+            step.stopped, step.timed_out = self.stopped, timed_out
+        step.cpu_seconds, step.wall_seconds = self._cpu() - cpu_start if self.alive else step.cpu_seconds, time.monotonic() - start
+        return step
+
+    def _absorb(self, chunk: bytes, step: Step, expect: str, index: int | None, figures_of: str | None) -> str | None:
+        """Take in bytes from the child; return what is wrong with them, if anything."""
+        self.received += len(chunk)
+        if self.received > self.limits.result_bytes:
+            return f"the student process sent more than {self.limits.result_bytes >> 20} MiB"
+        end = chunk.rfind(b"\n")
+        if end < 0:  # no line ends here: keep the bytes (a bytearray: no copying of what came before)
+            self._pending += chunk
+            lines = []
+        else:
+            lines = bytes(self._pending + chunk[:end]).split(b"\n")
+            self._pending = bytearray(chunk[end + 1:])
+        if len(self._pending) > self.limits.line_bytes or any(len(line) > self.limits.line_bytes for line in lines):
+            return f"the student process sent a line longer than {self.limits.line_bytes >> 20} MiB"
+        for line in lines:
+            if step.reply is not None:
+                return "the student process sent more than the step's answer"
+            try:
+                event = json.loads(line)
+            except (ValueError, RecursionError):
+                return "the student process sent a line that is not JSON"
+            if type(event) is not dict or _depth(event) > MAX_DEPTH:
+                return "the student process sent a malformed or too deeply nested answer"
+            kind = event.get("event")
+            if kind == "figure" and figures_of is not None:
+                figure, why = valid_figure(event, figures_of)
+                if figure is None:
+                    return f"the student process sent {why}"
+                if "png" in figure:
+                    self.figures += 1
+                    if self.figures > MAX_FIGURES:
+                        return f"the student process sent more than {MAX_FIGURES} figures"
+                if len(step.figures) > MAX_FIGURES:
+                    return "the student process sent too many figure events"
+                step.figures.append(figure)
+                continue
+            if kind != expect or (index is not None and (type(event.get("index")) is not int or event["index"] != index)):
+                return f"the student process sent an unexpected event ({str(kind)[:30]!r} while the grader waited for {expect} {'' if index is None else index})"
+            if expect == "call":
+                observation, why = valid_observation(event.get("observation"))
+                if observation is None:
+                    return f"the student process sent a malformed observation: {why}"
+                step.reply = {"event": "call", "index": index, "observation": observation}
+            elif expect == "cell":
+                error = event.get("error")
+                if error is not None and (type(error) is not dict or set(error) - set(ERROR_FIELDS) or not all(_short_text(error[k], ERROR_FIELDS[k]) for k in error)):
+                    return "the student process sent a malformed cell error"
+                step.reply = {"event": "cell", "index": index, "error": error}
+            else:
+                step.reply = {"event": expect}
+        return None
+
+
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process below it (by parent pid, from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _stat_cpu(int(entry))
+            if stat is not None:
+                children.setdefault(stat[1], []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+# ---------------------------------------------------------------- runs
+
+
 def run_child(cells: Sequence[CodeCell], calls: Sequence[dict], limits: Limits, isolation: Isolation | None = None, hide: Sequence[Path] = (),
               budget_seconds: float = 3600.0, figures_from: int | None = None) -> ChildRun:
-    """Run ``cells`` then ``calls`` in one fresh child; return its events and output.
+    """Run ``cells`` then ``calls`` in one fresh child; return its checked events and output.
 
     With ``figures_from``, the child also sends the figures drawn by each cell from that
-    index on, as PNG (see :mod:`autograder.child`).
-
-    The job is handed over through an inherited file descriptor of an already deleted
-    file, so nothing on disk tells this child's cases, or another child's, to student code.
+    index on, as PNG. Events: ``{"event": "cell", "index", "phase": "end", "error"}``,
+    ``{"event": "figure", "cell", "png" | "error"}``, ``{"event": "call", "index", "phase": "end",
+    "observation"}``, and ``{"event": "done"}`` (added by the parent when every step ran).
     """
     run = ChildRun()
-    isolation = isolation or Isolation()
-    with tempfile.TemporaryDirectory(prefix="autograder-") as workspace:
-        job = {"cells": [asdict(c) for c in cells], "calls": list(calls), "cell_timeout": limits.cell_seconds, "figures_from": figures_from,
-               "limits": {"cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes,
-                          "file_bytes": limits.file_bytes, "open_files": limits.open_files}}
-        with tempfile.TemporaryFile("w+") as job_file:
-            json.dump(job, job_file)
-            job_file.seek(0)
-            job_fd = job_file.fileno()
-            confinement = Confinement(isolation, Path(workspace), hide)
-            read_end, write_end = os.pipe()
-            start = time.monotonic()
-            process = subprocess.Popen(
-                confinement.command([sys.executable, "-I", "-m", "autograder.child", str(job_fd), str(write_end)]),
-                cwd=workspace, env={**_environment(workspace), **confinement.environment()}, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(job_fd, write_end), start_new_session=True,
-            )
-            os.close(write_end)
-        try:
-            _collect(process, read_end, run, limits, [c.get("timeout", 10.0) for c in calls], start + budget_seconds)
-        finally:
-            _kill_group(process)
-            os.close(read_end)
-            run.returncode = process.wait()
-            confinement.close()
-            run.seconds = time.monotonic() - start
+    start = time.monotonic()
+    child = Child(limits, isolation, hide, start + budget_seconds)
+    try:
+        steps = [("cell", i, c) for i, c in enumerate(cells)] + [("call", j, r) for j, r in enumerate(calls)]
+        for kind, index, item in steps:
+            if not child.alive:
+                break
+            step = child.cell(index, item, figures_from is not None and index >= figures_from) if kind == "cell" else child.call(index, item)
+            run.events += step.figures
+            if step.reply is not None:
+                run.events.append({**step.reply, "phase": "end"})
+            run.timed_out = run.timed_out or (step.timed_out and not child.alive)
+        if child.alive:
+            run.events.append({"event": "done"})
+    finally:
+        child.close()
+        run.stopped = None if run.finished else child.stopped
+        run.returncode, run.output, run.seconds = child.returncode, child.output.decode("utf-8", "replace"), time.monotonic() - start
     return run
-
-
-GRACE_SECONDS = 2.0
-
-
-def _collect(process: subprocess.Popen, result_fd: int, run: ChildRun, limits: Limits, call_timeouts: Sequence[float], budget_end: float) -> None:
-    """Read the child's events and output until it ends or overruns a deadline.
-
-    The parent enforces every step's own limit from the "start" events: a cell may take
-    ``limits.cell_seconds``, call j its ``timeout``, plus a grace period for the child's
-    own alarm to fire first; startup and the gaps between steps may take
-    ``limits.wall_seconds``; and nothing runs past ``budget_end``.
-    """
-    selector = selectors.DefaultSelector()
-    selector.register(result_fd, selectors.EVENT_READ, "result")
-    selector.register(process.stdout, selectors.EVENT_READ, "output")
-    pending, output, received = b"", bytearray(), 0
-    step_deadline = time.monotonic() + limits.wall_seconds
-    while selector.get_map():
-        remaining = min(step_deadline, budget_end) - time.monotonic()
-        if remaining <= 0:
-            run.timed_out = True
-            break
-        for key, _ in selector.select(timeout=min(remaining, 1.0)):
-            chunk = os.read(key.fd, 1 << 16)
-            if not chunk:
-                selector.unregister(key.fileobj)
-            elif key.data == "output":
-                output += chunk[: max(0, limits.output_bytes - len(output))]
-            else:
-                received += len(chunk)
-                *lines, pending = (pending + chunk).split(b"\n")
-                for event in filter(None, map(_parse_event, lines)):
-                    run.events.append(event)
-                    step_deadline = time.monotonic() + _allowance(event, limits, call_timeouts)
-                if received > limits.result_bytes:
-                    run.output = output.decode("utf-8", "replace")
-                    return
-    selector.close()
-    run.output = output.decode("utf-8", "replace")
-
-
-def _allowance(event: dict, limits: Limits, call_timeouts: Sequence[float]) -> float:
-    """Seconds the child may take after ``event`` before the parent stops it."""
-    if event.get("phase") == "start" and event.get("event") == "cell":
-        return limits.cell_seconds + GRACE_SECONDS
-    index = event.get("index")
-    if event.get("phase") == "start" and event.get("event") == "call" and isinstance(index, int) and 0 <= index < len(call_timeouts):
-        return float(call_timeouts[index]) + GRACE_SECONDS
-    return limits.wall_seconds
-
-
-def _parse_event(line: bytes) -> dict | None:
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) else None
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class SandboxRunner:
@@ -201,6 +529,10 @@ class SandboxRunner:
         budget_seconds: total wall-clock time for the submission across restarts.
         isolation: the kernel protections to use (see :mod:`autograder.isolation`); None for none.
         hide: instructor paths the child must not see (covered when namespaces are available).
+
+    A request may carry ``"group"`` (its question): after a call of a group is charged with
+    a timeout or stops the process, the group's later calls are reported as not run (the
+    question already scores 0) instead of each costing its own limit.
 
     After a call, ``cell_errors`` maps a cell's label to its error (plain dict), and
     ``notes`` says what was skipped and why.
@@ -216,61 +548,89 @@ class SandboxRunner:
         self.cell_errors: dict[str, dict] = {}
         self.notes: list[str] = []
         self.children = 0
+        self._skipped: set[int] = set()
+
+    def _start(self, budget_end: float) -> tuple[Child | None, str]:
+        """A new child that has run every cell not yet skipped; (None, why) when none can."""
+        while True:
+            left = budget_end - time.monotonic()
+            if left <= 1.0:
+                return None, "the submission used up its time budget"
+            child = Child(Limits(**{**asdict(self.limits), "cpu_seconds": int(left) + 1}), self.isolation, self.hide, budget_end)
+            self.children += 1
+            if not child.alive:
+                why = child.stopped
+                self.notes.append(f"The student process stopped before running any cell: {why}. Output:\n{child.output.decode('utf-8', 'replace')[-2000:]}")
+                child.close()
+                return None, f"the student process stopped before running any cell: {why}"
+            for index, cell in enumerate(self.cells):
+                if index in self._skipped:
+                    continue
+                step = child.cell(index, cell)
+                if step.reply is not None:
+                    if step.reply["error"] is not None:
+                        self.cell_errors[cell.label] = step.reply["error"]
+                    continue
+                self._skipped.add(index)
+                self.cell_errors[cell.label] = {"type": "Stopped", "message": f"the cell did not finish: {step.stopped}"}
+                self.notes.append(f"Cell '{cell.label}' did not finish ({step.stopped}); it was skipped and grading went on without it.")
+                child.close()
+                break
+            else:
+                return child, ""
 
     def __call__(self, requests: Sequence[dict]) -> list[dict]:
         observations: list[dict | None] = [None] * len(requests)
-        skipped_cells: set[int] = set()
-        started = time.monotonic()
-        unrun = "the submission used up its time budget"
-        while any(o is None for o in observations):
-            left = self.budget_seconds - (time.monotonic() - started)
-            if left <= 0:
-                self.notes.append("Grading stopped: the submission used up its time budget; the remaining checks were not run.")
-                break
-            cells = [c for i, c in enumerate(self.cells) if i not in skipped_cells]
-            todo = [i for i, o in enumerate(observations) if o is None]
-            limits = Limits(**{**asdict(self.limits), "cpu_seconds": int(left) + 1})
-            run = run_child(cells, [requests[i] for i in todo], limits, self.isolation, self.hide, budget_seconds=left)
-            self.children += 1
-            running = self._absorb(run, cells, todo, observations)
-            if run.finished:
-                break
-            death = run.death()
-            if running is None:
-                unrun = f"the student process stopped before running any cell: {death}"
-                self.notes.append(f"The student process stopped before running any cell: {death}. Output:\n{run.output[-2000:]}")
-                break
-            kind, index = running
-            if kind == "cell":
-                cell = cells[index]
-                skipped_cells.add(self.cells.index(cell))
-                self.cell_errors[cell.label] = {"type": "Stopped", "message": f"the cell did not finish: {death}"}
-                self.notes.append(f"Cell '{cell.label}' did not finish ({death}); it was skipped and grading went on without it.")
-            else:
-                fn = requests[todo[index]]["fn"]
-                outcome = {"status": "timeout" if run.timed_out else "not_run", "error": {"message": death}}
-                for j in todo[index:]:  # later calls of the same function would stop the process again
-                    if requests[j]["fn"] == fn and observations[j] is None:
-                        observations[j] = outcome
-        return [o or {"status": "not_run", "error": {"message": unrun}} for o in observations]
+        timeouts = [0] * len(requests)
+        suspect: set = set()  # groups with a call awaiting its second measurement
+        closed: dict = {}  # group -> why its remaining calls are not run
+        budget_end = time.monotonic() + self.budget_seconds
+        group = [r.get("group", (r["fn"], j)) for j, r in enumerate(requests)]
+        child: Child | None = None
+        try:
+            while True:
+                for j, observation in enumerate(observations):
+                    if observation is None and group[j] in closed:
+                        observations[j] = _not_run(closed[group[j]])
+                pending = [j for j, o in enumerate(observations) if o is None]
+                if not pending:
+                    break
+                fresh = [j for j in pending if group[j] not in suspect]
+                j = (fresh or pending)[0]
+                if timeouts[j] and child is not None:  # measured again in a fresh process
+                    child.close()
+                    child = None
+                if child is None or not child.alive:
+                    if child is not None:
+                        child.close()
+                    child, why = self._start(budget_end)
+                    if child is None:
+                        for k in pending:
+                            observations[k] = _not_run(why)
+                        if why.endswith("budget"):
+                            self.notes.append("Grading stopped: the submission used up its time budget; the remaining checks were not run.")
+                        break
+                step = child.call(j, {k: v for k, v in requests[j].items() if k != "group"})
+                fn = requests[j]["fn"]
+                if step.timed_out:
+                    timeouts[j] += 1
+                    if timeouts[j] >= 2 or budget_end - time.monotonic() < 2 * float(requests[j].get("timeout", 10.0)):
+                        why = step.stopped or step.reply["observation"]["error"].get("message", "")
+                        observations[j] = {"status": "timeout", "error": {"type": "CallTimeout", "message": f"{why} (measured {timeouts[j]} times)"},
+                                           "cpu_seconds": round(step.cpu_seconds, 3), "wall_seconds": round(step.wall_seconds, 3)}
+                        closed[group[j]] = f"skipped because an earlier call of `{fn}` in this question did not finish within its time limit (not a timeout of its own)"
+                    else:
+                        suspect.add(group[j])
+                elif step.reply is not None:
+                    observations[j] = step.reply["observation"]
+                else:
+                    observations[j] = _not_run(step.stopped or "the student process stopped")
+                    closed[group[j]] = f"skipped because an earlier call of `{fn}` in this question stopped the student process ({step.stopped})"
+        finally:
+            if child is not None:
+                child.close()
+        return [o or _not_run("the submission used up its time budget") for o in observations]
 
-    def _absorb(self, run: ChildRun, cells: list[CodeCell], todo: list[int], observations: list) -> tuple[str, int] | None:
-        """Record a child's events; return the (kind, index) it was running when it stopped."""
-        running = None
-        for event in run.events:
-            kind, index, phase = event.get("event"), event.get("index"), event.get("phase")
-            if kind not in ("cell", "call") or not isinstance(index, int):
-                continue
-            limit = len(cells) if kind == "cell" else len(todo)
-            if not 0 <= index < limit:
-                continue
-            if phase == "start":
-                running = (kind, index)
-            elif phase == "end" and kind == "cell":
-                if isinstance(event.get("error"), dict):
-                    self.cell_errors[cells[index].label] = event["error"]
-                running = None
-            elif phase == "end" and isinstance(event.get("observation"), dict):
-                observations[todo[index]] = event["observation"]
-                running = None
-        return running
+
+def _not_run(why: str) -> dict:
+    return {"status": "not_run", "error": {"type": "NotRun", "message": why}}

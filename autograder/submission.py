@@ -86,7 +86,7 @@ def evaluate(
     setup, answers = nb.setup_cells(release), nb.answer_cells(submission, release)
     runner = SandboxRunner(setup + answers, limits, isolation=isolation, hide=hide)
     planned = plan(assignment, list(assignment), hidden_seed)
-    observations = runner(requests_for(planned))
+    observations = runner([{**r, "group": p.question.name} for r, p in zip(requests_for(planned), planned)])
     hints = _missing_function_hints(answers, nb.solution_cells(release), runner.cell_errors)
     result.questions = judge_all(list(assignment), planned, observations, reference, hints)
     result.notes += runner.notes

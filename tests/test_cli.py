@@ -23,11 +23,27 @@ def test_check_fails_an_untouched_notebook_with_reasons_and_exit_code_1(submit):
     assert "not implemented yet" in result.output and "score 0/7" in result.output
 
 
-def test_check_of_a_renamed_notebook_needs_the_assignment(tmp_path, submit):
-    renamed = tmp_path / "my work.ipynb"
+def test_check_reads_the_assignment_from_the_notebook_whatever_its_name_and_place(tmp_path, submit):
+    renamed = tmp_path / "somewhere" / "my work.ipynb"
+    renamed.parent.mkdir()
     renamed.write_bytes(submit("01_gates").read_bytes())
-    assert runner.invoke(app, ["check", str(renamed)]).exit_code == 2
-    assert runner.invoke(app, ["check", str(renamed), "--assignment", "01_gates"]).exit_code == 0
+    result = runner.invoke(app, ["check", str(renamed)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "01_gates" in result.output and "score 7/7" in result.output, result.output
+    other = runner.invoke(app, ["check", str(renamed), "--assignment", "02_perceptron"], env={"COLUMNS": "200"})
+    assert other.exit_code == 1 and "02_perceptron" in other.output  # --assignment overrides what the notebook says
+
+
+def test_check_of_a_notebook_that_names_no_assignment_asks_for_it(tmp_path, submit):
+    import nbformat
+
+    notebook = nbformat.read(submit("01_gates"), as_version=4)
+    for cell in notebook.cells:
+        cell.source = cell.source.replace('checker("01_gates", globals())', "None")
+    anonymous = tmp_path / "my work.ipynb"
+    nbformat.write(notebook, anonymous)
+    result = runner.invoke(app, ["check", str(anonymous)], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "does not say which assignment" in result.output and "--assignment" in result.output
+    assert runner.invoke(app, ["check", str(anonymous), "--assignment", "01_gates"]).exit_code == 0
 
 
 def test_list_shows_every_question_and_its_points(monkeypatch):

@@ -99,3 +99,76 @@ def test_a_fault_costs_only_its_own_questions_with_a_reason(graded, student):
             assert got[name].points == points, f"{name}: {got[name].reason}"
     if note:
         assert any(note in n for n in result.notes), result.notes
+
+
+def test_fresh_draws_a_new_wide_seed_resume_keeps_it_and_run_json_says_which(tmp_path):
+    from autograder.grade import _run_seed
+    import json
+
+    first = _run_seed(tmp_path, None, "sandbox")
+    assert json.loads((tmp_path / "run.json").read_text())["seed_origin"] == "drawn for this run"
+    assert _run_seed(tmp_path, None, "sandbox", resume=True) == first
+    fresh = _run_seed(tmp_path, None, "sandbox", resume=False)
+    assert fresh != first and max(first, fresh).bit_length() > 64
+    assert _run_seed(tmp_path, 7, "sandbox", resume=False) == 7
+    assert json.loads((tmp_path / "run.json").read_text())["seed_origin"] == "given (--seed)"
+
+
+def test_a_regrade_after_a_leak_asks_other_hidden_questions():
+    """A student who leaked this run's hidden cases learns nothing about the next run's."""
+    from autograder.engine import plan, requests_for
+    from autograder.grade import submission_seed
+
+    def hidden(run_seed):
+        return [r["args"] for r, p in zip(requests_for(plan(GATES, list(GATES), submission_seed(run_seed, "ada", GATES.name))),
+                                          plan(GATES, list(GATES), 1)) if p.hidden]
+
+    assert submission_seed(1, "ada", GATES.name).bit_length() > 64
+    assert hidden(1) != hidden(2)
+
+
+def _one_student(tmp_path, *names):
+    submitted = tmp_path / "submitted"
+    for name in names:
+        simulate.write(solution(), submitted, name, GATES)
+    return submitted
+
+
+def test_an_unexpected_error_costs_only_that_submission(tmp_path, monkeypatch):
+    import autograder.grade as grade_module
+
+    real = grade_module.evaluate
+
+    def fragile(path, *args, student="", **kwargs):
+        if student == "boom":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(path, *args, student=student, **kwargs)
+
+    monkeypatch.setattr(grade_module, "evaluate", fragile)
+    results = {r.student: r for r in grade_folder(_one_student(tmp_path, "boom", "calm"), tmp_path / "out", ["01_gates"], seed=3, root=ROOT)}
+    assert results["calm"].score == sum(FULL.values())
+    assert results["boom"].score == 0 and any("could not be graded" in n for n in results["boom"].notes)
+
+
+def test_a_result_that_cannot_be_read_on_resume_is_graded_again(tmp_path):
+    submitted, out = _one_student(tmp_path, "ada"), tmp_path / "out"
+    grade_folder(submitted, out, ["01_gates"], seed=3, root=ROOT)
+    (out / "results" / "ada" / "01_gates.json").write_text('{"student": "ada", "questions": [{"points": "many"}]')
+    warnings = []
+    (result,) = grade_folder(submitted, out, ["01_gates"], root=ROOT, warn=warnings.append)
+    assert result.score == sum(FULL.values()) and warnings
+
+
+def test_links_out_of_a_students_folder_are_refused_and_never_read(tmp_path):
+    from autograder.grade import discover
+
+    submitted = _one_student(tmp_path, "ada")
+    outside = tmp_path / "elsewhere.ipynb"
+    outside.write_text("{}")
+    (submitted / "eve" / GATES.name).mkdir(parents=True)
+    (submitted / "eve" / GATES.name / GATES.notebook).symlink_to(outside)
+    (submitted / "mallory").symlink_to(submitted / "ada")
+    found = {s.student: s for s in discover(submitted, [GATES])}
+    assert found["ada"].notebook == (submitted / "ada" / GATES.name / GATES.notebook).resolve()
+    assert found["eve"].notebook is None and "link" in found["eve"].notes[0]
+    assert found["mallory"].notebook is None and "link" in found["mallory"].notes[0]

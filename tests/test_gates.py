@@ -115,3 +115,17 @@ def test_in_notebook_check_agrees_with_the_grader_on_wrong_answers():
     assert "expected" not in str(hidden.value)
 
 
+def test_in_notebook_check_names_a_failed_dependency_first_as_the_grader_does():
+    """Does check("gate_margin") in the student's kernel point at the wrong gate, not at the margin?"""
+    namespace = {"np": np}
+    solution = {c.label: c.source for c in nb.solution_cells(nb.read(course.solution_path(GATES, ROOT)))}
+    for label in ("step", "neuron", "xor_network"):
+        exec(solution[label], namespace)
+    exec(NAND_IS_NOR, namespace)
+    with pytest.raises(CheckFailed) as margin:
+        checker("01_gates", namespace)("gate_margin")
+    assert str(margin.value).count("Fails because of `gate_weights`") == 1
+    exec(solution["gate_weights"], namespace)
+    assert checker("01_gates", namespace)("gate_margin").passed
+
+

@@ -182,6 +182,31 @@ MATH = """() => ({
 })"""
 
 
+PASS_MARK = "\u2714"  # ✔ HEAVY CHECK MARK, in DejaVu Sans: no emoji font needed
+
+# The first output of cell i: its text, and whether its pass mark is drawn with a real glyph. The mark
+# is drawn on a canvas in the output's own font and compared with two characters no font has
+# (U+0378, unassigned; U+E000, private use): a missing glyph draws as the same box as those.
+GLYPH = """(index) => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
+  const out = cell.node.querySelector('.jp-OutputArea-output');
+  const style = getComputedStyle(out.querySelector('span') || out);
+  const font = `40px ${style.fontFamily}`;
+  const draw = (ch) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 64; canvas.height = 64;
+    const context = canvas.getContext('2d');
+    context.font = font; context.textBaseline = 'middle'; context.fillStyle = '#000';
+    context.fillText(ch, 4, 32);
+    return Array.from(context.getImageData(0, 0, 64, 64).data).filter((v, i) => i % 4 === 3);
+  };
+  const same = (a, b) => a.every((v, i) => v === b[i]);
+  const mark = draw('\\u2714');
+  return {text: out.textContent, font, ink: mark.filter(v => v > 0).length,
+          tofu: same(mark, draw('\\u0378')) || same(mark, draw('\\uE000'))};
+}"""
+
+
 def open_notebook(page, lab, relative: str) -> int:
     url, token, _ = lab
     workspace = relative.replace("/", "-").replace(".", "-")  # a fresh workspace: only this notebook is open
@@ -233,6 +258,24 @@ def test_the_student_notebook_in_jupyterlab_says_not_implemented_yet_at_every_ch
         page.evaluate(RUN_ONE, index)
     wait_idle(page)
     cells = page.evaluate(CELLS)
+    assert_not_implemented_at_every_check(cells)
+    assert_math_typeset(page)
+    first_check = next(i for i, c in enumerate(cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_step")
+    snapshot(page, first_check, screenshots, "01_gates-student-notebook")
+
+
+def test_run_all_on_the_student_notebook_reaches_the_end_past_every_failing_check(page, lab):
+    open_notebook(page, lab, f"stub/{GATES.notebook}")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.evaluate(RUN_ALL)
+    wait_idle(page)
+    cells = page.evaluate(CELLS)
+    not_run = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in cells if c["cell_type"] == "code" and c.get("execution_count") is None]
+    assert not_run == [], f"Run All Cells stopped before {not_run}"
+    assert_not_implemented_at_every_check(cells)
+
+
+def assert_not_implemented_at_every_check(cells: list[dict]) -> None:
     graded = by_grade_id(cells)
     for question in AUTOMATIC:
         cell = graded[f"test_{question}"]
@@ -245,9 +288,6 @@ def test_the_student_notebook_in_jupyterlab_says_not_implemented_yet_at_every_ch
                     and any(o["output_type"] == "error" for o in c.get("outputs", []))]
     assert not setup_errors, [c["metadata"].get("nbgrader", {}).get("grade_id") for c in setup_errors]
     assert "not implemented yet" in output_text(graded["overview"])
-    assert_math_typeset(page)
-    first_check = next(i for i, c in enumerate(cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_step")
-    snapshot(page, first_check, screenshots, "01_gates-student-notebook")
 
 
 def test_a_filled_in_notebook_runs_all_cells_in_jupyterlab_with_every_check_passing(page, lab, screenshots):
@@ -264,7 +304,12 @@ def test_a_filled_in_notebook_runs_all_cells_in_jupyterlab_with_every_check_pass
         text = output_text(graded[f"test_{question}"])
         assert "passed" in text and question in text, (question, text)
     overview = output_text(graded["overview"])
-    assert overview.count("✔") == len(AUTOMATIC), overview
+    assert overview.count(PASS_MARK) == len(AUTOMATIC), overview
+    first_check = next(i for i, c in enumerate(cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_step")
+    mark = page.evaluate(GLYPH, first_check)
+    assert PASS_MARK in mark["text"] and "\u2705" not in mark["text"], mark["text"]  # ✔ printed, not the emoji ✅
+    assert mark["ink"] > 20 and not mark["tofu"], f"the pass mark is drawn as a missing-glyph box in {mark['font']}: {mark}"
+    snapshot(page, first_check, screenshots, "01_gates-pass-mark")
     assert any(o.get("data", {}).get("image/png") for c in cells for o in c.get("outputs", [])), "the plots did not render"
     assert_math_typeset(page)
     last_check = max(i for i, c in enumerate(cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_xor_network")

@@ -72,3 +72,20 @@ def test_malformed_files_raise_a_readable_error(tmp_path, text, words):
 def test_defined_names_finds_functions_and_survives_syntax_errors():
     assert nb.defined_names("def f():\n    pass\nA = 1\nB, C = 2, 3\n") == {"f", "A", "B", "C"}
     assert nb.defined_names("def f(:\n") is None
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda cell: cell.__setitem__("source", None), "`source` as NoneType"),
+    (lambda cell: cell["metadata"].__setitem__("nbgrader", "solution"), "`nbgrader` as str"),
+    (lambda cell: cell["metadata"].__setitem__("tags", [1]), "tags that are not text"),
+])
+def test_a_notebook_that_breaks_the_format_is_reported_not_raised(tmp_path, edit, words):
+    import json
+
+    notebook = json.loads(course.release_path(GATES, ROOT).read_text())
+    edit(next(c for c in notebook["cells"] if c["cell_type"] == "code"))
+    path = tmp_path / "gates.ipynb"
+    path.write_text(json.dumps(notebook))
+    with pytest.raises(nb.BadNotebook, match="breaks the notebook format") as bad:
+        nb.read(path)
+    assert words in str(bad.value)

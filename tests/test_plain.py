@@ -69,3 +69,19 @@ def test_objects_that_are_not_plain_data_become_markers(value, name):
 def test_malformed_plain_data_is_rejected_not_trusted(data):
     """Does hand-made JSON claiming to be an array decode to a marker rather than raise?"""
     assert isinstance(plain.decode(data), Unsupported)
+
+
+def test_only_numpys_own_scalar_types_are_plain_and_no_method_of_the_value_runs():
+    """A subclass claiming to be NumPy's, whose .item() is student code, becomes a marker without being called."""
+    called = []
+
+    class Pretender(np.float64):
+        __module__ = "numpy"
+
+        def item(self):
+            called.append(True)
+            return 1.0
+
+    assert isinstance(plain.loads(plain.dumps(Pretender(3.0))), Unsupported)
+    assert not called
+    assert plain.loads(plain.dumps([np.float32(0.5), np.int8(-3), np.bool_(True)])) == [0.5, -3, True]

@@ -34,9 +34,9 @@ def test_values_come_back_as_plain_data():
 
 def test_an_infinite_loop_in_a_call_times_out_and_the_next_call_runs():
     runner, (loop, good) = run([GOOD, "def spin():\n    while True:\n        pass\n"], [request("spin", timeout=1.0), request("good", 1)])
-    assert loop["status"] == "timeout"
+    assert loop["status"] == "timeout" and "measured 2 times" in loop["error"]["message"]
     assert good["status"] == "ok" and plain.decode(good["value"]) == 2
-    assert runner.children == 1
+    assert runner.children == 2  # the timeout is measured again in a fresh process before it counts
 
 
 def test_a_loop_that_swallows_the_alarm_is_killed_and_grading_goes_on():
@@ -44,8 +44,8 @@ def test_a_loop_that_swallows_the_alarm_is_killed_and_grading_goes_on():
     start = time.monotonic()
     runner, (first, stuck, last) = run([GOOD, stubborn], [request("good", 1), request("stubborn", timeout=1.0), request("good", 2)])
     assert first["status"] == "ok" and last["status"] == "ok"
-    assert stuck["status"] == "timeout"
-    assert runner.children == 2
+    assert stuck["status"] == "timeout" and "CPU time" in stuck["error"]["message"]
+    assert runner.children == 3
     assert time.monotonic() - start < 30
 
 
@@ -126,3 +126,125 @@ def test_a_process_group_left_by_a_grader_that_died_is_removed_by_the_next_run()
     assert group in sweep_stale_cgroups(root)
     assert not group.exists()
     assert straggler.wait(timeout=5) == -9
+
+
+# ---------------------------------------------------------------- the parent owns time and the channel
+
+CHANNEL = "import json, os, sys, time\ndef send(text):\n    os.write(int(sys.argv[2]), text.encode())\n"
+
+
+def test_a_call_that_switches_off_its_timer_is_stopped_by_the_parent_on_cpu_time():
+    stretch = ("import signal, time\ndef stretch():\n    signal.setitimer(signal.ITIMER_PROF, 0)\n    signal.setitimer(signal.ITIMER_REAL, 0)\n"
+               "    signal.signal(signal.SIGPROF, signal.SIG_IGN)\n    start = time.process_time()\n"
+               "    while time.process_time() - start < 6:\n        pass\n    return 1\n")
+    start = time.monotonic()
+    _, (obs, good) = run([GOOD, stretch], [request("stretch", timeout=1.0), request("good", 1)])
+    assert obs["status"] == "timeout" and "CPU time" in obs["error"]["message"], obs
+    assert obs["cpu_seconds"] < 3.0  # stopped near its 1 s, not after the 6 s it wanted
+    assert good["status"] == "ok"
+    assert time.monotonic() - start < 40
+
+
+def test_heartbeat_lines_do_not_stretch_a_deadline():
+    beating = CHANNEL + ("def slow():\n    start = time.process_time()\n    while time.process_time() - start < 5:\n"
+                         "        send('{\"event\": \"call\", \"index\": 0, \"phase\": \"start\"}\\n')\n        time.sleep(0.01)\n    return 1\n")
+    runner, (obs, good) = run([GOOD, beating], [request("slow", timeout=1.0), request("good", 1)])
+    assert obs["status"] != "ok"
+    assert good["status"] == "ok"
+
+
+@pytest.mark.parametrize("forged", [
+    "'[' * 100000 + '\\n'",
+    "'{}\\n' * 1000000",
+    "json.dumps({'event': 'done'}) + '\\n'",
+    "json.dumps({'event': 'call', 'index': 0, 'observation': {'status': 'ok', 'value': 1, 'mutated': 5}}) + '\\n'",
+    "json.dumps({'event': 'call', 'index': 0, 'observation': {'status': 'error', 'error': {'traceback': 5}}}) + '\\n'",
+    "json.dumps({'event': 'call', 'index': 0, 'observation': {'status': 'not_run', 'error': {}}}) + '\\n'",
+    "json.dumps({'event': 'call', 'index': 1, 'observation': {'status': 'ok', 'value': 42, 'mutated': [], 'seconds': 0}}) + '\\n'",
+    "json.dumps({'event': 'figure', 'cell': 'c0', 'png': ''}) + '\\n'",
+])
+def test_a_forged_or_malformed_line_fails_that_call_only(forged):
+    forger = CHANNEL + f"def forge():\n    send({forged})\n    time.sleep(0.3)\n    return 0\n"
+    _, (obs, good) = run([GOOD, forger], [request("forge"), request("good", 41)])
+    assert obs["status"] == "not_run" and "student process" in obs["error"]["message"], obs
+    assert good["status"] == "ok" and plain.decode(good["value"]) == 42
+
+
+def test_the_child_holds_only_the_arguments_of_the_call_it_is_making():
+    spy = ("import gc\ndef spy():\n    seen = []\n    for obj in gc.get_objects():\n"
+           "        if type(obj) is dict and obj.get('fn') in ('good', 'spy') and 'args' in obj:\n            seen.append(obj['fn'])\n"
+           "    return sorted(set(seen))\n")
+    _, (first, seen, last) = run([GOOD, spy], [request("good", 10**6), request("spy"), request("good", 7 * 10**6)])
+    assert plain.decode(seen["value"]) == ["spy"]
+    assert first["status"] == last["status"] == "ok"
+
+
+def test_a_fake_numpy_scalar_is_not_plain_data_and_its_methods_never_run():
+    fake = ("class Fake(np.float64):\n    __module__ = 'numpy'\n    def item(self):\n        return 42.0\n"
+            "    def __float__(self):\n        return 42.0\n"
+            "import numpy as np\ndef fake():\n    return Fake(1.0)\n")
+    _, (obs,) = run(["import numpy as np\n" + fake], [request("fake")])
+    assert isinstance(plain.decode(obs["value"]), plain.Unsupported)
+
+
+def test_observations_are_checked_field_by_field():
+    from autograder.sandbox import valid_observation
+
+    good, _ = valid_observation({"status": "ok", "value": [1, 2], "mutated": ["argument 1"], "seconds": 0.5})
+    assert good == {"status": "ok", "value": [1, 2], "mutated": ["argument 1"], "seconds": 0.5}
+    for bad in [{"status": "ok", "mutated": 5}, {"status": "ok", "seconds": "fast"}, {"status": "ok", "seconds": float("nan")},
+                {"status": "error", "error": {"traceback": 5}}, {"status": "error", "error": "boom"}, {"status": "passed"},
+                {"status": "not_run", "error": {}}, {"status": "ok", "extra": 1}, {"status": "error", "error": {"message": "x" * 5000}}, [1]]:
+        assert valid_observation(bad)[0] is None, bad
+
+
+def test_the_bubblewrap_sandbox_holds_against_code_that_tries_to_undo_it(tmp_path):
+    from autograder.isolation import detect
+
+    isolation = detect()
+    if not isolation.bwrap:
+        pytest.skip(f"bubblewrap is not available here ({isolation.describe()})")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "answer.txt").write_text("42")
+    marker = tmp_path / "written-from-inside"
+    escape = (
+        "import ctypes, os, subprocess\n"
+        "def escape():\n"
+        "    libc = ctypes.CDLL(None, use_errno=True)\n"
+        "    for target in reversed([l.split()[1] for l in open('/proc/self/mounts').read().splitlines()]):\n"
+        "        libc.umount2(target.encode(), 2)\n"
+        f"    for args in (['mount', '-o', 'remount,rw', '/'], ['unshare', '-Urm', 'true']):\n"
+        "        subprocess.run(args, capture_output=True)\n"
+        "    found = []\n"
+        f"    try:\n        found.append(open({str(secret / 'answer.txt')!r}).read())\n    except OSError:\n        pass\n"
+        f"    try:\n        open({str(marker)!r}, 'w').write('x')  # at most into its own private /tmp\n    except OSError:\n        pass\n"
+        "    return [os.getuid(), found, len([p for p in os.listdir('/proc') if p.isdigit()])]\n")
+    runner = SandboxRunner([CodeCell("c0", escape)], FAST, budget_seconds=60, isolation=isolation, hide=[secret])
+    (obs,) = runner([request("escape", timeout=8.0)])
+    uid, found, processes = plain.decode(obs["value"])
+    assert uid == 65534 and found == [] and processes < 10
+    assert not marker.exists()
+
+
+@pytest.mark.slow
+def test_a_slow_but_correct_answer_gets_identical_marks_every_time_while_the_machine_is_loaded(submit):
+    """Limits are on CPU time, generous, and measured twice: load does not decide the grade."""
+    import sys
+
+    from conftest import by_question, grade, solution_source
+
+    slow = solution_source("01_gates", "xor_network") + (
+        "\n_quick = xor_network\nimport time\n"
+        "def xor_network():\n    start = time.process_time()\n"
+        "    while time.process_time() - start < 2.5:  # a quarter of the 10 s limit, in CPU time\n        pass\n"
+        "    return _quick()\n")
+    path = submit("01_gates", xor_network=slow)
+    load = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        marks = [[(q.question, q.points, q.status) for q in grade(path, "01_gates").questions] for _ in range(3)]
+    finally:
+        load.kill()
+        load.wait()
+    assert marks[0] == marks[1] == marks[2]
+    assert dict((name, status) for name, _, status in marks[0])["xor_network"] == "passed"

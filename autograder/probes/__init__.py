@@ -1,7 +1,10 @@
 """Calling student functions and recording what happened, as plain data.
 
 The clock and signal functions are bound at import, before any student code runs, so a
-student who patches ``time`` or ``signal`` cannot stop the timers or fake a duration.
+student who patches ``time`` or ``signal`` cannot fake a duration. The timers here only
+interrupt a call politely so that the process can go on with the next one; the grader's
+process owns time (see :mod:`autograder.sandbox`): it measures each call's CPU time itself
+and ends the process at the limit, whatever student code does to these timers.
 
 This module runs wherever the student's code lives: inside the sandboxed child
 during grading and ``autograder check``, and inside the student's own kernel for
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import traceback
-from signal import ITIMER_REAL, SIGALRM, setitimer
+from signal import ITIMER_PROF, ITIMER_REAL, SIGALRM, SIGPROF, setitimer
 from signal import signal as set_handler
 from time import perf_counter
 from pathlib import Path
@@ -77,33 +80,42 @@ def student_traceback(exc: BaseException) -> str:
 
 
 def _same(before: Any, after: Any) -> bool:
-    if isinstance(before, np.ndarray):
-        return isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(before, after, equal_nan=before.dtype.kind == "f")
-    if isinstance(before, (list, tuple)):
-        return type(before) is type(after) and len(before) == len(after) and all(map(_same, before, after))
-    if isinstance(before, dict):
-        return isinstance(after, dict) and before.keys() == after.keys() and all(_same(before[k], after[k]) for k in before)
-    return before == after
+    """Whether ``after`` is still exactly ``before`` (exact types only: no student ``__eq__`` runs)."""
+    if type(before) is not type(after):
+        return False
+    if type(before) is np.ndarray:
+        return before.shape == after.shape and before.dtype == after.dtype and np.array_equal(before, after, equal_nan=before.dtype.kind == "f")
+    if type(before) in (list, tuple):
+        return len(before) == len(after) and all(map(_same, before, after))
+    if type(before) is dict:
+        return before.keys() == after.keys() and all(_same(before[k], after[k]) for k in before)
+    return before == after or (before != before and after != after)  # NaN stays NaN
 
 
-def start_timer(seconds: float | None, message: str):
-    """Raise :class:`CallTimeout` in the main thread after ``seconds``; returns the previous handler."""
-    if not seconds:
+def start_timer(cpu_seconds: float | None, message: str, wall_seconds: float | None = None):
+    """Raise :class:`CallTimeout` in the main thread once the process has used ``cpu_seconds``
+    of CPU time (``ITIMER_PROF``) or ``wall_seconds`` have passed (``ITIMER_REAL``);
+    returns what :func:`stop_timer` needs to restore the previous handlers."""
+    if not cpu_seconds:
         return None
 
     def expire(signum, frame):
         raise CallTimeout(message)
 
-    previous = set_handler(SIGALRM, expire)
-    setitimer(ITIMER_REAL, seconds)
+    previous = (set_handler(SIGPROF, expire), set_handler(SIGALRM, expire))
+    setitimer(ITIMER_PROF, cpu_seconds)
+    if wall_seconds:
+        setitimer(ITIMER_REAL, wall_seconds)
     return previous
 
 
 def stop_timer(previous) -> None:
-    """Cancel a timer set by :func:`start_timer` and restore the previous handler."""
+    """Cancel the timers set by :func:`start_timer` and restore the previous handlers."""
     if previous is not None:
+        setitimer(ITIMER_PROF, 0)
         setitimer(ITIMER_REAL, 0)
-        set_handler(SIGALRM, previous)
+        set_handler(SIGPROF, previous[0])
+        set_handler(SIGALRM, previous[1])
 
 
 def run_call(namespace: Mapping[str, Any], request: Mapping[str, Any], enforce_timeout: bool = False) -> dict:
@@ -127,22 +139,32 @@ def run_call(namespace: Mapping[str, Any], request: Mapping[str, Any], enforce_t
     args, kwargs = list(plain.decode(request["args"])), dict(plain.decode(request["kwargs"]))
     pristine = copy.deepcopy((args, kwargs))
     timeout = request.get("timeout") if enforce_timeout else None
-    previous = start_timer(timeout, f"the call took longer than {timeout:g} s" if timeout else "")
+    message = f"the call used more than its {timeout:g} s of CPU time" if timeout else ""
+    previous = start_timer(timeout, message, request.get("wall_seconds") if enforce_timeout else None)
     start = perf_counter()
     try:
         value = PROBES[name](namespace, fn, args, kwargs)
+        encoded = plain.encode(value)  # inside the timer: no time is free
         seconds = perf_counter() - start
         stop_timer(previous)
-        encoded = plain.encode(value)
     except BaseException as exc:  # the student's code may raise anything, even SystemExit
         stop_timer(previous)
         if isinstance(exc, KeyboardInterrupt) and not enforce_timeout:
             raise
         status = {NotImplementedError: "not_implemented", CallTimeout: "timeout"}.get(type(exc), "error")
-        return {"status": status, "error": {"type": type(exc).__name__, "message": str(exc)[:1000], "traceback": student_traceback(exc)}}
+        return {"status": status, "error": {"type": type(exc).__name__, "message": _text(exc)[:1000], "traceback": student_traceback(exc)}}
     mutated = [f"argument {i + 1}" for i, (a, b) in enumerate(zip(pristine[0], args)) if not _same(a, b)]
     mutated += [f"argument {k}" for k in kwargs if not _same(pristine[1][k], kwargs[k])]
     return {"status": "ok", "value": encoded, "mutated": mutated, "seconds": seconds}
+
+
+def _text(exc: BaseException) -> str:
+    """``str(exc)``, or a placeholder when the student's ``__str__`` itself fails."""
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 -- student code
+        return "<the exception's message could not be shown>"
+    return text if type(text) is str else "<the exception's message is not text>"
 
 
 @probe

@@ -185,10 +185,9 @@ def l2_penalty_grad(rng, hidden):
 # --- the validation split -----------------------------------------------------------------
 
 def split_definition(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The stated recipe: one permutation, its first round(n * val_fraction) entries validate."""
-    order = np.random.default_rng(seed).permutation(n)
-    k = round(n * val_fraction)
-    return order[k:], order[:k]
+    """The contract's recipe: one permutation, its first round(n * val_fraction) entries validate."""
+    validation, training = np.split(np.random.default_rng(seed).permutation(n), [round(n * val_fraction)])
+    return training, validation
 
 
 def _split_check(n: int, val_fraction: float, seed: int):
