@@ -222,11 +222,14 @@ SANDBOX_UID = 65534
 
 
 def _bwrap_flags(bwrap: str, workspace: str, hidden: Sequence[str], tmpfs_bytes: int) -> list[str]:
-    """bubblewrap's arguments: everything read-only, private tmpfs, ``hidden`` covered, no capabilities."""
+    """bubblewrap's arguments: everything read-only, private tmpfs, ``hidden`` covered, no capabilities.
+
+    ``/tmp`` stays visible, read-only: a course, a kit or a virtual environment may live there, and
+    what must not be seen there is in ``hidden`` like anywhere else."""
     flags = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
              "--die-with-parent", "--new-session", "--cap-drop", "ALL",
              "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-             "--size", str(2**20), "--tmpfs", "/tmp", "--size", str(2**20), "--tmpfs", "/dev/shm",
+             "--size", str(2**20), "--tmpfs", "/dev/shm",
              "--size", str(tmpfs_bytes), "--tmpfs", workspace]
     for path in hidden:
         if os.path.isdir(path):

@@ -30,6 +30,7 @@ from conftest import ROOT
 from test_build import LEAK_MARKERS, leaked
 
 from autograder import course, simulate
+from autograder.results import STATUS_TEXT
 from autograder.student_kit import MARKER, README_TEMPLATE, README_TITLE, KitRefused, make_kit
 
 ASSIGNMENTS = list(course.assignments().values())
@@ -268,7 +269,7 @@ def test_an_untouched_notebook_runs_to_the_end_saying_not_implemented_at_every_c
     overview = _overview(cells)
     for question in assignment:
         line = next(line for line in overview.splitlines() if f" {question.name}: " in line)
-        assert ("graded by hand" if question.manual else "✘") in line and ("not implemented yet" in line or question.manual), line
+        assert (STATUS_TEXT["manual"] if question.manual else "✘") in line and ("not implemented yet" in line or question.manual), line
 
 
 @pytest.fixture(scope="session")
