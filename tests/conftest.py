@@ -89,3 +89,19 @@ def assert_outcome(result: SubmissionResult, failed: dict[str, str], passing: li
         assert questions[name].misconception == misconception, (name, questions[name].misconception, questions[name].reason)
     for name in passing:
         assert questions[name].status == "passed", (name, questions[name].reason)
+
+
+def keep_artifacts(name: str, *paths: Path) -> None:
+    """Copy screenshots and other files (or folders) to ``$TEST_ARTIFACTS/<name>``, where CI collects them."""
+    import os
+    import shutil
+
+    if not os.environ.get("TEST_ARTIFACTS"):
+        return
+    target = Path(os.environ["TEST_ARTIFACTS"]) / name
+    target.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        if Path(path).is_dir():
+            shutil.copytree(path, target, dirs_exist_ok=True)
+        else:
+            shutil.copy(path, target)

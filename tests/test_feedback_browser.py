@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, keep_artifacts
 from test_jupyterlab import CHROMIUM_ARGS, _missing
 
 from autograder import course, simulate
@@ -59,8 +59,7 @@ def browser_page(tmp_path_factory):
 def screenshots(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("feedback-screenshots")
     yield folder
-    if os.environ.get("TEST_ARTIFACTS"):
-        shutil.copytree(folder, Path(os.environ["TEST_ARTIFACTS"]) / "feedback", dirs_exist_ok=True)
+    keep_artifacts("feedback", folder)
 
 
 OVERFLOW = """() => Array.from(document.querySelectorAll('pre, p, h3, li, figcaption'))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, keep_artifacts
 from typer.testing import CliRunner
 
 from autograder import course, engine, insight, simulate
@@ -292,7 +292,4 @@ def test_the_mistakes_page_reads_well_in_chromium(graded, tmp_path):
     assert overflow == []
     assert "What the class got wrong" in text and STEP_MISTAKE in text and "Lowest scores" in text
     assert shot.stat().st_size > 10_000
-    if os.environ.get("TEST_ARTIFACTS"):
-        target = Path(os.environ["TEST_ARTIFACTS"]) / "insight"
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, target)
+    keep_artifacts("insight", shot)

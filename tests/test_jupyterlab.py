@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, keep_artifacts
 
 from autograder import course, simulate
 
@@ -143,9 +143,7 @@ def page(lab, chromium_path, tmp_path_factory):
 def screenshots(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("screenshots")
     yield folder
-    if os.environ.get("TEST_ARTIFACTS"):
-        target = Path(os.environ["TEST_ARTIFACTS"]) / "jupyterlab"
-        shutil.copytree(folder, target, dirs_exist_ok=True)
+    keep_artifacts("jupyterlab", folder)
 
 
 OPEN_AND_WAIT = """async () => {
