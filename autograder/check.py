@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, MutableMapping
 
 from . import course
-from .engine import judge_all, plan, requests_for, with_dependencies
+from .engine import judge_all, plan, requests_for, time_limits, with_dependencies
 from .misconceptions import recognised
 from .probes import run_call
 from .results import STATUS_TEXT, QuestionResult
@@ -187,7 +187,10 @@ class Checker:
             lines.append((result.status, _headline(result)))
         score, total = sum(r.points for r in results), sum(r.max_points for r in results)
         passed = sum(r.passed for r in results)
-        summary = f"{passed} of {len(results)} automatic questions pass: {score:g}/{total:g} points on the visible cases (hidden cases are added when grading)"
+        from .sandbox import describe_time_limits
+
+        summary = (f"{passed} of {len(results)} automatic questions pass: {score:g}/{total:g} points on the visible cases (hidden cases are added when grading)"
+                   f"\n{describe_time_limits(time_limits(self.assignment))}")
         show("\n".join([text for _, text in lines] + ["", summary]),
              "\n".join([_html_line(status, text) for status, text in lines] + ["", html.escape(summary)]))
         return results if shell() is None else None

@@ -108,7 +108,9 @@ def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. 01_gate
     from rich.markup import escape
 
     from .check import declared_assignment
+    from .engine import time_limits
     from .misconceptions import recognised
+    from .sandbox import describe_time_limits
     from .submission import evaluate
 
     # --assignment, else what the notebook says (its checker("...") call), else its file or folder name
@@ -139,19 +141,8 @@ def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. 01_gate
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"[bold]score {result.score:g}/{result.max_score:g}[/] on the visible cases (hidden cases are added when grading)")
-    console.print(f"[dim]{escape(_time_limits(decl))}[/]")
+    console.print(f"[dim]{escape(describe_time_limits(time_limits(decl)))}[/]")
     raise typer.Exit(0 if result.score == result.max_score else 1)
-
-
-def _time_limits(decl) -> str:
-    """Every time limit a student's code can meet in this assignment, in one sentence."""
-    from .engine import plan
-    from .sandbox import describe_time_limits
-
-    limits: dict[str, float] = {}
-    for planned in plan(decl, [q for q in decl if not q.manual], 0):  # visible and hidden cases alike
-        limits[planned.question.name] = max(limits.get(planned.question.name, 0.0), planned.case.timeout)
-    return describe_time_limits(limits)
 
 
 def _shard(text: Optional[str]) -> Optional[tuple[int, int]]:

@@ -22,7 +22,7 @@ from .misconceptions import recognised
 from .question import Assignment, Case, Oracles, Question, ReferenceUnavailable
 from .results import STATUS_TEXT, QuestionResult
 
-__all__ = ["PlannedCase", "attribute", "plan", "requests_for", "judge", "judge_all", "visible_seed", "with_dependencies"]
+__all__ = ["PlannedCase", "attribute", "plan", "requests_for", "judge", "judge_all", "time_limits", "visible_seed", "with_dependencies"]
 
 @dataclass(frozen=True)
 class PlannedCase:
@@ -47,6 +47,14 @@ def plan(assignment: Assignment, questions: Sequence[Question], hidden_seed: int
             seed = [hidden_seed, visible_seed(assignment.name, question.name)]
             planned += [PlannedCase(question, c, True) for c in question.cases(seed, True)]
     return planned
+
+
+def time_limits(assignment: Assignment) -> dict[str, float]:
+    """Question name -> the longest CPU time, in seconds, one call of its cases may take (visible and hidden cases alike)."""
+    limits: dict[str, float] = {}
+    for planned in plan(assignment, [q for q in assignment if not q.manual], 0):
+        limits[planned.question.name] = max(limits.get(planned.question.name, 0.0), planned.case.timeout)
+    return limits
 
 
 def _failure(question: Question, status: str, case: Case, reason: str, **extra: Any) -> QuestionResult:

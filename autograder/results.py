@@ -99,7 +99,8 @@ class SubmissionResult:
 
     @property
     def score(self) -> float:
-        return sum(q.points for q in self.questions)
+        """The points earned, to 0.01 like each question's (a sum of floats would show 0.6600000000000001)."""
+        return round(sum(q.points for q in self.questions), 2)
 
     @property
     def max_score(self) -> float:
