@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import numpy as np
 
 from .misconceptions import Misconception
+from .protocol import CALL_SECONDS, CallRequest
 
 __all__ = ["Assignment", "Case", "DEPENDENCY_POLICIES", "Oracles", "Question", "ReferenceUnavailable"]
 
@@ -79,7 +80,8 @@ class Case:
         label: what the student reads, e.g. ``"AND on the truth table"``.
         fn: the name of the student function to call.
         args: positional arguments, plain data (arrays, numbers, strings, lists).
-        check: ``check(got, oracles)``; raises ``Mismatch`` when ``got`` is wrong.
+        check: ``check(got, oracles)``; raises ``Mismatch`` when ``got`` is wrong. Required:
+            a case without one would pass every answer, so it is refused when made.
         kwargs: keyword arguments, plain data.
         probe: the name of the routine in :mod:`autograder.probes` that performs the
             call inside the student's process; ``"call"`` calls ``fn(*args, **kwargs)``.
@@ -89,12 +91,16 @@ class Case:
     label: str
     fn: str
     args: tuple = ()
-    check: Check = field(default=lambda got, oracles: None, repr=False)
+    check: Check | None = field(default=None, repr=False)
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     probe: str = "call"
-    timeout: float = 10.0
+    timeout: float = CALL_SECONDS
 
-    def call(self) -> dict:
+    def __post_init__(self):
+        if not callable(self.check):
+            raise TypeError(f"the case {self.label!r} (calling {self.fn}) has no check=: without one every answer would pass")
+
+    def call(self) -> CallRequest:
         """The request sent to whatever runs the student's code (plain data)."""
         return {"fn": self.fn, "args": list(self.args), "kwargs": dict(self.kwargs), "probe": self.probe, "timeout": self.timeout}
 
