@@ -155,3 +155,14 @@ def test_the_built_wheel_ships_data_sets_but_no_solutions(tmp_path):
     assert not [m for m in LEAK_MARKERS[:3] if m in text]
     for assignment in ASSIGNMENTS:
         assert not leaked(assignment, text), assignment.name
+
+
+def test_the_visible_digests_are_what_autograder_digests_makes_from_the_current_reference():
+    """Digests of reference outputs are generated (`autograder digests`), never pasted: the file is current."""
+    from autograder import digests
+
+    tables = digests.generate(ROOT)
+    assert set(tables) == {a.name for a in ASSIGNMENTS if hasattr(course.question_module(a), "expected_digests")} and tables
+    assert digests.GENERATED.read_text() == digests.render(tables), "run `autograder digests` and commit"
+    for name, table in tables.items():
+        assert digests.visible(name) == table == course.question_module(course.get_assignment(name)).DIGESTS
