@@ -25,14 +25,17 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
 from .misconceptions import Misconception
 from .protocol import CALL_SECONDS, CallRequest
 
-__all__ = ["Assignment", "Case", "DEPENDENCY_POLICIES", "Oracles", "Question", "ReferenceUnavailable"]
+__all__ = ["Assignment", "Case", "DEPENDENCY_POLICIES", "MUTANTS_TABLE", "Mutant", "Oracles", "Question", "ReferenceUnavailable"]
+
+MUTANTS_TABLE = "MUTANTS"
+"""The name of the table of mutants in an assignment's ``mutants.py`` (see :meth:`Oracles.mutants`)."""
 
 DEPENDENCY_POLICIES = {
     "charge": "scored on its own cases as usual; the feedback names the failed dependency first",
@@ -68,8 +71,27 @@ class Oracles:
             raise ReferenceUnavailable(f"the solution notebook defines no {name!r}")
         return self._reference[name]
 
+    def mutants(self, name: str) -> list[Mutant]:
+        """The instructor's variants of the reference's ``name``, each with one typical mistake; none
+        where the reference is absent. They are the ``MUTANTS`` table (reference name -> a list of
+        ``(implementation, misconception key, description)``) of ``solutions/<assignment>/mutants.py``,
+        the one way a check reaches a mutant."""
+        table = (self._reference or {}).get(MUTANTS_TABLE, {})
+        return [Mutant(*entry) for entry in table.get(name, [])]
+
 
 Check = Callable[[Any, Oracles], None]
+
+
+class Mutant(NamedTuple):
+    """A variant of a reference function with one typical mistake, to name a student's mistake by fingerprint."""
+
+    implementation: Callable[..., Any]
+    """Called like the reference function it varies (or as its question module documents)."""
+    misconception: str
+    """The key of the catalogue entry it produces."""
+    description: str
+    """What it computes, in a few words ("w + lr * g, a step uphill")."""
 
 
 @dataclass(frozen=True)

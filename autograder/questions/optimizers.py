@@ -166,11 +166,7 @@ def _fingerprint(oracles, cls: str, params: list, sequence: list, options: dict,
     """(misconception key, description) of the instructor's mutant that produces ``trajectory``, if any."""
     if not oracles.has_reference:
         return None
-    try:
-        mutants = oracles.reference("MUTANTS").get(cls, [])
-    except Exception:
-        return None
-    for mutant, key, text in mutants:
+    for mutant, key, text in oracles.mutants(cls):
         with np.errstate(all="ignore"):
             runs = run_reference(mutant, cls, params, sequence, options)
         if runs and len(runs[0]) == len(trajectory) and _first_difference(trajectory, runs[0], 1e-9) is None:
