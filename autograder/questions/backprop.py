@@ -1,6 +1,6 @@
 """04_backprop — the four equations of backpropagation for a multilayer perceptron.
 
-Conventions (the contract in curriculum.md): a batch has one sample per row, a layer is
+Conventions (as the solution notebook states them): a batch has one sample per row, a layer is
 ``Z = A_prev @ W + b`` with ``W`` of shape (n_in, n_out) and ``b`` of shape (n_out,),
 ``params`` is a list of ``(W, b)`` tuples, ``cache`` is ``{"Z": [Z_1..Z_L], "A": [A_0 = X,
 A_1..A_L]}`` and costs are averaged over the n rows.

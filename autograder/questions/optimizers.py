@@ -66,21 +66,21 @@ DAMPENED = ASSIGNMENT.misconception("momentum_dampened", "momentum as an average
 NO_BIAS = ASSIGNMENT.misconception("no_bias_correction", "Adam without bias correction",
                                    "m and v start at zero, so divide them by (1 - beta1**t) and (1 - beta2**t) before the step.",
                                    ("relation", "fingerprint"), questions=("adam",))
-EPS_INSIDE = ASSIGNMENT.misconception("eps_inside_root", "eps inside the square root",
-                                      "add eps after taking the root: g / (sqrt(s) + eps), not g / sqrt(s + eps).",
-                                      "fingerprint", questions=("adagrad", "rmsprop", "adam"))
-ROOT_PLACE = ASSIGNMENT.misconception("root_misplaced", "square root in the wrong place",
-                                      "the state averages the squares g**2 and is stored without a root; the root is taken only in the step, of the state: g / (sqrt(s) + eps).",
-                                      "fingerprint", questions=("adagrad", "rmsprop", "adam"))
-BIAS_STORED = ASSIGNMENT.misconception("bias_correction_stored", "bias correction stored in the state",
-                                       "m_hat and v_hat are used for the step only; keep the uncorrected m and v as the state.",
-                                       "fingerprint", questions=("adam",))
-T_PER_PARAM = ASSIGNMENT.misconception("t_per_parameter", "step counter advanced per parameter",
-                                       "t counts calls to step (one update of all parameters), so increase it once per call, not once per array.",
-                                       "fingerprint", questions=("adam",))
-DECAY_SWAPPED = ASSIGNMENT.misconception("decay_swapped", "decay weights swapped",
-                                         "the old average keeps the weight rho (close to 1) and the new g**2 gets 1 - rho.",
-                                         "fingerprint", questions=("rmsprop", "adam"))
+ASSIGNMENT.misconception("eps_inside_root", "eps inside the square root",
+                         "add eps after taking the root: g / (sqrt(s) + eps), not g / sqrt(s + eps).",
+                         "fingerprint", questions=("adagrad", "rmsprop", "adam"))
+ASSIGNMENT.misconception("root_misplaced", "square root in the wrong place",
+                         "the state averages the squares g**2 and is stored without a root; the root is taken only in the step, of the state: g / (sqrt(s) + eps).",
+                         "fingerprint", questions=("adagrad", "rmsprop", "adam"))
+ASSIGNMENT.misconception("bias_correction_stored", "bias correction stored in the state",
+                         "m_hat and v_hat are used for the step only; keep the uncorrected m and v as the state.",
+                         "fingerprint", questions=("adam",))
+ASSIGNMENT.misconception("t_per_parameter", "step counter advanced per parameter",
+                         "t counts calls to step (one update of all parameters), so increase it once per call, not once per array.",
+                         "fingerprint", questions=("adam",))
+ASSIGNMENT.misconception("decay_swapped", "decay weights swapped",
+                         "the old average keeps the weight rho (close to 1) and the new g**2 gets 1 - rho.",
+                         "fingerprint", questions=("rmsprop", "adam"))
 RESET = ASSIGNMENT.misconception("reset_incomplete", "reset() keeps state",
                                  "after reset() the next step must behave like the first step of a fresh optimizer: forget every piece of state.",
                                  "property", questions=("momentum", "adagrad", "rmsprop", "adam"))
