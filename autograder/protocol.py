@@ -7,10 +7,12 @@ nothing the student's process sends is believed without the grader's checks
 shapes and the limits both sides agree on; it imports nothing of the kit, so either side may
 import it.
 
-A *call request* (:class:`CallRequest`, made by :meth:`autograder.question.Case.call`) asks
-for one student function to be called; its outcome is an :class:`Observation`. The child
-answers requests with *events* (:class:`ReadyEvent`, :class:`FigureEvent`, :class:`CellEvent`,
-:class:`CallEvent`).
+The grader sends *messages* (:class:`StartMessage`, :class:`CellMessage`, :class:`CallMessage`,
+:class:`ExitMessage`), one at a time; the child answers each with *events* (:class:`ReadyEvent`,
+:class:`FigureEvent`, :class:`CellEvent`, :class:`CallEvent`). A *call request*
+(:class:`CallRequest`, made by :meth:`autograder.question.Case.call`) asks for one student
+function to be called; its outcome is an :class:`Observation`. In a notebook, ``check(...)``
+performs the same requests in the student's own kernel (:func:`autograder.probes.run_call`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict, Union
 
 __all__ = ["CALL_SECONDS", "CELL_SECONDS", "MAX_FIGURES", "MAX_FIGURE_BYTES", "OBSERVED", "CallRequest", "StudentError",
-           "Observation", "ReadyEvent", "FigureEvent", "CellEvent", "CallEvent", "Event"]
+           "Observation", "StartMessage", "CellMessage", "CallMessage", "ExitMessage", "Message",
+           "ReadyEvent", "FigureEvent", "CellEvent", "CallEvent", "Event"]
 
 CALL_SECONDS = 10.0
 """CPU seconds one call may take unless its case says otherwise (``Case.timeout``)."""
@@ -62,6 +65,41 @@ class Observation(TypedDict, total=False):
     mutated: list
     seconds: float
     error: StudentError
+
+
+class StartMessage(TypedDict):
+    """Set the child's resource limits (``autograder.sandbox.Limits`` as a dict); answered by :class:`ReadyEvent`."""
+
+    op: Literal["start"]
+    limits: dict
+
+
+class CellMessage(TypedDict, total=False):
+    """Run one notebook cell; answered by :class:`FigureEvent` s (when ``figures``), then :class:`CellEvent`."""
+
+    op: Literal["cell"]
+    index: int
+    label: str
+    source: str
+    timeout: float
+    """CPU seconds (default :data:`CELL_SECONDS`)."""
+    wall_seconds: float
+    figures: bool
+
+
+class CallMessage(TypedDict):
+    """Perform one :class:`CallRequest` (sent after every cell has run); answered by :class:`CallEvent`."""
+
+    op: Literal["call"]
+    index: int
+    request: CallRequest
+
+
+class ExitMessage(TypedDict):
+    op: Literal["exit"]
+
+
+Message = Union[StartMessage, CellMessage, CallMessage, ExitMessage]
 
 
 class ReadyEvent(TypedDict):
