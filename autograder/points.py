@@ -42,9 +42,10 @@ test_cell_id.__test__ = False  # a name pytest would otherwise collect
 
 def _graded_question(cell: Any) -> str | None:
     """The question a grade cell grades: the first ``check("...")`` of a code cell, else its ``grade_id``."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
     if cell.get("cell_type") == "code":
-        return nb.checked_question(cell.get("source", ""))
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        return nb.checked_question(cell.get("source", "")) or (meta.get("grade_id") if meta.get("solution") else None)
+    return meta.get("grade_id")
 
 
 def notebook_points(notebook: Any) -> dict[str, float]:
@@ -95,16 +96,20 @@ def stamp(assignment: Assignment, notebook: Any, where: str = "the solution note
             or none, or a grade cell grades nothing declared; nothing is changed then.
     """
     declared = {q.name: q for q in assignment}
+    written = {q.name for q in assignment if q.manual}
     changes: list[tuple[Any, dict, str | None]] = []
     problems, seen = [], set()
     for cell in notebook.cells:
         meta = dict(cell.get("metadata", {}).get("nbgrader", {}))
-        name = _graded_question(cell) if cell.get("cell_type") == "code" or meta.get("grade") else None
-        if cell.get("cell_type") == "code" and name is None:
-            if meta.get("grade"):
-                problems.append(f"the grade cell {meta.get('grade_id', '?')!r} calls no check(\"<question>\")")
+        checked = nb.checked_question(cell.get("source", "")) if cell.get("cell_type") == "code" else None
+        if checked is not None:
+            name = checked
+        elif meta.get("grade_id") in written:  # a written answer's cell, marked as graded or not yet
+            name = meta["grade_id"]
+        elif meta.get("grade"):
+            problems.append(f"the grade cell {meta.get('grade_id', '?')!r} neither calls check(\"<question>\") nor is a written answer")
             continue
-        if name is None:
+        else:
             continue
         question = declared.get(name)
         if question is None:

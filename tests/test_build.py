@@ -166,3 +166,13 @@ def test_the_visible_digests_are_what_autograder_digests_makes_from_the_current_
     assert digests.GENERATED.read_text() == digests.render(tables), "run `autograder digests` and commit"
     for name, table in tables.items():
         assert digests.visible(name) == table == course.question_module(course.get_assignment(name)).DIGESTS
+
+
+def test_a_written_answer_s_cell_gets_its_points_even_before_it_is_marked_as_graded():
+    notebook = _gates_notebook()
+    manual = next(q for q in GATES if q.manual)
+    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == manual.name)
+    cell.metadata["nbgrader"].update(grade=False, points=0)
+    assert points.stamp(GATES, notebook) is True
+    assert (cell.metadata["nbgrader"]["grade"], cell.metadata["nbgrader"]["points"]) == (True, manual.points)
+    assert points.notebook_points(notebook) == {q.name: q.points for q in GATES}
