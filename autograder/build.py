@@ -10,8 +10,9 @@ the course, and only when every assignment was generated are they moved into
 ``assignments/``, one folder at a time. When nbgrader refuses (for instance, it cannot add
 or remove cells of a notebook once submissions exist in the gradebook),
 :class:`BuildFailed` carries nbgrader's own reason and ``assignments/`` is as it was.
-Before nbgrader runs, each solution notebook's points are compared with the questions'
-declarations (:mod:`autograder.points`).
+Before nbgrader runs, each solution notebook's test cells get their points and ids from the
+questions' declarations (:func:`autograder.points.stamp`; the notebook is saved only when that
+changes it), so a question's points are written once, in its declaration.
 """
 
 from __future__ import annotations
@@ -74,17 +75,21 @@ def build(root: Path, names: Sequence[str], db_dir: Path | None = None) -> list[
         The released notebooks written.
 
     Raises:
-        PointsMismatch: a solution notebook's points differ from its declarations (nothing is built).
+        PointsMismatch: a solution notebook's grade cells do not match its declarations (a cell checks an
+            undeclared question, or a question has no test cell); nothing is built.
         BuildFailed: nbgrader refused; the message holds its reason, and ``assignments/`` is unchanged.
     """
     from . import course
+    from . import notebook as nb
     from .gradebook import quiet_sqlalchemy
-    from .points import check_points
+    from .points import stamp, stamp_file
 
     root = Path(root)
     chosen = [course.get_assignment(name) for name in names]
+    for assignment in chosen:  # every notebook is checked before any is written
+        stamp(assignment, nb.read(course.solution_path(assignment, root)))
     for assignment in chosen:
-        check_points(assignment, course.solution_path(assignment, root))
+        stamp_file(assignment, course.solution_path(assignment, root))
     if shutil.which("alembic") is None:  # nbgrader's gradebook runs `alembic` found on PATH
         os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     release = root / "assignments"

@@ -29,7 +29,6 @@ from __future__ import annotations
 import html
 import re
 import secrets
-import sys
 from pathlib import Path
 from typing import Any, MutableMapping
 
@@ -37,6 +36,7 @@ from . import course
 from .engine import judge_all, plan, requests_for, time_limits, with_dependencies
 from .misconceptions import recognised
 from .probes import run_call
+from .provided import shell
 from .results import STATUS_TEXT, QuestionResult
 
 __all__ = ["CheckFailed", "Checker", "checker", "declared_assignment", "explain", "MARKS"]
@@ -81,15 +81,6 @@ def explain(result: QuestionResult) -> str:
 def _html_line(status: str, text: str) -> str:
     colour = COLOURS.get(status, FAILED_COLOUR)
     return f'<span style="color:{colour};font-weight:bold">{html.escape(text)}</span>'
-
-
-def shell() -> Any:
-    """The running IPython shell (a notebook's kernel), or None in plain Python."""
-    if "IPython" not in sys.modules:
-        return None
-    from IPython import get_ipython
-
-    return get_ipython()
 
 
 def show(text: str, html_text: str) -> None:

@@ -28,6 +28,7 @@ import resource
 import sys
 
 from . import probes
+from .protocol import MAX_FIGURE_BYTES, MAX_FIGURES
 
 
 def apply_limits(limits: dict) -> None:
@@ -71,10 +72,6 @@ def run_cell(label: str, source: str, namespace: dict, timeout: float, wall_seco
         return {"type": type(exc).__name__, "message": probes._text(exc)[:1000], "traceback": probes.student_traceback(exc)}
     probes.stop_timer(previous)
     return None
-
-
-MAX_FIGURES = 16
-MAX_FIGURE_BYTES = 2 * 2**20
 
 
 def drawn_figures(label: str, room: int) -> list[dict]:

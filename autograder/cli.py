@@ -246,6 +246,15 @@ def build(assignment: Optional[List[str]] = typer.Argument(None, help="Assignmen
 
 
 @app.command()
+def digests(course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:
+    """Regenerate autograder/visible_digests.py (salted digests of the reference's outputs on visible cases) from solutions/."""
+    from . import digests as visible_digests
+
+    changed = visible_digests.write(_root(course_dir))
+    console.print(f"{'wrote' if changed else 'unchanged:'} {visible_digests.GENERATED}")
+
+
+@app.command()
 def demo(out: Path = typer.Option(Path("demo-output"), metavar="DIR", help="Folder for the demo: a new folder, or an earlier demo's (whose files it replaces)."),
          jobs: int = typer.Option(2, metavar="N", help="Submissions graded in parallel."),
          course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:

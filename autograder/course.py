@@ -13,19 +13,20 @@ import importlib
 import os
 import pkgutil
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from . import notebook as nb
 from .question import Assignment
 
-__all__ = ["assignments", "get_assignment", "find_course_root", "is_course_root", "solution_path", "release_path", "reference"]
+__all__ = ["assignments", "get_assignment", "question_module", "find_course_root", "is_course_root", "solution_path", "release_path", "reference"]
 
 COURSE_ROOT_ENV = "AUTOGRADER_COURSE_ROOT"
 
 
 @functools.cache
-def assignments() -> dict[str, Assignment]:
-    """Every declared assignment by name, discovered from :mod:`autograder.questions`."""
+def _question_modules() -> dict[str, ModuleType]:
+    """Assignment name -> the module of :mod:`autograder.questions` declaring it (its ``ASSIGNMENT``)."""
     from . import questions
 
     found = {}
@@ -33,8 +34,19 @@ def assignments() -> dict[str, Assignment]:
         module = importlib.import_module(f"{questions.__name__}.{info.name}")
         assignment = getattr(module, "ASSIGNMENT", None)
         if isinstance(assignment, Assignment):
-            found[assignment.name] = assignment
+            found[assignment.name] = module
     return dict(sorted(found.items()))
+
+
+@functools.cache
+def assignments() -> dict[str, Assignment]:
+    """Every declared assignment by name, discovered from :mod:`autograder.questions`."""
+    return {name: module.ASSIGNMENT for name, module in _question_modules().items()}
+
+
+def question_module(assignment: Assignment) -> ModuleType:
+    """The module of :mod:`autograder.questions` that declares ``assignment``."""
+    return _question_modules()[assignment.name]
 
 
 def get_assignment(name: str) -> Assignment:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import notebook as nb
-from .child import MAX_FIGURES
+from .protocol import MAX_FIGURES
 from .isolation import Isolation
 from .sandbox import Limits, run_child
 
@@ -87,7 +87,7 @@ def _png(text: Any) -> bytes | None:
 def save(figures: Sequence[Figure], folder: Path, assignment: str) -> list[dict[str, str]]:
     """Write ``<folder>/<assignment>/figure-<k>.png``; return ``{"cell", "file"}`` records
     with ``file`` relative to ``folder`` (as kept in the submission's result)."""
-    from .writers import atomic_write_bytes
+    from .files import atomic_write_bytes
 
     records = []
     for number, figure in enumerate(figures, 1):

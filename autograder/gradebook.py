@@ -21,18 +21,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
 import warnings
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import course
+from . import notebook as nb
 from .results import SubmissionResult
 
 __all__ = ["GradebookError", "db_url", "quiet_sqlalchemy", "question_cells", "write_scores", "manual_scores", "include_manual"]
-
-_CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([^"']+)["']""")
-
 
 class GradebookError(RuntimeError):
     """The gradebook cannot take these scores (e.g. the assignment was never generated in it)."""
@@ -60,8 +57,7 @@ def question_cells(gb, assignment_name: str) -> dict[str, list]:
     linked: dict[str, list] = {}
     for cell in master.grade_cells:
         if cell.cell_type == "code":
-            names = _CHECK_CALL.findall(sources.get(cell.name, ""))
-            name = names[0] if names else None
+            name = nb.checked_question(sources.get(cell.name, ""))
         else:
             name = cell.name
         if name is not None:

@@ -311,17 +311,17 @@ def csv_text(data: dict[str, Any]) -> str:
 def write_insight(results: Sequence[SubmissionResult], out: Path, since_out: Path | None = None) -> None:
     """Append the mistakes to summary.md and write summary.html, mistakes.csv and mistakes.json into
     ``out``; with ``since_out`` (an earlier run's output folder), compare with its results."""
-    from . import writers
+    from . import files
 
     if not results:
         return
     data = class_insight(results)
     if since_out is not None:
-        data["since"] = since(results, writers.read_results(Path(since_out)))
+        data["since"] = since(results, files.read_results(Path(since_out)))
     summary = out / "summary.md"
     before = summary.read_text(encoding="utf-8") if summary.is_file() else ""
-    writers.atomic_write(summary, before.rstrip("\n") + "\n\n" + markdown(data))
+    files.atomic_write(summary, before.rstrip("\n") + "\n\n" + markdown(data))
     overview = out / "summary.png"
-    writers.atomic_write(out / "summary.html", html_page(data, overview.read_bytes() if overview.is_file() else None))
-    writers.atomic_write(out / "mistakes.csv", csv_text(data))
-    writers.atomic_write(out / "mistakes.json", json.dumps(data, indent=1))
+    files.atomic_write(out / "summary.html", html_page(data, overview.read_bytes() if overview.is_file() else None))
+    files.atomic_write(out / "mistakes.csv", csv_text(data))
+    files.atomic_write(out / "mistakes.json", json.dumps(data, indent=1))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BadNotebook", "CodeCell", "read", "setup_cells", "answer_cells", "solution_cells", "figure_cells", "cell_report", "load_reference", "defined_names"]
+__all__ = ["BadNotebook", "CodeCell", "read", "checked_question", "setup_cells", "answer_cells", "solution_cells", "figure_cells", "cell_report", "load_reference", "defined_names"]
 
 _MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
@@ -108,7 +108,28 @@ def setup_cells(notebook: Any) -> list[CodeCell]:
     ]
 
 
-_CHECK_CALL = re.compile(r"\bcheck(\.all)?\s*\(")
+def _check_calls(source: str) -> list[ast.Call]:
+    """The ``check(...)`` and ``check.all(...)`` calls in ``source``, in reading order (none on a syntax error)."""
+    try:
+        tree = ast.parse(_MAGIC.sub("", source))
+    except SyntaxError:
+        return []
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and (
+        (isinstance(node.func, ast.Name) and node.func.id == "check")
+        or (isinstance(node.func, ast.Attribute) and node.func.attr == "all" and isinstance(node.func.value, ast.Name) and node.func.value.id == "check"))]
+    return sorted(calls, key=lambda c: (c.lineno, c.col_offset))
+
+
+def checked_question(source: str) -> str | None:
+    """The question a test cell grades: the name in its first ``check("<question>")`` call, or None.
+
+    The one reader of ``check(...)`` calls in cells (the build, the points, the gradebook and
+    :func:`figure_cells` all ask here)."""
+    for call in _check_calls(source):
+        if isinstance(call.func, ast.Name) and call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+            return call.args[0].value
+    return None
+
 
 
 def figure_cells(notebook: Any) -> list[CodeCell]:
@@ -118,7 +139,7 @@ def figure_cells(notebook: Any) -> list[CodeCell]:
         CodeCell(_label(c, i), _source(c))
         for i, c in enumerate(notebook.cells)
         if _is_code(c) and not _meta(c).get("solution") and not _meta(c).get("grade")
-        and "setup" not in c.get("metadata", {}).get("tags", []) and not _CHECK_CALL.search(c.get("source", ""))
+        and "setup" not in c.get("metadata", {}).get("tags", []) and not _check_calls(c.get("source", ""))
     ]
 
 

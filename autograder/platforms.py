@@ -60,7 +60,7 @@ def gradescope_result(result: SubmissionResult, hidden_visibility: str = "after_
 
 def write_gradescope(results: Sequence[SubmissionResult], out: Path, hidden_visibility: str = "after_published") -> None:
     """gradescope/<student>/<assignment>.json in Gradescope's results format."""
-    from .writers import atomic_write
+    from .files import atomic_write
 
     for result in results:
         atomic_write(out / "gradescope" / result.student / f"{result.assignment}.json",
@@ -69,7 +69,7 @@ def write_gradescope(results: Sequence[SubmissionResult], out: Path, hidden_visi
 
 def _totals(results: Sequence[SubmissionResult]) -> tuple[list[tuple[str, float]], dict[str, dict[str, str]]]:
     """(assignment, points possible) in course order, and student -> assignment -> points earned."""
-    from .writers import printable
+    from .files import printable
 
     graded = {r.assignment for r in results}
     assignments = [(a.name, sum(q.points for q in a)) for a in course.assignments().values() if a.name in graded]
@@ -81,22 +81,22 @@ def _totals(results: Sequence[SubmissionResult]) -> tuple[list[tuple[str, float]
 
 def write_canvas(results: Sequence[SubmissionResult], out: Path) -> None:
     """canvas.csv: Canvas's gradebook import (one column per assignment, a ``Points Possible`` row)."""
-    from .writers import _write_csv
+    from .files import write_csv
 
     assignments, scores = _totals(results)
     header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] + [a for a, _ in assignments]
     rows = [{"Student": "Points Possible", **{a: f"{top:g}" for a, top in assignments}}]
     rows += [{"Student": student, "SIS Login ID": student, **earned} for student, earned in sorted(scores.items())]
-    _write_csv(out / "canvas.csv", header, rows)
+    write_csv(out / "canvas.csv", header, rows)
 
 
 def write_moodle(results: Sequence[SubmissionResult], out: Path) -> None:
     """moodle.csv: Moodle's grade import from CSV (``Username`` and one column per assignment)."""
-    from .writers import _write_csv
+    from .files import write_csv
 
     assignments, scores = _totals(results)
     rows = [{"Username": student, **earned} for student, earned in sorted(scores.items())]
-    _write_csv(out / "moodle.csv", ["Username"] + [a for a, _ in assignments], rows)
+    write_csv(out / "moodle.csv", ["Username"] + [a for a, _ in assignments], rows)
 
 
 SETUP_SH = """#!/usr/bin/env bash

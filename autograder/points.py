@@ -1,32 +1,51 @@
-"""One number for a question's points: the declaration's must equal the notebook's nbgrader metadata.
+"""A question's points and test-cell id come from its declaration; the build writes them into the notebook.
 
-A question's points are written twice: in its declaration (``@ASSIGNMENT.question(points=...)``,
-what the kit grades with) and in the notebook's nbgrader metadata (``points`` of the grade
-cells, what nbgrader's gradebook and ``nbgrader export`` add up). When the two differ the
-kit's totals and nbgrader's drift apart silently (9.5/10 in one, 8.5/9 in the other), so
-``autograder build`` and ``autograder grade`` refuse with :class:`PointsMismatch`.
+Each question is declared once, in :mod:`autograder.questions` (``@ASSIGNMENT.question(points=...)``).
+nbgrader's gradebook and ``nbgrader export`` read points from the notebook's cell metadata
+instead, so :func:`stamp` (run by ``autograder build`` on the solution notebook before
+nbgrader generates the student's) writes them there:
 
-A question's grade cells are, as in :mod:`autograder.gradebook`, the code grade cells whose
-source calls ``check("<question>")`` (first call in the cell) and, for a question graded by
-hand, the grade cell whose ``grade_id`` is the question's name.
+- the code cell whose first ``check("<question>")`` call names a question becomes its test
+  cell: ``grade``, ``locked``, ``grade_id`` ``test_<question>``, the declared ``points``;
+- a manually graded question's cell is the one whose ``grade_id`` is the question's name; it
+  gets the declared ``points``.
+
+:func:`check_points` refuses, at grading time, a released notebook built from other
+declarations (the kit's totals and nbgrader's would drift apart silently).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from . import notebook as nb
-from .question import Assignment
+from .question import Assignment, Question
 
-__all__ = ["PointsMismatch", "notebook_points", "disagreements", "check_points"]
+__all__ = ["PointsMismatch", "TEST_CELL_PREFIX", "test_cell_id", "notebook_points", "disagreements", "check_points", "stamp", "stamp_file"]
 
-CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([^"']+)["']""")
+TEST_CELL_PREFIX = "test_"
+NBGRADER_SCHEMA_VERSION = 3
 
 
 class PointsMismatch(ValueError):
-    """A declaration's points differ from the notebook's nbgrader metadata; the message lists each."""
+    """A notebook's grade cells do not match the declarations; the message lists each difference."""
+
+
+def test_cell_id(question: str) -> str:
+    """The ``grade_id`` (and cell id) of ``question``'s test cell."""
+    return f"{TEST_CELL_PREFIX}{question}"
+
+
+test_cell_id.__test__ = False  # a name pytest would otherwise collect
+
+
+def _graded_question(cell: Any) -> str | None:
+    """The question a grade cell grades: the first ``check("...")`` of a code cell, else its ``grade_id``."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") == "code":
+        return nb.checked_question(cell.get("source", "")) or (meta.get("grade_id") if meta.get("solution") else None)
+    return meta.get("grade_id")
 
 
 def notebook_points(notebook: Any) -> dict[str, float]:
@@ -34,13 +53,7 @@ def notebook_points(notebook: Any) -> dict[str, float]:
     found: dict[str, float] = {}
     for cell in notebook.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not meta.get("grade"):
-            continue
-        if cell.get("cell_type") == "code":
-            names = CHECK_CALL.findall(cell.get("source", ""))
-            name = names[0] if names else None
-        else:
-            name = meta.get("grade_id")
+        name = _graded_question(cell) if meta.get("grade") else None
         if name is not None:
             found[name] = found.get(name, 0.0) + float(meta.get("points") or 0)
     return found
@@ -64,5 +77,73 @@ def check_points(assignment: Assignment, path: Path, notebook: Any | None = None
     problems = disagreements(assignment, notebook if notebook is not None else nb.read(path))
     if problems:
         raise PointsMismatch(f"the points of {assignment.name} in {path} disagree with its declarations "
-                             f"(autograder/questions/): " + "; ".join(problems)
-                             + ". Make them equal (the cell's nbgrader 'points' and the question's points=...), then build again.")
+                             f"(autograder/questions/): " + "; ".join(problems) + ". Run `autograder build`, then grade again.")
+
+
+def _test_cell_metadata(question: Question, old: dict) -> dict:
+    return {**old, "grade": True, "solution": False, "locked": True, "grade_id": test_cell_id(question.name),
+            "points": question.points, "schema_version": old.get("schema_version", NBGRADER_SCHEMA_VERSION)}
+
+
+def stamp(assignment: Assignment, notebook: Any, where: str = "the solution notebook") -> bool:
+    """Write each question's points and test-cell id into ``notebook`` (in place) from the declarations.
+
+    Returns:
+        Whether anything changed.
+
+    Raises:
+        PointsMismatch: a test cell checks an undeclared question, a question has two test cells
+            or none, or a grade cell grades nothing declared; nothing is changed then.
+    """
+    declared = {q.name: q for q in assignment}
+    written = {q.name for q in assignment if q.manual}
+    changes: list[tuple[Any, dict, str | None]] = []
+    problems, seen = [], set()
+    for cell in notebook.cells:
+        meta = dict(cell.get("metadata", {}).get("nbgrader", {}))
+        checked = nb.checked_question(cell.get("source", "")) if cell.get("cell_type") == "code" else None
+        if checked is not None:
+            name = checked
+        elif meta.get("grade_id") in written:  # a written answer's cell, marked as graded or not yet
+            name = meta["grade_id"]
+        elif meta.get("grade"):
+            problems.append(f"the grade cell {meta.get('grade_id', '?')!r} neither calls check(\"<question>\") nor is a written answer")
+            continue
+        else:
+            continue
+        question = declared.get(name)
+        if question is None:
+            problems.append(f"a cell checks {name!r}, which {assignment.name} does not declare")
+            continue
+        if name in seen:
+            problems.append(f"{name!r} has more than one test cell")
+            continue
+        seen.add(name)
+        if question.manual:
+            changes.append((cell, {**meta, "grade": True, "points": question.points}, None))
+        else:
+            changes.append((cell, _test_cell_metadata(question, meta), test_cell_id(name)))
+    problems += [f"{name}: declared {q.points:g} points, but no cell of the notebook grades it" for name, q in declared.items() if name not in seen]
+    if problems:
+        raise PointsMismatch(f"{where} of {assignment.name} does not match its declarations (autograder/questions/): " + "; ".join(problems)
+                             + ". Each automatic question needs one code cell calling check(\"<question>\"); a written one, a cell whose grade_id is its name.")
+    changed = False
+    for cell, meta, cell_id in changes:
+        if cell.get("metadata", {}).get("nbgrader") != meta:
+            cell.setdefault("metadata", {})["nbgrader"] = meta
+            changed = True
+        if cell_id is not None and cell.get("id") != cell_id:
+            cell["id"] = cell_id
+            changed = True
+    return changed
+
+
+def stamp_file(assignment: Assignment, path: Path) -> bool:
+    """:func:`stamp` the notebook at ``path`` and save it when that changed anything; return whether it did."""
+    import nbformat
+
+    notebook = nb.read(path)
+    if not stamp(assignment, notebook, where=str(path)):
+        return False
+    nbformat.write(notebook, path)
+    return True

@@ -35,6 +35,15 @@ __all__ = ["CouldNotDraw", "Drawing"]
 _LIBRARY_DIRS = tuple(str(Path(p).resolve()) for p in {*sysconfig.get_paths().values(), str(Path(__file__).resolve().parent)} if p)
 
 
+def shell() -> Any:
+    """The running IPython shell (a notebook's kernel), or None in plain Python."""
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
 def _pyplot() -> Any:
     """matplotlib.pyplot if it is loaded, else None. Never loads it: where it is imported lazily
     (the grader's child), loading it here would count against the cell's time limit."""
@@ -107,8 +116,6 @@ class Drawing:
             print(self._not_implemented(tb))
             return True
         message = self._explain(error, tb)
-        from .check import shell
-
         if shell() is None:
             raise CouldNotDraw(message) from None
         print(message, file=sys.stderr)

@@ -25,13 +25,17 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
 from .misconceptions import Misconception
+from .protocol import CALL_SECONDS, CallRequest
 
-__all__ = ["Assignment", "Case", "DEPENDENCY_POLICIES", "Oracles", "Question", "ReferenceUnavailable"]
+__all__ = ["Assignment", "Case", "DEPENDENCY_POLICIES", "MUTANTS_TABLE", "Mutant", "Oracles", "Question", "ReferenceUnavailable"]
+
+MUTANTS_TABLE = "MUTANTS"
+"""The name of the table of mutants in an assignment's ``mutants.py`` (see :meth:`Oracles.mutants`)."""
 
 DEPENDENCY_POLICIES = {
     "charge": "scored on its own cases as usual; the feedback names the failed dependency first",
@@ -67,8 +71,27 @@ class Oracles:
             raise ReferenceUnavailable(f"the solution notebook defines no {name!r}")
         return self._reference[name]
 
+    def mutants(self, name: str) -> list[Mutant]:
+        """The instructor's variants of the reference's ``name``, each with one typical mistake; none
+        where the reference is absent. They are the ``MUTANTS`` table (reference name -> a list of
+        ``(implementation, misconception key, description)``) of ``solutions/<assignment>/mutants.py``,
+        the one way a check reaches a mutant."""
+        table = (self._reference or {}).get(MUTANTS_TABLE, {})
+        return [Mutant(*entry) for entry in table.get(name, [])]
+
 
 Check = Callable[[Any, Oracles], None]
+
+
+class Mutant(NamedTuple):
+    """A variant of a reference function with one typical mistake, to name a student's mistake by fingerprint."""
+
+    implementation: Callable[..., Any]
+    """Called like the reference function it varies (or as its question module documents)."""
+    misconception: str
+    """The key of the catalogue entry it produces."""
+    description: str
+    """What it computes, in a few words ("w + lr * g, a step uphill")."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +102,8 @@ class Case:
         label: what the student reads, e.g. ``"AND on the truth table"``.
         fn: the name of the student function to call.
         args: positional arguments, plain data (arrays, numbers, strings, lists).
-        check: ``check(got, oracles)``; raises ``Mismatch`` when ``got`` is wrong.
+        check: ``check(got, oracles)``; raises ``Mismatch`` when ``got`` is wrong. Required:
+            a case without one would pass every answer, so it is refused when made.
         kwargs: keyword arguments, plain data.
         probe: the name of the routine in :mod:`autograder.probes` that performs the
             call inside the student's process; ``"call"`` calls ``fn(*args, **kwargs)``.
@@ -89,12 +113,16 @@ class Case:
     label: str
     fn: str
     args: tuple = ()
-    check: Check = field(default=lambda got, oracles: None, repr=False)
+    check: Check | None = field(default=None, repr=False)
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     probe: str = "call"
-    timeout: float = 10.0
+    timeout: float = CALL_SECONDS
 
-    def call(self) -> dict:
+    def __post_init__(self):
+        if not callable(self.check):
+            raise TypeError(f"the case {self.label!r} (calling {self.fn}) has no check=: without one every answer would pass")
+
+    def call(self) -> CallRequest:
         """The request sent to whatever runs the student's code (plain data)."""
         return {"fn": self.fn, "args": list(self.args), "kwargs": dict(self.kwargs), "probe": self.probe, "timeout": self.timeout}
 

@@ -46,6 +46,7 @@ from typing import Any, Sequence
 
 from .isolation import Confinement, Isolation
 from .notebook import CodeCell
+from .protocol import CALL_SECONDS, CELL_SECONDS, MAX_FIGURE_BYTES, MAX_FIGURES, OBSERVED
 
 __all__ = ["Limits", "ChildRun", "Child", "Step", "run_child", "SandboxRunner", "wall_limit", "valid_observation", "valid_figure",
            "describe_time_limits"]
@@ -74,7 +75,7 @@ class Limits:
     """How many bytes of answers one child may send in all before it is stopped."""
     line_bytes: int = 128 * 2**20
     """The longest answer line accepted."""
-    cell_seconds: float = 20.0
+    cell_seconds: float = CELL_SECONDS
     """CPU time one cell may use."""
 
 
@@ -83,11 +84,7 @@ CPU_GRACE = 0.5
 """CPU seconds past a limit before the parent kills (the child's own timer fires first)."""
 MAX_DEPTH = 48
 """Deepest nesting of lists and dicts accepted in an answer (plain data needs about 25)."""
-MAX_FIGURES = 16
-MAX_FIGURE_BYTES = 2 * 2**20
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-OBSERVED = ("ok", "missing", "not_implemented", "timeout", "error")
-"""Statuses a child may report; ``not_run`` is the parent's alone."""
 
 
 def wall_limit(cpu_seconds: float) -> float:
@@ -302,7 +299,7 @@ class Child:
 
     def call(self, index: int, request: dict) -> Step:
         """Make one call; its arguments reach the child only now."""
-        seconds = float(request.get("timeout", 10.0))
+        seconds = float(request.get("timeout", CALL_SECONDS))
         message = {"op": "call", "index": index, "request": {**request, "timeout": seconds, "wall_seconds": wall_limit(seconds)}}
         step = self._exchange(message, "call", index, seconds, wall_limit(seconds))
         if step.reply is not None:
@@ -614,7 +611,7 @@ class SandboxRunner:
                 fn = requests[j]["fn"]
                 if step.timed_out:
                     timeouts[j] += 1
-                    if timeouts[j] >= 2 or budget_end - time.monotonic() < 2 * float(requests[j].get("timeout", 10.0)):
+                    if timeouts[j] >= 2 or budget_end - time.monotonic() < 2 * float(requests[j].get("timeout", CALL_SECONDS)):
                         why = step.stopped or step.reply["observation"]["error"].get("message", "")
                         observations[j] = {"status": "timeout", "error": {"type": "CallTimeout", "message": f"{why} (measured {timeouts[j]} times)"},
                                            "cpu_seconds": round(step.cpu_seconds, 3), "wall_seconds": round(step.wall_seconds, 3)}

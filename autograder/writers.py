@@ -8,12 +8,9 @@ interrupted run never leaves a half-written result behind.
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 from xml.etree import ElementTree
@@ -23,62 +20,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import figures, insight, platforms
+from .files import atomic_write, atomic_write_bytes, printable, read_result, read_results, result_path, write_csv, write_result  # noqa: F401  (the writers' names)
 from .results import STATUS_TEXT, SubmissionResult
 
 __all__ = ["REPORTS", "printable", "atomic_write", "atomic_write_bytes", "write_result", "read_result", "read_results", "write_reports", "feedback_markdown", "feedback_html", "grade_table", "print_table"]
-
-
-FILE_MODE = 0o644
-"""Every file the kit writes is readable by the student it is handed to (``mkstemp`` alone gives 0600)."""
-
-
-def printable(text: str) -> str:
-    """``text`` safe to write as UTF-8 and to print: a file name that was not valid UTF-8 (decoded by
-    Python with surrogate escapes) shows its undecodable bytes as ``\\xNN`` instead of raising."""
-    try:
-        raw = text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        raw = text.encode("utf-8", "backslashreplace")
-    return raw.decode("utf-8", "backslashreplace")
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part
-    (any text: undecodable characters of a file name are written as ``\\xNN``)."""
-    atomic_write_bytes(path, printable(text).encode("utf-8"))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """:func:`atomic_write` for bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def result_path(out: Path, student: str, assignment: str) -> Path:
-    return out / "results" / student / f"{assignment}.json"
-
-
-def write_result(out: Path, result: SubmissionResult) -> Path:
-    path = result_path(out, result.student, result.assignment)
-    atomic_write(path, json.dumps(result.to_dict(), indent=1))
-    return path
-
-
-def read_result(path: Path) -> SubmissionResult:
-    return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-
-
-def read_results(out: Path) -> list[SubmissionResult]:
-    """Every per-submission result under ``out/results``, sorted by student and assignment."""
-    return [read_result(p) for p in sorted((Path(out) / "results").glob("*/*.json"))]
 
 
 def _declared(results: Sequence[SubmissionResult]) -> list[tuple[str, list[tuple[str, float]]]]:
@@ -111,15 +56,7 @@ def write_grades_csv(results: Sequence[SubmissionResult], out: Path) -> None:
         row[f"{result.assignment}:total"] = f"{result.score:g}"
         row[f"{result.assignment}:max"] = f"{top:g}"
         row[f"{result.assignment}:awaiting_hand_grading"] = f"{sum(q.max_points for q in result.questions if q.status == 'manual'):g}"
-    _write_csv(out / "grades.csv", header, [rows[s] for s in sorted(rows)])
-
-
-def _write_csv(path: Path, header: list[str], rows: Iterable[dict[str, str]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, restval="", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(path, buffer.getvalue())
+    write_csv(out / "grades.csv", header, [rows[s] for s in sorted(rows)])
 
 
 def _pending(result: SubmissionResult) -> float:

@@ -1,18 +1,22 @@
 """Are the student notebooks exactly nbgrader's output, and free of solutions?"""
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
 
+import nbformat
 import pytest
 from conftest import ROOT
 
 from autograder import course
 from autograder import notebook as nb
+from autograder import points
 from autograder.build import build, copy_course
 
 ASSIGNMENTS = list(course.assignments().values())
+GATES = course.get_assignment("01_gates")
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden=True")
 
 
@@ -73,19 +77,70 @@ def test_committed_notebooks_are_clean_and_declare_a_kernel(assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
-def test_points_in_the_notebook_agree_with_the_declarations(assignment):
-    """nbgrader's test cells carry points too; they must equal the declaration's."""
+def test_the_committed_solution_notebooks_carry_the_declared_points_and_ids(assignment):
+    """`autograder build` writes each test cell's points and grade_id from the declarations; stamping
+    the committed notebook again changes nothing, and its grade cells add up to the declarations."""
     notebook = nb.read(course.solution_path(assignment, ROOT))
-    graded = {}
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            if cell.cell_type == "code":
-                name = cell.source.split('check("', 1)[1].split('"', 1)[0]
-            else:
-                name = meta["grade_id"]
-            graded[name] = graded.get(name, 0) + meta["points"]
-    assert graded == {q.name: q.points for q in assignment}
+    assert points.stamp(assignment, notebook) is False, "run `autograder build` and commit"
+    assert points.notebook_points(notebook) == {q.name: q.points for q in assignment}
+    released = nb.read(course.release_path(assignment, ROOT))
+    assert points.disagreements(assignment, released) == []
+
+
+def _gates_notebook():
+    return nb.read(course.solution_path(GATES, ROOT))
+
+
+def _cell_of(notebook, question):
+    return next(c for c in notebook.cells if nb.checked_question(c.source) == question)
+
+
+def test_stamping_writes_the_declared_points_and_grade_id_into_a_bare_test_cell():
+    notebook = _gates_notebook()
+    cell = _cell_of(notebook, "gate_weights")
+    cell.metadata = {}
+    cell["id"] = "something-else"
+    assert points.stamp(GATES, notebook) is True
+    meta = cell.metadata["nbgrader"]
+    assert (meta["grade"], meta["locked"], meta["solution"]) == (True, True, False)
+    assert meta["grade_id"] == cell["id"] == points.test_cell_id("gate_weights")
+    assert meta["points"] == GATES["gate_weights"].points
+    assert points.stamp(GATES, notebook) is False
+
+
+def test_stamping_replaces_points_that_differ_from_the_declaration():
+    notebook = _gates_notebook()
+    manual = next(q for q in GATES if q.manual)
+    _cell_of(notebook, "xor_network").metadata["nbgrader"]["points"] = GATES["xor_network"].points + 5
+    next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == manual.name).metadata["nbgrader"]["points"] = 0
+    assert points.stamp(GATES, notebook) is True
+    assert points.notebook_points(notebook) == {q.name: q.points for q in GATES}
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda notebook: notebook.cells.append(nbformat.v4.new_code_cell('check("no_such_question")')), "checks 'no_such_question', which 01_gates does not declare"),
+    (lambda notebook: notebook.cells.remove(_cell_of(notebook, "neuron")), "neuron: declared"),
+    (lambda notebook: notebook.cells.append(nbformat.v4.new_code_cell('check("step")')), "'step' has more than one test cell"),
+], ids=["undeclared", "missing", "twice"])
+def test_a_notebook_whose_test_cells_do_not_match_the_declarations_is_refused_unchanged(change, said):
+    notebook = _gates_notebook()
+    change(notebook)
+    before = nbformat.writes(notebook)
+    with pytest.raises(points.PointsMismatch, match=re.escape(said)):
+        points.stamp(GATES, notebook)
+    assert nbformat.writes(notebook) == before
+
+
+@pytest.mark.parametrize("source, question", [
+    ('check("step")\n### BEGIN HIDDEN TESTS\ncheck("step", hidden=True)\n### END HIDDEN TESTS', "step"),
+    ("x = 1\ncheck( 'neuron' )", "neuron"),
+    ('check.all()\ncheck("a")', "a"),
+    ('print("check(\'b\')")', None),
+    ("%matplotlib inline\ncheck('c')", "c"),
+    ("def (:", None),
+])
+def test_the_question_a_test_cell_checks(source, question):
+    assert nb.checked_question(source) == question
 
 
 @pytest.mark.slow
@@ -100,3 +155,24 @@ def test_the_built_wheel_ships_data_sets_but_no_solutions(tmp_path):
     assert not [m for m in LEAK_MARKERS[:3] if m in text]
     for assignment in ASSIGNMENTS:
         assert not leaked(assignment, text), assignment.name
+
+
+def test_the_visible_digests_are_what_autograder_digests_makes_from_the_current_reference():
+    """Digests of reference outputs are generated (`autograder digests`), never pasted: the file is current."""
+    from autograder import digests
+
+    tables = digests.generate(ROOT)
+    assert set(tables) == {a.name for a in ASSIGNMENTS if hasattr(course.question_module(a), "expected_digests")} and tables
+    assert digests.GENERATED.read_text() == digests.render(tables), "run `autograder digests` and commit"
+    for name, table in tables.items():
+        assert digests.visible(name) == table == course.question_module(course.get_assignment(name)).DIGESTS
+
+
+def test_a_written_answer_s_cell_gets_its_points_even_before_it_is_marked_as_graded():
+    notebook = _gates_notebook()
+    manual = next(q for q in GATES if q.manual)
+    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == manual.name)
+    cell.metadata["nbgrader"].update(grade=False, points=0)
+    assert points.stamp(GATES, notebook) is True
+    assert (cell.metadata["nbgrader"]["grade"], cell.metadata["nbgrader"]["points"]) == (True, manual.points)
+    assert points.notebook_points(notebook) == {q.name: q.points for q in GATES}

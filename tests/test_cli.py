@@ -9,18 +9,21 @@ from autograder import course
 from autograder.cli import app
 
 runner = CliRunner()
+GATES = course.get_assignment("01_gates")
+AUTOMATIC = sum(q.points for q in GATES if not q.manual)
+FULL = f"score {AUTOMATIC:g}/{AUTOMATIC:g}"
 
 
 def test_check_passes_a_correct_notebook_with_exit_code_0(submit):
     result = runner.invoke(app, ["check", str(submit("01_gates"))], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "score 7/7" in result.output
+    assert FULL in result.output
 
 
 def test_check_fails_an_untouched_notebook_with_reasons_and_exit_code_1(submit):
     result = runner.invoke(app, ["check", str(submit("01_gates", base="stub"))], env={"COLUMNS": "200"})
     assert result.exit_code == 1
-    assert "not implemented yet" in result.output and "score 0/7" in result.output
+    assert "not implemented yet" in result.output and f"score 0/{AUTOMATIC:g}" in result.output
 
 
 def test_check_reads_the_assignment_from_the_notebook_whatever_its_name_and_place(tmp_path, submit):
@@ -28,7 +31,7 @@ def test_check_reads_the_assignment_from_the_notebook_whatever_its_name_and_plac
     renamed.parent.mkdir()
     renamed.write_bytes(submit("01_gates").read_bytes())
     result = runner.invoke(app, ["check", str(renamed)], env={"COLUMNS": "200"})
-    assert result.exit_code == 0 and "01_gates" in result.output and "score 7/7" in result.output, result.output
+    assert result.exit_code == 0 and "01_gates" in result.output and FULL in result.output, result.output
     other = runner.invoke(app, ["check", str(renamed), "--assignment", "02_perceptron"], env={"COLUMNS": "200"})
     assert other.exit_code == 1 and "02_perceptron" in other.output  # --assignment overrides what the notebook says
 

@@ -74,3 +74,26 @@ def test_a_check_that_chokes_on_an_odd_answer_fails_the_question_not_the_run():
     planned = plan(fragile, list(fragile), None)
     result = judge(fragile["pair"], planned, [run_call({"pair": lambda: 5}, r) for r in requests_for(planned)], None)
     assert result.status == "failed" and "could not be checked" in result.reason
+
+
+def test_a_case_without_a_check_is_refused_when_planned_rather_than_passing_every_answer():
+    forgetful = Assignment("97_forgetful", "f.ipynb", "f")
+
+    @forgetful.question(points=1, functions=("anything",))
+    def anything(rng, hidden):
+        """anything() is never judged."""
+        yield Case("no check given", "anything", (1,))
+
+    with pytest.raises(TypeError, match="'no check given' .* has no check="):
+        plan(forgetful, list(forgetful), None)
+    with pytest.raises(TypeError, match="has no check="):
+        Case("a check that is not callable", "f", (), check="expect_close")
+
+
+def test_every_declared_case_has_a_check():
+    """Every case the course plans, visible and hidden, is judged by something."""
+    from autograder import course
+
+    for assignment in course.assignments().values():
+        planned = plan(assignment, list(assignment), 7)
+        assert planned and all(callable(p.case.check) for p in planned), assignment.name

@@ -190,14 +190,27 @@ def test_points_that_disagree_with_the_notebook_are_refused_at_grading(course_co
     assert not (tmp_path / "out" / "grades.csv").exists()
 
 
-def test_points_that_disagree_with_the_solution_notebook_are_refused_at_build(course_copy):
+def test_the_build_writes_the_declared_points_over_the_solution_notebook_s(course_copy, tmp_path):
     from autograder.build import build
 
-    _change_points(course.solution_path(GATES, course_copy), "test_xor_network", 1)
-    before = tree(course_copy / "assignments")
-    with pytest.raises(points.PointsMismatch, match="xor_network: declared 2 points, the notebook's grade cells give 1"):
+    solution = course.solution_path(GATES, course_copy)
+    _change_points(solution, "test_xor_network", GATES["xor_network"].points + 1)
+    build(course_copy, [GATES.name], db_dir=tmp_path)
+    assert points.disagreements(GATES, nb.read(solution)) == [] and points.disagreements(GATES, nb.read(course.release_path(GATES, course_copy))) == []
+    assert solution.read_bytes() == course.solution_path(GATES, ROOT).read_bytes()
+
+
+def test_a_solution_notebook_checking_an_undeclared_question_is_refused_at_build(course_copy):
+    from autograder.build import build
+
+    solution = course.solution_path(GATES, course_copy)
+    notebook = nbformat.read(solution, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell('check("xor_netwrk")'))
+    nbformat.write(notebook, solution)
+    before = tree(course_copy / "assignments"), solution.read_bytes()
+    with pytest.raises(points.PointsMismatch, match="checks 'xor_netwrk', which 01_gates does not declare"):
         build(course_copy, [GATES.name])
-    assert tree(course_copy / "assignments") == before
+    assert (tree(course_copy / "assignments"), solution.read_bytes()) == before
 
 
 # --- 4. platform-ready outputs -------------------------------------------------------------------

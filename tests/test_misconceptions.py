@@ -1,32 +1,35 @@
 """The catalogue of misconceptions: is every entry caught AND named, on the right question?
 
-Every entry of the four catalogues (01_gates, 02_perceptron, 04_backprop, 05_softmax) has a
-wrong answer below that makes it appear (wrong answers written here, as a student would, by
-changing one thing in the solution's cell); correct variants (loops, einsum, other formulas)
-must pass with no misconception named. Wrong answers that touch different cells and different
-questions share a submission, so the whole file needs a few dozen gradings.
+Every entry of every assignment's catalogue has a wrong answer below that makes it appear
+(written as a student would, by changing one thing in the solution's cell), graded here; a new
+assignment or entry without one fails :func:`test_every_catalogue_entry_is_named_by_a_graded_wrong_answer`.
+Correct variants (loops, einsum, other formulas) must pass with no misconception named. Wrong
+answers that touch different cells and different questions share a submission, so the whole
+file needs a few dozen gradings.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import ROOT, by_question, grade
 from typer.testing import CliRunner
 
+from test_chain_rule import AUTOGRAD_ALIASED
+from test_generalisation import SUBMISSIONS as GENERALISATION_WRONG
+
 from autograder import course
 from autograder import notebook as nb
 from autograder.cli import app
 from autograder.engine import plan
 from autograder.misconceptions import DETECTION, locate, relation
+from autograder.question import Oracles
 from autograder.submission import evaluate
 from autograder.writers import feedback_html, feedback_markdown
 
-ASSIGNMENTS = ("01_gates", "02_perceptron", "04_backprop", "05_softmax")
-MODULES = {"01_gates": "gates", "02_perceptron": "perceptron", "04_backprop": "backprop", "05_softmax": "softmax"}
+ASSIGNMENTS = tuple(course.assignments())
 STUB = "def {name}(*args, **kwargs):\n    raise NotImplementedError()\n"
 
 
@@ -47,7 +50,8 @@ def mutate(assignment: str, grade_id: str, *changes: tuple[str, str]) -> str:
 
 # --- wrong answers: (cells, {question: catalogue key}) per assignment ------------------
 
-G, P, B, S = ASSIGNMENTS
+G, P, C, B, S, O, N = "01_gates", "02_perceptron", "03_chain_rule", "04_backprop", "05_softmax", "06_optimizers", "07_generalisation"
+ADAM_LOOP = "        for p, m, v in zip(params, self.first_moment, self.second_moment):\n"
 WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     G: [
         ({"step": "def step(z):\n    return (np.asarray(z) >= 0).astype(float)\n"}, {"step": "step_zero_is_one"}),
@@ -165,6 +169,49 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"train_classifier": mutate(S, "train_classifier", ("W *= 1.0 - lr * l2", "W *= 1.0 - lr * l2 / m"))}, {"classifier_step": "l2_gradient"}),
         ({"train_classifier": mutate(S, "train_classifier", ("W -= lr * dW", "W += lr * dW"))}, {"classifier_step": "uphill_step"}),
     ],
+    C: [
+        ({"reverse_mode": mutate(C, "reverse_mode", ('df_da = df_dc * 1.0 + df_db * trace["b"]', 'df_da = df_db * trace["b"]'))}, {"reverse_mode": "missing_path"}),
+        ({"reverse_mode": mutate(C, "reverse_mode", ("df_dx = df_da * 2.0 * x", "df_dx = df_da"))}, {"reverse_mode": "missing_chain_factor"}),
+        ({"reverse_mode": mutate(C, "reverse_mode", ('df_dc = df_dd / (2.0 * trace["d"])', 'df_dc = -df_dd / (2.0 * trace["d"])'))}, {"reverse_mode": "sign"}),
+        ({"reverse_mode": AUTOGRAD_ALIASED}, {"reverse_mode": "autodiff"}),
+        ({"linear_neuron_step": mutate(C, "linear_neuron_step", ('"w_new": w - lr * dL_dw, "b_new": b - lr * dL_db', '"w_new": w + lr * dL_dw, "b_new": b + lr * dL_db'))},
+         {"linear_neuron_step": "update_plus"}),
+        ({"linear_neuron_step": mutate(C, "linear_neuron_step", ("L = (o - y) ** 2", "L = abs(o - y)"))}, {"linear_neuron_step": "no_square"}),
+        ({"linear_neuron_step": mutate(C, "linear_neuron_step", ("dL_do = 2.0 * (o - y)", "dL_do = o - y"))}, {"linear_neuron_step": "factor_2"}),
+        ({"sigmoid_neuron_grads": mutate(C, "sigmoid_neuron_grads", ("dC_dz = (a - y) * a * (1.0 - a)", "dC_dz = (a - y) * sigmoid(a) * (1.0 - sigmoid(a))"))},
+         {"sigmoid_neuron_grads": "sigma_prime_at_a"}),
+        ({"two_layer_scalar_grads": mutate(C, "two_layer_scalar_grads", ('"dC_dw1": delta1 * x', '"dC_dw1": delta2 * a1 * a1 * (1.0 - a1) * x'))},
+         {"two_layer_scalar_grads": "a1_for_w2"}),
+        ({"train_scalar_network": mutate(C, "train_scalar_network", ("w1 - lr", "w1 + lr"), ("b1 - lr", "b1 + lr"), ("w2 - lr", "w2 + lr"), ("b2 - lr", "b2 + lr"))},
+         {"train_scalar_network": "update_plus"}),
+    ],
+    O: [
+        ({"Adam": mutate(O, "Adam", ("m_hat = m / (1.0 - b1 ** self.t)\n            v_hat = v / (1.0 - b2 ** self.t)", "m_hat = m\n            v_hat = v"))},
+         {"adam": "no_bias_correction"}),
+        ({"Adam": mutate(O, "Adam", ("        self.t += 1\n        b1, b2", "        b1, b2"), (ADAM_LOOP, ADAM_LOOP + "            self.t += 1\n"))}, {"adam": "t_per_parameter"}),
+        ({"Adam": mutate(O, "Adam", ("        return new", "        self.first_moment = [m / (1.0 - b1 ** self.t) for m in self.first_moment]\n"
+                                                      "        self.second_moment = [v / (1.0 - b2 ** self.t) for v in self.second_moment]\n        return new"))},
+         {"adam": "bias_correction_stored"}),
+        ({"Adam": mutate(O, "Adam", ("        self.reset()\n", "        self.t = 0\n        self.reset()\n"), ("        self.t = 0\n        self.first_moment = None", "        self.first_moment = None"))},
+         {"adam": "reset_incomplete"}),
+        ({"RMSprop": mutate(O, "RMSprop", ("self.mean_square = [self.rho * s + (1.0 - self.rho) * g ** 2 for", "self.mean_square = [np.sqrt(self.rho * s + (1.0 - self.rho) * g ** 2) for"),
+                            ("g / (np.sqrt(s) + self.eps)", "g / (s + self.eps)"))}, {"rmsprop": "root_misplaced"}),
+        ({"RMSprop": mutate(O, "RMSprop", ("g / (np.sqrt(s) + self.eps)", "g / np.sqrt(s + self.eps)"))}, {"rmsprop": "eps_inside_root"}),
+        ({"RMSprop": mutate(O, "RMSprop", ("self.rho * s + (1.0 - self.rho) * g ** 2", "(1.0 - self.rho) * s + self.rho * g ** 2"))}, {"rmsprop": "decay_swapped"}),
+        ({"Momentum": mutate(O, "Momentum", ("return [p - self.lr * v", "return [p + self.lr * v"))}, {"momentum": "update_sign"}),
+        ({"Momentum": mutate(O, "Momentum", ("self.beta * v + g for", "self.beta * v + (1.0 - self.beta) * g for"))}, {"momentum": "momentum_dampened"}),
+        ({"AdaGrad": mutate(O, "AdaGrad", ("g / (np.sqrt(G) + self.eps)", "g / (G + self.eps)"))}, {"adagrad": "root_misplaced"}),
+        ({"he_init": mutate(O, "he_init", ("np.sqrt(2.0 / n_in)", "np.sqrt(2.0 / n_out)"))}, {"he_init": "he_fan_out"}),
+        ({"he_init": mutate(O, "he_init", ("generator.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))",
+                                           "generator.uniform(-np.sqrt(6.0 / n_in), np.sqrt(6.0 / n_in), size=(n_in, n_out))"))}, {"he_init": "init_not_normal"}),
+        ({"xavier_init": mutate(O, "xavier_init", ("np.sqrt(2.0 / (n_in + n_out))", "np.sqrt(1.0 / (n_in + n_out))"))}, {"xavier_init": "init_variance"}),
+        ({"layer_gradient_norms": mutate(O, "layer_gradient_norms", ("for dW, _ in grads])", "for dW, _ in grads][::-1])"))}, {"gradient_norms": "norms_reversed"}),
+        ({"layer_gradient_norms": mutate(O, "layer_gradient_norms", ("np.sum(dW ** 2)) for dW, _ in grads", "np.sum(db ** 2)) for _, db in grads"))},
+         {"gradient_norms": "norms_of_biases"}),
+        ({"layer_gradient_norms": mutate(O, "layer_gradient_norms", ("np.sqrt(np.sum(dW ** 2))", "np.sum(dW ** 2)"))}, {"gradient_norms": "norms_squared"}),
+        ({"run_quadratic": mutate(O, "run_quadratic", ("losses = [0.5 * w @ A @ w]", "losses = []"))}, {"quadratic": "losses_without_start"}),
+    ],
+    N: list(GENERALISATION_WRONG.values()),
 }
 
 # Cells filled in every submission of an assignment (unless an entry replaces them): slow training
@@ -198,24 +245,27 @@ BASE = {
 
 # The cells a question's answer depends on, beyond its own functions' cells (so that two mistakes
 # sharing a submission never disturb each other's question).
-DEPENDS = {
+DEPENDS: dict[str, dict[str, set[str]]] = {
     B: {"backward": {"ACTIVATIONS"}, "gradients": {"ACTIVATIONS", "forward", "mse_cost_grad", "backward"}, "forward": {"ACTIVATIONS"},
         "vectorised": {"ACTIVATIONS", "forward", "backward"}, "mse": {"mse_cost", "mse_cost_grad"}},
     P: {"novikoff_bound": {"radius", "margin"}},
     S: {"classifier_step": {"backprop_pieces", "train_classifier", "log_softmax"}, "two_class": {"softmax"}, "log_softmax": {"softmax"},
         "cross_entropy": {"log_softmax", "softmax"}, "cross_entropy_grad": {"softmax", "one_hot"}, "softmax_jacobian": {"softmax"}},
     G: {},
+    C: {"train_scalar_network": {"two_layer_scalar_grads"}},
+    O: {},
+    N: {},
 }
 
 
 def _cells_of(assignment: str, question: str) -> set[str]:
-    return set(course.get_assignment(assignment)[question].functions) | DEPENDS[assignment].get(question, set())
+    return set(course.get_assignment(assignment)[question].functions) | DEPENDS.get(assignment, {}).get(question, set())
 
 
 def groups(assignment: str) -> list[list[tuple[dict[str, str], dict[str, str]]]]:
     """WRONG entries packed into submissions whose mistakes touch different cells and questions."""
     packed: list[list[tuple[dict, dict]]] = []
-    for entry in WRONG[assignment]:
+    for entry in WRONG.get(assignment, []):
         cells, targets = entry
         needs = set().union(*(_cells_of(assignment, q) for q in targets))
         for group in packed:
@@ -251,30 +301,27 @@ def test_every_catalogued_mistake_is_caught_and_named(submit, assignment, index,
             earned = round(q.points * got.cases_passed / got.cases_total, 2) if q.partial else 0
             if got.status != "failed" or got.points != earned or got.points >= q.points or (got.misconception, got.hint) != (entry.name, entry.hint):
                 problems.append(f"{question}: expected {key!r} ({entry.name}), got {got.status} / {got.misconception!r}: {got.reason[:300]}")
+    names = {e.name for e in catalogue.values()}
+    problems += [f"{q.question} names {q.misconception!r}, which is not in the catalogue" for q in result.values() if q.misconception and q.misconception not in names]
     assert not problems, "\n".join(problems)
 
 
-def test_every_catalogue_entry_has_a_wrong_answer_and_every_raised_key_is_catalogued():
-    """Is the catalogue complete both ways: each entry exercised here, each key raised by a check declared?"""
-    for assignment in ASSIGNMENTS:
-        catalogue = course.get_assignment(assignment).misconceptions
-        exercised = {key for _, targets in WRONG[assignment] for key in targets.values()}
-        assert exercised == set(catalogue), (assignment, set(catalogue) ^ exercised)
-        module = Path(course.__file__).parent / "questions" / f"{MODULES[assignment]}.py"
-        text = module.read_text()
-        raised = set(re.findall(r'misconception="([^"]+)"', text)) | set(re.findall(r'else "([a-z_0-9]+)"\)', text))
-        raised |= set(re.findall(r'\(\w+, "([a-z_0-9]+)", "', text))  # keys in the mse factor table
-        raised |= set(re.findall(r'return "([a-z_0-9]+)"', text))
-        assert raised <= set(catalogue), (assignment, raised - set(catalogue))
-        assert "misconception=f" not in text.replace(" ", ""), "misconception keys must be literal catalogue keys"
-        for entry in catalogue.values():
-            assert entry.questions and all(q in {x.name for x in course.get_assignment(assignment)} for q in entry.questions), entry
-            assert set(entry.detected_by) <= set(DETECTION) and entry.hint and entry.name
-    mutants = (ROOT / "solutions" / "04_backprop" / "mutants.py").read_text()
-    fingerprints = set(re.findall(r'^\s+"[^"]+": "([a-z_0-9]+)",$', mutants, flags=re.M))
-    catalogue = course.get_assignment(B).misconceptions
-    assert fingerprints == {k for k, e in catalogue.items() if "fingerprint" in e.detected_by}
-    assert sum(len(course.get_assignment(a).misconceptions) for a in ASSIGNMENTS) >= 25
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_catalogue_entry_is_named_by_a_graded_wrong_answer(assignment):
+    """For every assignment: each catalogue entry is the target of a wrong answer graded above, on a
+    question the entry says its checks cover, and each instructor mutant names a fingerprint entry."""
+    declared = course.get_assignment(assignment)
+    catalogue = declared.misconceptions
+    targets = [(question, key) for _, named in WRONG.get(assignment, []) for question, key in named.items()]
+    assert {key for _, key in targets} == set(catalogue), (assignment, set(catalogue) ^ {key for _, key in targets})
+    assert all(question in catalogue[key].questions for question, key in targets), [(q, k) for q, k in targets if q not in catalogue[k].questions]
+    for entry in catalogue.values():
+        assert entry.questions and set(entry.questions) <= {q.name for q in declared}, entry
+        assert set(entry.detected_by) <= set(DETECTION) and entry.hint and entry.name
+    oracles = Oracles(course.reference(assignment, ROOT), reveal=False)
+    for function in declared.functions:
+        for mutant in oracles.mutants(function):
+            assert "fingerprint" in catalogue[mutant.misconception].detected_by, (function, mutant)
 
 
 # --- correct variants pass, naming nothing ---------------------------------------------
@@ -335,7 +382,7 @@ CORRECT = {
 }
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", list(CORRECT))
 def test_correct_variants_pass_with_no_misconception(submit, assignment):
     """Do loops, einsum and algebraically different formulas pass, with nothing named?"""
     result = grade(submit(assignment, student="variants", **CORRECT[assignment]), assignment)

@@ -42,7 +42,7 @@ HE_FAN_OUT = ("np.sqrt(2.0 / n_in)", "np.sqrt(2.0 / n_out)")
 
 @pytest.fixture(scope="module")
 def four_mistakes(tmp_path_factory):
-    """One submission with the four mistakes of the issue, each in its own question."""
+    """One submission with four typical mistakes, each in its own question."""
     from autograder import simulate
 
     replace = {"Adam": mutate("Adam", *ADAM_NO_BIAS), "RMSprop": mutate("RMSprop", *RMSPROP_ROOT_STORED),
@@ -54,7 +54,7 @@ FOUR_FAILED = ["adam", "rmsprop", "momentum", "he_init"]
 FOUR_PASSING = ["gradient_descent", "adagrad", "quadratic", "xavier_init", "gradient_norms"]
 
 
-def test_issue_mistakes_caught_in_grader(four_mistakes):
+def test_four_typical_mistakes_caught_in_grader(four_mistakes):
     """Adam without bias correction, RMSprop with the root in the wrong place, momentum uphill, He with fan_out: each fails its question, named."""
     result = grade(four_mistakes, NAME)
     assert_outcome(result, {"adam": "bias correction", "rmsprop": "root", "momentum": "uphill", "he_init": "fan-out"}, FOUR_PASSING,
@@ -62,7 +62,7 @@ def test_issue_mistakes_caught_in_grader(four_mistakes):
                     "he_init": "He variance with fan_out"})
 
 
-def test_issue_mistakes_caught_in_student_cli(four_mistakes):
+def test_four_typical_mistakes_caught_in_student_cli(four_mistakes):
     """Without the reference (a student's own check), the same four fail; relations still name three of them."""
     result = evaluate(four_mistakes, ASSIGNMENT)
     assert_outcome(result, {"adam": "(1 - beta1) / sqrt(1 - beta2)", "rmsprop": "differ", "momentum": "wrong sign", "he_init": "fan-out"}, FOUR_PASSING,

@@ -184,8 +184,13 @@ def test_the_student_workflow_reports_the_visible_score_and_fails_until_complete
     (student_repo / ".git").mkdir(parents=True)
     notebook = student_repo / GATES.name / GATES.notebook
     notebook.parent.mkdir()
-    for answers, code, score in ((dict(GATES.sample_mistakes), 1, "score 3/7"), ({}, 0, f"score {AUTOMATIC:g}/{AUTOMATIC:g}")):
-        shutil.copy2(simulate.write(simulate.fill(GATES, ROOT, replace=answers), tmp_path / "made", "me", GATES), notebook)
+    from autograder.submission import evaluate
+
+    for answers, code in ((dict(GATES.sample_mistakes), 1), ({}, 0)):
+        made = simulate.write(simulate.fill(GATES, ROOT, replace=answers), tmp_path / "made", "me", GATES)
+        score = f"score {evaluate(made, GATES).score:g}/{AUTOMATIC:g}"  # what the student's own check computes
+        assert (score == f"score {AUTOMATIC:g}/{AUTOMATIC:g}") == (code == 0)
+        shutil.copy2(made, notebook)
         summary = tmp_path / f"summary-{code}.md"
         done = execute(check_step, student_repo, {}, {"GITHUB_STEP_SUMMARY": str(summary)})
         assert done.returncode == code, done.stdout + done.stderr

@@ -13,12 +13,15 @@ mutated inputs, and encodes the result (see :mod:`autograder.plain`).
 
 A *probe* is the routine that performs one call. ``call`` is the usual one; a
 question that needs more (for example timing against a baseline) registers its own
-probe here with ``@probe``, so the child and the notebook run the same code.
+probe with ``@probe`` in a module of this package (one per assignment, discovered on import),
+so the child and the notebook run the same code.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
+import pkgutil
 import traceback
 from signal import ITIMER_PROF, ITIMER_REAL, SIGALRM, SIGPROF, setitimer
 from signal import signal as set_handler
@@ -184,5 +187,12 @@ def student_function(namespace: Mapping[str, Any], name: str) -> Callable[..., A
     return namespace[name]
 
 
-# Probes of the assignments that need more than `call`; importing them registers them.
-from . import backprop, chain_rule, generalisation, optimizers, softmax  # noqa: E402,F401  (registration)
+def _register_assignment_probes() -> None:
+    """Import every module of this package, as :func:`autograder.course.assignments` finds the
+    question modules: an assignment that needs more than ``call`` adds a module here, and its
+    ``@probe`` functions are registered by being imported."""
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_register_assignment_probes()

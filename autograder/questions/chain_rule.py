@@ -1,6 +1,6 @@
 """03_chain_rule — scalar backpropagation by hand.
 
-Conventions (the contract in curriculum.md): every function takes and returns plain
+Conventions (as the solution notebook states them): every function takes and returns plain
 Python/NumPy numbers; results are dicts with the documented keys. f(x) = sqrt(x**2 + exp(x**2))
 has the intermediates a = x**2, b = exp(a), c = a + b, d = sqrt(c). The neurons use
 sigmoid(z) = 1 / (1 + exp(-z)).

@@ -32,6 +32,7 @@ import copy
 
 import numpy as np
 
+from ..digests import visible
 from ..compare import Mismatch, expect_array, expect_close, expect_true, salted_digest
 from ..probes.optimizers import optimizer_steps
 from ..question import Assignment, Case
@@ -65,21 +66,21 @@ DAMPENED = ASSIGNMENT.misconception("momentum_dampened", "momentum as an average
 NO_BIAS = ASSIGNMENT.misconception("no_bias_correction", "Adam without bias correction",
                                    "m and v start at zero, so divide them by (1 - beta1**t) and (1 - beta2**t) before the step.",
                                    ("relation", "fingerprint"), questions=("adam",))
-EPS_INSIDE = ASSIGNMENT.misconception("eps_inside_root", "eps inside the square root",
-                                      "add eps after taking the root: g / (sqrt(s) + eps), not g / sqrt(s + eps).",
-                                      "fingerprint", questions=("adagrad", "rmsprop", "adam"))
-ROOT_PLACE = ASSIGNMENT.misconception("root_misplaced", "square root in the wrong place",
-                                      "the state averages the squares g**2 and is stored without a root; the root is taken only in the step, of the state: g / (sqrt(s) + eps).",
-                                      "fingerprint", questions=("adagrad", "rmsprop", "adam"))
-BIAS_STORED = ASSIGNMENT.misconception("bias_correction_stored", "bias correction stored in the state",
-                                       "m_hat and v_hat are used for the step only; keep the uncorrected m and v as the state.",
-                                       "fingerprint", questions=("adam",))
-T_PER_PARAM = ASSIGNMENT.misconception("t_per_parameter", "step counter advanced per parameter",
-                                       "t counts calls to step (one update of all parameters), so increase it once per call, not once per array.",
-                                       "fingerprint", questions=("adam",))
-DECAY_SWAPPED = ASSIGNMENT.misconception("decay_swapped", "decay weights swapped",
-                                         "the old average keeps the weight rho (close to 1) and the new g**2 gets 1 - rho.",
-                                         "fingerprint", questions=("rmsprop", "adam"))
+ASSIGNMENT.misconception("eps_inside_root", "eps inside the square root",
+                         "add eps after taking the root: g / (sqrt(s) + eps), not g / sqrt(s + eps).",
+                         "fingerprint", questions=("adagrad", "rmsprop", "adam"))
+ASSIGNMENT.misconception("root_misplaced", "square root in the wrong place",
+                         "the state averages the squares g**2 and is stored without a root; the root is taken only in the step, of the state: g / (sqrt(s) + eps).",
+                         "fingerprint", questions=("adagrad", "rmsprop", "adam"))
+ASSIGNMENT.misconception("bias_correction_stored", "bias correction stored in the state",
+                         "m_hat and v_hat are used for the step only; keep the uncorrected m and v as the state.",
+                         "fingerprint", questions=("adam",))
+ASSIGNMENT.misconception("t_per_parameter", "step counter advanced per parameter",
+                         "t counts calls to step (one update of all parameters), so increase it once per call, not once per array.",
+                         "fingerprint", questions=("adam",))
+ASSIGNMENT.misconception("decay_swapped", "decay weights swapped",
+                         "the old average keeps the weight rho (close to 1) and the new g**2 gets 1 - rho.",
+                         "fingerprint", questions=("rmsprop", "adam"))
 RESET = ASSIGNMENT.misconception("reset_incomplete", "reset() keeps state",
                                  "after reset() the next step must behave like the first step of a fresh optimizer: forget every piece of state.",
                                  "property", questions=("momentum", "adagrad", "rmsprop", "adam"))
@@ -165,11 +166,7 @@ def _fingerprint(oracles, cls: str, params: list, sequence: list, options: dict,
     """(misconception key, description) of the instructor's mutant that produces ``trajectory``, if any."""
     if not oracles.has_reference:
         return None
-    try:
-        mutants = oracles.reference("MUTANTS").get(cls, [])
-    except Exception:
-        return None
-    for mutant, key, text in mutants:
+    for mutant, key, text in oracles.mutants(cls):
         with np.errstate(all="ignore"):
             runs = run_reference(mutant, cls, params, sequence, options)
         if runs and len(runs[0]) == len(trajectory) and _first_difference(trajectory, runs[0], 1e-9) is None:
@@ -233,12 +230,7 @@ def expected_digests(reference: dict) -> dict[str, list[str]]:
     return table
 
 
-DIGESTS = {
-    "Momentum": ['69f5d137b8155668', '9b8c9bffad55ab72', '2789d373f782b6c4', '9700f15d1ebdf354', 'c0d64e51de5e6f77', '76d551937edc0a62'],
-    "AdaGrad": ['ab35950aab221f45', '7aecf67f8a109390', '5e3a77638af82139', '062235cecb9e64d3', '8f0b6a6f653bb10c', 'ffdbc53d3ff4ea5e'],
-    "RMSprop": ['436b46e34f9d9fa7', '5c453dd6e955421c', 'bf98900e9a6fc663', '9a262b078d9efe56', '50a95262c74207df', '3b75dd187e5598b5'],
-    "Adam": ['c2b55584fd6b39fb', '011fd961f9ef6b89', '4f0f080188c5cb6c', 'a0a87df164104720', '19a1131bdbd02dd4', 'b69e42b7a3fb384f'],
-}
+DIGESTS = visible(ASSIGNMENT.name)
 
 
 # --- the checks of one optimizer case ------------------------------------------------

@@ -7,6 +7,8 @@ ship it. A mutant is, by construction, a correct backward pass with one mistake 
 on, so it must never reach students.
 """
 
+import functools
+
 import numpy as np
 
 from autograder.questions.backprop import activation_prime
@@ -58,12 +60,7 @@ MISTAKES = {
 }
 
 
-def diagnose(got_pairs, params, cache, G, activations) -> str | None:
-    """The catalogue key of the mutant whose gradients equal ``got_pairs`` on this case, if any."""
-    for mistake, key in MISTAKES.items():
-        wrong = mistaken_backward(params, cache, G, activations, mistake)
-        if wrong is None:
-            continue
-        if all(np.shape(g) == np.shape(w) and np.allclose(g, w, rtol=1e-6, atol=1e-12) for gp, wp in zip(got_pairs, wrong) for g, w in zip(gp, wp)):
-            return key
-    return None
+# The mutants as the grader reads them (see autograder.question.Oracles.mutants): by the name of the
+# reference function they vary, (implementation, misconception key, description).
+MUTANTS = {"backward": [(functools.partial(mistaken_backward, mistake=mistake), key, f"a backward pass with the mistake {mistake!r}")
+                        for mistake, key in MISTAKES.items()]}

@@ -6,8 +6,8 @@ does not copy it into the release (CourseDirectory.ignore in nbgrader_config.py)
 package does not ship it. A mutant is, by construction, a correct optimizer with one
 mistake switched on, so it must never reach students.
 
-``MUTANTS[class name]`` is a list of ``(mutant class, misconception key, description)``;
-the description completes "Your updates match ...".
+``MUTANTS[class name]`` is a list of ``(mutant class, misconception key, description)``
+(see autograder.question.Oracles.mutants); the description completes "Your updates match ...".
 """
 
 import numpy as np
