@@ -84,6 +84,8 @@ class Case:
         probe: the name of the routine in :mod:`autograder.probes` that performs the
             call inside the student's process; ``"call"`` calls ``fn(*args, **kwargs)``.
         timeout: seconds the call may take before it counts as an infinite loop.
+        clauses: ids of the contract clauses (:meth:`Assignment.contract`) this case checks,
+            besides those its question declares for all its cases.
     """
 
     label: str
@@ -93,6 +95,7 @@ class Case:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     probe: str = "call"
     timeout: float = 10.0
+    clauses: tuple[str, ...] = ()
 
     def call(self) -> dict:
         """The request sent to whatever runs the student's code (plain data)."""
@@ -122,6 +125,7 @@ class Question:
             earlier question exercising it). Declared, never inferred from anything the
             student's process reports.
         on_dependency_failure: a key of :data:`DEPENDENCY_POLICIES`.
+        clauses: ids of the contract clauses that every case of the question checks.
     """
 
     name: str
@@ -134,6 +138,7 @@ class Question:
     partial: bool = False
     depends_on: tuple[str, ...] = ()
     on_dependency_failure: str = "charge"
+    clauses: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.on_dependency_failure not in DEPENDENCY_POLICIES:
@@ -160,6 +165,8 @@ class Assignment:
             demo's partly wrong student (never the reference: wrong answers only).
         misconceptions: the catalogue of typical mistakes its checks can name, by key
             (declared with :meth:`misconception`).
+        contracts: per student function, its docstring's clauses by id (``"fn.clause"``),
+            declared with :meth:`contract`; cases say which ones they check.
     """
 
     name: str
@@ -168,6 +175,18 @@ class Assignment:
     questions: list[Question] = field(default_factory=list)
     sample_mistakes: dict[str, str] = field(default_factory=dict)
     misconceptions: dict[str, Misconception] = field(default_factory=dict)
+    contracts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def contract(self, fn: str, **clauses: str) -> None:
+        """Declare the clauses of ``fn``'s docstring: one short id per sentence that states behaviour.
+
+        Cases then name what they check as ``"fn.id"`` (``Case(..., clauses=("step.dtype",))`` or
+        ``question(..., clauses=...)`` for every case of a question); :mod:`autograder.contracts`
+        reports a clause no case checks, or no visible case checks.
+        """
+        if fn in self.contracts:
+            raise ValueError(f"{self.name} already declares the contract of {fn!r}")
+        self.contracts[fn] = {f"{fn}.{key}": sentence for key, sentence in clauses.items()}
 
     def misconception(self, key: str, name: str, hint: str, detected_by: str | Iterable[str] = "relation", questions: Iterable[str] = (),
                       shows_as: Iterable[str] = ()) -> str:
@@ -193,18 +212,20 @@ class Assignment:
         return key
 
     def question(self, points: float, functions: Iterable[str], title: str | None = None, partial: bool = False,
-                 depends_on: Iterable[str] = (), on_dependency_failure: str = "charge") -> Callable[[CaseGenerator], CaseGenerator]:
+                 depends_on: Iterable[str] = (), on_dependency_failure: str = "charge",
+                 clauses: Iterable[str] = ()) -> Callable[[CaseGenerator], CaseGenerator]:
         """Decorator: declare an automatically graded question from its case generator.
 
         The question's name is the generator's name; its title defaults to the first
-        line of the generator's docstring. ``partial``, ``depends_on`` and
-        ``on_dependency_failure`` are described in :class:`Question`.
+        line of the generator's docstring. ``partial``, ``depends_on``,
+        ``on_dependency_failure`` and ``clauses`` are described in :class:`Question`.
         """
 
         def register(generate: CaseGenerator) -> CaseGenerator:
             doc_title = (generate.__doc__ or generate.__name__).strip().splitlines()[0]
             self._add(Question(generate.__name__, title or doc_title, points, tuple(functions), generate, misconceptions=self.misconceptions,
-                               partial=partial, depends_on=self._resolve(generate.__name__, depends_on), on_dependency_failure=on_dependency_failure))
+                               partial=partial, depends_on=self._resolve(generate.__name__, depends_on), on_dependency_failure=on_dependency_failure,
+                               clauses=tuple(clauses)))
             return generate
 
         return register
