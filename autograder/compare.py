@@ -16,7 +16,7 @@ import numpy as np
 
 from .plain import Unsupported
 
-__all__ = ["salted_digest", "Mismatch", "expect_array", "expect_close", "expect_equal", "expect_scalar", "expect_true", "expect_type", "rel_error"]
+__all__ = ["salted_digest", "Mismatch", "expect_array", "expect_close", "expect_equal", "expect_float64", "expect_scalar", "expect_true", "expect_type", "rel_error"]
 
 SHOWN_ENTRIES = 3
 
@@ -97,6 +97,16 @@ def expect_array(got: Any, shape: tuple[int, ...], what: str, finite: bool = Tru
         bad = np.argwhere(~np.isfinite(got))
         raise Mismatch(f"{what} contains {len(bad)} non-finite value(s) (NaN or inf), first at index {tuple(int(i) for i in bad[0])}.")
     return got
+
+
+def expect_float64(got: Any, what: str) -> None:
+    """Require a NumPy array of dtype float64, as a contract stating float64 results says (booleans or
+    integers compare equal to 1.0 and 0.0, so value checks alone would let them through)."""
+    if not isinstance(got, np.ndarray):
+        raise Mismatch(f"{what} should be a NumPy array of dtype float64, but it is {_describe(got)}.")
+    if got.dtype != np.float64:
+        advice = " (a comparison gives booleans: convert them with .astype(float))" if got.dtype == bool else " (convert it with .astype(float))"
+        raise Mismatch(f"{what} has dtype {got.dtype}; the contract says float64{advice}.")
 
 
 def expect_scalar(got: Any, what: str) -> float:

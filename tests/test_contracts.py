@@ -8,7 +8,7 @@ from autograder import course
 from autograder.contracts import coverage, problems
 from autograder.question import Assignment, Case
 
-NAMES = sorted(course.assignments())
+NAMES = sorted(n for n, a in course.assignments().items() if a.contracts)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -56,3 +56,91 @@ def test_an_unknown_clause_and_a_missing_contract_are_reported():
 def test_coverage_counts_visible_and_hidden_cases():
     rows = {r.clause: (r.visible, r.hidden) for r in coverage(_toy(("f.shape",), question_clauses=("f.dtype",), hidden_clauses=("f.copy",)))}
     assert rows == {"f.shape": (1, 0), "f.dtype": (1, 1), "f.copy": (0, 1)}
+
+
+# --- wrong answers to clauses no case used to check: each fails, named; correct variants pass unnamed ---
+
+import numpy as np  # noqa: E402
+from conftest import ROOT  # noqa: E402
+
+from autograder import notebook as nb  # noqa: E402
+from autograder.engine import judge_all, plan, requests_for  # noqa: E402
+from autograder.probes import run_call  # noqa: E402
+
+
+def _solution_cell(assignment, grade_id: str) -> str:
+    cells = {c.label: c.source for c in nb.solution_cells(nb.read(course.solution_path(assignment, ROOT)))}
+    return "\n".join(line for line in cells[grade_id].splitlines() if "SOLUTION" not in line)
+
+
+def judged(name: str, question: str, grade_id: str, *changes: tuple[str, str], hidden_seed: int | None = 20261202):
+    """The result of ``question`` for the reference with ``grade_id``'s cell changed by ``changes`` (in-process)."""
+    assignment = course.get_assignment(name)
+    reference = course.reference(name, ROOT)
+    source = _solution_cell(assignment, grade_id)
+    for old, new in changes:
+        assert old in source, old
+        source = source.replace(old, new)
+    namespace = dict(reference)
+    exec(source, namespace)
+    questions = [assignment[question]]
+    planned = plan(assignment, questions, hidden_seed)
+    (result,) = judge_all(questions, planned, [run_call(namespace, r) for r in requests_for(planned)], reference)
+    return result
+
+
+def _visible_only(*args, **kwargs):
+    return judged(*args, **kwargs, hidden_seed=None)
+
+
+WRONG = [  # (assignment, question, cell, changes, catalogue key or None, words the reason must contain)
+    ("05_softmax", "classifier_step", "train_classifier", [("b -= lr * db", "b -= lr * (db + l2 * b)")], "biases regularised", "shrinks the biases"),
+    ("05_softmax", "classifier_step", "train_classifier", [("b -= lr * db", "b *= 1.0 - lr * l2\n                b -= lr * db")], "biases regularised",
+     "shrinks the biases"),
+    ("04_backprop", "train_convention", "train", [("rows_in_order = shuffler.permutation(n)", "rows_in_order = np.arange(n)")],
+     "mini-batches not shuffled", "not shuffled"),
+    ("04_backprop", "train_convention", "train",
+     [("rows_in_order = shuffler.permutation(n)", "rows_in_order = np.random.default_rng(seed).permutation(n)")], "one permutation for every epoch", "permutation"),
+    ("04_backprop", "train_convention", "train", [("shuffler = np.random.default_rng(seed)", "shuffler = np.random.default_rng()")], None,
+     "rng.permutation(n)"),
+    ("01_gates", "step", "step", [(".astype(np.float64)", "")], None, "dtype bool; the contract says float64"),
+    ("01_gates", "step", "step", [(".astype(np.float64)", ".astype(int)")], None, "dtype int64; the contract says float64"),
+]
+
+
+@pytest.mark.parametrize("name, question, cell, changes, named, words", WRONG, ids=[f"{w[1]}-{i}" for i, w in enumerate(WRONG)])
+def test_wrong_answers_fail_on_visible_cases_with_a_reason(name, question, cell, changes, named, words):
+    """A student sees these fail in the notebook already (visible cases only), for the right reason."""
+    result = _visible_only(name, question, cell, *changes)
+    assert result.status == "failed" and result.misconception == named and words in result.reason, (result.misconception, result.reason)
+
+
+CORRECT = [  # written differently from the reference: must pass, visible and hidden, with nothing named
+    ("05_softmax", "classifier_step", "train_classifier", [("W *= 1.0 - lr * l2               # \"weight decay\": the L2 term shrinks W\n"
+                                                          "                W -= lr * dW", "W -= lr * (dW + l2 * W)")]),
+    ("04_backprop", "train_convention", "train", [("rows = rows_in_order[start:start + batch_size]",
+                                                   "rows = rows_in_order[start:min(start + batch_size, n)]")]),
+    ("01_gates", "step", "step", [("return (np.asarray(z) > 0).astype(np.float64)", "return np.where(np.asarray(z) > 0, 1.0, 0.0)")]),
+]
+
+
+@pytest.mark.parametrize("name, question, cell, changes", CORRECT, ids=[c[1] for c in CORRECT])
+def test_correct_variants_pass_with_nothing_named(name, question, cell, changes):
+    result = judged(name, question, cell, *changes)
+    assert result.status == "passed" and result.misconception is None, result.reason
+
+
+def test_the_visible_shuffle_digests_are_the_references():
+    from autograder.questions import backprop as B
+
+    assert B.SHUFFLE_DIGESTS == B.expected_shuffle_digests(course.reference("04_backprop", ROOT))
+
+
+def test_the_graders_sgd_follows_the_reference_on_the_shuffle_case():
+    """The oracle that names shuffling mistakes implements the contract: with the contract's order it is the reference."""
+    from autograder.questions import backprop as B
+
+    X, Y, setup, seed = B.shuffle_case()
+    mine = B.sgd_training(X, Y, setup, seed, B.SHUFFLE_ORDERS[None](np.random.default_rng(seed), len(X), setup["epochs"]))[1]
+    theirs = course.reference("04_backprop", ROOT)["train"](X, Y, seed=seed, **setup)[1]
+    np.testing.assert_allclose(mine, theirs, rtol=1e-10)

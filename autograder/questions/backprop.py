@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..data import load
 from ..probes.backprop import backprop_test_function
 from ..misconceptions import common_relation, locate
@@ -77,6 +77,10 @@ _M("divided_by_n_twice", "divided by n twice", "the 1/n of the mean cost enters 
 _M("numgrad_missing_2", "missing 2 in the denominator", "a central difference spans 2 * eps, from w - eps to w + eps.", "relation", ("numerical_gradient",))
 _M("numgrad_extra_2", "factor 2 in the denominator", "the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps.", "relation", ("numerical_gradient",))
 _M("forward_difference", "forward difference", "the one-sided difference has an error of order eps; the central one, of order eps**2.", "relation", ("numerical_gradient",))
+_M("train_not_shuffled", "mini-batches not shuffled", "draw order = rng.permutation(n) at the start of every epoch and take the batches in that order.",
+   "relation", ("train_convention",))
+_M("train_shuffled_once", "one permutation for every epoch", "every epoch draws a new permutation from the same generator, made once before the first epoch.",
+   "relation", ("train_convention",))
 _M("loop_over_samples", "loop over samples", "process the whole batch with matrix products instead of a Python loop over rows.", "property", ("vectorised",))
 
 
@@ -529,6 +533,69 @@ def _convention_check(X, Y, setup, seed):
     return check
 
 
+# --- the shuffling, seen through a salted digest of the reference's trajectory ---------------
+
+SHUFFLE_SALT = "04_backprop/train/7e1b"
+SHUFFLE_SIGNIFICANT = 9
+SHUFFLE_ORDERS = {  # how the batches of each epoch are ordered: the contract's rule, and the mistakes it is told from
+    None: lambda rng, n, epochs: [rng.permutation(n) for _ in range(epochs)],
+    "train_not_shuffled": lambda rng, n, epochs: [np.arange(n)] * epochs,
+    "train_shuffled_once": lambda rng, n, epochs: [rng.permutation(n)] * epochs,
+}
+
+
+def shuffle_case() -> tuple[np.ndarray, np.ndarray, dict, int]:
+    """The fixed visible mini-batch run: (X, Y, setup, seed); 5 epochs of batches of 4 over 10 rows (the last batch is short)."""
+    rng = np.random.default_rng(404)
+    X, Y = rng.normal(size=(10, 3)), rng.normal(size=(10, 2))
+    return X, Y, {"layer_sizes": [3, 4, 2], "activations": ["tanh", "identity"], "lr": 0.4, "epochs": 5, "batch_size": 4}, 11
+
+
+def sgd_training(X, Y, setup, seed, orders):
+    """(params, losses) of mini-batch SGD from the documented init, one index order per epoch (autograd gradients)."""
+    params, losses, size = init_recipe(setup["layer_sizes"], seed), [], setup["batch_size"]
+    for order in orders:
+        for start in range(0, X.shape[0], size):
+            rows = order[start:start + size]
+            grads = mse_grads(params, X[rows], Y[rows], setup["activations"])
+            params = [(W - setup["lr"] * dW, b - setup["lr"] * db) for (W, b), (dW, db) in zip(params, grads)]
+        out, _ = define_forward(params, X, setup["activations"])
+        losses.append(0.5 * np.sum((out - Y) ** 2) / X.shape[0])
+    return params, np.asarray(losses)
+
+
+def trajectory_digests(losses) -> list[str]:
+    """One salted digest per epoch of the loss rounded to SHUFFLE_SIGNIFICANT digits."""
+    return [salted_digest(SHUFFLE_SALT, k, f"{float(v):.{SHUFFLE_SIGNIFICANT - 1}e}", length=16) for k, v in enumerate(losses)]
+
+
+def expected_shuffle_digests(reference) -> list[str]:
+    """The digests of the reference's losses on :func:`shuffle_case` (pass the reference namespace)."""
+    X, Y, setup, seed = shuffle_case()
+    return trajectory_digests(reference["train"](X, Y, seed=seed, **setup)[1])
+
+
+SHUFFLE_DIGESTS = ['37c6b9cf30aeaf19', '6a9b814b5446a52e', 'addb96ed4b9acf60', '1840876cd9ccc293', 'e7b21b95caa0510d']
+
+
+def _shuffle_check(X, Y, setup, seed):
+    def check(got, oracles):
+        _, losses = _train_result(got, setup["layer_sizes"], setup["epochs"])
+        k = next((k for k, (g, e) in enumerate(zip(trajectory_digests(losses), SHUFFLE_DIGESTS)) if g != e), None)
+        if k is None:
+            return
+        for key, order in SHUFFLE_ORDERS.items():
+            if key is not None and np.allclose(losses, sgd_training(X, Y, setup, seed, order(np.random.default_rng(seed), len(X), setup["epochs"]))[1],
+                                               rtol=1e-9, atol=1e-14):
+                raise Mismatch(f"your losses after each epoch are those of {ASSIGNMENT.misconceptions[key].name}.", misconception=key)
+        raise Mismatch(f"your loss after epoch {k + 1} of {setup['epochs']} is not the one the contract's recipe gives "
+                       f"({'the earlier epochs agree' if k else 'already the first epoch differs'}, to {SHUFFLE_SIGNIFICANT} significant digits): "
+                       "params = init_params(layer_sizes, seed), then rng = np.random.default_rng(seed) and, every epoch, order = rng.permutation(n) "
+                       "and the batches order[start:start + batch_size]; the loss is mse_cost on the whole data set after each epoch.")
+
+    return check
+
+
 @ASSIGNMENT.question(points=1, functions=("train",), depends_on=TRAINING_PIECES)
 def train_convention(rng, hidden):
     """train follows the documented convention: init_params, one permutation per epoch, SGD on mse, loss after each epoch."""
@@ -539,6 +606,10 @@ def train_convention(rng, hidden):
     kind = "full batch" if not hidden else "mini-batches of 5"
     yield Case(f"{setup['epochs']} epochs on {n} random points, {kind}, seed {seed}", "train", (X, Y), kwargs={**setup, "seed": seed},
                check=_convention_check(X, Y, setup, seed))
+    if not hidden:
+        X, Y, setup, seed = shuffle_case()
+        yield Case(f"{setup['epochs']} epochs of mini-batches of {setup['batch_size']} on {len(X)} fixed points, seed {seed}: a new permutation every epoch",
+                   "train", (X, Y), kwargs={**setup, "seed": seed}, check=_shuffle_check(X, Y, setup, seed))
 
 
 def _regression_check(X, Y, seed):

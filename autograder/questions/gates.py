@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..compare import Mismatch, expect_array, expect_close, expect_float64, expect_scalar, expect_true
 from ..data import load
 from ..question import Assignment, Case
 
@@ -47,6 +47,7 @@ def _inputs_and_targets(gate: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _step_check(z: np.ndarray):
     def check(got, oracles):
+        raw = got
         got = expect_array(got, z.shape, "step(z)")
         expected = oracles.reference("step")(z) if oracles.has_reference and not oracles.reveal else heaviside(z)
         at_zero = z == 0
@@ -55,6 +56,7 @@ def _step_check(z: np.ndarray):
         if np.any(got == -1) and np.array_equal(np.where(got == -1, 0.0, got), expected):
             raise Mismatch("step(z) returned -1 where it should return 0: the step's outputs are 0 and 1.", misconception="step_returns_sign")
         expect_close(got, expected, "step(z)", rtol=0, atol=0, reveal=oracles.reveal)
+        expect_float64(raw, "step(z)")
 
     return check
 

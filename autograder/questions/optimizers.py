@@ -32,7 +32,7 @@ import copy
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_true, salted_digest
+from ..compare import Mismatch, expect_array, expect_close, expect_float64, expect_true, salted_digest
 from ..probes.optimizers import optimizer_steps
 from ..question import Assignment, Case
 
@@ -118,7 +118,10 @@ def _read_runs(got, cls: str, params: list, steps: int, runs: int) -> list[list[
                                + (" Did you update the arrays in place and forget to return the new list?" if state is None else ""))
             if len(state) != len(params):
                 raise Mismatch(f"{what} holds {len(state)} arrays, but params holds {len(params)}: return one updated array per parameter, in order.")
-            states.append([expect_array(s, np.shape(p), f"{what}, entry {i}") for i, (s, p) in enumerate(zip(state, params))])
+            for i, (s, p) in enumerate(zip(state, params)):
+                expect_array(s, np.shape(p), f"{what}, entry {i}")
+                expect_float64(s, f"{what}, entry {i}")
+            states.append([np.asarray(s, dtype=float) for s in state])
         if len(states) != steps:
             raise Mismatch(f"the check could not read all {steps} steps of `{cls}`.")
         result.append(states)

@@ -562,6 +562,64 @@ def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: fl
     return check
 
 
+def full_batch_training(start, X: np.ndarray, labels: np.ndarray, lr: float, l2: float, epochs: int, decay_biases: bool = False):
+    """(params, losses) of ``epochs`` full-batch steps from ``start`` with autograd's gradients:
+    W <- W - lr (dC/dW + l2 W), b <- b - lr dC/db (``decay_biases``: b <- b - lr (dC/db + l2 b), the
+    mistake), losses[k] the regularised cost before step k. With batch_size = n the shuffling
+    changes nothing, so this is what the contract prescribes, independently of the reference."""
+    params, losses = [(np.array(W), np.array(b)) for W, b in start], []
+    for _ in range(epochs):
+        penalty = 0.5 * l2 * sum(float(np.sum(W ** 2)) for W, _ in params)
+        losses.append(mean_cross_entropy(relu_network(params, X), labels) + penalty)
+        grads = _network_gradients_autograd(params, X, labels)
+        params = [(W - lr * (gW + l2 * W), b - lr * (gb + (l2 * b if decay_biases else 0.0))) for (W, b), (gW, gb) in zip(params, grads)]
+    return params, np.asarray(losses)
+
+
+def _read_run(run, sizes: list[int], epochs: int) -> tuple[list, np.ndarray]:
+    if not isinstance(run, (list, tuple)) or len(run) != 2:
+        raise Mismatch(f"train_classifier should return a pair (params, losses), but it returned {type(run).__name__}"
+                       f"{' of length ' + str(len(run)) if isinstance(run, (list, tuple)) else ''}.")
+    return _pairs(run[0], sizes, "the returned params"), expect_array(run[1], (epochs,), f"the returned losses after {epochs} epoch(s)")
+
+
+def _params_differ(got, expected, rtol: float = 1e-7) -> str | None:
+    """The first W or b of ``got`` that differs from ``expected``, as a phrase, or None."""
+    for l, ((W, b), (eW, eb)) in enumerate(zip(got, expected), start=1):
+        for name, g, e in (("W", W, eW), ("b", b, eb)):
+            if not _close(g, e, rtol, 1e-12):
+                return f"{name} of layer {l}"
+    return None
+
+
+def _epochs_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: float, l2: float, epochs: int):
+    """Several full-batch epochs with L2, against :func:`full_batch_training` from the run's own start."""
+    sizes = [X.shape[1]] + list(hidden) + [int(labels.max()) + 1]
+
+    def check(got, oracles):
+        if not isinstance(got, (list, tuple)) or len(got) != 2:
+            raise Mismatch("the check could not read your two training runs.")
+        start, _ = _read_run(got[0], sizes, 1)
+        params, losses = _read_run(got[1], sizes, epochs)
+        expected, expected_losses = full_batch_training(start, X, labels, lr, l2, epochs)
+        wrong = _params_differ(params, expected)
+        if wrong is None and _close(losses, expected_losses, 1e-7, 1e-12):
+            return
+        decayed, decayed_losses = full_batch_training(start, X, labels, lr, l2, epochs, decay_biases=True)
+        if _params_differ(params, decayed) is None:
+            raise Mismatch(f"after {epochs} full-batch epochs with l2 = {l2:g}, your biases are smaller than they should be: your L2 term also shrinks "
+                           "the biases (from the second step on, once they are no longer zero); only the weights W are regularised.",
+                           misconception="biases_regularised")
+        if wrong is not None:
+            raise Mismatch(f"after {epochs} full-batch epochs (batch_size = n) with lr = {lr:g} and l2 = {l2:g}, {wrong} differs from "
+                           f"{epochs} steps W <- W - lr * (dC/dW + l2 * W), b <- b - lr * dC/db from your own initial parameters.")
+        k = int(np.argmax(~np.isclose(losses, expected_losses, rtol=1e-7, atol=1e-12)))
+        raise Mismatch(f"your parameters are right, but losses[{k}] should be the regularised cost of the parameters before the update of epoch {k + 1}"
+                       f"{f' = {expected_losses[k]:.10g}' if oracles.reveal else ''}; it is {losses[k]:.10g}.")
+
+    return check
+
+
 # train_classifier is built on the functions above; a failure they explain is charged to them once.
 TRAINING_PIECES = ("one_hot", "softmax", "softmax_stable", "log_softmax", "cross_entropy", "cross_entropy_grad")
 
@@ -587,6 +645,11 @@ def classifier_step(rng, hidden):
     yield Case(f"one full-batch step (epochs=1, batch_size={n}) with lr = 0, with l2 = 0, and with l2 = {l2}", "train_classifier",
                (X, labels, hidden_sizes), kwargs={"epochs": 1, "batch_size": n, "seed": seed, "each": runs}, probe="call_each",
                check=_sgd_step_check(X, labels, hidden_sizes, lr, l2), timeout=20.0)
+    epochs = 4 if not hidden else int(rng.integers(3, 7))
+    yield Case(f"{epochs} full-batch epochs (batch_size={n}) with lr = {lr}, l2 = {l2}: the biases become nonzero and must not be decayed",
+               "train_classifier", (X, labels, hidden_sizes), kwargs={"batch_size": n, "seed": seed, "l2": l2,
+                                                                    "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}]},
+               probe="call_each", check=_epochs_check(X, labels, hidden_sizes, lr, l2, epochs), timeout=20.0)
 
 
 # --- the digits ---------------------------------------------------------------------
