@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -210,6 +211,12 @@ class Assignment:
         methods = (detected_by,) if isinstance(detected_by, str) else tuple(detected_by)
         self.misconceptions[key] = Misconception(key, name, hint, methods, tuple(questions), tuple(shows_as))
         return key
+
+    def checks(self, question: str, *clauses: str) -> None:
+        """Declare that every case of ``question`` checks ``clauses`` (ids ``"fn.clause"``): the
+        table form of ``question(..., clauses=...)``, kept next to the contracts it refers to."""
+        index = next(i for i, q in enumerate(self.questions) if q.name == question)
+        self.questions[index] = dataclasses.replace(self.questions[index], clauses=self.questions[index].clauses + tuple(clauses))
 
     def question(self, points: float, functions: Iterable[str], title: str | None = None, partial: bool = False,
                  depends_on: Iterable[str] = (), on_dependency_failure: str = "charge",

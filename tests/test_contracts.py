@@ -103,6 +103,8 @@ WRONG = [  # (assignment, question, cell, changes, catalogue key or None, words 
      [("rows_in_order = shuffler.permutation(n)", "rows_in_order = np.random.default_rng(seed).permutation(n)")], "one permutation for every epoch", "permutation"),
     ("04_backprop", "train_convention", "train", [("shuffler = np.random.default_rng(seed)", "shuffler = np.random.default_rng()")], None,
      "rng.permutation(n)"),
+    ("05_softmax", "classifier_step", "train_classifier", [("order = shuffler.permutation(n)", "order = np.arange(n)")], None,
+     "every epoch a new rng.permutation(n)"),
     ("01_gates", "step", "step", [(".astype(np.float64)", "")], None, "dtype bool; the contract says float64"),
     ("01_gates", "step", "step", [(".astype(np.float64)", ".astype(int)")], None, "dtype int64; the contract says float64"),
 ]
@@ -130,10 +132,12 @@ def test_correct_variants_pass_with_nothing_named(name, question, cell, changes)
     assert result.status == "passed" and result.misconception is None, result.reason
 
 
-def test_the_visible_shuffle_digests_are_the_references():
-    from autograder.questions import backprop as B
+@pytest.mark.parametrize("name, module", [("04_backprop", "backprop"), ("05_softmax", "softmax")])
+def test_the_visible_shuffle_digests_are_the_references(name, module):
+    import importlib
 
-    assert B.SHUFFLE_DIGESTS == B.expected_shuffle_digests(course.reference("04_backprop", ROOT))
+    questions = importlib.import_module(f"autograder.questions.{module}")
+    assert questions.SHUFFLE_DIGESTS == questions.expected_shuffle_digests(course.reference(name, ROOT))
 
 
 def test_the_graders_sgd_follows_the_reference_on_the_shuffle_case():

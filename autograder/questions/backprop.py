@@ -393,8 +393,8 @@ def mse(rng, hidden):
     shapes = [(5, 3), (1, 1), (8, 1)] if not hidden else [(int(rng.integers(2, 30)), int(rng.integers(2, 5))) for _ in range(2)]
     for shape in shapes:
         A, Y = rng.normal(size=shape), rng.normal(size=shape)
-        yield Case(f"mse_cost on A, Y of shape {shape}", "mse_cost", (A, Y), check=_mse_check(A, Y, "cost"))
-        yield Case(f"mse_cost_grad on A, Y of shape {shape}", "mse_cost_grad", (A, Y), check=_mse_check(A, Y, "grad"))
+        yield Case(f"mse_cost on A, Y of shape {shape}", "mse_cost", (A, Y), check=_mse_check(A, Y, "cost"), clauses=("mse_cost.value",))
+        yield Case(f"mse_cost_grad on A, Y of shape {shape}", "mse_cost_grad", (A, Y), check=_mse_check(A, Y, "grad"), clauses=("mse_cost_grad.value",))
 
 
 def _backward_check(params, X, acts, G, cache):
@@ -605,11 +605,12 @@ def train_convention(rng, hidden):
     setup = {"layer_sizes": sizes, "activations": ["tanh", "identity"], "lr": 0.3, "epochs": 4, "batch_size": n if not hidden else 5}
     kind = "full batch" if not hidden else "mini-batches of 5"
     yield Case(f"{setup['epochs']} epochs on {n} random points, {kind}, seed {seed}", "train", (X, Y), kwargs={**setup, "seed": seed},
-               check=_convention_check(X, Y, setup, seed))
+               check=_convention_check(X, Y, setup, seed), clauses=("train.shuffle",) if hidden else ())
     if not hidden:
         X, Y, setup, seed = shuffle_case()
         yield Case(f"{setup['epochs']} epochs of mini-batches of {setup['batch_size']} on {len(X)} fixed points, seed {seed}: a new permutation every epoch",
-                   "train", (X, Y), kwargs={**setup, "seed": seed}, check=_shuffle_check(X, Y, setup, seed))
+                   "train", (X, Y), kwargs={**setup, "seed": seed}, check=_shuffle_check(X, Y, setup, seed),
+                   clauses=("train.shuffle",))
 
 
 def _regression_check(X, Y, seed):
@@ -691,3 +692,34 @@ ASSIGNMENT.sample_mistakes.update({
     # The cost is summed instead of averaged over the rows.
     "mse_cost": "def mse_cost(A, Y):\n    return 0.5 * np.sum((A - Y) ** 2)\n",
 })
+
+
+# --- the contract: the clauses of each student function's docstring, and the questions that check them ---
+ASSIGNMENT.contract("ACTIVATIONS", names="Maps identity, sigmoid, tanh, relu, leaky_relu (alpha = 0.01) and elu (alpha = 1.0) to (f, f_prime).",
+                    value="f computes the activation elementwise, keeping the shape of z.", prime="f_prime takes z (not a = f(z)) and returns f'(z).")
+ASSIGNMENT.checks("activations", "ACTIVATIONS.names", "ACTIVATIONS.value", "ACTIVATIONS.prime")
+ASSIGNMENT.contract("init_params", shapes="A list of L tuples (W, b), W of shape (n_{l-1}, n_l), b of shape (n_l,).",
+                    recipe="rng = np.random.default_rng(seed) once; W = rng.normal(size=(n_{l-1}, n_l)) / sqrt(n_{l-1}) layer by layer; b = zeros.")
+ASSIGNMENT.checks("init_params", "init_params.shapes", "init_params.recipe")
+ASSIGNMENT.contract("forward", output="output = A_L of shape (n, n_L).",
+                    cache="cache = {'Z': [Z_1..Z_L], 'A': [A_0 = X, A_1..A_L]}, Z_l = A_{l-1} @ W_l + b_l, A_l = f_l(Z_l).")
+ASSIGNMENT.checks("forward", "forward.output", "forward.cache")
+ASSIGNMENT.contract("mse_cost", value="0.5 * sum((A - Y)**2) / n: summed over outputs, averaged over the n rows.")
+ASSIGNMENT.contract("mse_cost_grad", value="(A - Y) / n, of shape (n, k).")
+ASSIGNMENT.contract("backward", shapes="A list of L tuples (dW, db) in the order of params, with the shapes of (W, b).",
+                    rule="delta_L = dC/dA_L * f'(Z_L); delta_l = (delta_{l+1} @ W_{l+1}.T) * f'(Z_l); dC/dW_l = A_{l-1}.T @ delta_l.",
+                    db="dC/db_l = delta_l summed over the rows.")
+ASSIGNMENT.checks("backward", "backward.shapes", "backward.rule", "backward.db")
+ASSIGNMENT.checks("gradients", "forward.output", "mse_cost_grad.value", "backward.rule")
+ASSIGNMENT.contract("numerical_gradient", rule="Each entry gets (f(w + eps) - f(w - eps)) / (2 * eps): central differences.",
+                    shapes="Returns a list of L tuples (dW, db) with the shapes of (W, b).", unchanged="params is not modified.")
+ASSIGNMENT.checks("numerical_gradient", "numerical_gradient.rule", "numerical_gradient.shapes", "numerical_gradient.unchanged")
+ASSIGNMENT.contract("train", init="params = init_params(layer_sizes, seed).",
+                    shuffle="A separate rng = np.random.default_rng(seed); each epoch order = rng.permutation(n), batches order[start:start + batch_size].",
+                    step="Every batch: forward, mse_cost_grad, backward, params <- params - lr * grads.",
+                    losses="losses: shape (epochs,), mse_cost on the whole data set after each epoch.",
+                    learns="Trained long enough, the network fits the regression target and XOR.")
+ASSIGNMENT.checks("train_convention", "train.init", "train.step", "train.losses")
+ASSIGNMENT.checks("train_regression", "train.learns")
+ASSIGNMENT.checks("train_xor", "train.learns")
+ASSIGNMENT.checks("vectorised", "backward.shapes")

@@ -288,8 +288,9 @@ def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs
 
 
 def _case(cls: str, label: str, params: list, sequence: list, options: dict, runs: int = 1, **check) -> Case:
+    clauses = ((f"{cls}.reset",) if runs > 1 else ()) + ((f"{cls}.defaults",) if not options else ())
     return Case(label, cls, (params, sequence), kwargs={"options": options, "runs": runs}, probe="optimizer_steps",
-                check=_optimizer_check(cls, params, sequence, options, runs, **check))
+                check=_optimizer_check(cls, params, sequence, options, runs, **check), clauses=clauses)
 
 
 def _trajectory(params: list, updates: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
@@ -558,6 +559,7 @@ def _init_check(kind: str, n_in: int, n_out: int, seed: int):
 
     def check(got, oracles):
         W = expect_array(got, (n_in, n_out), f"{fn}({n_in}, {n_out}, seed={seed})")
+        expect_float64(got, f"{fn}({n_in}, {n_out}, seed={seed})")
         size = W.size
         mean, var = float(W.mean()), float(W.var())
         expect_true(abs(mean) < 5.0 * np.sqrt(variance / size),
@@ -601,12 +603,13 @@ def _init_cases(kind: str, rng, hidden: bool):
     for n_in, n_out in sizes:
         seed = int(rng.integers(2**31)) if hidden else 2026
         yield Case(f"{kind}_init({n_in}, {n_out}, seed={seed if not hidden else 'drawn at grading time'}): mean, variance and shape of the distribution",
-                   f"{kind}_init", (n_in, n_out), kwargs={"seed": seed}, check=_init_check(kind, n_in, n_out, seed))
+                   f"{kind}_init", (n_in, n_out), kwargs={"seed": seed}, check=_init_check(kind, n_in, n_out, seed),
+                   clauses=tuple(f"{kind}_init.{c}" for c in ("mean", "variance", "normal")))
     n_in, n_out = (7, 5) if not hidden else (int(rng.integers(1, 20)), int(rng.integers(1, 20)))
     seed = int(rng.integers(2**31)) if hidden else 7
     yield Case(f"{kind}_init({n_in}, {n_out}, seed) twice with one seed and once with another", f"{kind}_init", (n_in, n_out),
                kwargs={"each": [{"seed": seed}, {"seed": seed}, {"seed": seed + 1}]}, probe="call_each",
-               check=_same_seed_check(kind, n_in, n_out, seed))
+               check=_same_seed_check(kind, n_in, n_out, seed), clauses=(f"{kind}_init.seed",))
 
 
 @ASSIGNMENT.question(points=1, functions=("xavier_init",))
@@ -719,3 +722,33 @@ ASSIGNMENT.sample_mistakes.update({
     # He with the fan-out
     "he_init": "def he_init(n_in, n_out, seed):\n    return np.random.default_rng(seed).normal(0.0, np.sqrt(2.0 / n_out), size=(n_in, n_out))\n",
 })
+
+
+# --- the contract: the clauses of each student function's docstring, and the questions that check them ---
+_RULES = {"GradientDescent": "w <- w - lr * g.", "Momentum": "v <- beta * v + g;  w <- w - lr * v.",
+          "AdaGrad": "G <- G + g**2;  w <- w - lr * g / (sqrt(G) + eps), eps outside the root.",
+          "RMSprop": "s <- rho * s + (1 - rho) * g**2;  w <- w - lr * g / (sqrt(s) + eps).",
+          "Adam": "t <- t + 1; m and v running averages of g and g**2; m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t); "
+                  "w <- w - lr * m_hat / (sqrt(v_hat) + eps)."}
+for _cls, _question in zip(CLASSES, ("gradient_descent", "momentum", "adagrad", "rmsprop", "adam")):
+    ASSIGNMENT.contract(_cls, rule=_RULES[_cls], state=f"The state, {STATE[_cls]}, starts at zero at the first step (one array per parameter).",
+                        defaults=f"Defaults: {', '.join(f'{k}={v:g}' for k, v in DEFAULTS[_cls].items())}.",
+                        new_list="step(params, grads) returns a NEW list of arrays; params and grads are not modified.",
+                        dtype="step takes and returns lists of float64 arrays of matching shapes.",
+                        reset="reset() forgets the state: the next step is like a fresh optimizer's first.")
+    ASSIGNMENT.checks(_question, f"{_cls}.rule", f"{_cls}.state", f"{_cls}.new_list", f"{_cls}.dtype")
+ASSIGNMENT.contract("run_quadratic", shape="Returns losses: (steps + 1,) float64.", start="losses[0] = f(w0) = 0.5 * w0 @ A @ w0.",
+                    path="losses[k] = f after k steps of optimizer.step, each from the parameters the previous step returned.")
+ASSIGNMENT.checks("quadratic", "run_quadratic.shape", "run_quadratic.start", "run_quadratic.path")
+ASSIGNMENT.checks("adam_beats_gd", "run_quadratic.path")
+for _kind, _variance in (("xavier", "2 / (n_in + n_out)"), ("he", "2 / n_in (the fan-in)")):
+    ASSIGNMENT.contract(f"{_kind}_init", shape="Returns W: (n_in, n_out) float64.", mean="Entries have mean 0.", variance=f"Entries have variance {_variance}.",
+                        normal="Entries are independent normal draws.", seed="Drawn from np.random.default_rng(seed): the same seed gives the same W.")
+    ASSIGNMENT.checks(f"{_kind}_init", f"{_kind}_init.shape")
+ASSIGNMENT.contract("layer_gradient_norms", shape="Returns (L,) float64, one entry per layer.", value="Entry l is ||dC/dW_{l+1}||_F of C = 0.5 * sum((A_L - Y)**2) / n.",
+                    order="First layer first.")
+ASSIGNMENT.contract("forward", value="Returns (output, cache) of the network, as in 04_backprop.")
+ASSIGNMENT.contract("backward", value="Returns the list of (dW, db), one per layer, as in 04_backprop.")
+ASSIGNMENT.contract("mse_cost_grad", value="(A - Y) / n, the shape of A.")
+ASSIGNMENT.checks("gradient_norms", "layer_gradient_norms.shape", "layer_gradient_norms.value", "layer_gradient_norms.order", "forward.value",
+                  "backward.value", "mse_cost_grad.value")

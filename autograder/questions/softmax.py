@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..data import load
 from ..misconceptions import locate
 from ..question import Assignment, Case
@@ -282,7 +282,7 @@ def log_softmax(rng, hidden):
     for shape in shapes:
         Z = rng.normal(scale=3.0, size=shape)
         yield Case(f"Z of shape {shape}", "log_softmax", (Z,), check=_log_softmax_check(Z))
-    yield Case("logits of +-1000", "log_softmax", (EXTREME,), check=_log_softmax_check(EXTREME))
+    yield Case("logits of +-1000", "log_softmax", (EXTREME,), check=_log_softmax_check(EXTREME), clauses=("log_softmax.stable",))
 
 
 # --- cross_entropy -----------------------------------------------------------------
@@ -321,7 +321,7 @@ def cross_entropy(rng, hidden):
         Z, labels = rng.normal(scale=2.0, size=(n, C)), _random_labels(rng, n, C)
         yield Case(f"{n} rows, {C} classes", "cross_entropy", (Z, labels), check=_cross_entropy_check(Z, labels))
     labels = np.array([1, 2, 0, 1], dtype=np.int64)
-    yield Case("logits of +-1000 (confidently wrong rows cost about 1000-2000)", "cross_entropy", (EXTREME, labels), check=_cross_entropy_check(EXTREME, labels))
+    yield Case("logits of +-1000 (confidently wrong rows cost about 1000-2000)", "cross_entropy", (EXTREME, labels), check=_cross_entropy_check(EXTREME, labels), clauses=("cross_entropy.stable",))
 
 
 # --- cross_entropy_grad ------------------------------------------------------------
@@ -352,7 +352,7 @@ def cross_entropy_grad(rng, hidden):
         Z, labels = rng.normal(scale=2.0, size=(n, C)), _random_labels(rng, n, C)
         yield Case(f"{n} rows, {C} classes (compared with autograd)", "cross_entropy_grad", (Z, labels), check=_ce_grad_check(Z, labels))
     labels = np.array([1, 2, 0, 1], dtype=np.int64)
-    yield Case("logits of +-1000", "cross_entropy_grad", (EXTREME, labels), check=_ce_grad_check(EXTREME, labels))
+    yield Case("logits of +-1000", "cross_entropy_grad", (EXTREME, labels), check=_ce_grad_check(EXTREME, labels), clauses=("cross_entropy_grad.stable",))
 
 
 # --- softmax_jacobian --------------------------------------------------------------
@@ -388,7 +388,7 @@ def softmax_jacobian(rng, hidden):
         z = rng.normal(scale=2.0, size=C)
         yield Case(f"z with {C} logits (compared with autograd.jacobian)", "softmax_jacobian", (z,), check=_jacobian_check(z))
     z = np.array([1000.0, -1000.0, 999.0])
-    yield Case("z = [1000, -1000, 999]", "softmax_jacobian", (z,), check=_jacobian_check(z))
+    yield Case("z = [1000, -1000, 999]", "softmax_jacobian", (z,), check=_jacobian_check(z), clauses=("softmax_jacobian.stable",))
 
 
 # --- two classes: softmax = sigmoid ------------------------------------------------
@@ -620,6 +620,55 @@ def _epochs_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: floa
     return check
 
 
+SHUFFLE_SALT, SHUFFLE_SIGNIFICANT = "05_softmax/train_classifier/3c9d", 9
+
+
+def shuffle_case(rng=None) -> tuple:
+    """A mini-batch run (X, labels, hidden, lr, epochs, batch_size, l2, seed) where the order of the batches matters:
+    the fixed visible one, or (given ``rng``) a random hidden one."""
+    fixed, rng = rng is None, rng if rng is not None else np.random.default_rng(505)
+    n, d, C = (10, 3, 3) if fixed else (int(rng.integers(8, 30)), int(rng.integers(2, 6)), int(rng.integers(2, 5)))
+    X, labels = rng.uniform(0, 1, size=(n, d)), _random_labels(rng, n, C)
+    return X, labels, [int(rng.integers(2, 6))], 0.5, int(rng.integers(2, 5)), int(rng.integers(2, 5)), 0.05, int(rng.integers(2**31))
+
+
+def trajectory_digests(losses) -> list[str]:
+    return [salted_digest(SHUFFLE_SALT, k, f"{float(v):.{SHUFFLE_SIGNIFICANT - 1}e}", length=16) for k, v in enumerate(losses)]
+
+
+def expected_shuffle_digests(reference) -> list[str]:
+    """The digests of the reference's losses on the visible :func:`shuffle_case` (pass the reference namespace)."""
+    return trajectory_digests(reference["train_classifier"](*shuffle_case())[1])
+
+
+SHUFFLE_DIGESTS = ['9670e08833608d2d', '3c63e08d1ac45e8e', '6190c7ff589ce44d', 'afa39d525759c634']
+
+
+def _shuffle_check(args: tuple):
+    X, labels, hidden_sizes, lr, epochs, batch_size, l2, seed = args
+    sizes = [X.shape[1]] + list(hidden_sizes) + [int(labels.max()) + 1]
+
+    def check(got, oracles):
+        params, losses = _read_run(got, sizes, epochs)
+        recipe = (f"init_params(sizes, seed), then rng = np.random.default_rng(seed) and every epoch a new rng.permutation(n), "
+                  f"batches of {batch_size} rows in that order")
+        if oracles.reveal or not oracles.has_reference:
+            k = next((k for k, (g, e) in enumerate(zip(trajectory_digests(losses), SHUFFLE_DIGESTS)) if g != e), None)
+            if k is not None:
+                raise Mismatch(f"your loss of epoch {k + 1} of {epochs} is not the one the contract's recipe gives "
+                               f"({'the earlier epochs agree' if k else 'already the first epoch differs'}, to {SHUFFLE_SIGNIFICANT} significant digits): {recipe}.")
+            return
+        expected, expected_losses = oracles.reference("train_classifier")(*args)
+        if not _close(losses, np.asarray(expected_losses), 1e-7, 1e-12):
+            k = int(np.argmax(~np.isclose(losses, expected_losses, rtol=1e-7, atol=1e-12)))
+            raise Mismatch(f"your losses agree with the reference's for {k} epoch(s), then differ: {recipe}.")
+        wrong = _params_differ(params, expected)
+        if wrong is not None:
+            raise Mismatch(f"your losses agree with the reference's, but {wrong} after training differs: update the parameters after every batch.")
+
+    return check
+
+
 # train_classifier is built on the functions above; a failure they explain is charged to them once.
 TRAINING_PIECES = ("one_hot", "softmax", "softmax_stable", "log_softmax", "cross_entropy", "cross_entropy_grad")
 
@@ -644,12 +693,17 @@ def classifier_step(rng, hidden):
     runs = [{"lr": 0.0, "l2": l2}, {"lr": lr, "l2": 0.0}, {"lr": lr, "l2": l2}]
     yield Case(f"one full-batch step (epochs=1, batch_size={n}) with lr = 0, with l2 = 0, and with l2 = {l2}", "train_classifier",
                (X, labels, hidden_sizes), kwargs={"epochs": 1, "batch_size": n, "seed": seed, "each": runs}, probe="call_each",
-               check=_sgd_step_check(X, labels, hidden_sizes, lr, l2), timeout=20.0)
+               check=_sgd_step_check(X, labels, hidden_sizes, lr, l2), timeout=20.0,
+               clauses=("train_classifier.params", "train_classifier.init", "train_classifier.step", "train_classifier.losses"))
     epochs = 4 if not hidden else int(rng.integers(3, 7))
     yield Case(f"{epochs} full-batch epochs (batch_size={n}) with lr = {lr}, l2 = {l2}: the biases become nonzero and must not be decayed",
                "train_classifier", (X, labels, hidden_sizes), kwargs={"batch_size": n, "seed": seed, "l2": l2,
                                                                     "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}]},
-               probe="call_each", check=_epochs_check(X, labels, hidden_sizes, lr, l2, epochs), timeout=20.0)
+               probe="call_each", check=_epochs_check(X, labels, hidden_sizes, lr, l2, epochs), timeout=20.0,
+               clauses=("train_classifier.step", "train_classifier.biases", "train_classifier.losses"))
+    args = shuffle_case(rng if hidden else None)
+    yield Case(f"{args[4]} epochs of mini-batches of {args[5]} on {len(args[0])} {'random' if hidden else 'fixed'} rows: a new permutation every epoch",
+               "train_classifier", args, check=_shuffle_check(args), timeout=20.0, clauses=("train_classifier.shuffle", "train_classifier.losses"))
 
 
 # --- the digits ---------------------------------------------------------------------
@@ -699,3 +753,40 @@ ASSIGNMENT.sample_mistakes.update({
     # accuracy as a percentage
     "accuracy": "def accuracy(predicted, labels):\n    return 100.0 * np.mean(np.asarray(predicted) == np.asarray(labels))\n",
 })
+
+
+# --- the contract: the clauses of each student function's docstring, and the questions that check them ---
+ASSIGNMENT.contract("one_hot", shape="Returns an (n, C) float64 array, C = num_classes whatever labels occur.",
+                    value="Y[i, labels[i]] = 1 and zeros elsewhere.")
+ASSIGNMENT.checks("one_hot", "one_hot.shape", "one_hot.value")
+ASSIGNMENT.contract("softmax", value="P[i] = exp(Z[i]) / sum(exp(Z[i])), row by row; P has the shape of Z.", rows="Every row sums to 1.",
+                    stable="Subtract each row's maximum first: logits of +-1000 give no inf or nan.")
+ASSIGNMENT.checks("softmax", "softmax.value", "softmax.rows")
+ASSIGNMENT.checks("softmax_stable", "softmax.stable")
+ASSIGNMENT.contract("log_softmax", value="(Z - m) - log(sum(exp(Z - m))) per row, m the row maximum, shape (n, C).",
+                    stable="Finite even for logits of +-1000.")
+ASSIGNMENT.checks("log_softmax", "log_softmax.value")
+ASSIGNMENT.contract("cross_entropy", value="Returns a float: -(1/n) * sum_i log softmax(Z)[i, labels[i]] (the mean over rows).",
+                    stable="Computed from the logits: finite for logits of +-1000.")
+ASSIGNMENT.checks("cross_entropy", "cross_entropy.value")
+ASSIGNMENT.contract("cross_entropy_grad", value="Returns dC/dZ: (n, C) = (softmax(Z) - one_hot(labels, C)) / n.",
+                    stable="Finite for logits of +-1000.")
+ASSIGNMENT.checks("cross_entropy_grad", "cross_entropy_grad.value")
+ASSIGNMENT.checks("two_class", "softmax.value", "cross_entropy.value", "cross_entropy_grad.value")
+ASSIGNMENT.contract("softmax_jacobian", value="Returns J: (C, C) with J[i, j] = d softmax(z)_i / d z_j = diag(p) - outer(p, p).",
+                    stable="Finite for logits of +-1000.")
+ASSIGNMENT.checks("softmax_jacobian", "softmax_jacobian.value")
+ASSIGNMENT.contract("accuracy", value="Returns a float in [0, 1]: the fraction of i with predicted[i] == labels[i].")
+ASSIGNMENT.checks("accuracy", "accuracy.value")
+ASSIGNMENT.contract("forward", value="Returns (output, cache): output = A_L of shape (n, n_L), ReLU hidden layers, identity output.")
+ASSIGNMENT.contract("backward", value="Returns a list of (dW, db), one per layer, with the shapes of (W, b).")
+ASSIGNMENT.contract("train_classifier",
+                    params="Returns params, a list of (W, b) (ReLU hidden layers, identity output) with W (n_in, n_out).",
+                    init="Starts from init_params(sizes, seed).",
+                    step="Each mini-batch: W <- W - lr * (dC/dW + l2 * W), the L2 penalty l2/2 * sum of squared weights, not divided by n.",
+                    biases="Biases are not regularised: b <- b - lr * dC/db.",
+                    losses="losses: length epochs, the regularised mini-batch costs before each update, weighted by batch size, averaged over n.",
+                    shuffle="Batches of batch_size rows, shuffled each epoch from np.random.default_rng(seed).",
+                    learns="With the digits run it reaches at least 95% test accuracy.")
+ASSIGNMENT.checks("classifier_step", "forward.value", "backward.value")
+ASSIGNMENT.checks("digits", "train_classifier.params", "train_classifier.learns")
