@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .plain import Unsupported
+from .relations import describe
 
 __all__ = ["salted_digest", "Mismatch", "expect_array", "expect_close", "expect_equal", "expect_float64", "expect_scalar", "expect_true", "expect_type", "rel_error"]
 
@@ -27,12 +28,15 @@ class Mismatch(AssertionError):
     Attributes:
         message: one or more plain sentences for the student.
         misconception: the name of a recognised mistake, when one was recognised.
+        relation: the key of the relation between got and expected (:mod:`autograder.relations`)
+            when one holds; the question's relation table may name a mistake from it.
     """
 
-    def __init__(self, message: str, misconception: str | None = None):
+    def __init__(self, message: str, misconception: str | None = None, relation: str | None = None):
         super().__init__(message)
         self.message = message
         self.misconception = misconception
+        self.relation = relation
 
 
 def salted_digest(salt: str, *parts: Any, length: int = 20) -> str:
@@ -127,10 +131,14 @@ def expect_close(
     rtol: float = 1e-7,
     atol: float = 1e-10,
     reveal: bool = True,
+    n: int | None = None,
 ) -> None:
     """Require ``got`` to equal ``expected`` within ``|got - exp| <= atol + rtol * |exp|``.
 
-    ``expected`` is a number or array computed by an oracle in the grader process.
+    ``expected`` is a number or array computed by an oracle in the grader process. When a
+    simple relation holds between the two (a factor, here also ``n`` and ``1/n`` when the batch
+    size ``n`` is given; the sign; the transpose; a shift by one index), the message says so
+    and the Mismatch carries its key (see :mod:`autograder.relations`).
     """
     expected = np.asarray(expected, dtype=float)
     got = expect_array(got, expected.shape, what)
@@ -145,7 +153,10 @@ def expect_close(
             where = f"[{', '.join(map(str, index))}]" if index else ""
             lines.append(f"  at {what}{where}: expected {float(expected[index]):.12g}, got {float(got[index]):.12g}")
     lines.append(f"  largest absolute difference {abs_diff.max():.3g}, largest relative difference {rel_error(got, expected):.3g}")
-    raise Mismatch("\n".join(lines))
+    found = describe(got, expected, n=n, rtol=max(rtol, 1e-9), atol=max(atol, 1e-12))
+    if found is not None:
+        lines.append(f"  your values are {found[1].text}.")
+    raise Mismatch("\n".join(lines), relation=found[0] if found else None)
 
 
 def expect_equal(got: Any, expected: Any, what: str, reveal: bool = True) -> None:

@@ -127,6 +127,8 @@ class Question:
             student's process reports.
         on_dependency_failure: a key of :data:`DEPENDENCY_POLICIES`.
         clauses: ids of the contract clauses that every case of the question checks.
+        relations: what a relation between got and expected means in this question: relation
+            key (:mod:`autograder.relations`) -> catalogue key, for a Mismatch that names none itself.
     """
 
     name: str
@@ -140,6 +142,7 @@ class Question:
     depends_on: tuple[str, ...] = ()
     on_dependency_failure: str = "charge"
     clauses: tuple[str, ...] = ()
+    relations: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         if self.on_dependency_failure not in DEPENDENCY_POLICIES:
@@ -217,6 +220,15 @@ class Assignment:
         table form of ``question(..., clauses=...)``, kept next to the contracts it refers to."""
         index = next(i for i, q in enumerate(self.questions) if q.name == question)
         self.questions[index] = dataclasses.replace(self.questions[index], clauses=self.questions[index].clauses + tuple(clauses))
+
+    def relations(self, question: str, table: Mapping[str, str]) -> None:
+        """Declare what relations between got and expected mean in ``question``: relation key
+        (:mod:`autograder.relations`) -> key of this assignment's catalogue."""
+        unknown = [key for key in table.values() if key not in self.misconceptions]
+        if unknown:
+            raise ValueError(f"{self.name}/{question}: the relation table names unknown catalogue keys {unknown}")
+        index = next(i for i, q in enumerate(self.questions) if q.name == question)
+        self.questions[index] = dataclasses.replace(self.questions[index], relations={**self.questions[index].relations, **table})
 
     def question(self, points: float, functions: Iterable[str], title: str | None = None, partial: bool = False,
                  depends_on: Iterable[str] = (), on_dependency_failure: str = "charge",

@@ -73,19 +73,22 @@ def _solution_cell(assignment, grade_id: str) -> str:
     return "\n".join(line for line in cells[grade_id].splitlines() if "SOLUTION" not in line)
 
 
-def judged(name: str, question: str, grade_id: str, *changes: tuple[str, str], hidden_seed: int | None = 20261202):
-    """The result of ``question`` for the reference with ``grade_id``'s cell changed by ``changes`` (in-process)."""
+def judged(name: str, question: str, grade_id: str, *changes: tuple[str, str], hidden_seed: int | None = 20261202, only_hidden: bool = False,
+           with_reference: bool = True):
+    """The result of ``question`` for the reference with ``grade_id``'s cell changed by ``changes`` (in-process): visible
+    cases, plus hidden ones from ``hidden_seed`` (``only_hidden``: those alone); ``with_reference=False`` judges as a
+    student's notebook does, where the reference (and with it every fingerprint) is absent."""
     assignment = course.get_assignment(name)
-    reference = course.reference(name, ROOT)
+    full = course.reference(name, ROOT)
     source = _solution_cell(assignment, grade_id)
     for old, new in changes:
         assert old in source, old
         source = source.replace(old, new)
-    namespace = dict(reference)
+    namespace = dict(full)
     exec(source, namespace)
     questions = [assignment[question]]
-    planned = plan(assignment, questions, hidden_seed)
-    (result,) = judge_all(questions, planned, [run_call(namespace, r) for r in requests_for(planned)], reference)
+    planned = [p for p in plan(assignment, questions, hidden_seed) if p.hidden or not only_hidden]
+    (result,) = judge_all(questions, planned, [run_call(namespace, r) for r in requests_for(planned)], full if with_reference else None)
     return result
 
 

@@ -35,6 +35,7 @@ import numpy as np
 from ..compare import Mismatch, expect_array, expect_close, expect_float64, expect_true, salted_digest
 from ..probes.optimizers import optimizer_steps
 from ..question import Assignment, Case
+from ..relations import IN_PLACE, constant_ratio, constant_shift, named_factor
 
 ASSIGNMENT = Assignment("06_optimizers", "optimizers.ipynb", "Optimizers and initialisation")
 
@@ -83,6 +84,27 @@ DECAY_SWAPPED = ASSIGNMENT.misconception("decay_swapped", "decay weights swapped
 RESET = ASSIGNMENT.misconception("reset_incomplete", "reset() keeps state",
                                  "after reset() the next step must behave like the first step of a fresh optimizer: forget every piece of state.",
                                  "property", questions=("momentum", "adagrad", "rmsprop", "adam"))
+LR_TWICE = ASSIGNMENT.misconception("lr_applied_twice", "learning rate applied twice",
+                                   "the velocity accumulates the gradients themselves, v <- beta * v + g; lr multiplies it once, in w <- w - lr * v.",
+                                   "relation", questions=("momentum",))
+LOOK_AHEAD = ASSIGNMENT.misconception("look_ahead_step", "a look-ahead (Nesterov) step",
+                                      "classic momentum steps with the updated velocity itself, w <- w - lr * v, not with beta * v + g.",
+                                      "relation", questions=("momentum",))
+AVERAGE_WEIGHT = ASSIGNMENT.misconception("average_weight_missing", "1 - rho missing on g**2",
+                                          "s is a running average, s <- rho * s + (1 - rho) * g**2; without the 1 - rho it grows towards g**2 / (1 - rho).",
+                                          "relation", questions=("rmsprop",))
+T_SHIFTED = ASSIGNMENT.misconception("t_shifted", "step counter shifted by one",
+                                     "t is 0 before the first step and 1 during it, so the first bias correction divides m by 1 - beta1 and v by 1 - beta2.",
+                                     "relation", questions=("adam",))
+CORRECTION_BETA = ASSIGNMENT.misconception("correction_betas_swapped", "beta1 and beta2 swapped in a bias correction",
+                                           "m_hat divides by 1 - beta1**t and v_hat by 1 - beta2**t: each average by its own decay rate.",
+                                           "relation", questions=("adam",))
+STATE_START = ASSIGNMENT.misconception("state_not_from_zero", "state does not start at zero",
+                                       "the state is created as zeros of each parameter's shape (np.zeros_like) at the first step, so the first step sees only g.",
+                                       "relation", questions=("adagrad", "rmsprop"))
+IN_PLACE_UPDATE = ASSIGNMENT.misconception("params_updated_in_place", "parameters updated in place",
+                                           "step returns NEW arrays: write p - lr * ... instead of p -= ..., which changes the caller's parameters.",
+                                           "relation", questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
 FAN_OUT = ASSIGNMENT.misconception("he_fan_out", "He variance with fan_out",
                                    "He initialisation divides by the fan-in, n_in (the number of inputs of each unit): variance 2 / n_in.",
                                    "relation", questions=("he_init",))
@@ -180,8 +202,36 @@ def _fingerprint(oracles, cls: str, params: list, sequence: list, options: dict,
     return None
 
 
+# Factors between the student's update and the right one (at the first step that differs) that name a
+# mistake, per optimizer, as functions of the hyper-parameters (table entries, see autograder.relations).
+FACTORS = {
+    "Momentum": {LR_TWICE: lambda o: o["lr"], LOOK_AHEAD: lambda o: 1.0 + o["beta"]},
+    "RMSprop": {AVERAGE_WEIGHT: lambda o: np.sqrt(1.0 - o["rho"])},
+    "Adam": {NO_BIAS: lambda o: (1.0 - o["beta1"]) / np.sqrt(1.0 - o["beta2"]), T_SHIFTED: lambda o: np.sqrt(1.0 + o["beta2"]) / (1.0 + o["beta1"]),
+             CORRECTION_BETA: lambda o: np.sqrt((1.0 - o["beta1"]) / (1.0 - o["beta2"]))},
+}
+FIRST_STATE = {"AdaGrad": lambda g, o: g ** 2, "RMSprop": lambda g, o: (1.0 - o["rho"]) * g ** 2}
+"""The state after the first step from zero; what a first update implies about the state is compared with it."""
+STATE_FACTORS = {"RMSprop": {AVERAGE_WEIGHT: lambda o: 1.0 / (1.0 - o["rho"])}}
+"""Factors between that implied state and the right one that name a mistake."""
+
+
+def _first_state_mistake(cls: str, got_step: list, grads: list, hyper: dict) -> str | None:
+    """The catalogue key of what the first update lr * g / (sqrt(s) + eps) implies about the state s: the right
+    state times a named factor, or plus a constant (it did not start at zero); None if neither."""
+    if cls not in FIRST_STATE:
+        return None
+    with np.errstate(all="ignore"):
+        implied = np.concatenate([np.ravel((hyper["lr"] * g / -u - hyper["eps"]) ** 2) for u, g in zip(got_step, grads)])
+    right = np.concatenate([np.ravel(FIRST_STATE[cls](g, hyper)) for g in grads])
+    if not np.all(np.isfinite(implied)):
+        return None
+    key = named_factor(constant_ratio(implied, right, rtol=1e-4), {k: f(hyper) for k, f in STATE_FACTORS.get(cls, {}).items()})
+    return key or (STATE_START if constant_shift(implied, right, rtol=1e-4) is not None else None)
+
+
 def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step: list, named: tuple[str, str] | None,
-             extra_relations: dict | None = None) -> Mismatch:
+             extra_relations: dict | None = None, options: dict | None = None, grads: list | None = None) -> Mismatch:
     """The Mismatch for a trajectory whose step ``k`` (0-based) is the first to differ."""
     agree = "the first step agrees" if k == 1 else f"the first {k} steps agree"
     head = (f"`{cls}.step`: {agree} with the update rule, but the parameters after step {k + 1} of {steps} differ"
@@ -194,6 +244,13 @@ def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step
     for factor, (key, text) in (extra_relations or {}).items():
         if ratio is not None and np.isclose(ratio, factor, rtol=1e-3):
             return Mismatch(f"{head} {text}", misconception=key)
+    hyper = {**DEFAULTS[cls], **(options or {})}
+    factor_key = named_factor(ratio, {key: factor(hyper) for key, factor in FACTORS.get(cls, {}).items()})
+    if factor_key is not None:
+        return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.", misconception=factor_key)
+    state_key = _first_state_mistake(cls, got_step, grads, hyper) if k == 0 and grads is not None else None
+    if state_key is not None:
+        return Mismatch(f"{head} Your first update lr * g / (sqrt(s) + eps) implies a state s other than the update rule's.", misconception=state_key)
     if ratio is not None and not np.isclose(ratio, 0.0):
         return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.")
     if all(not np.any(s) for s in got_step):
@@ -265,7 +322,8 @@ def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs
             k = _first_difference(trajectory, target, rtol)
             if k is not None:
                 named = _fingerprint(oracles, cls, params, sequence, options, trajectory)
-                raise _explain(cls, k, steps, where, _steps(trajectory, params)[k], _steps(target, params)[k], named, relations)
+                raise _explain(cls, k, steps, where, _steps(trajectory, params)[k], _steps(target, params)[k], named, relations,
+                               options=options, grads=sequence[k])
         if digests:
             table = DIGESTS[cls]
             k = next((k for k, state in enumerate(trajectory) if digest(cls, k, state) != table[k]), None)
@@ -752,3 +810,5 @@ ASSIGNMENT.contract("backward", value="Returns the list of (dW, db), one per lay
 ASSIGNMENT.contract("mse_cost_grad", value="(A - Y) / n, the shape of A.")
 ASSIGNMENT.checks("gradient_norms", "layer_gradient_norms.shape", "layer_gradient_norms.value", "layer_gradient_norms.order", "forward.value",
                   "backward.value", "mse_cost_grad.value")
+for _question in ("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"):
+    ASSIGNMENT.relations(_question, {IN_PLACE: IN_PLACE_UPDATE})
