@@ -10,7 +10,7 @@ expected and got, and the largest absolute and relative difference. ``reveal=Fal
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -94,8 +94,9 @@ def expect_array(got: Any, shape: tuple[int, ...], what: str, finite: bool = Tru
     if not isinstance(got, np.ndarray):
         raise Mismatch(f"{what} should be a NumPy array of shape {shape}, but it is {_describe(got)}.")
     if got.shape != tuple(shape):
-        hint = " (a transposed result?)" if got.shape == tuple(shape)[::-1] and len(shape) == 2 else ""
-        raise Mismatch(f"{what} has shape {got.shape}, expected {tuple(shape)}{hint}.")
+        transposed = got.shape == tuple(shape)[::-1] and len(shape) == 2
+        raise Mismatch(f"{what} has shape {got.shape}, expected {tuple(shape)}{' (a transposed result?)' if transposed else ''}.",
+                       relation="transpose" if transposed else None)
     got = got.astype(float)
     if finite and not np.all(np.isfinite(got)):
         bad = np.argwhere(~np.isfinite(got))
@@ -132,13 +133,15 @@ def expect_close(
     atol: float = 1e-10,
     reveal: bool = True,
     n: int | None = None,
+    terms: Mapping[str, Any] | None = None,
 ) -> None:
     """Require ``got`` to equal ``expected`` within ``|got - exp| <= atol + rtol * |exp|``.
 
     ``expected`` is a number or array computed by an oracle in the grader process. When a
     simple relation holds between the two (a factor, here also ``n`` and ``1/n`` when the batch
-    size ``n`` is given; the sign; the transpose; a shift by one index), the message says so
-    and the Mismatch carries its key (see :mod:`autograder.relations`).
+    size ``n`` is given; the sign; the transpose; a shift by one index; one of the additive
+    ``terms`` of ``expected``, by id, missing or counted twice), the message says so and the
+    Mismatch carries its key (see :mod:`autograder.relations`).
     """
     expected = np.asarray(expected, dtype=float)
     got = expect_array(got, expected.shape, what)
@@ -153,7 +156,7 @@ def expect_close(
             where = f"[{', '.join(map(str, index))}]" if index else ""
             lines.append(f"  at {what}{where}: expected {float(expected[index]):.12g}, got {float(got[index]):.12g}")
     lines.append(f"  largest absolute difference {abs_diff.max():.3g}, largest relative difference {rel_error(got, expected):.3g}")
-    found = describe(got, expected, n=n, rtol=max(rtol, 1e-9), atol=max(atol, 1e-12))
+    found = describe(got, expected, n=n, rtol=max(rtol, 1e-9), atol=max(atol, 1e-12), terms=terms)
     if found is not None:
         lines.append(f"  your values are {found[1].text}.")
     raise Mismatch("\n".join(lines), relation=found[0] if found else None)

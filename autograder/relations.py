@@ -15,6 +15,8 @@ Keys of the relations (what a question's table maps to catalogue keys):
   :func:`autograder.misconceptions.relation`;
 - ``"index+1"`` / ``"index-1"``: got[i] is expected[i + 1] / expected[i - 1] along the first axis
   (a loop bound or an index off by one);
+- ``"missing:<id>"`` / ``"extra:<id>"``: got is expected without / with once more one of the
+  terms a check lists (compared term by term, e.g. the L2 penalty of a loss);
 - ``"in_place"``: an argument was changed in place (found by the probe, not by a value);
 - named factors: ``named_factor(ratio, {key: factor})`` for factors a question computes
   (``lr``, ``1 + beta``, ...).
@@ -28,7 +30,7 @@ import numpy as np
 
 from .misconceptions import Relation, relation
 
-__all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "index_shift", "key_of", "named_factor"]
+__all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "index_shift", "key_of", "named_factor", "term_relation"]
 
 IN_PLACE = "in_place"
 """The relation key of an argument changed in place (the engine raises it for every question)."""
@@ -55,13 +57,34 @@ def index_shift(got, expected, rtol: float = 1e-7, atol: float = 1e-12) -> Relat
     return None
 
 
-def describe(got, expected, n: int | None = None, rtol: float = 1e-7, atol: float = 1e-12) -> tuple[str, Relation] | None:
-    """``(key, relation)`` of the first relation that holds between ``got`` and ``expected``, else None."""
+def describe(got, expected, n: int | None = None, rtol: float = 1e-7, atol: float = 1e-12,
+             terms: Mapping[str, object] | None = None) -> tuple[str, Relation] | None:
+    """``(key, relation)`` of the first relation that holds between ``got`` and ``expected``, else None:
+    a missing or extra one of ``terms`` first (when given), then :func:`autograder.misconceptions.relation`,
+    then a shift by one index."""
+    by_term = term_relation(got, expected, terms, rtol=rtol, atol=atol) if terms else None
+    if by_term is not None:
+        return by_term.kind, by_term
     found = relation(got, expected, n=n, rtol=rtol, atol=atol)
     if found is not None:
         return key_of(found), found
     shifted = index_shift(got, expected, rtol=rtol, atol=atol)
     return (shifted.kind, shifted) if shifted is not None else None
+
+
+def term_relation(got, expected, terms: Mapping[str, object], rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
+    """Compared term by term: ``got`` is ``expected`` without one of ``terms`` (kind ``"missing:<id>"``) or with one
+    of them once more (``"extra:<id>"``); ``terms`` maps short ids to values of the shape of ``expected``."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    for term, value in terms.items():
+        value = np.broadcast_to(np.asarray(value, dtype=float), expected.shape)
+        scale = max(float(np.max(np.abs(expected), initial=0.0)), float(np.max(np.abs(value), initial=0.0)), 1e-300)
+        if not np.any(np.abs(value) > max(atol, rtol * scale)):
+            continue  # a zero term cannot be told missing
+        for sign, kind, text in ((-1.0, "missing", "the right ones without the term {}"), (1.0, "extra", "the right ones plus the term {} once more")):
+            if got.shape == expected.shape and np.allclose(got, expected + sign * value, rtol=rtol, atol=max(atol, rtol * scale)):
+                return Relation(f"{kind}:{term}", text.format(repr(term)))
+    return None
 
 
 def constant_ratio(got, expected, rtol: float = 1e-3) -> float | None:

@@ -103,3 +103,27 @@ def test_expect_close_says_the_relation_and_carries_its_key():
     with pytest.raises(Mismatch) as raised:
         expect_close(e + np.array([[0.3, -0.1, 0.2], [0.0, 0.5, 0.1]]), e, "dC/dW")
     assert raised.value.relation is None and "your values are" not in raised.value.message
+
+
+def test_terms_are_compared_one_by_one():
+    from autograder.relations import term_relation
+
+    cost, penalty, bias = np.array([2.0, 1.5, 1.2]), np.array([0.3, 0.28, 0.25]), np.array([0.0, 0.01, 0.02])
+    assert term_relation(cost, cost + penalty, {"penalty": penalty}).kind == "missing:penalty"
+    assert term_relation(cost + penalty + bias, cost + penalty, {"penalty": penalty, "bias_penalty": bias}).kind == "extra:bias_penalty"
+    assert term_relation(cost + 2 * bias, cost, {"bias_penalty": bias}) is None
+    assert term_relation(cost, cost, {"zero": np.zeros(3)}) is None
+
+
+def test_the_bias_penalty_in_the_loss_is_named_term_by_term_without_the_reference():
+    result = judged("05_softmax", "classifier_step", "train_classifier",
+                    ("penalty = 0.5 * l2 * sum(W.ravel() @ W.ravel() for W, _ in params)",
+                     "penalty = 0.5 * l2 * sum(W.ravel() @ W.ravel() + b @ b for W, b in params)"), hidden_seed=None, with_reference=False)
+    assert result.misconception == "biases regularised" and "plus the term 'bias_penalty'" in result.reason
+
+
+def test_a_relation_table_must_name_catalogued_mistakes():
+    from autograder import course
+
+    with pytest.raises(ValueError, match="unknown catalogue keys"):
+        course.get_assignment("05_softmax").relations("classifier_step", {"sign": "no_such_mistake"})

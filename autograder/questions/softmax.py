@@ -563,17 +563,19 @@ def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: fl
 
 
 def full_batch_training(start, X: np.ndarray, labels: np.ndarray, lr: float, l2: float, epochs: int, decay_biases: bool = False):
-    """(params, losses) of ``epochs`` full-batch steps from ``start`` with autograd's gradients:
+    """(params, losses, terms) of ``epochs`` full-batch steps from ``start`` with autograd's gradients:
     W <- W - lr (dC/dW + l2 W), b <- b - lr dC/db (``decay_biases``: b <- b - lr (dC/db + l2 b), the
-    mistake), losses[k] the regularised cost before step k. With batch_size = n the shuffling
+    mistake), losses[k] the regularised cost before step k, terms the L2 penalty of each loss and what
+    the biases would add to it (to compare the losses term by term). With batch_size = n the shuffling
     changes nothing, so this is what the contract prescribes, independently of the reference."""
-    params, losses = [(np.array(W), np.array(b)) for W, b in start], []
+    params, losses, penalties, bias_penalties = [(np.array(W), np.array(b)) for W, b in start], [], [], []
     for _ in range(epochs):
-        penalty = 0.5 * l2 * sum(float(np.sum(W ** 2)) for W, _ in params)
-        losses.append(mean_cross_entropy(relu_network(params, X), labels) + penalty)
+        penalties.append(0.5 * l2 * sum(float(np.sum(W ** 2)) for W, _ in params))
+        bias_penalties.append(0.5 * l2 * sum(float(np.sum(b ** 2)) for _, b in params))
+        losses.append(mean_cross_entropy(relu_network(params, X), labels) + penalties[-1])
         grads = _network_gradients_autograd(params, X, labels)
         params = [(W - lr * (gW + l2 * W), b - lr * (gb + (l2 * b if decay_biases else 0.0))) for (W, b), (gW, gb) in zip(params, grads)]
-    return params, np.asarray(losses)
+    return params, np.asarray(losses), {"penalty": np.asarray(penalties), "bias_penalty": np.asarray(bias_penalties)}
 
 
 def _read_run(run, sizes: list[int], epochs: int) -> tuple[list, np.ndarray]:
@@ -601,11 +603,11 @@ def _epochs_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: floa
             raise Mismatch("the check could not read your two training runs.")
         start, _ = _read_run(got[0], sizes, 1)
         params, losses = _read_run(got[1], sizes, epochs)
-        expected, expected_losses = full_batch_training(start, X, labels, lr, l2, epochs)
+        expected, expected_losses, terms = full_batch_training(start, X, labels, lr, l2, epochs)
         wrong = _params_differ(params, expected)
         if wrong is None and _close(losses, expected_losses, 1e-7, 1e-12):
             return
-        decayed, decayed_losses = full_batch_training(start, X, labels, lr, l2, epochs, decay_biases=True)
+        decayed, _, _ = full_batch_training(start, X, labels, lr, l2, epochs, decay_biases=True)
         if _params_differ(params, decayed) is None:
             raise Mismatch(f"after {epochs} full-batch epochs with l2 = {l2:g}, your biases are smaller than they should be: your L2 term also shrinks "
                            "the biases (from the second step on, once they are no longer zero); only the weights W are regularised.",
@@ -613,9 +615,11 @@ def _epochs_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: floa
         if wrong is not None:
             raise Mismatch(f"after {epochs} full-batch epochs (batch_size = n) with lr = {lr:g} and l2 = {l2:g}, {wrong} differs from "
                            f"{epochs} steps W <- W - lr * (dC/dW + l2 * W), b <- b - lr * dC/db from your own initial parameters.")
-        k = int(np.argmax(~np.isclose(losses, expected_losses, rtol=1e-7, atol=1e-12)))
-        raise Mismatch(f"your parameters are right, but losses[{k}] should be the regularised cost of the parameters before the update of epoch {k + 1}"
-                       f"{f' = {expected_losses[k]:.10g}' if oracles.reveal else ''}; it is {losses[k]:.10g}.")
+        try:
+            expect_close(losses, expected_losses, "losses", rtol=1e-7, atol=1e-12, reveal=oracles.reveal, terms=terms)
+        except Mismatch as wrong_losses:
+            raise Mismatch("your parameters are right, but losses[k] should be the regularised cost of the parameters before the update of "
+                           f"epoch k + 1 (cross-entropy + l2/2 * sum of squared weights).\n{wrong_losses.message}", relation=wrong_losses.relation) from None
 
     return check
 
@@ -790,3 +794,4 @@ ASSIGNMENT.contract("train_classifier",
                     learns="With the digits run it reaches at least 95% test accuracy.")
 ASSIGNMENT.checks("classifier_step", "forward.value", "backward.value")
 ASSIGNMENT.checks("digits", "train_classifier.params", "train_classifier.learns")
+ASSIGNMENT.relations("classifier_step", {"missing:penalty": "loss_without_penalty", "extra:bias_penalty": "biases_regularised"})
