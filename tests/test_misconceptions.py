@@ -120,6 +120,9 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
             "            grads[l] = (grads[l][0] + cache['A'][l][i:i + 1].T @ delta, grads[l][1] + delta[0])\n"
             "            dA = delta @ params[l][0].T\n"
             "    return grads\n")}, {"vectorised": "loop_over_samples"}),
+        ({"train": mutate(B, "train", ("rows_in_order = shuffler.permutation(n)", "rows_in_order = np.arange(n)"))}, {"train_convention": "train_not_shuffled"}),
+        ({"train": mutate(B, "train", ("rows_in_order = shuffler.permutation(n)", "rows_in_order = np.random.default_rng(seed).permutation(n)"))},
+         {"train_convention": "train_shuffled_once"}),
     ],
     S: [
         ({"one_hot": "def one_hot(labels, num_classes):\n    return np.eye(int(np.max(labels)) + 1)[labels]\n"}, {"one_hot": "one_hot_width"}),

@@ -127,3 +127,20 @@ def test_a_relation_table_must_name_catalogued_mistakes():
 
     with pytest.raises(ValueError, match="unknown catalogue keys"):
         course.get_assignment("05_softmax").relations("classifier_step", {"sign": "no_such_mistake"})
+
+
+SHARED_STATE = [  # the velocities in a list on the class: every Momentum object shares it
+    ("        self.velocity = None\n\n    def reset(self):\n        self.velocity = None",
+     "        pass\n\n    velocity = []\n\n    def reset(self):\n        self.velocity.clear()"),
+    ("        if self.velocity is None:\n            self.velocity = [np.zeros_like(p, dtype=np.float64) for p in params]",
+     "        if not self.velocity:\n            self.velocity.extend(np.zeros_like(p, dtype=np.float64) for p in params)"),
+    ("        self.velocity = [self.beta * v + g for v, g in zip(self.velocity, grads)]",
+     "        self.velocity[:] = [self.beta * v + g for v, g in zip(self.velocity, grads)]"),
+]
+
+
+@pytest.mark.parametrize("kwargs", [{"hidden_seed": None, "with_reference": False}, {}], ids=["notebook", "grading"])
+def test_state_shared_across_instances_is_named(kwargs):
+    result = judged("06_optimizers", "momentum", "Momentum", *SHARED_STATE, **kwargs)
+    assert result.status == "failed" and result.misconception == "state shared across instances", result.reason
+    assert "two new Momentum(...) objects" in result.reason

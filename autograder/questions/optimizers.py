@@ -105,6 +105,9 @@ STATE_START = ASSIGNMENT.misconception("state_not_from_zero", "state does not st
 IN_PLACE_UPDATE = ASSIGNMENT.misconception("params_updated_in_place", "parameters updated in place",
                                            "step returns NEW arrays: write p - lr * ... instead of p -= ..., which changes the caller's parameters.",
                                            "relation", questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
+STATE_SHARED = ASSIGNMENT.misconception("state_shared", "state shared across instances",
+                                      "keep the state on the instance (self.... = None in __init__ or reset), not on the class or in a global, "
+                                      "so that two optimizers never share it.", "property", questions=("momentum", "adagrad", "rmsprop", "adam"))
 FAN_OUT = ASSIGNMENT.misconception("he_fan_out", "He variance with fan_out",
                                    "He initialisation divides by the fan-in, n_in (the number of inputs of each unit): variance 2 / n_in.",
                                    "relation", questions=("he_init",))
@@ -304,7 +307,7 @@ DIGESTS = {
 # --- the checks of one optimizer case ------------------------------------------------
 
 def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs: int, source: str,
-                     expected: list | None = None, digests: bool = False, relations: dict | None = None):
+                     expected: list | None = None, digests: bool = False, relations: dict | None = None, fresh: bool = False):
     """Check a trajectory: against ``expected`` (a property), the digests, or (hidden) the reference; then reset()."""
     steps = len(sequence)
 
@@ -338,6 +341,9 @@ def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs
                                f"(the hyper-parameters here: {', '.join(f'{k}={v:g}' for k, v in options.items())}).")
         for r, other in enumerate(trajectories[1:], start=2):
             k = _first_difference(other, trajectory, 1e-12)
+            if k is not None and fresh:
+                raise Mismatch(f"`{cls}`: a second, new {cls}(...) on the same parameters and gradients differs from the first at step {k + 1}: "
+                               "it starts from the state the first one left.", misconception=STATE_SHARED)
             if k is not None:
                 raise Mismatch(f"`{cls}`: after reset(), run {r} on the same parameters and gradients differs from the first run at step {k + 1}: "
                                f"reset() must forget {STATE[cls]}, so that the next step is like a fresh optimizer's first.", misconception=RESET)
@@ -345,10 +351,10 @@ def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs
     return check
 
 
-def _case(cls: str, label: str, params: list, sequence: list, options: dict, runs: int = 1, **check) -> Case:
-    clauses = ((f"{cls}.reset",) if runs > 1 else ()) + ((f"{cls}.defaults",) if not options else ())
-    return Case(label, cls, (params, sequence), kwargs={"options": options, "runs": runs}, probe="optimizer_steps",
-                check=_optimizer_check(cls, params, sequence, options, runs, **check), clauses=clauses)
+def _case(cls: str, label: str, params: list, sequence: list, options: dict, runs: int = 1, fresh: bool = False, **check) -> Case:
+    clauses = ((f"{cls}.instance" if fresh else f"{cls}.reset",) if runs > 1 else ()) + ((f"{cls}.defaults",) if not options else ())
+    return Case(label, cls, (params, sequence), kwargs={"options": options, "runs": runs, **({"fresh": True} if fresh else {})},
+                probe="optimizer_steps", check=_optimizer_check(cls, params, sequence, options, runs, fresh=fresh, **check), clauses=clauses)
 
 
 def _trajectory(params: list, updates: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
@@ -397,6 +403,13 @@ def _digest_visible(cls: str):
                  params, sequence, options, runs=2, source="the update rule", digests=True)
 
 
+def _two_instances(cls: str):
+    """Two new instances, one after the other, on the fixed visible sequence: the second must not see the first's state."""
+    params, sequence, options = digest_case(cls)
+    return _case(cls, f"two new {cls}(...) objects, one after the other, on the same {len(sequence)} gradients", params, sequence, options,
+                 runs=2, fresh=True, source="the first instance")
+
+
 # --- the optimizer questions ------------------------------------------------------------
 
 @ASSIGNMENT.question(points=1, functions=("GradientDescent",))
@@ -420,6 +433,7 @@ def momentum(rng, hidden):
     if hidden:
         yield from _hidden_cases(rng, "Momentum")
         return
+    yield _two_instances("Momentum")  # first: state shared across instances would also leak into the later cases
     params = [rng.normal(size=(2, 3)), rng.normal(size=3)]
     sequence = _random_sequence(rng, params, 4)
     expected = _trajectory(params, [[0.2 * g for g in grads] for grads in sequence])
@@ -442,6 +456,7 @@ def adagrad(rng, hidden):
     if hidden:
         yield from _hidden_cases(rng, "AdaGrad")
         return
+    yield _two_instances("AdaGrad")  # first: state shared across instances would also leak into the later cases
     lr, eps = DEFAULTS["AdaGrad"]["lr"], DEFAULTS["AdaGrad"]["eps"]
     params = [rng.normal(size=(3, 3)), rng.normal(size=3)]
     grads = [rng.normal(size=(3, 3)), 1e-3 * rng.normal(size=3)]
@@ -463,6 +478,7 @@ def rmsprop(rng, hidden):
     if hidden:
         yield from _hidden_cases(rng, "RMSprop")
         return
+    yield _two_instances("RMSprop")  # first: state shared across instances would also leak into the later cases
     lr, rho, eps = DEFAULTS["RMSprop"]["lr"], DEFAULTS["RMSprop"]["rho"], DEFAULTS["RMSprop"]["eps"]
     params = [rng.normal(size=(2, 3)), rng.normal(size=3)]
     sequence = _random_sequence(rng, params, 4)
@@ -484,6 +500,7 @@ def adam(rng, hidden):
     if hidden:
         yield from _hidden_cases(rng, "Adam")
         return
+    yield _two_instances("Adam")  # first: state shared across instances would also leak into the later cases
     d = DEFAULTS["Adam"]
     params = [rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(2, 1))]
     grads = [rng.normal(size=(3, 2)), 10.0 * rng.normal(size=2), 1e-2 * rng.normal(size=(2, 1))]
@@ -793,7 +810,8 @@ for _cls, _question in zip(CLASSES, ("gradient_descent", "momentum", "adagrad", 
                         defaults=f"Defaults: {', '.join(f'{k}={v:g}' for k, v in DEFAULTS[_cls].items())}.",
                         new_list="step(params, grads) returns a NEW list of arrays; params and grads are not modified.",
                         dtype="step takes and returns lists of float64 arrays of matching shapes.",
-                        reset="reset() forgets the state: the next step is like a fresh optimizer's first.")
+                        reset="reset() forgets the state: the next step is like a fresh optimizer's first.",
+                        **({"instance": "Each instance has its own state: a new optimizer starts afresh."} if _cls != "GradientDescent" else {}))
     ASSIGNMENT.checks(_question, f"{_cls}.rule", f"{_cls}.state", f"{_cls}.new_list", f"{_cls}.dtype")
 ASSIGNMENT.contract("run_quadratic", shape="Returns losses: (steps + 1,) float64.", start="losses[0] = f(w0) = 0.5 * w0 @ A @ w0.",
                     path="losses[k] = f after k steps of optimizer.step, each from the parameters the previous step returned.")
