@@ -203,7 +203,8 @@ BASE = {
 # sharing a submission never disturb each other's question).
 DEPENDS = {
     B: {"backward": {"ACTIVATIONS"}, "gradients": {"ACTIVATIONS", "forward", "mse_cost_grad", "backward"}, "forward": {"ACTIVATIONS"},
-        "vectorised": {"ACTIVATIONS", "forward", "backward"}, "mse": {"mse_cost", "mse_cost_grad"}},
+        "vectorised": {"ACTIVATIONS", "forward", "backward"}, "mse": {"mse_cost", "mse_cost_grad"},
+        "train_convention": {"ACTIVATIONS", "init_params", "forward", "mse_cost", "mse_cost_grad", "backward"}},
     P: {"novikoff_bound": {"radius", "margin"}},
     S: {"classifier_step": {"backprop_pieces", "train_classifier", "log_softmax"}, "two_class": {"softmax"}, "log_softmax": {"softmax"},
         "cross_entropy": {"log_softmax", "softmax"}, "cross_entropy_grad": {"softmax", "one_hot"}, "softmax_jacobian": {"softmax"}},
