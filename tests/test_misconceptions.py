@@ -167,6 +167,10 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
           "train_classifier": mutate(S, "train_classifier", ("b -= lr * db", "b -= lr * (db + l2 * b)"))}, {"classifier_step": "biases_regularised"}),
         ({"train_classifier": mutate(S, "train_classifier", ("W *= 1.0 - lr * l2", "W *= 1.0 - lr * l2 / m"))}, {"classifier_step": "l2_gradient"}),
         ({"train_classifier": mutate(S, "train_classifier", ("W -= lr * dW", "W += lr * dW"))}, {"classifier_step": "uphill_step"}),
+        ({"train_classifier": mutate(S, "train_classifier", ("order = shuffler.permutation(n)", "order = np.arange(n)"))},
+         {"classifier_step": "batches_not_shuffled"}),
+        ({"train_classifier": mutate(S, "train_classifier", ("order = shuffler.permutation(n)", "order = np.random.default_rng(seed).permutation(n)"))},
+         {"classifier_step": "same_order_every_epoch"}),
     ],
 }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
+from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..data import load
 from ..misconceptions import locate
 from ..question import Assignment, Case
@@ -64,6 +64,10 @@ _M("loss_without_penalty", "loss without the L2 penalty", "the reported loss is 
    "relation", ("classifier_step",))
 _M("biases_regularised", "biases regularised", "only the weights W are penalised by L2, never the biases.", "relation", ("classifier_step",))
 _M("l2_gradient", "L2 gradient", "the gradient of l2/2 * sum(W**2) is l2 * W, added to dC/dW before the step.", "relation", ("classifier_step",))
+_M("batches_not_shuffled", "mini-batches not shuffled", "every epoch visits the rows in a freshly shuffled order, from a generator made once from the seed.",
+   "relation", ("classifier_step",))
+_M("same_order_every_epoch", "the same order every epoch", "make the generator once, before the first epoch, and draw a new order from it at the start of every epoch.",
+   "relation", ("classifier_step",))
 _M("uphill_step", "update with + instead of -", "gradient descent subtracts: W <- W - lr * dC/dW.", "relation", ("classifier_step",))
 
 
@@ -562,20 +566,30 @@ def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: fl
     return check
 
 
+def sgd_training(start, X: np.ndarray, labels: np.ndarray, lr: float, l2: float, orders, batch_size: int, decay_biases: bool = False):
+    """(params, losses, terms) of mini-batch SGD from ``start`` with autograd's gradients, one row order per epoch:
+    per batch W <- W - lr (dC/dW + l2 W), b <- b - lr dC/db (``decay_biases``: b <- b - lr (dC/db + l2 b), the
+    mistake); losses[k] the batches' regularised costs before their updates, weighted by batch size, over n;
+    terms the L2 penalty of each loss and what the biases would add to it (to compare the losses term by term)."""
+    params, n = [(np.array(W), np.array(b)) for W, b in start], len(X)
+    losses, penalties, bias_penalties = np.zeros(len(orders)), np.zeros(len(orders)), np.zeros(len(orders))
+    for epoch, order in enumerate(orders):
+        for begin in range(0, n, batch_size):
+            rows = np.asarray(order[begin:begin + batch_size])
+            penalty = 0.5 * l2 * sum(float(np.sum(W ** 2)) for W, _ in params)
+            share = len(rows) / n
+            losses[epoch] += share * (mean_cross_entropy(relu_network(params, X[rows]), labels[rows]) + penalty)
+            penalties[epoch] += share * penalty
+            bias_penalties[epoch] += share * 0.5 * l2 * sum(float(np.sum(b ** 2)) for _, b in params)
+            grads = _network_gradients_autograd(params, X[rows], labels[rows])
+            params = [(W - lr * (gW + l2 * W), b - lr * (gb + (l2 * b if decay_biases else 0.0))) for (W, b), (gW, gb) in zip(params, grads)]
+    return params, losses, {"penalty": penalties, "bias_penalty": bias_penalties}
+
+
 def full_batch_training(start, X: np.ndarray, labels: np.ndarray, lr: float, l2: float, epochs: int, decay_biases: bool = False):
-    """(params, losses, terms) of ``epochs`` full-batch steps from ``start`` with autograd's gradients:
-    W <- W - lr (dC/dW + l2 W), b <- b - lr dC/db (``decay_biases``: b <- b - lr (dC/db + l2 b), the
-    mistake), losses[k] the regularised cost before step k, terms the L2 penalty of each loss and what
-    the biases would add to it (to compare the losses term by term). With batch_size = n the shuffling
-    changes nothing, so this is what the contract prescribes, independently of the reference."""
-    params, losses, penalties, bias_penalties = [(np.array(W), np.array(b)) for W, b in start], [], [], []
-    for _ in range(epochs):
-        penalties.append(0.5 * l2 * sum(float(np.sum(W ** 2)) for W, _ in params))
-        bias_penalties.append(0.5 * l2 * sum(float(np.sum(b ** 2)) for _, b in params))
-        losses.append(mean_cross_entropy(relu_network(params, X), labels) + penalties[-1])
-        grads = _network_gradients_autograd(params, X, labels)
-        params = [(W - lr * (gW + l2 * W), b - lr * (gb + (l2 * b if decay_biases else 0.0))) for (W, b), (gW, gb) in zip(params, grads)]
-    return params, np.asarray(losses), {"penalty": np.asarray(penalties), "bias_penalty": np.asarray(bias_penalties)}
+    """:func:`sgd_training` with batch_size = n, where the shuffling changes nothing: what the contract
+    prescribes for ``epochs`` full-batch steps, independently of the reference."""
+    return sgd_training(start, X, labels, lr, l2, [np.arange(len(X))] * epochs, len(X), decay_biases)
 
 
 def _read_run(run, sizes: list[int], epochs: int) -> tuple[list, np.ndarray]:
@@ -624,28 +638,28 @@ def _epochs_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: floa
     return check
 
 
-SHUFFLE_SALT, SHUFFLE_SIGNIFICANT = "05_softmax/train_classifier/3c9d", 9
-
-
 def shuffle_case(rng=None) -> tuple:
     """A mini-batch run (X, labels, hidden, lr, epochs, batch_size, l2, seed) where the order of the batches matters:
-    the fixed visible one, or (given ``rng``) a random hidden one."""
+    the fixed visible one, or (given ``rng``) a random hidden one. The rows of X are distinct, so the probe can tell them."""
     fixed, rng = rng is None, rng if rng is not None else np.random.default_rng(505)
     n, d, C = (10, 3, 3) if fixed else (int(rng.integers(8, 30)), int(rng.integers(2, 6)), int(rng.integers(2, 5)))
     X, labels = rng.uniform(0, 1, size=(n, d)), _random_labels(rng, n, C)
     return X, labels, [int(rng.integers(2, 6))], 0.5, int(rng.integers(2, 5)), int(rng.integers(2, 5)), 0.05, int(rng.integers(2**31))
 
 
-def trajectory_digests(losses) -> list[str]:
-    return [salted_digest(SHUFFLE_SALT, k, f"{float(v):.{SHUFFLE_SIGNIFICANT - 1}e}", length=16) for k, v in enumerate(losses)]
-
-
-def expected_shuffle_digests(reference) -> list[str]:
-    """The digests of the reference's losses on the visible :func:`shuffle_case` (pass the reference namespace)."""
-    return trajectory_digests(reference["train_classifier"](*shuffle_case())[1])
-
-
-SHUFFLE_DIGESTS = ['9670e08833608d2d', '3c63e08d1ac45e8e', '6190c7ff589ce44d', 'afa39d525759c634']
+def _epoch_orders(batches: list, n: int, batch_size: int, epochs: int) -> list[np.ndarray]:
+    """The row order of each epoch from the calls of forward the probe saw (calls on more rows than a batch
+    are evaluations and are skipped); a Mismatch when they are not one pass over the n rows per epoch."""
+    per_epoch = -(-n // batch_size)
+    seen = [list(b) for b in batches if 0 < len(b) <= batch_size]
+    if len(seen) != per_epoch * epochs:
+        raise Mismatch(f"the check could not follow your mini-batches: with n = {n}, batch_size = {batch_size} and {epochs} epochs, train_classifier should "
+                       f"call forward(params, X_batch, activations) on {per_epoch * epochs} mini-batches, {per_epoch} per epoch; it made {len(seen)} such calls.")
+    orders = [np.concatenate(seen[e * per_epoch:(e + 1) * per_epoch]) for e in range(epochs)]
+    for e, order in enumerate(orders, start=1):
+        if sorted(order.tolist()) != list(range(n)):
+            raise Mismatch(f"in epoch {e} your mini-batches are not one pass over the {n} rows of X (each row once, in batches of {batch_size}).")
+    return orders
 
 
 def _shuffle_check(args: tuple):
@@ -653,22 +667,27 @@ def _shuffle_check(args: tuple):
     sizes = [X.shape[1]] + list(hidden_sizes) + [int(labels.max()) + 1]
 
     def check(got, oracles):
-        params, losses = _read_run(got, sizes, epochs)
-        recipe = (f"init_params(sizes, seed), then rng = np.random.default_rng(seed) and every epoch a new rng.permutation(n), "
-                  f"batches of {batch_size} rows in that order")
-        if oracles.reveal or not oracles.has_reference:
-            k = next((k for k, (g, e) in enumerate(zip(trajectory_digests(losses), SHUFFLE_DIGESTS)) if g != e), None)
-            if k is not None:
-                raise Mismatch(f"your loss of epoch {k + 1} of {epochs} is not the one the contract's recipe gives "
-                               f"({'the earlier epochs agree' if k else 'already the first epoch differs'}, to {SHUFFLE_SIGNIFICANT} significant digits): {recipe}.")
-            return
-        expected, expected_losses = oracles.reference("train_classifier")(*args)
-        if not _close(losses, np.asarray(expected_losses), 1e-7, 1e-12):
-            k = int(np.argmax(~np.isclose(losses, expected_losses, rtol=1e-7, atol=1e-12)))
-            raise Mismatch(f"your losses agree with the reference's for {k} epoch(s), then differ: {recipe}.")
+        if not isinstance(got, list) or len(got) != 3 or not all(isinstance(g, dict) for g in got):
+            raise Mismatch("the check could not read your three training runs.")
+        (start, _), (params, losses), (again, _) = (_read_run(g["result"], sizes, e) for g, e in zip(got, (1, epochs, epochs)))
+        orders = _epoch_orders(got[1]["batches"], len(X), batch_size, epochs)
+        if all(np.array_equal(o, np.arange(len(X))) for o in orders):
+            raise Mismatch(f"your {epochs} epochs all visit the rows in their given order.", misconception="batches_not_shuffled")
+        if epochs > 1 and all(np.array_equal(o, orders[0]) for o in orders[1:]):
+            raise Mismatch(f"your {epochs} epochs all visit the rows in the same shuffled order.", misconception="same_order_every_epoch")
+        if _params_differ(again, params, rtol=1e-12) is not None or got[2]["batches"] != got[1]["batches"]:
+            raise Mismatch("two runs with the same seed differ: make the shuffling generator from the seed, np.random.default_rng(seed), "
+                           "so that a run is reproducible.")
+        expected, expected_losses, terms = sgd_training(start, X, labels, lr, l2, orders, batch_size)
         wrong = _params_differ(params, expected)
         if wrong is not None:
-            raise Mismatch(f"your losses agree with the reference's, but {wrong} after training differs: update the parameters after every batch.")
+            raise Mismatch(f"{wrong} after {epochs} epochs differs from mini-batch SGD from your own initial parameters over the batches your "
+                           "train_classifier used: W <- W - lr * (dC/dW + l2 * W), b <- b - lr * dC/db after every mini-batch.")
+        try:
+            expect_close(losses, expected_losses, "losses", rtol=1e-7, atol=1e-12, reveal=oracles.reveal, terms=terms)
+        except Mismatch as wrong_losses:
+            raise Mismatch("your parameters are right, but losses[k] should be the mean over the n rows of each mini-batch's regularised "
+                           f"cost before its update, in epoch k + 1.\n{wrong_losses.message}", relation=wrong_losses.relation) from None
 
     return check
 
@@ -706,8 +725,13 @@ def classifier_step(rng, hidden):
                probe="call_each", check=_epochs_check(X, labels, hidden_sizes, lr, l2, epochs), timeout=20.0,
                clauses=("train_classifier.step", "train_classifier.biases", "train_classifier.losses"))
     args = shuffle_case(rng if hidden else None)
-    yield Case(f"{args[4]} epochs of mini-batches of {args[5]} on {len(args[0])} {'random' if hidden else 'fixed'} rows: a new permutation every epoch",
-               "train_classifier", args, check=_shuffle_check(args), timeout=20.0, clauses=("train_classifier.shuffle", "train_classifier.losses"))
+    X, labels, hidden_sizes, lr, epochs, batch_size, l2, seed = args
+    yield Case(f"{epochs} epochs of mini-batches of {batch_size} on {len(X)} {'random' if hidden else 'fixed'} rows (and epochs=1 with lr = 0, "
+               "and the same run again): shuffled afresh every epoch, reproducibly", "train_classifier", (X, labels, hidden_sizes),
+               kwargs={"batch_size": batch_size, "l2": l2, "seed": seed,
+                       "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}, {"lr": lr, "epochs": epochs}]},
+               probe="batches_seen", check=_shuffle_check(args), timeout=30.0,
+               clauses=("train_classifier.shuffle", "train_classifier.losses", "train_classifier.step"))
 
 
 # --- the digits ---------------------------------------------------------------------
@@ -790,7 +814,7 @@ ASSIGNMENT.contract("train_classifier",
                     step="Each mini-batch: W <- W - lr * (dC/dW + l2 * W), the L2 penalty l2/2 * sum of squared weights, not divided by n.",
                     biases="Biases are not regularised: b <- b - lr * dC/db.",
                     losses="losses: length epochs, the regularised mini-batch costs before each update, weighted by batch size, averaged over n.",
-                    shuffle="Batches of batch_size rows, shuffled each epoch from np.random.default_rng(seed).",
+                    shuffle="Batches of batch_size rows in a freshly shuffled order every epoch, from a generator made from the seed (reproducible).",
                     learns="With the digits run it reaches at least 95% test accuracy.")
 ASSIGNMENT.checks("classifier_step", "forward.value", "backward.value")
 ASSIGNMENT.checks("digits", "train_classifier.params", "train_classifier.learns")
