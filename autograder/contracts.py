@@ -5,7 +5,8 @@ Each assignment declares the clauses of its student functions' docstrings
 (``Case.clauses``, plus its question's ``clauses``). :func:`coverage` counts the visible and
 hidden cases per clause; :func:`problems` lists what design principle 10 forbids: a student
 function without a contract, a clause that no case checks, a clause with no visible case
-(a student could not see it fail before grading), and a case naming a clause that does not exist.
+(a student could not see it fail before grading), a case naming a clause that does not exist, and a
+contract of a function no question exercises.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def problems(assignment: Assignment, hidden_seed: int = 0) -> list[str]:
     """Sentences naming every gap in the assignment's contract coverage (empty when there is none)."""
     out = [f"{assignment.name}: `{fn}` is exercised by a question but has no declared contract"
            for fn in assignment.functions if fn not in assignment.contracts]
+    out += [f"{assignment.name}: a contract is declared for `{fn}`, which no question exercises" for fn in assignment.contracts if fn not in assignment.functions]
     declared = {clause for clauses in assignment.contracts.values() for clause in clauses}
     unknown = sorted({clause for clause, _ in _claimed(assignment, hidden_seed)} - declared)
     out += [f"{assignment.name}: a case checks the clause {clause!r}, which no contract declares" for clause in unknown]

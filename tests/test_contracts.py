@@ -51,6 +51,8 @@ def test_an_unknown_clause_and_a_missing_contract_are_reported():
     found = problems(toy)
     assert any("'f.typo', which no contract declares" in p for p in found)
     assert any("`g` is exercised by a question but has no declared contract" in p for p in found)
+    toy.contract("h", value="h returns 1")
+    assert any("declared for `h`, which no question exercises" in p for p in problems(toy))
 
 
 def test_coverage_counts_visible_and_hidden_cases():
@@ -113,6 +115,8 @@ WRONG = [  # (assignment, question, cell, changes, catalogue key or None, words 
      "the same order every epoch", "the same shuffled order"),
     ("05_softmax", "classifier_step", "train_classifier", [("shuffler = np.random.default_rng(seed)", "shuffler = np.random.default_rng()")], None,
      "two runs with the same seed differ"),
+    ("04_backprop", "activations", "ACTIVATIONS", [("return 0.5 * (1.0 + np.tanh(0.5 * z))", "return 1.0 / (1.0 + np.exp(-z))")], None,
+     "FloatingPointError: overflow encountered in exp"),
     ("01_gates", "step", "step", [(".astype(np.float64)", "")], None, "dtype bool; the contract says float64"),
     ("01_gates", "step", "step", [(".astype(np.float64)", ".astype(int)")], None, "dtype int64; the contract says float64"),
 ]
@@ -122,7 +126,7 @@ WRONG = [  # (assignment, question, cell, changes, catalogue key or None, words 
 def test_wrong_answers_fail_on_visible_cases_with_a_reason(name, question, cell, changes, named, words):
     """A student sees these fail in the notebook already (visible cases only), for the right reason."""
     result = _visible_only(name, question, cell, *changes)
-    assert result.status == "failed" and result.misconception == named and words in result.reason, (result.misconception, result.reason)
+    assert result.status in ("failed", "error") and result.misconception == named and words in result.reason, (result.misconception, result.reason)
 
 
 CORRECT = [  # written differently from the reference: must pass, visible and hidden, with nothing named
@@ -135,6 +139,7 @@ CORRECT = [  # written differently from the reference: must pass, visible and hi
     ("05_softmax", "classifier_step", "train_classifier", [("order = shuffler.permutation(n)", "order = rows_to_shuffle; shuffler.shuffle(order)"),
                                                            ("n = X.shape[0]", "n = X.shape[0]\n    rows_to_shuffle = np.arange(n)")]),
     ("05_softmax", "classifier_step", "backprop_pieces", [("np.sqrt(2.0 / fan_in)", "np.sqrt(1.0 / fan_in)")]),
+    ("04_backprop", "activations", "ACTIVATIONS", [("return 0.5 * (1.0 + np.tanh(0.5 * z))", "return np.exp(-np.logaddexp(0.0, -z))")]),
 ]
 
 

@@ -284,6 +284,18 @@ def _activation_check(name: str, z: np.ndarray):
     return check
 
 
+def _stable_sigmoid_check(z: np.ndarray):
+    """sigmoid and its derivative on large |z|, against the closed forms 0.5 (1 + tanh(z / 2)) and s (1 - s), which never overflow."""
+    def check(got, oracles):
+        if not isinstance(got, (list, tuple)) or len(got) != 2:
+            raise Mismatch("ACTIVATIONS['sigmoid'] should be a pair (f, f_prime).")
+        s = 0.5 * (1.0 + np.tanh(0.5 * z))
+        expect_close(expect_array(got[0], z.shape, "ACTIVATIONS['sigmoid'][0](z)"), s, "f(z) for sigmoid on large |z|", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        expect_close(expect_array(got[1], z.shape, "ACTIVATIONS['sigmoid'][1](z)"), s * (1.0 - s), "f'(z) for sigmoid on large |z|", rtol=1e-9, atol=1e-12,
+                     reveal=oracles.reveal)
+    return check
+
+
 @ASSIGNMENT.question(points=2, functions=("ACTIVATIONS",))
 def activations(rng, hidden):
     """ACTIVATIONS[name] is (f, f_prime) for the six activations, with f_prime taking z."""
@@ -291,6 +303,9 @@ def activations(rng, hidden):
         z = rng.normal(scale=3.0, size=(4, 5)) if hidden else np.array([[-3.0, -1.0, -0.25, 0.5], [2.0, 0.1, -0.1, 4.0]])
         z[np.abs(z) < KINK_GAP] = 0.5
         yield Case(f"ACTIVATIONS[{name!r}] on z of shape {z.shape}", "ACTIVATIONS", (name, z), check=_activation_check(name, z), probe="activation_pair")
+    z = np.array([[-1000.0, -60.0, -0.5, 0.5, 60.0, 1000.0]])
+    yield Case("ACTIVATIONS['sigmoid'] on z of +-60 and +-1000, where a floating-point overflow counts as an error", "ACTIVATIONS", ("sigmoid", z),
+               kwargs={"strict": True}, check=_stable_sigmoid_check(z), probe="activation_pair", clauses=("ACTIVATIONS.sigmoid_stable",))
 
 
 def _params_structure(got, layer_sizes, what="init_params"):
@@ -696,7 +711,8 @@ ASSIGNMENT.sample_mistakes.update({
 
 # --- the contract: the clauses of each student function's docstring, and the questions that check them ---
 ASSIGNMENT.contract("ACTIVATIONS", names="Maps identity, sigmoid, tanh, relu, leaky_relu (alpha = 0.01) and elu (alpha = 1.0) to (f, f_prime).",
-                    value="f computes the activation elementwise, keeping the shape of z.", prime="f_prime takes z (not a = f(z)) and returns f'(z).")
+                    value="f computes the activation elementwise, keeping the shape of z.", prime="f_prime takes z (not a = f(z)) and returns f'(z).",
+                    sigmoid_stable="sigmoid is 1 / (1 + exp(-z)) without overflow warnings for large |z|.")
 ASSIGNMENT.checks("activations", "ACTIVATIONS.names", "ACTIVATIONS.value", "ACTIVATIONS.prime")
 ASSIGNMENT.contract("init_params", shapes="A list of L tuples (W, b), W of shape (n_{l-1}, n_l), b of shape (n_l,).",
                     recipe="rng = np.random.default_rng(seed) once; W = rng.normal(size=(n_{l-1}, n_l)) / sqrt(n_{l-1}) layer by layer; b = zeros.")
