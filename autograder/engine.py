@@ -135,7 +135,7 @@ def _check(question: Question, planned: PlannedCase, observation: Mapping[str, A
         case.check(got, Oracles(reference, reveal=not planned.hidden))
     except Mismatch as wrong:
         kind = "hidden case" if planned.hidden else "case"
-        key = wrong.misconception or question.relations.get(getattr(wrong, "relation", None) or "")
+        key = wrong.misconception or question.relations.get(wrong.relation or "")
         known = question.misconceptions.get(key) if key else None
         return _failure(question, "failed", case, f"{wrong.message}\n(in the {kind} '{case.label}')",
                         misconception=known.name if known else key, hint=known.hint if known else None)

@@ -144,3 +144,31 @@ def test_state_shared_across_instances_is_named(kwargs):
     result = judged("06_optimizers", "momentum", "Momentum", *SHARED_STATE, **kwargs)
     assert result.status == "failed" and result.misconception == "state shared across instances", result.reason
     assert "two new Momentum(...) objects" in result.reason
+
+
+def _toy_judged(value, table=None):
+    """Judge one toy case whose check is expect_close against [1, 2, 3] with n = 3, for a student value."""
+    from autograder import plain
+    from autograder.engine import judge, plan
+    from autograder.question import Assignment, Case
+
+    toy = Assignment("00_toy", "toy.ipynb", "toy")
+    toy.misconception("cost_not_over_n", "cost not divided by n", "the cost is a mean over the n rows.", questions=("q",))
+    toy.misconception("copied_in_place", "argument changed", "work on a copy.", questions=("q",))
+
+    @toy.question(points=1, functions=("f",))
+    def q(rng, hidden):
+        yield Case("f on three rows", "f", (), check=lambda got, oracles: expect_close(got, np.array([1.0, 2.0, 3.0]), "f()", n=3))
+
+    if table:
+        toy.relations("q", table)
+    planned = plan(toy, list(toy), None)
+    return judge(toy["q"], planned, [{"status": "ok", "value": plain.encode(np.asarray(value, dtype=float)), "mutated": []}], None)
+
+
+def test_a_relation_names_a_mistake_only_where_the_question_maps_it():
+    assert _toy_judged([3.0, 6.0, 9.0], {"factor:n": "cost_not_over_n"}).misconception == "cost not divided by n"
+    unmapped = _toy_judged([3.0, 6.0, 9.0])
+    assert unmapped.misconception is None and "off by a factor of n = 3" in unmapped.reason
+    assert _toy_judged([-1.0, -2.0, -3.0], {"factor:n": "cost_not_over_n"}).misconception is None  # another relation: nothing named
+    assert _toy_judged([1.0, 2.0, 3.0], {"factor:n": "cost_not_over_n"}).status == "passed"
