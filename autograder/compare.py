@@ -10,13 +10,14 @@ expected and got, and the largest absolute and relative difference. ``reveal=Fal
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from .plain import Unsupported
+from .relations import describe
 
-__all__ = ["salted_digest", "Mismatch", "expect_array", "expect_close", "expect_equal", "expect_scalar", "expect_true", "expect_type", "rel_error"]
+__all__ = ["salted_digest", "Mismatch", "expect_array", "expect_close", "expect_equal", "expect_float64", "expect_scalar", "expect_true", "expect_type", "rel_error"]
 
 SHOWN_ENTRIES = 3
 
@@ -27,12 +28,15 @@ class Mismatch(AssertionError):
     Attributes:
         message: one or more plain sentences for the student.
         misconception: the name of a recognised mistake, when one was recognised.
+        relation: the key of the relation between got and expected (:mod:`autograder.relations`)
+            when one holds; the question's relation table may name a mistake from it.
     """
 
-    def __init__(self, message: str, misconception: str | None = None):
+    def __init__(self, message: str, misconception: str | None = None, relation: str | None = None):
         super().__init__(message)
         self.message = message
         self.misconception = misconception
+        self.relation = relation
 
 
 def salted_digest(salt: str, *parts: Any, length: int = 20) -> str:
@@ -90,13 +94,24 @@ def expect_array(got: Any, shape: tuple[int, ...], what: str, finite: bool = Tru
     if not isinstance(got, np.ndarray):
         raise Mismatch(f"{what} should be a NumPy array of shape {shape}, but it is {_describe(got)}.")
     if got.shape != tuple(shape):
-        hint = " (a transposed result?)" if got.shape == tuple(shape)[::-1] and len(shape) == 2 else ""
-        raise Mismatch(f"{what} has shape {got.shape}, expected {tuple(shape)}{hint}.")
+        transposed = got.shape == tuple(shape)[::-1] and len(shape) == 2
+        raise Mismatch(f"{what} has shape {got.shape}, expected {tuple(shape)}{' (a transposed result?)' if transposed else ''}.",
+                       relation="transpose" if transposed else None)
     got = got.astype(float)
     if finite and not np.all(np.isfinite(got)):
         bad = np.argwhere(~np.isfinite(got))
         raise Mismatch(f"{what} contains {len(bad)} non-finite value(s) (NaN or inf), first at index {tuple(int(i) for i in bad[0])}.")
     return got
+
+
+def expect_float64(got: Any, what: str) -> None:
+    """Require a NumPy array of dtype float64, as a contract stating float64 results says (booleans or
+    integers compare equal to 1.0 and 0.0, so value checks alone would let them through)."""
+    if not isinstance(got, np.ndarray):
+        raise Mismatch(f"{what} should be a NumPy array of dtype float64, but it is {_describe(got)}.")
+    if got.dtype != np.float64:
+        advice = " (a comparison gives booleans: convert them with .astype(float))" if got.dtype == bool else " (convert it with .astype(float))"
+        raise Mismatch(f"{what} has dtype {got.dtype}; the contract says float64{advice}.")
 
 
 def expect_scalar(got: Any, what: str) -> float:
@@ -117,10 +132,16 @@ def expect_close(
     rtol: float = 1e-7,
     atol: float = 1e-10,
     reveal: bool = True,
+    n: int | None = None,
+    terms: Mapping[str, Any] | None = None,
 ) -> None:
     """Require ``got`` to equal ``expected`` within ``|got - exp| <= atol + rtol * |exp|``.
 
-    ``expected`` is a number or array computed by an oracle in the grader process.
+    ``expected`` is a number or array computed by an oracle in the grader process. When a
+    simple relation holds between the two (a factor, here also ``n`` and ``1/n`` when the batch
+    size ``n`` is given; the sign; the transpose; a shift by one index; one of the additive
+    ``terms`` of ``expected``, by id, missing or counted twice), the message says so and the
+    Mismatch carries its key (see :mod:`autograder.relations`).
     """
     expected = np.asarray(expected, dtype=float)
     got = expect_array(got, expected.shape, what)
@@ -135,7 +156,10 @@ def expect_close(
             where = f"[{', '.join(map(str, index))}]" if index else ""
             lines.append(f"  at {what}{where}: expected {float(expected[index]):.12g}, got {float(got[index]):.12g}")
     lines.append(f"  largest absolute difference {abs_diff.max():.3g}, largest relative difference {rel_error(got, expected):.3g}")
-    raise Mismatch("\n".join(lines))
+    found = describe(got, expected, n=n, rtol=max(rtol, 1e-9), atol=max(atol, 1e-12), terms=terms)
+    if found is not None:
+        lines.append(f"  your values are {found[1].text}.")
+    raise Mismatch("\n".join(lines), relation=found[0] if found else None)
 
 
 def expect_equal(got: Any, expected: Any, what: str, reveal: bool = True) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 from . import plain
 from .compare import Mismatch
 from .misconceptions import recognised
+from .relations import IN_PLACE
 from .question import Assignment, Case, Oracles, Question, ReferenceUnavailable
 from .results import STATUS_TEXT, QuestionResult
 
@@ -134,15 +135,18 @@ def _check(question: Question, planned: PlannedCase, observation: Mapping[str, A
     case = planned.case
     if observation.get("mutated"):
         changed = ", ".join(observation["mutated"])
-        return _failure(question, "failed", case, f"`{case.fn}` modified its input ({changed}) in place (case: {case.label}). Functions must not change their arguments: work on a copy.")
+        known = question.misconceptions.get(question.relations.get(IN_PLACE, ""))
+        return _failure(question, "failed", case, f"`{case.fn}` modified its input ({changed}) in place (case: {case.label}). Functions must not change their arguments: work on a copy.",
+                        misconception=known.name if known else None, hint=known.hint if known else None)
     got = plain.decode(observation.get("value"))
     try:
         case.check(got, Oracles(reference, reveal=not planned.hidden))
     except Mismatch as wrong:
         kind = "hidden case" if planned.hidden else "case"
-        known = question.misconceptions.get(wrong.misconception) if wrong.misconception else None
+        key = wrong.misconception or question.relations.get(wrong.relation or "")
+        known = question.misconceptions.get(key) if key else None
         return _failure(question, "failed", case, f"{wrong.message}\n(in the {kind} '{case.label}')",
-                        misconception=known.name if known else wrong.misconception, hint=known.hint if known else None)
+                        misconception=known.name if known else key, hint=known.hint if known else None)
     except ReferenceUnavailable:
         raise
     except Exception as exc:  # a malformed answer the check did not anticipate

@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
@@ -108,6 +109,8 @@ class Case:
         probe: the name of the routine in :mod:`autograder.probes` that performs the
             call inside the student's process; ``"call"`` calls ``fn(*args, **kwargs)``.
         timeout: seconds the call may take before it counts as an infinite loop.
+        clauses: ids of the contract clauses (:meth:`Assignment.contract`) this case checks,
+            besides those its question declares for all its cases.
     """
 
     label: str
@@ -117,6 +120,7 @@ class Case:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     probe: str = "call"
     timeout: float = CALL_SECONDS
+    clauses: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not callable(self.check):
@@ -150,6 +154,9 @@ class Question:
             earlier question exercising it). Declared, never inferred from anything the
             student's process reports.
         on_dependency_failure: a key of :data:`DEPENDENCY_POLICIES`.
+        clauses: ids of the contract clauses that every case of the question checks.
+        relations: what a relation between got and expected means in this question: relation
+            key (:mod:`autograder.relations`) -> catalogue key, for a Mismatch that names none itself.
     """
 
     name: str
@@ -162,6 +169,8 @@ class Question:
     partial: bool = False
     depends_on: tuple[str, ...] = ()
     on_dependency_failure: str = "charge"
+    clauses: tuple[str, ...] = ()
+    relations: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         if self.on_dependency_failure not in DEPENDENCY_POLICIES:
@@ -188,6 +197,8 @@ class Assignment:
             demo's partly wrong student (never the reference: wrong answers only).
         misconceptions: the catalogue of typical mistakes its checks can name, by key
             (declared with :meth:`misconception`).
+        contracts: per student function, its docstring's clauses by id (``"fn.clause"``),
+            declared with :meth:`contract`; cases say which ones they check.
     """
 
     name: str
@@ -196,6 +207,18 @@ class Assignment:
     questions: list[Question] = field(default_factory=list)
     sample_mistakes: dict[str, str] = field(default_factory=dict)
     misconceptions: dict[str, Misconception] = field(default_factory=dict)
+    contracts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def contract(self, fn: str, **clauses: str) -> None:
+        """Declare the clauses of ``fn``'s docstring: one short id per sentence that states behaviour.
+
+        Cases then name what they check as ``"fn.id"`` (``Case(..., clauses=("step.dtype",))`` or
+        ``question(..., clauses=...)`` for every case of a question); :mod:`autograder.contracts`
+        reports a clause no case checks, or no visible case checks.
+        """
+        if fn in self.contracts:
+            raise ValueError(f"{self.name} already declares the contract of {fn!r}")
+        self.contracts[fn] = {f"{fn}.{key}": sentence for key, sentence in clauses.items()}
 
     def misconception(self, key: str, name: str, hint: str, detected_by: str | Iterable[str] = "relation", questions: Iterable[str] = (),
                       shows_as: Iterable[str] = ()) -> str:
@@ -220,19 +243,36 @@ class Assignment:
         self.misconceptions[key] = Misconception(key, name, hint, methods, tuple(questions), tuple(shows_as))
         return key
 
+    def checks(self, question: str, *clauses: str) -> None:
+        """Declare that every case of ``question`` checks ``clauses`` (ids ``"fn.clause"``): the
+        table form of ``question(..., clauses=...)``, kept next to the contracts it refers to."""
+        index = next(i for i, q in enumerate(self.questions) if q.name == question)
+        self.questions[index] = dataclasses.replace(self.questions[index], clauses=self.questions[index].clauses + tuple(clauses))
+
+    def relations(self, question: str, table: Mapping[str, str]) -> None:
+        """Declare what relations between got and expected mean in ``question``: relation key
+        (:mod:`autograder.relations`) -> key of this assignment's catalogue."""
+        unknown = [key for key in table.values() if key not in self.misconceptions]
+        if unknown:
+            raise ValueError(f"{self.name}/{question}: the relation table names unknown catalogue keys {unknown}")
+        index = next(i for i, q in enumerate(self.questions) if q.name == question)
+        self.questions[index] = dataclasses.replace(self.questions[index], relations={**self.questions[index].relations, **table})
+
     def question(self, points: float, functions: Iterable[str], title: str | None = None, partial: bool = False,
-                 depends_on: Iterable[str] = (), on_dependency_failure: str = "charge") -> Callable[[CaseGenerator], CaseGenerator]:
+                 depends_on: Iterable[str] = (), on_dependency_failure: str = "charge",
+                 clauses: Iterable[str] = ()) -> Callable[[CaseGenerator], CaseGenerator]:
         """Decorator: declare an automatically graded question from its case generator.
 
         The question's name is the generator's name; its title defaults to the first
-        line of the generator's docstring. ``partial``, ``depends_on`` and
-        ``on_dependency_failure`` are described in :class:`Question`.
+        line of the generator's docstring. ``partial``, ``depends_on``,
+        ``on_dependency_failure`` and ``clauses`` are described in :class:`Question`.
         """
 
         def register(generate: CaseGenerator) -> CaseGenerator:
             doc_title = (generate.__doc__ or generate.__name__).strip().splitlines()[0]
             self._add(Question(generate.__name__, title or doc_title, points, tuple(functions), generate, misconceptions=self.misconceptions,
-                               partial=partial, depends_on=self._resolve(generate.__name__, depends_on), on_dependency_failure=on_dependency_failure))
+                               partial=partial, depends_on=self._resolve(generate.__name__, depends_on), on_dependency_failure=on_dependency_failure,
+                               clauses=tuple(clauses)))
             return generate
 
         return register

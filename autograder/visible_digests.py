@@ -14,6 +14,7 @@ DIGESTS = {'02_perceptron': {'separable_medium/eta=1.0/max_epochs=100': {'conver
                    'separable_wide/eta=1.0/max_epochs=100': {'converged': '54f52414e29176772cc2',
                                                              'epochs': 'b9043b640c45b5aaf968',
                                                              'updates': 'e466028d93075942db4f'}},
+ '04_backprop': {'shuffle': ['37c6b9cf30aeaf19', '6a9b814b5446a52e', 'addb96ed4b9acf60', '1840876cd9ccc293', 'e7b21b95caa0510d']},
  '06_optimizers': {'AdaGrad': ['ab35950aab221f45',
                                '7aecf67f8a109390',
                                '5e3a77638af82139',

@@ -124,6 +124,9 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
             "            grads[l] = (grads[l][0] + cache['A'][l][i:i + 1].T @ delta, grads[l][1] + delta[0])\n"
             "            dA = delta @ params[l][0].T\n"
             "    return grads\n")}, {"vectorised": "loop_over_samples"}),
+        ({"train": mutate(B, "train", ("rows_in_order = shuffler.permutation(n)", "rows_in_order = np.arange(n)"))}, {"train_convention": "train_not_shuffled"}),
+        ({"train": mutate(B, "train", ("rows_in_order = shuffler.permutation(n)", "rows_in_order = np.random.default_rng(seed).permutation(n)"))},
+         {"train_convention": "train_shuffled_once"}),
     ],
     S: [
         ({"one_hot": "def one_hot(labels, num_classes):\n    return np.eye(int(np.max(labels)) + 1)[labels]\n"}, {"one_hot": "one_hot_width"}),
@@ -168,6 +171,10 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
           "train_classifier": mutate(S, "train_classifier", ("b -= lr * db", "b -= lr * (db + l2 * b)"))}, {"classifier_step": "biases_regularised"}),
         ({"train_classifier": mutate(S, "train_classifier", ("W *= 1.0 - lr * l2", "W *= 1.0 - lr * l2 / m"))}, {"classifier_step": "l2_gradient"}),
         ({"train_classifier": mutate(S, "train_classifier", ("W -= lr * dW", "W += lr * dW"))}, {"classifier_step": "uphill_step"}),
+        ({"train_classifier": mutate(S, "train_classifier", ("order = shuffler.permutation(n)", "order = np.arange(n)"))},
+         {"classifier_step": "batches_not_shuffled"}),
+        ({"train_classifier": mutate(S, "train_classifier", ("order = shuffler.permutation(n)", "order = np.random.default_rng(seed).permutation(n)"))},
+         {"classifier_step": "same_order_every_epoch"}),
     ],
     C: [
         ({"reverse_mode": mutate(C, "reverse_mode", ('df_da = df_dc * 1.0 + df_db * trace["b"]', 'df_da = df_db * trace["b"]'))}, {"reverse_mode": "missing_path"}),
@@ -247,7 +254,8 @@ BASE = {
 # sharing a submission never disturb each other's question).
 DEPENDS: dict[str, dict[str, set[str]]] = {
     B: {"backward": {"ACTIVATIONS"}, "gradients": {"ACTIVATIONS", "forward", "mse_cost_grad", "backward"}, "forward": {"ACTIVATIONS"},
-        "vectorised": {"ACTIVATIONS", "forward", "backward"}, "mse": {"mse_cost", "mse_cost_grad"}},
+        "vectorised": {"ACTIVATIONS", "forward", "backward"}, "mse": {"mse_cost", "mse_cost_grad"},
+        "train_convention": {"ACTIVATIONS", "init_params", "forward", "mse_cost", "mse_cost_grad", "backward"}},
     P: {"novikoff_bound": {"radius", "margin"}},
     S: {"classifier_step": {"backprop_pieces", "train_classifier", "log_softmax"}, "two_class": {"softmax"}, "log_softmax": {"softmax"},
         "cross_entropy": {"log_softmax", "softmax"}, "cross_entropy_grad": {"softmax", "one_hot"}, "softmax_jacobian": {"softmax"}},

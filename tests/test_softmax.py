@@ -86,16 +86,18 @@ def train_classifier(X, labels, hidden, lr, epochs, batch_size, l2, seed):
 
     losses = []
     for _ in range(epochs):
-        order = rng.permutation(len(X))
+        order, total = rng.permutation(len(X)), 0.0
         for start in range(0, len(X), batch_size):
             rows = order[start:start + batch_size]
             Z, cache = forward(params, X[rows], acts)
-            G = np.exp(log_p(Z))
+            L = log_p(Z)
+            # the batch's regularised cost before its update, weighted by its size
+            total += (-L[np.arange(len(rows)), labels[rows]].sum() + len(rows) * 0.5 * l2 * sum(np.sum(W ** 2) for W, _ in params)) / len(X)
+            G = np.exp(L)
             G[np.arange(len(rows)), labels[rows]] -= 1.0
             grads = backward(params, cache, G / len(rows), acts)
             params = [(W - lr * (dW + {l2_gradient}), b - lr * db) for (W, b), (dW, db) in zip(params, grads)]
-        Z, _ = forward(params, X, acts)
-        losses.append(-np.mean(log_p(Z)[np.arange(len(X)), labels]) + 0.5 * l2 * sum(np.sum(W ** 2) for W, _ in params))
+        losses.append(total)
     return params, np.array(losses)
 '''
 TRAIN_SELF_CONTAINED = TRAIN_TEMPLATE.replace("{l2_gradient}", "l2 * W")

@@ -43,11 +43,16 @@ def backprop_test_function(name: str, xp: Any = np) -> Callable[[Any], Any]:
 
 @probe
 def activation_pair(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
-    """``f, f_prime = namespace[fn][name]``; return ``(f(z), f_prime(z))``. args: (name, z)."""
+    """``f, f_prime = namespace[fn][name]``; return ``(f(z), f_prime(z))``. args: (name, z).
+
+    With ``kwargs["strict"]``, a floating-point overflow (or an invalid operation) raises instead of
+    warning, so an answer that overflows on large |z| fails the case with that error.
+    """
     name, z = args
     table = namespace[fn]
     f, f_prime = table[name]
-    return f(z), f_prime(z)
+    with np.errstate(over="raise", invalid="raise") if kwargs.get("strict") else np.errstate():
+        return f(z), f_prime(z)
 
 
 @probe

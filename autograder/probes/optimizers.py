@@ -30,7 +30,8 @@ def optimizer_steps(namespace: Mapping[str, Any], fn: str, args: list, kwargs: d
     args: (params, grads_sequence): ``params`` a list of arrays, ``grads_sequence`` a list of
     such lists. Each step is ``current = optimizer.step(current, grads)``, starting from
     ``params``. With ``kwargs["runs"] = r > 1`` the optimizer is ``reset()`` and run again
-    from ``params``, ``r`` times in all. Returns one list per run of the parameter lists
+    from ``params``, ``r`` times in all (with ``kwargs["fresh"]``, a new instance is constructed
+    for each run instead, without reset). Returns one list per run of the parameter lists
     after each step (copies). A run stops early when ``step`` returns something that is not
     a list or tuple (the grader reports it).
     """
@@ -38,7 +39,9 @@ def optimizer_steps(namespace: Mapping[str, Any], fn: str, args: list, kwargs: d
     optimizer = namespace[fn](**kwargs.get("options", {}))
     runs = []
     for run in range(int(kwargs.get("runs", 1))):
-        if run:
+        if run and kwargs.get("fresh"):
+            optimizer = namespace[fn](**kwargs.get("options", {}))
+        elif run:
             optimizer.reset()
         current, states = params, []
         for grads in sequence:

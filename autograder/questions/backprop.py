@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..data import load
+from ..digests import visible
 from ..probes.backprop import backprop_test_function
 from ..misconceptions import common_relation, locate
 from ..question import Assignment, Case
@@ -81,6 +82,10 @@ _M("divided_by_n_twice", "divided by n twice", "the 1/n of the mean cost enters 
 _M("numgrad_missing_2", "missing 2 in the denominator", "a central difference spans 2 * eps, from w - eps to w + eps.", "relation", ("numerical_gradient",))
 _M("numgrad_extra_2", "factor 2 in the denominator", "the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps.", "relation", ("numerical_gradient",))
 _M("forward_difference", "forward difference", "the one-sided difference has an error of order eps; the central one, of order eps**2.", "relation", ("numerical_gradient",))
+_M("train_not_shuffled", "mini-batches not shuffled", "draw order = rng.permutation(n) at the start of every epoch and take the batches in that order.",
+   "relation", ("train_convention",))
+_M("train_shuffled_once", "one permutation for every epoch", "every epoch draws a new permutation from the same generator, made once before the first epoch.",
+   "relation", ("train_convention",))
 _M("loop_over_samples", "loop over samples", "process the whole batch with matrix products instead of a Python loop over rows.", "property", ("vectorised",))
 
 
@@ -284,6 +289,18 @@ def _activation_check(name: str, z: np.ndarray):
     return check
 
 
+def _stable_sigmoid_check(z: np.ndarray):
+    """sigmoid and its derivative on large |z|, against the closed forms 0.5 (1 + tanh(z / 2)) and s (1 - s), which never overflow."""
+    def check(got, oracles):
+        if not isinstance(got, (list, tuple)) or len(got) != 2:
+            raise Mismatch("ACTIVATIONS['sigmoid'] should be a pair (f, f_prime).")
+        s = 0.5 * (1.0 + np.tanh(0.5 * z))
+        expect_close(expect_array(got[0], z.shape, "ACTIVATIONS['sigmoid'][0](z)"), s, "f(z) for sigmoid on large |z|", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        expect_close(expect_array(got[1], z.shape, "ACTIVATIONS['sigmoid'][1](z)"), s * (1.0 - s), "f'(z) for sigmoid on large |z|", rtol=1e-9, atol=1e-12,
+                     reveal=oracles.reveal)
+    return check
+
+
 @ASSIGNMENT.question(points=2, functions=("ACTIVATIONS",))
 def activations(rng, hidden):
     """ACTIVATIONS[name] is (f, f_prime) for the six activations, with f_prime taking z."""
@@ -291,6 +308,9 @@ def activations(rng, hidden):
         z = rng.normal(scale=3.0, size=(4, 5)) if hidden else np.array([[-3.0, -1.0, -0.25, 0.5], [2.0, 0.1, -0.1, 4.0]])
         z[np.abs(z) < KINK_GAP] = 0.5
         yield Case(f"ACTIVATIONS[{name!r}] on z of shape {z.shape}", "ACTIVATIONS", (name, z), check=_activation_check(name, z), probe="activation_pair")
+    z = np.array([[-1000.0, -60.0, -0.5, 0.5, 60.0, 1000.0]])
+    yield Case("ACTIVATIONS['sigmoid'] on z of +-60 and +-1000, where a floating-point overflow counts as an error", "ACTIVATIONS", ("sigmoid", z),
+               kwargs={"strict": True}, check=_stable_sigmoid_check(z), probe="activation_pair", clauses=("ACTIVATIONS.sigmoid_stable",))
 
 
 def _params_structure(got, layer_sizes, what="init_params"):
@@ -393,8 +413,8 @@ def mse(rng, hidden):
     shapes = [(5, 3), (1, 1), (8, 1)] if not hidden else [(int(rng.integers(2, 30)), int(rng.integers(2, 5))) for _ in range(2)]
     for shape in shapes:
         A, Y = rng.normal(size=shape), rng.normal(size=shape)
-        yield Case(f"mse_cost on A, Y of shape {shape}", "mse_cost", (A, Y), check=_mse_check(A, Y, "cost"))
-        yield Case(f"mse_cost_grad on A, Y of shape {shape}", "mse_cost_grad", (A, Y), check=_mse_check(A, Y, "grad"))
+        yield Case(f"mse_cost on A, Y of shape {shape}", "mse_cost", (A, Y), check=_mse_check(A, Y, "cost"), clauses=("mse_cost.value",))
+        yield Case(f"mse_cost_grad on A, Y of shape {shape}", "mse_cost_grad", (A, Y), check=_mse_check(A, Y, "grad"), clauses=("mse_cost_grad.value",))
 
 
 def _backward_check(params, X, acts, G, cache):
@@ -543,6 +563,69 @@ def _convention_check(X, Y, setup, seed):
     return check
 
 
+# --- the shuffling, seen through a salted digest of the reference's trajectory ---------------
+
+SHUFFLE_SALT = "04_backprop/train/7e1b"
+SHUFFLE_SIGNIFICANT = 9
+SHUFFLE_ORDERS = {  # how the batches of each epoch are ordered: the contract's rule, and the mistakes it is told from
+    None: lambda rng, n, epochs: [rng.permutation(n) for _ in range(epochs)],
+    "train_not_shuffled": lambda rng, n, epochs: [np.arange(n)] * epochs,
+    "train_shuffled_once": lambda rng, n, epochs: [rng.permutation(n)] * epochs,
+}
+
+
+def shuffle_case() -> tuple[np.ndarray, np.ndarray, dict, int]:
+    """The fixed visible mini-batch run: (X, Y, setup, seed); 5 epochs of batches of 4 over 10 rows (the last batch is short)."""
+    rng = np.random.default_rng(404)
+    X, Y = rng.normal(size=(10, 3)), rng.normal(size=(10, 2))
+    return X, Y, {"layer_sizes": [3, 4, 2], "activations": ["tanh", "identity"], "lr": 0.4, "epochs": 5, "batch_size": 4}, 11
+
+
+def sgd_training(X, Y, setup, seed, orders):
+    """(params, losses) of mini-batch SGD from the documented init, one index order per epoch (autograd gradients)."""
+    params, losses, size = init_recipe(setup["layer_sizes"], seed), [], setup["batch_size"]
+    for order in orders:
+        for start in range(0, X.shape[0], size):
+            rows = order[start:start + size]
+            grads = mse_grads(params, X[rows], Y[rows], setup["activations"])
+            params = [(W - setup["lr"] * dW, b - setup["lr"] * db) for (W, b), (dW, db) in zip(params, grads)]
+        out, _ = define_forward(params, X, setup["activations"])
+        losses.append(0.5 * np.sum((out - Y) ** 2) / X.shape[0])
+    return params, np.asarray(losses)
+
+
+def trajectory_digests(losses) -> list[str]:
+    """One salted digest per epoch of the loss rounded to SHUFFLE_SIGNIFICANT digits."""
+    return [salted_digest(SHUFFLE_SALT, k, f"{float(v):.{SHUFFLE_SIGNIFICANT - 1}e}", length=16) for k, v in enumerate(losses)]
+
+
+def expected_digests(reference) -> dict:
+    """The digests of the reference's losses on :func:`shuffle_case` (pass the reference namespace)."""
+    X, Y, setup, seed = shuffle_case()
+    return {"shuffle": trajectory_digests(reference["train"](X, Y, seed=seed, **setup)[1])}
+
+
+DIGESTS = visible(ASSIGNMENT.name)
+
+
+def _shuffle_check(X, Y, setup, seed):
+    def check(got, oracles):
+        _, losses = _train_result(got, setup["layer_sizes"], setup["epochs"])
+        k = next((k for k, (g, e) in enumerate(zip(trajectory_digests(losses), DIGESTS["shuffle"])) if g != e), None)
+        if k is None:
+            return
+        for key, order in SHUFFLE_ORDERS.items():
+            if key is not None and np.allclose(losses, sgd_training(X, Y, setup, seed, order(np.random.default_rng(seed), len(X), setup["epochs"]))[1],
+                                               rtol=1e-9, atol=1e-14):
+                raise Mismatch(f"your losses after each epoch are those of {ASSIGNMENT.misconceptions[key].name}.", misconception=key)
+        raise Mismatch(f"your loss after epoch {k + 1} of {setup['epochs']} is not the one the contract's recipe gives "
+                       f"({'the earlier epochs agree' if k else 'already the first epoch differs'}, to {SHUFFLE_SIGNIFICANT} significant digits): "
+                       "params = init_params(layer_sizes, seed), then rng = np.random.default_rng(seed) and, every epoch, order = rng.permutation(n) "
+                       "and the batches order[start:start + batch_size]; the loss is mse_cost on the whole data set after each epoch.")
+
+    return check
+
+
 @ASSIGNMENT.question(points=1, functions=("train",), depends_on=TRAINING_PIECES)
 def train_convention(rng, hidden):
     """train follows the documented convention: init_params, one permutation per epoch, SGD on mse, loss after each epoch."""
@@ -552,7 +635,12 @@ def train_convention(rng, hidden):
     setup = {"layer_sizes": sizes, "activations": ["tanh", "identity"], "lr": 0.3, "epochs": 4, "batch_size": n if not hidden else 5}
     kind = "full batch" if not hidden else "mini-batches of 5"
     yield Case(f"{setup['epochs']} epochs on {n} random points, {kind}, seed {seed}", "train", (X, Y), kwargs={**setup, "seed": seed},
-               check=_convention_check(X, Y, setup, seed))
+               check=_convention_check(X, Y, setup, seed), clauses=("train.shuffle",) if hidden else ())
+    if not hidden:
+        X, Y, setup, seed = shuffle_case()
+        yield Case(f"{setup['epochs']} epochs of mini-batches of {setup['batch_size']} on {len(X)} fixed points, seed {seed}: a new permutation every epoch",
+                   "train", (X, Y), kwargs={**setup, "seed": seed}, check=_shuffle_check(X, Y, setup, seed),
+                   clauses=("train.shuffle",))
 
 
 def _regression_check(X, Y, seed):
@@ -634,3 +722,35 @@ ASSIGNMENT.sample_mistakes.update({
     # The cost is summed instead of averaged over the rows.
     "mse_cost": "def mse_cost(A, Y):\n    return 0.5 * np.sum((A - Y) ** 2)\n",
 })
+
+
+# --- the contract: the clauses of each student function's docstring, and the questions that check them ---
+ASSIGNMENT.contract("ACTIVATIONS", names="Maps identity, sigmoid, tanh, relu, leaky_relu (alpha = 0.01) and elu (alpha = 1.0) to (f, f_prime).",
+                    value="f computes the activation elementwise, keeping the shape of z.", prime="f_prime takes z (not a = f(z)) and returns f'(z).",
+                    sigmoid_stable="sigmoid is 1 / (1 + exp(-z)) without overflow warnings for large |z|.")
+ASSIGNMENT.checks("activations", "ACTIVATIONS.names", "ACTIVATIONS.value", "ACTIVATIONS.prime")
+ASSIGNMENT.contract("init_params", shapes="A list of L tuples (W, b), W of shape (n_{l-1}, n_l), b of shape (n_l,).",
+                    recipe="rng = np.random.default_rng(seed) once; W = rng.normal(size=(n_{l-1}, n_l)) / sqrt(n_{l-1}) layer by layer; b = zeros.")
+ASSIGNMENT.checks("init_params", "init_params.shapes", "init_params.recipe")
+ASSIGNMENT.contract("forward", output="output = A_L of shape (n, n_L).",
+                    cache="cache = {'Z': [Z_1..Z_L], 'A': [A_0 = X, A_1..A_L]}, Z_l = A_{l-1} @ W_l + b_l, A_l = f_l(Z_l).")
+ASSIGNMENT.checks("forward", "forward.output", "forward.cache")
+ASSIGNMENT.contract("mse_cost", value="0.5 * sum((A - Y)**2) / n: summed over outputs, averaged over the n rows.")
+ASSIGNMENT.contract("mse_cost_grad", value="(A - Y) / n, of shape (n, k).")
+ASSIGNMENT.contract("backward", shapes="A list of L tuples (dW, db) in the order of params, with the shapes of (W, b).",
+                    rule="delta_L = dC/dA_L * f'(Z_L); delta_l = (delta_{l+1} @ W_{l+1}.T) * f'(Z_l); dC/dW_l = A_{l-1}.T @ delta_l.",
+                    db="dC/db_l = delta_l summed over the rows.")
+ASSIGNMENT.checks("backward", "backward.shapes", "backward.rule", "backward.db")
+ASSIGNMENT.checks("gradients", "forward.output", "mse_cost_grad.value", "backward.rule")
+ASSIGNMENT.contract("numerical_gradient", rule="Each entry gets (f(w + eps) - f(w - eps)) / (2 * eps): central differences.",
+                    shapes="Returns a list of L tuples (dW, db) with the shapes of (W, b).", unchanged="params is not modified.")
+ASSIGNMENT.checks("numerical_gradient", "numerical_gradient.rule", "numerical_gradient.shapes", "numerical_gradient.unchanged")
+ASSIGNMENT.contract("train", init="params = init_params(layer_sizes, seed).",
+                    shuffle="A separate rng = np.random.default_rng(seed); each epoch order = rng.permutation(n), batches order[start:start + batch_size].",
+                    step="Every batch: forward, mse_cost_grad, backward, params <- params - lr * grads.",
+                    losses="losses: shape (epochs,), mse_cost on the whole data set after each epoch.",
+                    learns="Trained long enough, the network fits the regression target and XOR.")
+ASSIGNMENT.checks("train_convention", "train.init", "train.step", "train.losses")
+ASSIGNMENT.checks("train_regression", "train.learns")
+ASSIGNMENT.checks("train_xor", "train.learns")
+ASSIGNMENT.checks("vectorised", "backward.shapes")

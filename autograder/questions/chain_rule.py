@@ -494,3 +494,22 @@ ASSIGNMENT.sample_mistakes.update({
         "    return {'df_dd': 1.0, 'df_dc': 0.0, 'df_db': 0.0, 'df_da': 0.0, 'df_dx': df_dx}\n"
     ),
 })
+
+# --- the contract: the clauses of each student function's docstring, and the questions that check them ---
+ASSIGNMENT.contract("forward_trace", value='Returns {"a": x**2, "b": exp(a), "c": a + b, "d": sqrt(c)} of numbers.')
+ASSIGNMENT.checks("forward_trace", "forward_trace.value")
+ASSIGNMENT.contract("reverse_mode", value='Returns {"df_dd", "df_dc", "df_db", "df_da", "df_dx"}: the derivative of f with respect to each node.',
+                    by_hand="Computed backwards from df/dd = 1 with the chain rule, without an autodiff library.")
+ASSIGNMENT.checks("reverse_mode", "reverse_mode.value", "reverse_mode.by_hand")
+ASSIGNMENT.contract("linear_neuron_step", value='Returns {"o", "L", "dL_dw", "dL_db"} for o = w*x + b and L = (o - y)**2, at the given w, b.',
+                    step="w_new = w - lr * dL_dw, b_new = b - lr * dL_db.")
+ASSIGNMENT.checks("linear_neuron_step", "linear_neuron_step.value", "linear_neuron_step.step")
+ASSIGNMENT.contract("sigmoid_neuron_grads", value='Returns {"C", "dC_dw", "dC_db"} for a = sigmoid(w*x + b), C = 0.5 * (a - y)**2.')
+ASSIGNMENT.checks("sigmoid_neuron_grads", "sigmoid_neuron_grads.value")
+ASSIGNMENT.contract("two_layer_scalar_grads", value='Returns {"C", "delta2", "delta1", "dC_dw1", "dC_db1", "dC_dw2", "dC_db2"}, delta2 = dC/dz2, delta1 = dC/dz1.')
+ASSIGNMENT.checks("two_layer_scalar_grads", "two_layer_scalar_grads.value")
+ASSIGNMENT.contract("train_scalar_network", init="rng = np.random.default_rng(seed); w1, w2 = rng.normal(size=2); b1 = b2 = 0.0.",
+                    step="Each epoch: the gradients at the current parameters, then p -= lr * dC/dp for every parameter.",
+                    losses="losses: shape (epochs,), losses[k] = the cost before the k-th update.",
+                    result='Returns {"w1", "b1", "w2", "b2", "losses"}.')
+ASSIGNMENT.checks("train_scalar_network", "train_scalar_network.init", "train_scalar_network.step", "train_scalar_network.losses", "train_scalar_network.result")

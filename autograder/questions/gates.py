@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..compare import Mismatch, expect_array, expect_close, expect_float64, expect_scalar, expect_true
 from ..data import load
 from ..question import Assignment, Case
 
@@ -47,6 +47,7 @@ def _inputs_and_targets(gate: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _step_check(z: np.ndarray):
     def check(got, oracles):
+        raw = got
         got = expect_array(got, z.shape, "step(z)")
         expected = oracles.reference("step")(z) if oracles.has_reference and not oracles.reveal else heaviside(z)
         at_zero = z == 0
@@ -55,6 +56,7 @@ def _step_check(z: np.ndarray):
         if np.any(got == -1) and np.array_equal(np.where(got == -1, 0.0, got), expected):
             raise Mismatch("step(z) returned -1 where it should return 0: the step's outputs are 0 and 1.", misconception="step_returns_sign")
         expect_close(got, expected, "step(z)", rtol=0, atol=0, reveal=oracles.reveal)
+        expect_float64(raw, "step(z)")
 
     return check
 
@@ -203,10 +205,10 @@ def _xor_check(perturbation: np.ndarray | None):
 @ASSIGNMENT.question(points=2, functions=("xor_network",))
 def xor_network(rng, hidden):
     """xor_network() returns (W1, b1, w2, b2) of a 2-2-1 step network that computes XOR."""
-    yield Case("XOR on its truth table", "xor_network", (), check=_xor_check(None))
+    yield Case("XOR on its truth table", "xor_network", (), check=_xor_check(None), clauses=("xor_network.xor",))
     corners = np.array([[sx, sy] for sx in (-1, 1) for sy in (-1, 1)]) * ROBUSTNESS * 0.99
     moves = np.vstack([corners, rng.uniform(-ROBUSTNESS, ROBUSTNESS, size=(50 if hidden else 20, 2)) * 0.99])
-    yield Case(f"XOR with inputs moved by < {ROBUSTNESS}", "xor_network", (), check=_xor_check(moves))
+    yield Case(f"XOR with inputs moved by < {ROBUSTNESS}", "xor_network", (), check=_xor_check(moves), clauses=("xor_network.margin",))
 
 
 ASSIGNMENT.manual("xor_written", points=2, title="Explain why no single step neuron computes XOR.")
@@ -223,3 +225,19 @@ ASSIGNMENT.sample_mistakes.update({
         "    return np.array(w), b\n"
     ),
 })
+
+# --- the contract: the clauses of each student function's docstring, and the questions that check them ---
+ASSIGNMENT.contract("step", value="1.0 where z > 0, else 0.0, elementwise (0 gives 0.0).", shape="Returns an array of the same shape as z (any shape).",
+                    dtype="Returns a float64 array.")
+ASSIGNMENT.contract("neuron", value="Returns activation(X @ w + b).", shape="Returns the (n,) outputs, one per row of X.",
+                    activation="activation: a function applied elementwise (default: step).")
+ASSIGNMENT.contract("gate_weights", shape="Returns (w, b): w of shape (2,) -- (1,) for NOT -- and a number b.",
+                    gate="A step neuron with (w, b) computes the named gate on its truth table.",
+                    margin="The gate stays right when the inputs move by less than 0.1.")
+ASSIGNMENT.contract("xor_network", shape="Returns (W1, b1, w2, b2) with W1: (2, 2), b1: (2,), w2: (2,), b2: a number.",
+                    xor="step(step(X @ W1 + b1) @ w2 + b2) is XOR of the rows of X.", margin="XOR stays right when the inputs move by less than 0.1.")
+ASSIGNMENT.checks("step", "step.value", "step.shape", "step.dtype")
+ASSIGNMENT.checks("neuron", "neuron.value", "neuron.shape", "neuron.activation")
+ASSIGNMENT.checks("gate_weights", "gate_weights.shape", "gate_weights.gate")
+ASSIGNMENT.checks("gate_margin", "gate_weights.shape", "gate_weights.margin")
+ASSIGNMENT.checks("xor_network", "xor_network.shape")

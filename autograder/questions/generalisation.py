@@ -811,3 +811,38 @@ ASSIGNMENT.sample_mistakes.update({
     "early_stopping": ("def early_stopping(val_losses, patience):\n    best = 0\n    for t, loss in enumerate(val_losses):\n        if loss <= val_losses[best]:\n"
                        "            best = t\n        if t - best == patience:\n            return best, t\n    return best, len(val_losses) - 1\n"),
 })
+
+# --- the contract: the clauses of each student function's docstring, and the questions that check them ---
+ASSIGNMENT.contract("l2_penalty", value="Returns a float: l2 / 2 * (sum over layers of the sum of W**2).", biases="Biases are not penalised.")
+ASSIGNMENT.checks("l2_penalty", "l2_penalty.value", "l2_penalty.biases")
+ASSIGNMENT.contract("l2_penalty_grad", value="A list of (dW, db), one per layer: dW = l2 * W (the shape of W).", biases="db = zeros shaped like b.")
+ASSIGNMENT.checks("l2_penalty_grad", "l2_penalty_grad.value", "l2_penalty_grad.biases")
+ASSIGNMENT.contract("train_val_split", value="order = default_rng(seed).permutation(n), k = round(n * val_fraction); val_idx = order[:k], train_idx = order[k:].",
+                    types="Returns (train_idx, val_idx), integer arrays.")
+ASSIGNMENT.checks("train_val_split", "train_val_split.value", "train_val_split.types")
+ASSIGNMENT.contract("early_stopping", stop="stop_epoch is the first epoch t with t - best == patience, else the last epoch.",
+                    best="best_epoch is the earliest epoch with the lowest loss among epochs 0..stop_epoch.", types="Returns (best_epoch, stop_epoch), integers.")
+ASSIGNMENT.checks("early_stopping", "early_stopping.stop", "early_stopping.best", "early_stopping.types")
+ASSIGNMENT.contract("grid_search", shape="Returns an array of shape (len(lrs), len(l2s)).",
+                    value="Entry [i, j] is the validation accuracy of train_classifier with lr = lrs[i] and l2 = l2s[j], the same seed in every cell.",
+                    helps="On a small overfitted training set a well-chosen lambda beats lambda = 0.")
+ASSIGNMENT.checks("grid_search", "grid_search.shape", "grid_search.value")
+ASSIGNMENT.checks("l2_helps", "grid_search.helps")
+ASSIGNMENT.contract("dropout_forward", recipe="keep = default_rng(seed).random(A.shape) >= p, mask = keep / (1 - p), out = A * mask; both (n, h).",
+                    inference="With training=False or p == 0, out = A and mask = ones.", mean="Inverted dropout preserves the mean in expectation.")
+ASSIGNMENT.checks("dropout_forward", "dropout_forward.recipe", "dropout_forward.inference")
+ASSIGNMENT.checks("dropout_mean", "dropout_forward.mean")
+ASSIGNMENT.contract("dropout_backward", value="Returns dC/dA: (n, h) = d_out * mask.")
+ASSIGNMENT.checks("dropout_backward", "dropout_backward.value")
+ASSIGNMENT.contract("batchnorm_forward", value="out (n, h) = gamma * (Z - mean) / sqrt(var + eps) + beta, per column.",
+                    biased="The column variances are biased (divided by n); eps is added to the variance.")
+ASSIGNMENT.checks("batchnorm_forward", "batchnorm_forward.value", "batchnorm_forward.biased")
+ASSIGNMENT.contract("batchnorm_backward", value="Returns (dZ, dgamma, dbeta): dZ (n, h), dgamma (h,), dbeta (h,), through the batch mean and variance.")
+ASSIGNMENT.checks("batchnorm_backward", "batchnorm_backward.value", "batchnorm_forward.value")
+ASSIGNMENT.contract("batchnorm_inference", value="out (n, h) = gamma * (Z - running_mean) / sqrt(running_var + eps) + beta.")
+ASSIGNMENT.checks("batchnorm_inference", "batchnorm_inference.value")
+ASSIGNMENT.contract("update_running", value="Returns momentum * running + (1 - momentum) * batch_value, for arrays or floats.")
+ASSIGNMENT.checks("update_running", "update_running.value")
+ASSIGNMENT.contract("universal_fit", shapes="params = [(W1 (1, width), b1 (width,)), (W2 (width, 1), b2 (1,))].",
+                    mse="final_mse = mean((network(x) - y) ** 2) for the returned params.", fits="More hidden units fit better: 10 units beat 1.")
+ASSIGNMENT.checks("universal_fit", "universal_fit.shapes", "universal_fit.mse", "universal_fit.fits")

@@ -32,10 +32,11 @@ import copy
 
 import numpy as np
 
+from ..compare import Mismatch, expect_array, expect_close, expect_float64, expect_true, salted_digest
 from ..digests import visible
-from ..compare import Mismatch, expect_array, expect_close, expect_true, salted_digest
 from ..probes.optimizers import optimizer_steps
 from ..question import Assignment, Case
+from ..relations import IN_PLACE, constant_ratio, constant_shift, named_factor
 
 ASSIGNMENT = Assignment("06_optimizers", "optimizers.ipynb", "Optimizers and initialisation")
 
@@ -84,6 +85,30 @@ ASSIGNMENT.misconception("decay_swapped", "decay weights swapped",
 RESET = ASSIGNMENT.misconception("reset_incomplete", "reset() keeps state",
                                  "after reset() the next step must behave like the first step of a fresh optimizer: forget every piece of state.",
                                  "property", questions=("momentum", "adagrad", "rmsprop", "adam"))
+LR_TWICE = ASSIGNMENT.misconception("lr_applied_twice", "learning rate applied twice",
+                                   "the velocity accumulates the gradients themselves, v <- beta * v + g; lr multiplies it once, in w <- w - lr * v.",
+                                   "relation", questions=("momentum",))
+LOOK_AHEAD = ASSIGNMENT.misconception("look_ahead_step", "a look-ahead (Nesterov) step",
+                                      "classic momentum steps with the updated velocity itself, w <- w - lr * v, not with beta * v + g.",
+                                      "relation", questions=("momentum",))
+AVERAGE_WEIGHT = ASSIGNMENT.misconception("average_weight_missing", "1 - rho missing on g**2",
+                                          "s is a running average, s <- rho * s + (1 - rho) * g**2; without the 1 - rho it grows towards g**2 / (1 - rho).",
+                                          "relation", questions=("rmsprop",))
+T_SHIFTED = ASSIGNMENT.misconception("t_shifted", "step counter shifted by one",
+                                     "t is 0 before the first step and 1 during it, so the first bias correction divides m by 1 - beta1 and v by 1 - beta2.",
+                                     "relation", questions=("adam",))
+CORRECTION_BETA = ASSIGNMENT.misconception("correction_betas_swapped", "beta1 and beta2 swapped in a bias correction",
+                                           "m_hat divides by 1 - beta1**t and v_hat by 1 - beta2**t: each average by its own decay rate.",
+                                           "relation", questions=("adam",))
+STATE_START = ASSIGNMENT.misconception("state_not_from_zero", "state does not start at zero",
+                                       "the state is created as zeros of each parameter's shape (np.zeros_like) at the first step, so the first step sees only g.",
+                                       "relation", questions=("adagrad", "rmsprop"))
+IN_PLACE_UPDATE = ASSIGNMENT.misconception("params_updated_in_place", "parameters updated in place",
+                                           "step returns NEW arrays: write p - lr * ... instead of p -= ..., which changes the caller's parameters.",
+                                           "relation", questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
+STATE_SHARED = ASSIGNMENT.misconception("state_shared", "state shared across instances",
+                                      "keep the state on the instance (self.... = None in __init__ or reset), not on the class or in a global, "
+                                      "so that two optimizers never share it.", "property", questions=("momentum", "adagrad", "rmsprop", "adam"))
 FAN_OUT = ASSIGNMENT.misconception("he_fan_out", "He variance with fan_out",
                                    "He initialisation divides by the fan-in, n_in (the number of inputs of each unit): variance 2 / n_in.",
                                    "relation", questions=("he_init",))
@@ -119,7 +144,10 @@ def _read_runs(got, cls: str, params: list, steps: int, runs: int) -> list[list[
                                + (" Did you update the arrays in place and forget to return the new list?" if state is None else ""))
             if len(state) != len(params):
                 raise Mismatch(f"{what} holds {len(state)} arrays, but params holds {len(params)}: return one updated array per parameter, in order.")
-            states.append([expect_array(s, np.shape(p), f"{what}, entry {i}") for i, (s, p) in enumerate(zip(state, params))])
+            for i, (s, p) in enumerate(zip(state, params)):
+                expect_array(s, np.shape(p), f"{what}, entry {i}")
+                expect_float64(s, f"{what}, entry {i}")
+            states.append([np.asarray(s, dtype=float) for s in state])
         if len(states) != steps:
             raise Mismatch(f"the check could not read all {steps} steps of `{cls}`.")
         result.append(states)
@@ -174,8 +202,36 @@ def _fingerprint(oracles, cls: str, params: list, sequence: list, options: dict,
     return None
 
 
+# Factors between the student's update and the right one (at the first step that differs) that name a
+# mistake, per optimizer, as functions of the hyper-parameters (table entries, see autograder.relations).
+FACTORS = {
+    "Momentum": {LR_TWICE: lambda o: o["lr"], LOOK_AHEAD: lambda o: 1.0 + o["beta"]},
+    "RMSprop": {AVERAGE_WEIGHT: lambda o: np.sqrt(1.0 - o["rho"])},
+    "Adam": {NO_BIAS: lambda o: (1.0 - o["beta1"]) / np.sqrt(1.0 - o["beta2"]), T_SHIFTED: lambda o: np.sqrt(1.0 + o["beta2"]) / (1.0 + o["beta1"]),
+             CORRECTION_BETA: lambda o: np.sqrt((1.0 - o["beta1"]) / (1.0 - o["beta2"]))},
+}
+FIRST_STATE = {"AdaGrad": lambda g, o: g ** 2, "RMSprop": lambda g, o: (1.0 - o["rho"]) * g ** 2}
+"""The state after the first step from zero; what a first update implies about the state is compared with it."""
+STATE_FACTORS = {"RMSprop": {AVERAGE_WEIGHT: lambda o: 1.0 / (1.0 - o["rho"])}}
+"""Factors between that implied state and the right one that name a mistake."""
+
+
+def _first_state_mistake(cls: str, got_step: list, grads: list, hyper: dict) -> str | None:
+    """The catalogue key of what the first update lr * g / (sqrt(s) + eps) implies about the state s: the right
+    state times a named factor, or plus a constant (it did not start at zero); None if neither."""
+    if cls not in FIRST_STATE:
+        return None
+    with np.errstate(all="ignore"):
+        implied = np.concatenate([np.ravel((hyper["lr"] * g / -u - hyper["eps"]) ** 2) for u, g in zip(got_step, grads)])
+    right = np.concatenate([np.ravel(FIRST_STATE[cls](g, hyper)) for g in grads])
+    if not np.all(np.isfinite(implied)):
+        return None
+    key = named_factor(constant_ratio(implied, right, rtol=1e-4), {k: f(hyper) for k, f in STATE_FACTORS.get(cls, {}).items()})
+    return key or (STATE_START if constant_shift(implied, right, rtol=1e-4) is not None else None)
+
+
 def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step: list, named: tuple[str, str] | None,
-             extra_relations: dict | None = None) -> Mismatch:
+             extra_relations: dict | None = None, options: dict | None = None, grads: list | None = None) -> Mismatch:
     """The Mismatch for a trajectory whose step ``k`` (0-based) is the first to differ."""
     agree = "the first step agrees" if k == 1 else f"the first {k} steps agree"
     head = (f"`{cls}.step`: {agree} with the update rule, but the parameters after step {k + 1} of {steps} differ"
@@ -188,6 +244,13 @@ def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step
     for factor, (key, text) in (extra_relations or {}).items():
         if ratio is not None and np.isclose(ratio, factor, rtol=1e-3):
             return Mismatch(f"{head} {text}", misconception=key)
+    hyper = {**DEFAULTS[cls], **(options or {})}
+    factor_key = named_factor(ratio, {key: factor(hyper) for key, factor in FACTORS.get(cls, {}).items()})
+    if factor_key is not None:
+        return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.", misconception=factor_key)
+    state_key = _first_state_mistake(cls, got_step, grads, hyper) if k == 0 and grads is not None else None
+    if state_key is not None:
+        return Mismatch(f"{head} Your first update lr * g / (sqrt(s) + eps) implies a state s other than the update rule's.", misconception=state_key)
     if ratio is not None and not np.isclose(ratio, 0.0):
         return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.")
     if all(not np.any(s) for s in got_step):
@@ -236,7 +299,7 @@ DIGESTS = visible(ASSIGNMENT.name)
 # --- the checks of one optimizer case ------------------------------------------------
 
 def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs: int, source: str,
-                     expected: list | None = None, digests: bool = False, relations: dict | None = None):
+                     expected: list | None = None, digests: bool = False, relations: dict | None = None, fresh: bool = False):
     """Check a trajectory: against ``expected`` (a property), the digests, or (hidden) the reference; then reset()."""
     steps = len(sequence)
 
@@ -254,7 +317,8 @@ def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs
             k = _first_difference(trajectory, target, rtol)
             if k is not None:
                 named = _fingerprint(oracles, cls, params, sequence, options, trajectory)
-                raise _explain(cls, k, steps, where, _steps(trajectory, params)[k], _steps(target, params)[k], named, relations)
+                raise _explain(cls, k, steps, where, _steps(trajectory, params)[k], _steps(target, params)[k], named, relations,
+                               options=options, grads=sequence[k])
         if digests:
             table = DIGESTS[cls]
             k = next((k for k, state in enumerate(trajectory) if digest(cls, k, state) != table[k]), None)
@@ -269,6 +333,9 @@ def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs
                                f"(the hyper-parameters here: {', '.join(f'{k}={v:g}' for k, v in options.items())}).")
         for r, other in enumerate(trajectories[1:], start=2):
             k = _first_difference(other, trajectory, 1e-12)
+            if k is not None and fresh:
+                raise Mismatch(f"`{cls}`: a second, new {cls}(...) on the same parameters and gradients differs from the first at step {k + 1}: "
+                               "it starts from the state the first one left.", misconception=STATE_SHARED)
             if k is not None:
                 raise Mismatch(f"`{cls}`: after reset(), run {r} on the same parameters and gradients differs from the first run at step {k + 1}: "
                                f"reset() must forget {STATE[cls]}, so that the next step is like a fresh optimizer's first.", misconception=RESET)
@@ -276,9 +343,10 @@ def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs
     return check
 
 
-def _case(cls: str, label: str, params: list, sequence: list, options: dict, runs: int = 1, **check) -> Case:
-    return Case(label, cls, (params, sequence), kwargs={"options": options, "runs": runs}, probe="optimizer_steps",
-                check=_optimizer_check(cls, params, sequence, options, runs, **check))
+def _case(cls: str, label: str, params: list, sequence: list, options: dict, runs: int = 1, fresh: bool = False, **check) -> Case:
+    clauses = ((f"{cls}.instance" if fresh else f"{cls}.reset",) if runs > 1 else ()) + ((f"{cls}.defaults",) if not options else ())
+    return Case(label, cls, (params, sequence), kwargs={"options": options, "runs": runs, **({"fresh": True} if fresh else {})},
+                probe="optimizer_steps", check=_optimizer_check(cls, params, sequence, options, runs, fresh=fresh, **check), clauses=clauses)
 
 
 def _trajectory(params: list, updates: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
@@ -327,6 +395,13 @@ def _digest_visible(cls: str):
                  params, sequence, options, runs=2, source="the update rule", digests=True)
 
 
+def _two_instances(cls: str):
+    """Two new instances, one after the other, on the fixed visible sequence: the second must not see the first's state."""
+    params, sequence, options = digest_case(cls)
+    return _case(cls, f"two new {cls}(...) objects, one after the other, on the same {len(sequence)} gradients", params, sequence, options,
+                 runs=2, fresh=True, source="the first instance")
+
+
 # --- the optimizer questions ------------------------------------------------------------
 
 @ASSIGNMENT.question(points=1, functions=("GradientDescent",))
@@ -350,6 +425,7 @@ def momentum(rng, hidden):
     if hidden:
         yield from _hidden_cases(rng, "Momentum")
         return
+    yield _two_instances("Momentum")  # first: state shared across instances would also leak into the later cases
     params = [rng.normal(size=(2, 3)), rng.normal(size=3)]
     sequence = _random_sequence(rng, params, 4)
     expected = _trajectory(params, [[0.2 * g for g in grads] for grads in sequence])
@@ -372,6 +448,7 @@ def adagrad(rng, hidden):
     if hidden:
         yield from _hidden_cases(rng, "AdaGrad")
         return
+    yield _two_instances("AdaGrad")  # first: state shared across instances would also leak into the later cases
     lr, eps = DEFAULTS["AdaGrad"]["lr"], DEFAULTS["AdaGrad"]["eps"]
     params = [rng.normal(size=(3, 3)), rng.normal(size=3)]
     grads = [rng.normal(size=(3, 3)), 1e-3 * rng.normal(size=3)]
@@ -393,6 +470,7 @@ def rmsprop(rng, hidden):
     if hidden:
         yield from _hidden_cases(rng, "RMSprop")
         return
+    yield _two_instances("RMSprop")  # first: state shared across instances would also leak into the later cases
     lr, rho, eps = DEFAULTS["RMSprop"]["lr"], DEFAULTS["RMSprop"]["rho"], DEFAULTS["RMSprop"]["eps"]
     params = [rng.normal(size=(2, 3)), rng.normal(size=3)]
     sequence = _random_sequence(rng, params, 4)
@@ -414,6 +492,7 @@ def adam(rng, hidden):
     if hidden:
         yield from _hidden_cases(rng, "Adam")
         return
+    yield _two_instances("Adam")  # first: state shared across instances would also leak into the later cases
     d = DEFAULTS["Adam"]
     params = [rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(2, 1))]
     grads = [rng.normal(size=(3, 2)), 10.0 * rng.normal(size=2), 1e-2 * rng.normal(size=(2, 1))]
@@ -547,6 +626,7 @@ def _init_check(kind: str, n_in: int, n_out: int, seed: int):
 
     def check(got, oracles):
         W = expect_array(got, (n_in, n_out), f"{fn}({n_in}, {n_out}, seed={seed})")
+        expect_float64(got, f"{fn}({n_in}, {n_out}, seed={seed})")
         size = W.size
         mean, var = float(W.mean()), float(W.var())
         expect_true(abs(mean) < 5.0 * np.sqrt(variance / size),
@@ -590,12 +670,13 @@ def _init_cases(kind: str, rng, hidden: bool):
     for n_in, n_out in sizes:
         seed = int(rng.integers(2**31)) if hidden else 2026
         yield Case(f"{kind}_init({n_in}, {n_out}, seed={seed if not hidden else 'drawn at grading time'}): mean, variance and shape of the distribution",
-                   f"{kind}_init", (n_in, n_out), kwargs={"seed": seed}, check=_init_check(kind, n_in, n_out, seed))
+                   f"{kind}_init", (n_in, n_out), kwargs={"seed": seed}, check=_init_check(kind, n_in, n_out, seed),
+                   clauses=tuple(f"{kind}_init.{c}" for c in ("mean", "variance", "normal")))
     n_in, n_out = (7, 5) if not hidden else (int(rng.integers(1, 20)), int(rng.integers(1, 20)))
     seed = int(rng.integers(2**31)) if hidden else 7
     yield Case(f"{kind}_init({n_in}, {n_out}, seed) twice with one seed and once with another", f"{kind}_init", (n_in, n_out),
                kwargs={"each": [{"seed": seed}, {"seed": seed}, {"seed": seed + 1}]}, probe="call_each",
-               check=_same_seed_check(kind, n_in, n_out, seed))
+               check=_same_seed_check(kind, n_in, n_out, seed), clauses=(f"{kind}_init.seed",))
 
 
 @ASSIGNMENT.question(points=1, functions=("xavier_init",))
@@ -708,3 +789,36 @@ ASSIGNMENT.sample_mistakes.update({
     # He with the fan-out
     "he_init": "def he_init(n_in, n_out, seed):\n    return np.random.default_rng(seed).normal(0.0, np.sqrt(2.0 / n_out), size=(n_in, n_out))\n",
 })
+
+
+# --- the contract: the clauses of each student function's docstring, and the questions that check them ---
+_RULES = {"GradientDescent": "w <- w - lr * g.", "Momentum": "v <- beta * v + g;  w <- w - lr * v.",
+          "AdaGrad": "G <- G + g**2;  w <- w - lr * g / (sqrt(G) + eps), eps outside the root.",
+          "RMSprop": "s <- rho * s + (1 - rho) * g**2;  w <- w - lr * g / (sqrt(s) + eps).",
+          "Adam": "t <- t + 1; m and v running averages of g and g**2; m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t); "
+                  "w <- w - lr * m_hat / (sqrt(v_hat) + eps)."}
+for _cls, _question in zip(CLASSES, ("gradient_descent", "momentum", "adagrad", "rmsprop", "adam")):
+    ASSIGNMENT.contract(_cls, rule=_RULES[_cls], state=f"The state, {STATE[_cls]}, starts at zero at the first step (one array per parameter).",
+                        defaults=f"Defaults: {', '.join(f'{k}={v:g}' for k, v in DEFAULTS[_cls].items())}.",
+                        new_list="step(params, grads) returns a NEW list of arrays; params and grads are not modified.",
+                        dtype="step takes and returns lists of float64 arrays of matching shapes.",
+                        reset="reset() forgets the state: the next step is like a fresh optimizer's first.",
+                        **({"instance": "Each instance has its own state: a new optimizer starts afresh."} if _cls != "GradientDescent" else {}))
+    ASSIGNMENT.checks(_question, f"{_cls}.rule", f"{_cls}.state", f"{_cls}.new_list", f"{_cls}.dtype")
+ASSIGNMENT.contract("run_quadratic", shape="Returns losses: (steps + 1,) float64.", start="losses[0] = f(w0) = 0.5 * w0 @ A @ w0.",
+                    path="losses[k] = f after k steps of optimizer.step, each from the parameters the previous step returned.")
+ASSIGNMENT.checks("quadratic", "run_quadratic.shape", "run_quadratic.start", "run_quadratic.path")
+ASSIGNMENT.checks("adam_beats_gd", "run_quadratic.path")
+for _kind, _variance in (("xavier", "2 / (n_in + n_out)"), ("he", "2 / n_in (the fan-in)")):
+    ASSIGNMENT.contract(f"{_kind}_init", shape="Returns W: (n_in, n_out) float64.", mean="Entries have mean 0.", variance=f"Entries have variance {_variance}.",
+                        normal="Entries are independent normal draws.", seed="Drawn from np.random.default_rng(seed): the same seed gives the same W.")
+    ASSIGNMENT.checks(f"{_kind}_init", f"{_kind}_init.shape")
+ASSIGNMENT.contract("layer_gradient_norms", shape="Returns (L,) float64, one entry per layer.", value="Entry l is ||dC/dW_{l+1}||_F of C = 0.5 * sum((A_L - Y)**2) / n.",
+                    order="First layer first.")
+ASSIGNMENT.contract("forward", value="Returns (output, cache) of the network, as in 04_backprop.")
+ASSIGNMENT.contract("backward", value="Returns the list of (dW, db), one per layer, as in 04_backprop.")
+ASSIGNMENT.contract("mse_cost_grad", value="(A - Y) / n, the shape of A.")
+ASSIGNMENT.checks("gradient_norms", "layer_gradient_norms.shape", "layer_gradient_norms.value", "layer_gradient_norms.order", "forward.value",
+                  "backward.value", "mse_cost_grad.value")
+for _question in ("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"):
+    ASSIGNMENT.relations(_question, {IN_PLACE: IN_PLACE_UPDATE})

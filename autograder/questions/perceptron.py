@@ -653,3 +653,23 @@ ASSIGNMENT.sample_mistakes.update({
     # the geometric margin without dividing by ||w||.
     "margin": "def margin(X_h, y, w):\n    return np.min(y * (X_h @ w))\n",
 })
+
+# --- the contract: the clauses of each student function's docstring, and the questions that check them ---
+ASSIGNMENT.contract("add_bias", value="Returns X_h of shape (n, d + 1) with X_h[:, 0] == 1 and X_h[:, 1:] == X.")
+ASSIGNMENT.checks("add_bias", "add_bias.value")
+ASSIGNMENT.contract("predict", shape="Returns an (n,) float array of labels.", value="+1.0 where X_h @ w > 0, else -1.0 (a score of 0 gives -1).")
+ASSIGNMENT.checks("predict", "predict.shape", "predict.value")
+ASSIGNMENT.contract("perceptron_train", keys='Returns {"w", "mistakes", "epochs", "converged", "history"}.',
+                    rule="w = 0, in-order sweeps, update w += eta * y_i * x_i whenever y_i (w . x_i) <= 0.",
+                    stop="Stops after the first sweep with no update, or after max_epochs sweeps.",
+                    history="history: the weights after each update.", converged="converged is False when max_epochs sweeps all made updates (XOR).",
+                    eta="With w = 0 at the start the learning rate only scales w: the same mistakes for every eta.")
+ASSIGNMENT.checks("perceptron_train", "perceptron_train.keys", "perceptron_train.rule", "perceptron_train.stop", "perceptron_train.history")
+ASSIGNMENT.checks("perceptron_xor", "perceptron_train.converged")
+ASSIGNMENT.checks("eta_invariance", "perceptron_train.eta")
+ASSIGNMENT.contract("margin", value="min_i y_i (w . x_i) / ||w||, for w of any norm.", sign="Negative if some sample is misclassified.")
+ASSIGNMENT.checks("margin", "margin.value", "margin.sign")
+ASSIGNMENT.contract("radius", value="max_i ||x_i||, the largest Euclidean norm of a row.")
+ASSIGNMENT.checks("radius", "radius.value")
+ASSIGNMENT.contract("novikoff_bound", value="(R / gamma)**2 with R = radius(X_h) and gamma = margin(X_h, y, w_star), for w_star of any norm.")
+ASSIGNMENT.checks("novikoff_bound", "novikoff_bound.value")

@@ -64,6 +64,10 @@ _M("loss_without_penalty", "loss without the L2 penalty", "the reported loss is 
    "relation", ("classifier_step",))
 _M("biases_regularised", "biases regularised", "only the weights W are penalised by L2, never the biases.", "relation", ("classifier_step",))
 _M("l2_gradient", "L2 gradient", "the gradient of l2/2 * sum(W**2) is l2 * W, added to dC/dW before the step.", "relation", ("classifier_step",))
+_M("batches_not_shuffled", "mini-batches not shuffled", "every epoch visits the rows in a freshly shuffled order, from a generator made once from the seed.",
+   "relation", ("classifier_step",))
+_M("same_order_every_epoch", "the same order every epoch", "make the generator once, before the first epoch, and draw a new order from it at the start of every epoch.",
+   "relation", ("classifier_step",))
 _M("uphill_step", "update with + instead of -", "gradient descent subtracts: W <- W - lr * dC/dW.", "relation", ("classifier_step",))
 
 
@@ -282,7 +286,7 @@ def log_softmax(rng, hidden):
     for shape in shapes:
         Z = rng.normal(scale=3.0, size=shape)
         yield Case(f"Z of shape {shape}", "log_softmax", (Z,), check=_log_softmax_check(Z))
-    yield Case("logits of +-1000", "log_softmax", (EXTREME,), check=_log_softmax_check(EXTREME))
+    yield Case("logits of +-1000", "log_softmax", (EXTREME,), check=_log_softmax_check(EXTREME), clauses=("log_softmax.stable",))
 
 
 # --- cross_entropy -----------------------------------------------------------------
@@ -321,7 +325,7 @@ def cross_entropy(rng, hidden):
         Z, labels = rng.normal(scale=2.0, size=(n, C)), _random_labels(rng, n, C)
         yield Case(f"{n} rows, {C} classes", "cross_entropy", (Z, labels), check=_cross_entropy_check(Z, labels))
     labels = np.array([1, 2, 0, 1], dtype=np.int64)
-    yield Case("logits of +-1000 (confidently wrong rows cost about 1000-2000)", "cross_entropy", (EXTREME, labels), check=_cross_entropy_check(EXTREME, labels))
+    yield Case("logits of +-1000 (confidently wrong rows cost about 1000-2000)", "cross_entropy", (EXTREME, labels), check=_cross_entropy_check(EXTREME, labels), clauses=("cross_entropy.stable",))
 
 
 # --- cross_entropy_grad ------------------------------------------------------------
@@ -352,7 +356,7 @@ def cross_entropy_grad(rng, hidden):
         Z, labels = rng.normal(scale=2.0, size=(n, C)), _random_labels(rng, n, C)
         yield Case(f"{n} rows, {C} classes (compared with autograd)", "cross_entropy_grad", (Z, labels), check=_ce_grad_check(Z, labels))
     labels = np.array([1, 2, 0, 1], dtype=np.int64)
-    yield Case("logits of +-1000", "cross_entropy_grad", (EXTREME, labels), check=_ce_grad_check(EXTREME, labels))
+    yield Case("logits of +-1000", "cross_entropy_grad", (EXTREME, labels), check=_ce_grad_check(EXTREME, labels), clauses=("cross_entropy_grad.stable",))
 
 
 # --- softmax_jacobian --------------------------------------------------------------
@@ -388,7 +392,7 @@ def softmax_jacobian(rng, hidden):
         z = rng.normal(scale=2.0, size=C)
         yield Case(f"z with {C} logits (compared with autograd.jacobian)", "softmax_jacobian", (z,), check=_jacobian_check(z))
     z = np.array([1000.0, -1000.0, 999.0])
-    yield Case("z = [1000, -1000, 999]", "softmax_jacobian", (z,), check=_jacobian_check(z))
+    yield Case("z = [1000, -1000, 999]", "softmax_jacobian", (z,), check=_jacobian_check(z), clauses=("softmax_jacobian.stable",))
 
 
 # --- two classes: softmax = sigmoid ------------------------------------------------
@@ -562,6 +566,132 @@ def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: fl
     return check
 
 
+def sgd_training(start, X: np.ndarray, labels: np.ndarray, lr: float, l2: float, orders, batch_size: int, decay_biases: bool = False):
+    """(params, losses, terms) of mini-batch SGD from ``start`` with autograd's gradients, one row order per epoch:
+    per batch W <- W - lr (dC/dW + l2 W), b <- b - lr dC/db (``decay_biases``: b <- b - lr (dC/db + l2 b), the
+    mistake); losses[k] the batches' regularised costs before their updates, weighted by batch size, over n;
+    terms the L2 penalty of each loss and what the biases would add to it (to compare the losses term by term)."""
+    params, n = [(np.array(W), np.array(b)) for W, b in start], len(X)
+    losses, penalties, bias_penalties = np.zeros(len(orders)), np.zeros(len(orders)), np.zeros(len(orders))
+    for epoch, order in enumerate(orders):
+        for begin in range(0, n, batch_size):
+            rows = np.asarray(order[begin:begin + batch_size])
+            penalty = 0.5 * l2 * sum(float(np.sum(W ** 2)) for W, _ in params)
+            share = len(rows) / n
+            losses[epoch] += share * (mean_cross_entropy(relu_network(params, X[rows]), labels[rows]) + penalty)
+            penalties[epoch] += share * penalty
+            bias_penalties[epoch] += share * 0.5 * l2 * sum(float(np.sum(b ** 2)) for _, b in params)
+            grads = _network_gradients_autograd(params, X[rows], labels[rows])
+            params = [(W - lr * (gW + l2 * W), b - lr * (gb + (l2 * b if decay_biases else 0.0))) for (W, b), (gW, gb) in zip(params, grads)]
+    return params, losses, {"penalty": penalties, "bias_penalty": bias_penalties}
+
+
+def full_batch_training(start, X: np.ndarray, labels: np.ndarray, lr: float, l2: float, epochs: int, decay_biases: bool = False):
+    """:func:`sgd_training` with batch_size = n, where the shuffling changes nothing: what the contract
+    prescribes for ``epochs`` full-batch steps, independently of the reference."""
+    return sgd_training(start, X, labels, lr, l2, [np.arange(len(X))] * epochs, len(X), decay_biases)
+
+
+def _read_run(run, sizes: list[int], epochs: int) -> tuple[list, np.ndarray]:
+    if not isinstance(run, (list, tuple)) or len(run) != 2:
+        raise Mismatch(f"train_classifier should return a pair (params, losses), but it returned {type(run).__name__}"
+                       f"{' of length ' + str(len(run)) if isinstance(run, (list, tuple)) else ''}.")
+    return _pairs(run[0], sizes, "the returned params"), expect_array(run[1], (epochs,), f"the returned losses after {epochs} epoch(s)")
+
+
+def _params_differ(got, expected, rtol: float = 1e-7) -> str | None:
+    """The first W or b of ``got`` that differs from ``expected``, as a phrase, or None."""
+    for l, ((W, b), (eW, eb)) in enumerate(zip(got, expected), start=1):
+        for name, g, e in (("W", W, eW), ("b", b, eb)):
+            if not _close(g, e, rtol, 1e-12):
+                return f"{name} of layer {l}"
+    return None
+
+
+def _epochs_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: float, l2: float, epochs: int):
+    """Several full-batch epochs with L2, against :func:`full_batch_training` from the run's own start."""
+    sizes = [X.shape[1]] + list(hidden) + [int(labels.max()) + 1]
+
+    def check(got, oracles):
+        if not isinstance(got, (list, tuple)) or len(got) != 2:
+            raise Mismatch("the check could not read your two training runs.")
+        start, _ = _read_run(got[0], sizes, 1)
+        params, losses = _read_run(got[1], sizes, epochs)
+        expected, expected_losses, terms = full_batch_training(start, X, labels, lr, l2, epochs)
+        wrong = _params_differ(params, expected)
+        if wrong is None and _close(losses, expected_losses, 1e-7, 1e-12):
+            return
+        decayed, _, _ = full_batch_training(start, X, labels, lr, l2, epochs, decay_biases=True)
+        if _params_differ(params, decayed) is None:
+            raise Mismatch(f"after {epochs} full-batch epochs with l2 = {l2:g}, your biases are smaller than they should be: your L2 term also shrinks "
+                           "the biases (from the second step on, once they are no longer zero); only the weights W are regularised.",
+                           misconception="biases_regularised")
+        if wrong is not None:
+            raise Mismatch(f"after {epochs} full-batch epochs (batch_size = n) with lr = {lr:g} and l2 = {l2:g}, {wrong} differs from "
+                           f"{epochs} steps W <- W - lr * (dC/dW + l2 * W), b <- b - lr * dC/db from your own initial parameters.")
+        try:
+            expect_close(losses, expected_losses, "losses", rtol=1e-7, atol=1e-12, reveal=oracles.reveal, terms=terms)
+        except Mismatch as wrong_losses:
+            raise Mismatch("your parameters are right, but losses[k] should be the regularised cost of the parameters before the update of "
+                           f"epoch k + 1 (cross-entropy + l2/2 * sum of squared weights).\n{wrong_losses.message}", relation=wrong_losses.relation) from None
+
+    return check
+
+
+def shuffle_case(rng=None) -> tuple:
+    """A mini-batch run (X, labels, hidden, lr, epochs, batch_size, l2, seed) where the order of the batches matters:
+    the fixed visible one, or (given ``rng``) a random hidden one. The rows of X are distinct, so the probe can tell them."""
+    fixed, rng = rng is None, rng if rng is not None else np.random.default_rng(505)
+    n, d, C = (10, 3, 3) if fixed else (int(rng.integers(8, 30)), int(rng.integers(2, 6)), int(rng.integers(2, 5)))
+    X, labels = rng.uniform(0, 1, size=(n, d)), _random_labels(rng, n, C)
+    return X, labels, [int(rng.integers(2, 6))], 0.5, int(rng.integers(2, 5)), int(rng.integers(2, 5)), 0.05, int(rng.integers(2**31))
+
+
+def _epoch_orders(batches: list, n: int, batch_size: int, epochs: int) -> list[np.ndarray]:
+    """The row order of each epoch from the calls of forward the probe saw (calls on more rows than a batch
+    are evaluations and are skipped); a Mismatch when they are not one pass over the n rows per epoch."""
+    per_epoch = -(-n // batch_size)
+    seen = [list(b) for b in batches if 0 < len(b) <= batch_size]
+    if len(seen) != per_epoch * epochs:
+        raise Mismatch(f"the check could not follow your mini-batches: with n = {n}, batch_size = {batch_size} and {epochs} epochs, train_classifier should "
+                       f"call forward(params, X_batch, activations) on {per_epoch * epochs} mini-batches, {per_epoch} per epoch; it made {len(seen)} such calls.")
+    orders = [np.concatenate(seen[e * per_epoch:(e + 1) * per_epoch]) for e in range(epochs)]
+    for e, order in enumerate(orders, start=1):
+        if sorted(order.tolist()) != list(range(n)):
+            raise Mismatch(f"in epoch {e} your mini-batches are not one pass over the {n} rows of X (each row once, in batches of {batch_size}).")
+    return orders
+
+
+def _shuffle_check(args: tuple):
+    X, labels, hidden_sizes, lr, epochs, batch_size, l2, seed = args
+    sizes = [X.shape[1]] + list(hidden_sizes) + [int(labels.max()) + 1]
+
+    def check(got, oracles):
+        if not isinstance(got, list) or len(got) != 3 or not all(isinstance(g, dict) for g in got):
+            raise Mismatch("the check could not read your three training runs.")
+        (start, _), (params, losses), (again, _) = (_read_run(g["result"], sizes, e) for g, e in zip(got, (1, epochs, epochs)))
+        orders = _epoch_orders(got[1]["batches"], len(X), batch_size, epochs)
+        if all(np.array_equal(o, np.arange(len(X))) for o in orders):
+            raise Mismatch(f"your {epochs} epochs all visit the rows in their given order.", misconception="batches_not_shuffled")
+        if epochs > 1 and all(np.array_equal(o, orders[0]) for o in orders[1:]):
+            raise Mismatch(f"your {epochs} epochs all visit the rows in the same shuffled order.", misconception="same_order_every_epoch")
+        if _params_differ(again, params, rtol=1e-12) is not None or got[2]["batches"] != got[1]["batches"]:
+            raise Mismatch("two runs with the same seed differ: make the shuffling generator from the seed, np.random.default_rng(seed), "
+                           "so that a run is reproducible.")
+        expected, expected_losses, terms = sgd_training(start, X, labels, lr, l2, orders, batch_size)
+        wrong = _params_differ(params, expected)
+        if wrong is not None:
+            raise Mismatch(f"{wrong} after {epochs} epochs differs from mini-batch SGD from your own initial parameters over the batches your "
+                           "train_classifier used: W <- W - lr * (dC/dW + l2 * W), b <- b - lr * dC/db after every mini-batch.")
+        try:
+            expect_close(losses, expected_losses, "losses", rtol=1e-7, atol=1e-12, reveal=oracles.reveal, terms=terms)
+        except Mismatch as wrong_losses:
+            raise Mismatch("your parameters are right, but losses[k] should be the mean over the n rows of each mini-batch's regularised "
+                           f"cost before its update, in epoch k + 1.\n{wrong_losses.message}", relation=wrong_losses.relation) from None
+
+    return check
+
+
 # train_classifier is built on the functions above; a failure they explain is charged to them once.
 TRAINING_PIECES = ("one_hot", "softmax", "softmax_stable", "log_softmax", "cross_entropy", "cross_entropy_grad")
 
@@ -586,7 +716,22 @@ def classifier_step(rng, hidden):
     runs = [{"lr": 0.0, "l2": l2}, {"lr": lr, "l2": 0.0}, {"lr": lr, "l2": l2}]
     yield Case(f"one full-batch step (epochs=1, batch_size={n}) with lr = 0, with l2 = 0, and with l2 = {l2}", "train_classifier",
                (X, labels, hidden_sizes), kwargs={"epochs": 1, "batch_size": n, "seed": seed, "each": runs}, probe="call_each",
-               check=_sgd_step_check(X, labels, hidden_sizes, lr, l2), timeout=20.0)
+               check=_sgd_step_check(X, labels, hidden_sizes, lr, l2), timeout=20.0,
+               clauses=("train_classifier.params", "train_classifier.init", "train_classifier.step", "train_classifier.losses"))
+    epochs = 4 if not hidden else int(rng.integers(3, 7))
+    yield Case(f"{epochs} full-batch epochs (batch_size={n}) with lr = {lr}, l2 = {l2}: the biases become nonzero and must not be decayed",
+               "train_classifier", (X, labels, hidden_sizes), kwargs={"batch_size": n, "seed": seed, "l2": l2,
+                                                                    "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}]},
+               probe="call_each", check=_epochs_check(X, labels, hidden_sizes, lr, l2, epochs), timeout=20.0,
+               clauses=("train_classifier.step", "train_classifier.biases", "train_classifier.losses"))
+    args = shuffle_case(rng if hidden else None)
+    X, labels, hidden_sizes, lr, epochs, batch_size, l2, seed = args
+    yield Case(f"{epochs} epochs of mini-batches of {batch_size} on {len(X)} {'random' if hidden else 'fixed'} rows (and epochs=1 with lr = 0, "
+               "and the same run again): shuffled afresh every epoch, reproducibly", "train_classifier", (X, labels, hidden_sizes),
+               kwargs={"batch_size": batch_size, "l2": l2, "seed": seed,
+                       "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}, {"lr": lr, "epochs": epochs}]},
+               probe="batches_seen", check=_shuffle_check(args), timeout=30.0,
+               clauses=("train_classifier.shuffle", "train_classifier.losses", "train_classifier.step"))
 
 
 # --- the digits ---------------------------------------------------------------------
@@ -636,3 +781,41 @@ ASSIGNMENT.sample_mistakes.update({
     # accuracy as a percentage
     "accuracy": "def accuracy(predicted, labels):\n    return 100.0 * np.mean(np.asarray(predicted) == np.asarray(labels))\n",
 })
+
+
+# --- the contract: the clauses of each student function's docstring, and the questions that check them ---
+ASSIGNMENT.contract("one_hot", shape="Returns an (n, C) float64 array, C = num_classes whatever labels occur.",
+                    value="Y[i, labels[i]] = 1 and zeros elsewhere.")
+ASSIGNMENT.checks("one_hot", "one_hot.shape", "one_hot.value")
+ASSIGNMENT.contract("softmax", value="P[i] = exp(Z[i]) / sum(exp(Z[i])), row by row; P has the shape of Z.", rows="Every row sums to 1.",
+                    stable="Subtract each row's maximum first: logits of +-1000 give no inf or nan.")
+ASSIGNMENT.checks("softmax", "softmax.value", "softmax.rows")
+ASSIGNMENT.checks("softmax_stable", "softmax.stable")
+ASSIGNMENT.contract("log_softmax", value="(Z - m) - log(sum(exp(Z - m))) per row, m the row maximum, shape (n, C).",
+                    stable="Finite even for logits of +-1000.")
+ASSIGNMENT.checks("log_softmax", "log_softmax.value")
+ASSIGNMENT.contract("cross_entropy", value="Returns a float: -(1/n) * sum_i log softmax(Z)[i, labels[i]] (the mean over rows).",
+                    stable="Computed from the logits: finite for logits of +-1000.")
+ASSIGNMENT.checks("cross_entropy", "cross_entropy.value")
+ASSIGNMENT.contract("cross_entropy_grad", value="Returns dC/dZ: (n, C) = (softmax(Z) - one_hot(labels, C)) / n.",
+                    stable="Finite for logits of +-1000.")
+ASSIGNMENT.checks("cross_entropy_grad", "cross_entropy_grad.value")
+ASSIGNMENT.checks("two_class", "softmax.value", "cross_entropy.value", "cross_entropy_grad.value")
+ASSIGNMENT.contract("softmax_jacobian", value="Returns J: (C, C) with J[i, j] = d softmax(z)_i / d z_j = diag(p) - outer(p, p).",
+                    stable="Finite for logits of +-1000.")
+ASSIGNMENT.checks("softmax_jacobian", "softmax_jacobian.value")
+ASSIGNMENT.contract("accuracy", value="Returns a float in [0, 1]: the fraction of i with predicted[i] == labels[i].")
+ASSIGNMENT.checks("accuracy", "accuracy.value")
+ASSIGNMENT.contract("forward", value="Returns (output, cache): output = A_L of shape (n, n_L), ReLU hidden layers, identity output.")
+ASSIGNMENT.contract("backward", value="Returns a list of (dW, db), one per layer, with the shapes of (W, b).")
+ASSIGNMENT.contract("train_classifier",
+                    params="Returns params, a list of (W, b) (ReLU hidden layers, identity output) with W (n_in, n_out).",
+                    init="Starts from init_params(sizes, seed).",
+                    step="Each mini-batch: W <- W - lr * (dC/dW + l2 * W), the L2 penalty l2/2 * sum of squared weights, not divided by n.",
+                    biases="Biases are not regularised: b <- b - lr * dC/db.",
+                    losses="losses: length epochs, the regularised mini-batch costs before each update, weighted by batch size, averaged over n.",
+                    shuffle="Batches of batch_size rows in a freshly shuffled order every epoch, from a generator made from the seed (reproducible).",
+                    learns="With the digits run it reaches at least 95% test accuracy.")
+ASSIGNMENT.checks("classifier_step", "forward.value", "backward.value")
+ASSIGNMENT.checks("digits", "train_classifier.params", "train_classifier.learns")
+ASSIGNMENT.relations("classifier_step", {"missing:penalty": "loss_without_penalty", "extra:bias_penalty": "biases_regularised"})

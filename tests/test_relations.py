@@ -1,0 +1,174 @@
+"""Naming in general: relations between got and expected, and the mistakes a question's table makes of them.
+
+The 06_optimizers mistakes below are not fingerprinted by any mutant of the instructor's (one is,
+and is named by both): each is named from a relation alone -- a factor derived from the
+hyper-parameters, a state shifted by a constant, an argument changed in place -- on the visible
+cases without the reference (as in a student's notebook) and on hidden cases alone. Correct
+variants written differently pass with nothing named.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.compare import Mismatch, expect_close
+from autograder.relations import constant_ratio, constant_shift, describe, index_shift, named_factor
+from test_contracts import judged
+
+# (cell, question, old, new, the name the student reads)
+OPTIMIZER_MISTAKES = [
+    ("Momentum", "momentum", "self.velocity = [self.beta * v + g for", "self.velocity = [self.beta * v + self.lr * g for", "learning rate applied twice"),
+    ("AdaGrad", "adagrad", "[G + g ** 2 for", "[G + np.abs(g) for", "square root in the wrong place"),
+    ("RMSprop", "rmsprop", "(1.0 - self.rho) * g ** 2", "g ** 2", "1 - rho missing on g**2"),
+    ("Adam", "adam", "self.t = 0", "self.t = 1", "step counter shifted by one"),
+    ("Adam", "adam", "v_hat = v / (1.0 - b2 ** self.t)", "v_hat = v / (1.0 - b1 ** self.t)", "beta1 and beta2 swapped in a bias correction"),
+    ("GradientDescent", "gradient_descent", "return [p - self.lr * g for p, g in zip(params, grads)]",
+     "for p, g in zip(params, grads):\n            p -= self.lr * g\n        return params", "parameters updated in place"),
+    ("AdaGrad", "adagrad", "self.sum_squares = [np.zeros_like(p, dtype=np.float64) for p in params]",
+     "self.sum_squares = [np.ones_like(p, dtype=np.float64) for p in params]", "state does not start at zero"),
+    ("Momentum", "momentum", "return [p - self.lr * v for p, v in zip(params, self.velocity)]",
+     "return [p - self.lr * (self.beta * v + g) for p, v, g in zip(params, self.velocity, grads)]", "a look-ahead (Nesterov) step"),
+]
+FINGERPRINT_ONLY = {"square root in the wrong place"}  # named through the instructor's mutants, so only where the reference is
+
+
+@pytest.mark.parametrize("cell, question, old, new, name", OPTIMIZER_MISTAKES, ids=[m[4] for m in OPTIMIZER_MISTAKES])
+def test_optimizer_mistakes_are_named_on_hidden_cases_alone(cell, question, old, new, name):
+    result = judged("06_optimizers", question, cell, (old, new), only_hidden=True)
+    assert result.status == "failed" and result.misconception == name, (result.misconception, result.reason)
+    assert "hidden case" in result.reason or "modified its input" in result.reason
+
+
+@pytest.mark.parametrize("cell, question, old, new, name", OPTIMIZER_MISTAKES, ids=[m[4] for m in OPTIMIZER_MISTAKES])
+def test_optimizer_mistakes_are_named_in_the_students_notebook(cell, question, old, new, name):
+    """Visible cases, no reference: what a student sees before grading."""
+    result = judged("06_optimizers", question, cell, (old, new), hidden_seed=None, with_reference=False)
+    assert result.status == "failed"
+    assert result.misconception == (None if name in FINGERPRINT_ONLY else name), (result.misconception, result.reason)
+
+
+OPTIMIZER_VARIANTS = [  # correct, written differently
+    ("Momentum", "momentum", "self.velocity = [self.beta * v + g for v, g in zip(self.velocity, grads)]\n"
+                             "        return [p - self.lr * v for p, v in zip(params, self.velocity)]",
+     "new = []\n        for i, (p, g) in enumerate(zip(params, grads)):\n            self.velocity[i] = self.beta * self.velocity[i] + g\n"
+     "            new.append(p - self.lr * self.velocity[i])\n        return new"),
+    ("AdaGrad", "adagrad", "return [p - self.lr * g / (np.sqrt(G) + self.eps)", "return [p - self.lr / (np.sqrt(G) + self.eps) * g"),
+    ("Adam", "adam", "m_hat = m / (1.0 - b1 ** self.t)\n            v_hat = v / (1.0 - b2 ** self.t)\n"
+                     "            new.append(p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps))",
+     "step = self.lr * np.sqrt(1.0 - b2 ** self.t) / (1.0 - b1 ** self.t)\n"
+     "            new.append(p - step * m / (np.sqrt(v) + self.eps * np.sqrt(1.0 - b2 ** self.t)))"),
+    ("GradientDescent", "gradient_descent", "return [p - self.lr * g for p, g in zip(params, grads)]",
+     "return [np.subtract(p, np.multiply(self.lr, g)) for p, g in zip(params, grads)]"),
+]
+
+
+@pytest.mark.parametrize("cell, question, old, new", OPTIMIZER_VARIANTS, ids=[v[0] for v in OPTIMIZER_VARIANTS])
+def test_correct_optimizer_variants_pass_with_nothing_named(cell, question, old, new):
+    for kwargs in ({}, {"hidden_seed": None, "with_reference": False}):
+        result = judged("06_optimizers", question, cell, (old, new), **kwargs)
+        assert result.status == "passed" and result.misconception is None, result.reason
+
+
+# --- the relations themselves ---------------------------------------------------------------
+
+def test_describe_finds_factor_sign_transpose_and_index_shift():
+    rng = np.random.default_rng(0)
+    e = rng.normal(size=(4, 4))
+    assert describe(2 * e, e)[0] == "factor:2"
+    assert describe(e / 4, e, n=4)[0] == "factor:1/n"
+    assert describe(-e, e)[0] == "sign"
+    assert describe(e.T, e)[0] == "transpose"
+    curve = np.cumsum(rng.uniform(0.1, 1.0, size=8))
+    shifted = np.append(curve[1:], curve[-1] + 1.0)
+    assert describe(shifted, curve)[0] == "index+1"
+    assert index_shift(np.insert(curve[:-1], 0, 0.0), curve).kind == "index-1"
+    assert describe(e + rng.normal(size=e.shape), e) is None
+
+
+def test_nothing_is_described_when_values_agree_or_only_look_alike():
+    e = np.array([1.0, 2.0, 3.0, 4.0])
+    assert describe(e * (1 + 1e-12), e) is None
+    assert index_shift(np.ones(5), np.ones(5)) is None  # a constant curve shifted is itself: no shift to name
+    assert constant_ratio(np.array([1.0, 2.0]), np.array([1.0, 1.0])) is None
+    assert constant_shift(e, e) is None
+    assert named_factor(1.0, {"one": 1.0}) is None and named_factor(0.2, {"lr": 0.2}) == "lr"
+
+
+def test_expect_close_says_the_relation_and_carries_its_key():
+    e = np.arange(1.0, 7.0).reshape(2, 3)
+    with pytest.raises(Mismatch) as raised:
+        expect_close(e / 2, e, "dC/dW", n=2, reveal=False)
+    assert raised.value.relation == "factor:1/n" and "off by a factor of 1/n = 0.5" in raised.value.message
+    with pytest.raises(Mismatch) as raised:
+        expect_close(e + np.array([[0.3, -0.1, 0.2], [0.0, 0.5, 0.1]]), e, "dC/dW")
+    assert raised.value.relation is None and "your values are" not in raised.value.message
+
+
+def test_terms_are_compared_one_by_one():
+    from autograder.relations import term_relation
+
+    cost, penalty, bias = np.array([2.0, 1.5, 1.2]), np.array([0.3, 0.28, 0.25]), np.array([0.0, 0.01, 0.02])
+    assert term_relation(cost, cost + penalty, {"penalty": penalty}).kind == "missing:penalty"
+    assert term_relation(cost + penalty + bias, cost + penalty, {"penalty": penalty, "bias_penalty": bias}).kind == "extra:bias_penalty"
+    assert term_relation(cost + 2 * bias, cost, {"bias_penalty": bias}) is None
+    assert term_relation(cost, cost, {"zero": np.zeros(3)}) is None
+
+
+def test_the_bias_penalty_in_the_loss_is_named_term_by_term_without_the_reference():
+    result = judged("05_softmax", "classifier_step", "train_classifier",
+                    ("penalty = 0.5 * l2 * sum(W.ravel() @ W.ravel() for W, _ in params)",
+                     "penalty = 0.5 * l2 * sum(W.ravel() @ W.ravel() + b @ b for W, b in params)"), hidden_seed=None, with_reference=False)
+    assert result.misconception == "biases regularised" and "plus the term 'bias_penalty'" in result.reason
+
+
+def test_a_relation_table_must_name_catalogued_mistakes():
+    from autograder import course
+
+    with pytest.raises(ValueError, match="unknown catalogue keys"):
+        course.get_assignment("05_softmax").relations("classifier_step", {"sign": "no_such_mistake"})
+
+
+SHARED_STATE = [  # the velocities in a list on the class: every Momentum object shares it
+    ("        self.velocity = None\n\n    def reset(self):\n        self.velocity = None",
+     "        pass\n\n    velocity = []\n\n    def reset(self):\n        self.velocity.clear()"),
+    ("        if self.velocity is None:\n            self.velocity = [np.zeros_like(p, dtype=np.float64) for p in params]",
+     "        if not self.velocity:\n            self.velocity.extend(np.zeros_like(p, dtype=np.float64) for p in params)"),
+    ("        self.velocity = [self.beta * v + g for v, g in zip(self.velocity, grads)]",
+     "        self.velocity[:] = [self.beta * v + g for v, g in zip(self.velocity, grads)]"),
+]
+
+
+@pytest.mark.parametrize("kwargs", [{"hidden_seed": None, "with_reference": False}, {}], ids=["notebook", "grading"])
+def test_state_shared_across_instances_is_named(kwargs):
+    result = judged("06_optimizers", "momentum", "Momentum", *SHARED_STATE, **kwargs)
+    assert result.status == "failed" and result.misconception == "state shared across instances", result.reason
+    assert "two new Momentum(...) objects" in result.reason
+
+
+def _toy_judged(value, table=None):
+    """Judge one toy case whose check is expect_close against [1, 2, 3] with n = 3, for a student value."""
+    from autograder import plain
+    from autograder.engine import judge, plan
+    from autograder.question import Assignment, Case
+
+    toy = Assignment("00_toy", "toy.ipynb", "toy")
+    toy.misconception("cost_not_over_n", "cost not divided by n", "the cost is a mean over the n rows.", questions=("q",))
+    toy.misconception("copied_in_place", "argument changed", "work on a copy.", questions=("q",))
+
+    @toy.question(points=1, functions=("f",))
+    def q(rng, hidden):
+        yield Case("f on three rows", "f", (), check=lambda got, oracles: expect_close(got, np.array([1.0, 2.0, 3.0]), "f()", n=3))
+
+    if table:
+        toy.relations("q", table)
+    planned = plan(toy, list(toy), None)
+    return judge(toy["q"], planned, [{"status": "ok", "value": plain.encode(np.asarray(value, dtype=float)), "mutated": []}], None)
+
+
+def test_a_relation_names_a_mistake_only_where_the_question_maps_it():
+    assert _toy_judged([3.0, 6.0, 9.0], {"factor:n": "cost_not_over_n"}).misconception == "cost not divided by n"
+    unmapped = _toy_judged([3.0, 6.0, 9.0])
+    assert unmapped.misconception is None and "off by a factor of n = 3" in unmapped.reason
+    assert _toy_judged([-1.0, -2.0, -3.0], {"factor:n": "cost_not_over_n"}).misconception is None  # another relation: nothing named
+    assert _toy_judged([1.0, 2.0, 3.0], {"factor:n": "cost_not_over_n"}).status == "passed"
