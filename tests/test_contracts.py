@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder import course
+from autograder.compare import expect_close
 from autograder.contracts import coverage, problems
 from autograder.question import Assignment, Case
 
@@ -30,7 +31,7 @@ def _toy(case_clauses, question_clauses=(), hidden_clauses=()):
 
     @toy.question(points=1, functions=("f",), clauses=question_clauses)
     def q(rng, hidden):
-        yield Case("a", "f", (), clauses=hidden_clauses if hidden else case_clauses)
+        yield Case("a", "f", (), check=lambda got, oracles: expect_close(got, 1.0, "f()"), clauses=hidden_clauses if hidden else case_clauses)
 
     return toy
 
