@@ -21,6 +21,7 @@ kit's own reference code, never a student's: the children are limited, not sandb
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import multiprocessing
@@ -40,6 +41,7 @@ from .. import notebook as nb
 from ..engine import judge_all, plan, requests_for
 from ..probes import run_call
 from ..question import Assignment, Question
+from ..results import QuestionResult
 from .operators import Mutant, mutants_of_cell
 
 __all__ = ["Outcome", "Summary", "generate", "judge_mutant", "run", "summarise", "questions_for"]
@@ -48,6 +50,10 @@ GRADING_SEEDS = (11, 12)
 """Hidden-case seeds a mutant is graded with."""
 EQUIVALENCE_SEEDS = tuple(range(100, 104))
 """Further seeds whose cases a passing mutant's outputs are compared on."""
+CASE_SECONDS = 3.0
+"""CPU seconds one call of a mutant may take, at most (less where its case declares less): the
+reference's slowest call takes under one second, and a mutant looping until a case's own limit
+would cost minutes. A mutant stopped here counts as caught, shown apart in the benchmark's table."""
 MUTANT_CPU_SECONDS = 120
 """CPU seconds one mutant's child may use in all (the reference needs a few): then it is killed."""
 MUTANT_SECONDS = 900.0
@@ -102,11 +108,33 @@ def generate(assignment: Assignment, root: Path) -> list[Mutant]:
     return [m for cell in answers for m in mutants_of_cell(assignment.name, cell.label, cell.source)]
 
 
-def questions_for(assignment: Assignment, function: str) -> list[Question]:
-    """The automatic questions exercising ``function`` (for a method, its class); every
-    automatic question when none names it (a helper the graded functions call)."""
+def uses(cells: Sequence[nb.CodeCell]) -> dict[str, set[str]]:
+    """For every top-level name the cells define, the names its definition mentions."""
+    found: dict[str, set[str]] = {}
+    for cell in cells:
+        for node in ast.parse(cell.source).body:
+            targets = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else [
+                t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+            mentioned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            for target in targets:
+                found.setdefault(target, set()).update(mentioned - {target})
+    return found
+
+
+def questions_for(assignment: Assignment, function: str, cells: Sequence[nb.CodeCell] = ()) -> list[Question]:
+    """The automatic questions exercising ``function`` (for a method, its class): those naming it
+    or a definition of ``cells`` that mentions it, directly or through others; every automatic
+    question when none does."""
+    graph = uses(cells)
     top = function.split(".")[0]
-    named = [q for q in assignment if not q.manual and top in q.functions]
+
+    def reaches(name: str, seen: set[str]) -> bool:
+        if name == top:
+            return True
+        seen.add(name)
+        return any(reaches(n, seen) for n in graph.get(name, ()) if n not in seen)
+
+    named = [q for q in assignment if not q.manual and any(reaches(f, set()) for f in q.functions)]
     return named or [q for q in assignment if not q.manual]
 
 
@@ -121,14 +149,16 @@ def mutant_namespace(mutant: Mutant, setup: Sequence[nb.CodeCell], answers: Sequ
 
 
 def _observe(namespace: Mapping[str, Any], requests: Iterable[dict]) -> list[dict]:
-    """One observation per request, each call limited to its case's declared time; after a call
-    runs out of time the rest are not run (the question has failed already)."""
+    """One observation per request, each call limited to its case's declared time (at most
+    :data:`CASE_SECONDS`); after a call runs out of time the rest are not run (the question has
+    failed already)."""
     observations = []
     for request in requests:
         if observations and observations[-1]["status"] in ("timeout", "not_run"):
             observations.append({"status": "not_run", "error": {"message": "not run after a call ran out of time"}})
             continue
-        observations.append(run_call(namespace, request, enforce_timeout=True))
+        limited = {**request, "timeout": min(request.get("timeout") or CASE_SECONDS, CASE_SECONDS)}
+        observations.append(run_call(namespace, limited, enforce_timeout=True))
     return observations
 
 
@@ -164,6 +194,19 @@ def _identical(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _first_failure(assignment: Assignment, questions: Sequence[Question], seed: int, namespace: Mapping[str, Any],
+                   reference: Mapping[str, Any]) -> QuestionResult | None:
+    """The first of ``questions`` (in notebook order) that ``namespace`` fails on its visible cases and the
+    hidden ones of ``seed``, or None. Each is judged on its own (the questions it depends on are
+    judged before it), and the later ones are not run once one fails."""
+    for question in questions:
+        planned = plan(assignment, [question], seed)
+        result = judge_all([question], planned, _observe(namespace, requests_for(planned)), reference)[0]
+        if result.status != "passed":
+            return result
+    return None
+
+
 def judge_mutant(mutant: Mutant, assignment: Assignment, reference: Mapping[str, Any],
                  setup: Sequence[nb.CodeCell], answers: Sequence[nb.CodeCell]) -> Outcome:
     """Grade one mutant in this process (see the module's docstring); no time limit here."""
@@ -172,18 +215,15 @@ def judge_mutant(mutant: Mutant, assignment: Assignment, reference: Mapping[str,
         namespace = mutant_namespace(mutant, setup, answers)
     except Exception as exc:  # the cell itself fails: every question would fail
         return Outcome(mutant, "caught", status="error", detail=f"the cell raised {type(exc).__name__}: {exc}"[:160])
-    questions = questions_for(assignment, mutant.function)
+    questions = questions_for(assignment, mutant.function, answers)
     for seed in GRADING_SEEDS:
-        planned = plan(assignment, questions, seed)
-        results = judge_all(questions, planned, _observe(namespace, requests_for(planned)), reference)
-        failed = next((r for r in results if r.status != "passed"), None)
+        failed = _first_failure(assignment, questions, seed, namespace, reference)
         if failed is not None:
             return Outcome(mutant, "caught", failed.question, failed.status, failed.misconception, _first_line(failed.reason),
                            time.perf_counter() - start)
     open_ended = [q for q in questions if q.name in ANSWERS_NOT_UNIQUE.get(assignment.name, ())]
     for seed in EQUIVALENCE_SEEDS:
-        planned = plan(assignment, open_ended, seed)
-        failed = next((r for r in judge_all(open_ended, planned, _observe(namespace, requests_for(planned)), reference) if r.status != "passed"), None)
+        failed = _first_failure(assignment, open_ended, seed, namespace, reference)
         if failed is not None:
             return Outcome(mutant, "survivor", failed.question, failed.status, failed.misconception,
                            f"fails {failed.question} only with seed {seed}: {_first_line(failed.reason)}", time.perf_counter() - start)
