@@ -61,6 +61,7 @@ MUTANT_SECONDS = 900.0
 MEMORY_BYTES = 3 * 2**30
 ANSWERS_NOT_UNIQUE = {
     "01_gates": {"gate_weights", "gate_margin", "xor_network"},  # any weights computing the gate (with the margin) are right
+    "07_generalisation": {"universal_fit"},  # the initial weights' scales are the student's choice: the fit is what is asked
 }
 """Questions whose contract admits many right answers, by assignment: for these, passing every
 check on the cases of all the equivalence seeds (which check the whole contract) makes a
@@ -306,7 +307,9 @@ class Summary:
     """The calibration of one assignment's checks.
 
     ``score`` is caught / (caught + survivors): equivalent mutants are not scored;
-    ``named_share`` is the share of caught mutants whose failure names a catalogued mistake.
+    ``named_share`` is the share of caught mutants whose failure names a catalogued mistake;
+    ``named_wrong_share`` the same among those that returned a wrong value (status ``failed``),
+    leaving out the ones that raised or ran out of time, whose reason is their own traceback.
     """
 
     assignment: str
@@ -325,6 +328,10 @@ class Summary:
     @property
     def named_share(self) -> float:
         return self.named / self.caught if self.caught else 1.0
+
+    @property
+    def named_wrong_share(self) -> float:
+        return self.named / self.statuses["failed"] if self.statuses["failed"] else 1.0
 
 
 def summarise(outcomes: Iterable[Outcome]) -> dict[str, Summary]:
