@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     for s in summaries.values():
         for o in s.survivors:
             m = o.mutant
-            print(f"survivor {m.assignment} {m.cell}/{m.function}:{m.line} {m.operator} [{m.description}]: {o.detail}")
+            print(f"survivor {m.key}: {o.detail}")
     if args.json:
         args.json.write_text(json.dumps([{**asdict(o), "named": o.named} for o in outcomes], indent=1))
 

@@ -35,6 +35,7 @@ class Mutant:
         cell: the answer cell's ``grade_id``.
         function: the enclosing definition, ``name`` or ``Class.method`` (``""`` at top level).
         line: the changed line, 1-based within the cell.
+        column: where the changed node starts on that line, 0-based.
         operator: a key of :data:`OPERATORS`.
         description: what changed, e.g. ``"+ -> -"``.
         source: the whole mutated cell, as Python source.
@@ -44,13 +45,14 @@ class Mutant:
     cell: str
     function: str
     line: int
+    column: int
     operator: str
     description: str
     source: str
 
     @property
     def key(self) -> str:
-        return f"{self.assignment}/{self.cell}/{self.function}:{self.line} {self.operator} {self.description}"
+        return f"{self.assignment}/{self.cell}/{self.function}:{self.line}:{self.column} {self.operator} {self.description}"
 
 
 def _op_name(op: ast.AST) -> str:
@@ -324,5 +326,5 @@ def mutants_of_cell(assignment: str, cell: str, source: str, operators: dict | N
                 except SyntaxError:
                     continue
                 seen.add(mutated)
-                found.append(Mutant(assignment, cell, owner.get(node, ""), node.lineno, name, description, mutated))
+                found.append(Mutant(assignment, cell, owner.get(node, ""), node.lineno, node.col_offset, name, description, mutated))
     return found
