@@ -587,6 +587,26 @@ def classifier_step(rng, hidden):
     yield Case(f"one full-batch step (epochs=1, batch_size={n}) with lr = 0, with l2 = 0, and with l2 = {l2}", "train_classifier",
                (X, labels, hidden_sizes), kwargs={"epochs": 1, "batch_size": n, "seed": seed, "each": runs}, probe="call_each",
                check=_sgd_step_check(X, labels, hidden_sizes, lr, l2), timeout=20.0)
+    batch = 7 if not hidden else int(rng.integers(2, n))
+    yield Case(f"two epochs of mini-batches of {batch} (n = {n}) with lr = 0 and l2 = 0: every sample counted once per epoch", "train_classifier",
+               (X, labels, hidden_sizes), kwargs={"lr": 0.0, "epochs": 2, "batch_size": batch, "l2": 0.0, "seed": seed},
+               check=_every_sample_check(X, labels, hidden_sizes), timeout=20.0)
+
+
+def _every_sample_check(X: np.ndarray, labels: np.ndarray, hidden: list[int]):
+    """With lr = 0 the parameters never move, so each epoch's loss is their cost on all n samples."""
+    sizes = [X.shape[1]] + list(hidden) + [int(labels.max()) + 1]
+
+    def check(got, oracles):
+        if not isinstance(got, (list, tuple)) or len(got) != 2:
+            raise Mismatch("train_classifier should return a pair (params, losses).")
+        params, losses = _pairs(got[0], sizes, "the returned params"), expect_array(got[1], (2,), "the returned losses after 2 epochs")
+        cost = mean_cross_entropy(relu_network(params, X), labels)
+        expect_true(np.allclose(losses, cost, rtol=1e-8, atol=1e-12),
+                    f"with lr = 0 the parameters never change, so each epoch's loss (the mini-batch costs weighted by batch size, averaged over "
+                    f"the n samples) is their cost on the whole training set{f' = {cost:.10g}' if oracles.reveal else ''}, but the losses are "
+                    f"{np.array2string(losses, precision=10)}: is every sample in exactly one mini-batch of each epoch?")
+    return check
 
 
 # --- the digits ---------------------------------------------------------------------
