@@ -198,7 +198,8 @@ SUBMISSIONS = {
     }, {"batchnorm_backward": "bn_param_grads_averaged"}),
     "sixth": ({
         "batchnorm_backward": mutate("batchnorm_backward", "dZ = inv_std * (g_hat - g_hat.mean(axis=0) - Z_hat * (g_hat * Z_hat).mean(axis=0))", "dZ = inv_std * (g_hat - g_hat.mean(axis=0))"),
-    }, {"batchnorm_backward": "bn_backward_no_variance_path"}),
+        "universal_fit": mutate("universal_fit", "2.0 * (out - y) / n", "(out - y) / n"),
+    }, {"batchnorm_backward": "bn_backward_no_variance_path", "universal_fit": "universal_step_factor"}),
 }
 
 

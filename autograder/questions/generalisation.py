@@ -25,7 +25,7 @@ import numpy as np
 from ..digests import visible
 from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..data import load
-from ..misconceptions import locate
+from ..misconceptions import locate, relation
 from ..question import Assignment, Case
 
 ASSIGNMENT = Assignment("07_generalisation", "generalisation.ipynb", "Generalisation: regularisation, dropout, batch normalisation")
@@ -81,6 +81,8 @@ MOMENTUM_SWAPPED = _M("running_momentum_swapped", "momentum weights swapped", "t
                       "relation", ("update_running",))
 HALF_MSE = _M("universal_mse_misreported", "final_mse is not the mean squared error", "report mean((network(x) - y) ** 2) of the returned parameters (no 1/2, not the loss before the last step).",
               "relation", ("universal_fit",))
+UNIVERSAL_STEP = _M("universal_step_factor", "gradient step off by a factor", "one step is W <- W - lr * dC/dW with C = mean((y_hat - y)**2), "
+                    "whose gradient at the output is 2 (y_hat - y) / n.", "relation", ("universal_fit",))
 
 EPS = 1e-5
 RTOL = 1e-7  # batch normalisation's gradients against autograd
@@ -797,6 +799,35 @@ def universal_fit(rng, hidden):
     yield Case(f"widths {list(UNIVERSAL_WIDTHS)} on {'sin(pi x) + cos(2 pi x) / 2' if not hidden else 'a random smooth curve'}, seed {seed}", "universal_fit", (),
                kwargs={"x": x, "y": y, "seed": seed, **UNIVERSAL, "each": [{"width": w} for w in UNIVERSAL_WIDTHS]}, probe="call_each",
                check=_universal_check(x, y, UNIVERSAL_MSE["hidden" if hidden else "visible"]), timeout=30.0)
+    yield Case(f"one gradient step from the initial weights (epochs 0, then 1), width 4, seed {seed}", "universal_fit", (),
+               kwargs={"x": x, "y": y, "seed": seed, "width": 4, "lr": UNIVERSAL["lr"], "each": [{"epochs": 0}, {"epochs": 1}]}, probe="call_each",
+               check=_one_step_check(x, y, 4, UNIVERSAL["lr"]))
+
+
+def tanh_network_grads(pairs, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """d mean((tanh_network(pairs, x) - y)**2) / d(W, b) for both layers, in plain NumPy."""
+    (W1, b1), (W2, b2) = pairs
+    H = np.tanh(x @ W1 + b1)
+    d_out = 2.0 * (H @ W2 + b2 - y) / len(x)
+    d_z1 = (d_out @ W2.T) * (1.0 - H ** 2)
+    return [(x.T @ d_z1, d_z1.sum(axis=0)), (H.T @ d_out, d_out.sum(axis=0))]
+
+
+def _one_step_check(x: np.ndarray, y: np.ndarray, width: int, lr: float):
+    """The second call's parameters are one gradient step of the MSE from the first call's (the same seed)."""
+    def check(got, oracles):
+        shapes = (((1, width), (width,)), ((width, 1), (1,)))
+        before, after = ([tuple(expect_array(a, s, f"universal_fit(epochs={e}, ...): {n}") for a, s, n in zip(layer, shape, ("W", "b")))
+                          for layer, shape in zip(_pair(run, f"universal_fit(epochs={e}, ...)", ("params", "final_mse"))[0], shapes)]
+                         for e, run in enumerate(got))
+        for l, ((W0, b0), (W1, b1), (dW, db)) in enumerate(zip(before, after, tanh_network_grads(before, x, y)), start=1):
+            for name, step, grad in ((f"W{l}", W1 - W0, dW), (f"b{l}", b1 - b0, db)):
+                if not np.allclose(step, -lr * grad, rtol=1e-6, atol=1e-12):
+                    found = relation(step, -lr * grad)
+                    raise Mismatch(f"with the same seed, universal_fit(epochs=1) should be one step from universal_fit(epochs=0): "
+                                   f"{name} changed by something other than -lr * dC/d{name}" + (f" ({found.text})." if found else "."),
+                                   misconception=UNIVERSAL_STEP if found and found.kind == "factor" else None)
+    return check
 
 
 ASSIGNMENT.manual("train_inference_written", points=2, title="Explain why dropout and batch normalisation behave differently at training and inference time.")

@@ -724,6 +724,11 @@ def classifier_step(rng, hidden):
                                                                     "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}]},
                probe="call_each", check=_epochs_check(X, labels, hidden_sizes, lr, l2, epochs), timeout=20.0,
                clauses=("train_classifier.step", "train_classifier.biases", "train_classifier.losses"))
+    batch = 7 if not hidden else int(rng.integers(2, n))
+    yield Case(f"two epochs of mini-batches of {batch} (n = {n}) with lr = 0 and l2 = 0: every sample counted once per epoch", "train_classifier",
+               (X, labels, hidden_sizes), kwargs={"lr": 0.0, "epochs": 2, "batch_size": batch, "l2": 0.0, "seed": seed},
+               check=_every_sample_check(X, labels, hidden_sizes), timeout=20.0,
+               clauses=("train_classifier.losses",))
     args = shuffle_case(rng if hidden else None)
     X, labels, hidden_sizes, lr, epochs, batch_size, l2, seed = args
     yield Case(f"{epochs} epochs of mini-batches of {batch_size} on {len(X)} {'random' if hidden else 'fixed'} rows (and epochs=1 with lr = 0, "
@@ -732,6 +737,22 @@ def classifier_step(rng, hidden):
                        "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}, {"lr": lr, "epochs": epochs}]},
                probe="batches_seen", check=_shuffle_check(args), timeout=30.0,
                clauses=("train_classifier.shuffle", "train_classifier.losses", "train_classifier.step"))
+
+
+def _every_sample_check(X: np.ndarray, labels: np.ndarray, hidden: list[int]):
+    """With lr = 0 the parameters never move, so each epoch's loss is their cost on all n samples."""
+    sizes = [X.shape[1]] + list(hidden) + [int(labels.max()) + 1]
+
+    def check(got, oracles):
+        if not isinstance(got, (list, tuple)) or len(got) != 2:
+            raise Mismatch("train_classifier should return a pair (params, losses).")
+        params, losses = _pairs(got[0], sizes, "the returned params"), expect_array(got[1], (2,), "the returned losses after 2 epochs")
+        cost = mean_cross_entropy(relu_network(params, X), labels)
+        expect_true(np.allclose(losses, cost, rtol=1e-8, atol=1e-12),
+                    f"with lr = 0 the parameters never change, so each epoch's loss (the mini-batch costs weighted by batch size, averaged over "
+                    f"the n samples) is their cost on the whole training set{f' = {cost:.10g}' if oracles.reveal else ''}, but the losses are "
+                    f"{np.array2string(losses, precision=10)}: is every sample in exactly one mini-batch of each epoch?")
+    return check
 
 
 # --- the digits ---------------------------------------------------------------------
