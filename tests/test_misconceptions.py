@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from test_chain_rule import AUTOGRAD_ALIASED
 from test_generalisation import SUBMISSIONS as GENERALISATION_WRONG
+from test_relations import OPTIMIZER_MISTAKES, SHARED_STATE
 
 from autograder import course
 from autograder import notebook as nb
@@ -220,6 +221,12 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     ],
     N: list(GENERALISATION_WRONG.values()),
 }
+
+# The relation-named optimizer mistakes of test_relations, and state shared across instances.
+_OPTIMIZER_KEYS = {entry.name: key for key, entry in course.get_assignment(O).misconceptions.items()}
+WRONG[O] += [({cell: mutate(O, cell, (old, new))}, {question: _OPTIMIZER_KEYS[name]}) for cell, question, old, new, name in OPTIMIZER_MISTAKES
+             if _OPTIMIZER_KEYS[name] not in {key for _, named in WRONG[O] for key in named.values()}]
+WRONG[O].append(({"Momentum": mutate(O, "Momentum", *SHARED_STATE)}, {"momentum": "state_shared"}))
 
 # Cells filled in every submission of an assignment (unless an entry replaces them): slow training
 # stubbed out, and 05's answers that call other answers replaced by self-contained correct ones
