@@ -1,7 +1,7 @@
 """Grading speed: the kit's grader against `nbgrader autograde`, on the same generated class.
 
     python benchmarks/bench_grading.py [--students 100] [--assignments 01_gates ...]
-                                       [--scale 100 300 1000] [--jobs 2]
+                                       [--scale 100 300 1000] [--jobs 2] [--profile]
 
 1. Generates a class in a temporary nbgrader course: for every student and assignment a
    correct submission (60%), one with the assignment's sample mistakes (20%) or the
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder import course, simulate  # noqa: E402
 from autograder.build import build, copy_course  # noqa: E402
-from autograder.grade import grade_folder  # noqa: E402
+from autograder.grade import discover, grade_folder  # noqa: E402
 
 
 def make_class(course_dir: Path, submitted: Path, students: int, names: list[str]) -> dict[tuple[str, str], str]:
@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("--scale-assignment", default="01_gates")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-nbgrader", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="print where the time of one correct submission per assignment goes")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
@@ -95,6 +96,14 @@ def main() -> None:
         n = len(kinds)
         print(f"class: {args.students} students x {len(args.assignments)} assignments = {n} submissions "
               f"({', '.join(args.assignments)}); machine: {os.cpu_count()} cores")
+
+        if args.profile:
+            from profile_grading import print_profile
+
+            chosen = [course.get_assignment(name) for name in args.assignments]
+            first = [s for s in discover(submitted, chosen) if s.student == "student0000"]
+            print_profile(first, course_dir, base / "profile-out")
+            print()
 
         kit_seconds, kit_scores = kit_grade(course_dir, submitted, base / "kit-out", args.assignments, args.jobs)
         print(f"kit grader (--jobs {args.jobs}):   {kit_seconds:8.1f} s   {kit_seconds / n:6.2f} s/submission")
