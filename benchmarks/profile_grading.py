@@ -3,7 +3,7 @@
 Used by ``bench_grading.py --profile``. Each stage is timed in the grader's process by
 wrapping the functions that perform it (nothing in the kit changes while profiling):
 
-    read          reading the released and submitted notebooks (parent)
+    read          reading the submitted notebook (parent; the released one is read once per run)
     plan+encode   drawing the cases and encoding their arguments as plain data (parent)
     child start   starting each sandboxed child until it says "ready": process start,
                   sandbox set-up and the child's imports; split below by starting an
@@ -130,9 +130,10 @@ def profile_one(sub: grade.Submission, root: Path, out: Path, seed: int = 1) -> 
     isolation = detect()
     hide = instructor_paths(root, sub.folder.parent.parent if sub.folder else root, out)
     course.reference(sub.assignment.name, root)  # loaded once per run, before the first submission
+    release = nb.read(course.release_path(sub.assignment, root))  # read once per run, as grade_folder does
     with _patched(clock, student):
         start = time.perf_counter()
-        result = grade.grade_one(sub, root, seed, sandbox.Limits(), isolation, hide)
+        result = grade.grade_one(sub, root, seed, sandbox.Limits(), isolation, hide, release=release)
         writers.write_result(out, result)
         total = time.perf_counter() - start
     return dict(clock.seconds), dict(clock.count), total, sum(student)
@@ -143,10 +144,14 @@ def print_profile(subs: list[grade.Submission], root: Path, out: Path) -> None:
     print("\nprofile of one correct submission per assignment (seconds of wall time, measured in the grader's process):")
     header = f"  {'assignment':18s}" + "".join(f"{s:>12s}" for s in STAGES) + f"{'  in student':>12s}{'children':>9s}{'total':>8s}"
     print(header)
+    first = {}
     for sub in subs:
+        first[sub.assignment.name] = profile_one(sub, root, out)[2]  # pays what is paid once per run (imports, SymPy)
         seconds, counts, total, student = profile_one(sub, root, out)
         row = f"  {sub.assignment.name:18s}" + "".join(f"{seconds.get(s, 0.0):12.3f}" for s in STAGES)
         print(row + f"{student:12.3f}{counts.get('child start', 0):9d}{total:8.2f}")
-    print("  (calls = in student code + channel; 'in student' is the child's own measure of its calls)")
+    print("  (each submission graded twice, the second shown: what every later submission pays; calls = in student code + channel,")
+    print("   'in student' being the child's own measure of its calls)")
+    print("  first submission of the run, with what is paid once: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in first.items()))
     split = startup_split(root, subs[0].folder.parent.parent, out)
     print("  one child start, split: " + ", ".join(f"{k} {v:.3f} s" for k, v in split.items()))
