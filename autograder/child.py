@@ -20,12 +20,14 @@ grades, and nothing it says is believed without the parent's checks.
 from __future__ import annotations
 
 import builtins
-import importlib.util
+import importlib
+import importlib.machinery
 import json
 import linecache
 import os
 import resource
 import sys
+import types
 
 from . import probes
 from .protocol import MAX_FIGURE_BYTES, MAX_FIGURES
@@ -43,21 +45,54 @@ def apply_limits(limits: dict) -> None:
 
 
 # Imported by notebooks' setup cells for plotting, which grading never needs: loaded on first use.
-LAZY_MODULES = ("matplotlib.pyplot",)
+LAZY_MODULES = ("matplotlib", "matplotlib.pyplot")
+
+
+class Deferred(types.ModuleType):
+    """Stands in for a module in ``sys.modules`` until one of its attributes is used; then the
+    real module is imported (every stand-in is dropped first) and the attribute is read from it.
+
+    An ``import`` statement reads only ``__spec__`` (None here), so ``import matplotlib.pyplot
+    as plt`` costs nothing until ``plt`` is used. Importing any other submodule reads the
+    package's ``__path__``, which imports the real package first (see :class:`AlreadyImported`)."""
+
+    def __getattr__(self, attribute: str):
+        submodule = sys.modules.get(f"{self.__name__}.{attribute}")
+        if isinstance(submodule, Deferred):
+            return submodule
+        for name in LAZY_MODULES:
+            if isinstance(sys.modules.get(name), Deferred):
+                del sys.modules[name]
+        return getattr(importlib.import_module(self.__name__), attribute)
+
+
+class AlreadyImported:
+    """A meta path finder for a submodule that importing the real package (from a stand-in's
+    ``__path__``) has just imported too: the import statement gets that module, never a second copy."""
+
+    @staticmethod
+    def find_spec(name: str, path=None, target=None):
+        module = sys.modules.get(name) if name.partition(".")[0] in LAZY_MODULES else None
+        spec = getattr(module, "__spec__", None)
+        return None if spec is None else importlib.machinery.ModuleSpec(name, AlreadyImported(spec))
+
+    def __init__(self, spec=None):
+        self.spec = spec
+
+    def create_module(self, spec):
+        return sys.modules[spec.name]
+
+    def exec_module(self, module) -> None:
+        module.__spec__ = self.spec  # its own spec again, not this stand-in loader's
 
 
 def import_lazily(name: str) -> None:
-    """Register ``name`` so that importing it is free until an attribute is used."""
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return
-    if spec is None or spec.loader is None:
-        return
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    """Register ``name`` so that importing it is free until an attribute is used (nothing is
+    registered for a module that is not installed, so importing it fails as usual)."""
+    if name not in sys.modules and importlib.machinery.PathFinder.find_spec(name.partition(".")[0]) is not None:
+        sys.modules[name] = Deferred(name)
+    if AlreadyImported not in sys.meta_path:
+        sys.meta_path.insert(0, AlreadyImported)
 
 
 def run_cell(label: str, source: str, namespace: dict, timeout: float, wall_seconds: float | None = None) -> dict | None:

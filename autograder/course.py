@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import os
 import pkgutil
 from pathlib import Path
@@ -49,10 +50,24 @@ def question_module(assignment: Assignment) -> ModuleType:
     return _question_modules()[assignment.name]
 
 
+def _known_as(assignment: Assignment, name: str) -> bool:
+    return name in (assignment.name, assignment.name.split("_", 1)[-1], Path(assignment.notebook).stem)
+
+
 def get_assignment(name: str) -> Assignment:
-    """Look an assignment up by its full name (``01_gates``) or its topic (``gates``)."""
+    """Look an assignment up by its full name (``01_gates``) or its topic (``gates``).
+
+    The module named after the topic (``questions/gates.py``) is tried first, so a notebook's
+    ``checker(...)`` imports only its own assignment's declarations."""
+    from . import questions
+
+    topic = name.split("_", 1)[-1]
+    if topic.isidentifier() and importlib.util.find_spec(f"{questions.__name__}.{topic}") is not None:
+        assignment = getattr(importlib.import_module(f"{questions.__name__}.{topic}"), "ASSIGNMENT", None)
+        if isinstance(assignment, Assignment) and _known_as(assignment, name):
+            return assignment
     for assignment in assignments().values():
-        if name in (assignment.name, assignment.name.split("_", 1)[-1], Path(assignment.notebook).stem):
+        if _known_as(assignment, name):
             return assignment
     raise KeyError(f"unknown assignment {name!r}; known: {', '.join(assignments())}")
 

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from . import captions, course, output_folder, points, writers
 from . import notebook as nb
@@ -151,16 +151,18 @@ def _run_seed(out: Path, seed: int | None, sandbox: str, resume: bool = True) ->
 
 
 def grade_one(sub: Submission, root: Path, run_seed: int, limits: Limits, isolation: Isolation, hide: Sequence[Path],
-              figures_folder: Path | None = None) -> SubmissionResult:
+              figures_folder: Path | None = None, release: Any | None = None) -> SubmissionResult:
     """Grade one discovered submission (a missing, refused or ambiguous notebook scores 0 with its
     reason); with ``figures_folder``, also draw its figures there (see :mod:`autograder.figures`).
+    ``release`` is the assignment's released notebook when the caller has read it already (it
+    is read once per run, not once per submission).
 
     Never raises: anything unexpected while grading this submission becomes its own error
     result, so the rest of the class is graded."""
     if sub.notebook is None:
         return SubmissionResult(sub.student, sub.assignment.name, unanswered(sub.assignment, "not_run", sub.notes[0]), notes=list(sub.notes), sandbox=isolation.describe())
     try:
-        release = nb.read(course.release_path(sub.assignment, root))
+        release = release if release is not None else nb.read(course.release_path(sub.assignment, root))
         result = evaluate(sub.notebook, sub.assignment, release=release, hidden_seed=submission_seed(run_seed, sub.student, sub.assignment.name),
                           reference=course.reference(sub.assignment.name, root), student=sub.student, limits=limits, isolation=isolation, hide=hide,
                           figures_folder=figures_folder)
@@ -306,7 +308,7 @@ def grade_folder(
             todo.append(sub)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_one, sub, root, run_seed, limits, isolation, hide,
-                               writers.feedback_folder(out, sub.student) if draw_figures else None): sub for sub in todo}
+                               writers.feedback_folder(out, sub.student) if draw_figures else None, releases[sub.assignment.name]): sub for sub in todo}
         for future in as_completed(futures):
             try:
                 result = future.result()

@@ -14,6 +14,7 @@ import ast
 import contextlib
 import io
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,12 @@ class CodeCell:
 
 def read(path: str | Path) -> Any:
     """Read a notebook (an ``nbformat.NotebookNode``), or raise :class:`BadNotebook` saying what is wrong."""
-    import nbformat  # imported here: it takes seconds, and student processes import this module
+    # imported here: student processes import this module. jsonschema's optional IRI format
+    # checker (rfc3987_syntax) compiles some forty grammars on import, over a second, for a
+    # format the notebook schema never uses: it is left out unless something imported it already.
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+    import nbformat
 
     path = Path(path)
     try:

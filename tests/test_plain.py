@@ -65,6 +65,10 @@ def test_objects_that_are_not_plain_data_become_markers(value, name):
     {"__ndarray__": [1, "x"], "dtype": "float64", "shape": [2]},
     {"__ndarray__": [1], "dtype": "object", "shape": [1]},
     {"__tuple__": "not a list"},
+    {"__ndarray__": "AAAAAAAAAAA=", "dtype": "float64", "shape": [2]},  # the bytes of one float for two
+    {"__ndarray__": "not base64!", "dtype": "int64", "shape": [1]},
+    {"__ndarray__": "Ag==", "dtype": "bool", "shape": [1]},  # a byte that is no bool
+    {"__ndarray__": "", "dtype": "float64", "shape": [10**12]},
 ])
 def test_malformed_plain_data_is_rejected_not_trusted(data):
     """Does hand-made JSON claiming to be an array decode to a marker rather than raise?"""
@@ -85,3 +89,14 @@ def test_only_numpys_own_scalar_types_are_plain_and_no_method_of_the_value_runs(
     assert isinstance(plain.loads(plain.dumps(Pretender(3.0))), Unsupported)
     assert not called
     assert plain.loads(plain.dumps([np.float32(0.5), np.int8(-3), np.bool_(True)])) == [0.5, -3, True]
+
+
+def test_arrays_travel_as_bytes_and_come_back_equal_writable_and_native():
+    """Does an array cross as one string of its bytes (not a number per element) and come back the same?"""
+    value = np.asfortranarray(np.array([[np.nan, -0.0, np.inf], [1e-310, 2.0, -3.5]], dtype=">f8"))
+    data = plain.encode(value)
+    assert type(data["__ndarray__"]) is str and data["shape"] == [2, 3]
+    back = plain.loads(plain.dumps(value))
+    assert back.dtype == np.float64 and back.dtype.isnative and back.flags.writeable
+    assert np.array_equal(back, value, equal_nan=True) and np.signbit(back[0, 1])
+    assert plain.decode({"__ndarray__": [1.0, 2.0], "dtype": "float64", "shape": [2]}).tolist() == [1.0, 2.0]  # the list form is read too

@@ -248,3 +248,15 @@ def test_a_slow_but_correct_answer_gets_identical_marks_every_time_while_the_mac
         load.wait()
     assert marks[0] == marks[1] == marks[2]
     assert dict((name, status) for name, _, status in marks[0])["xor_network"] == "passed"
+
+
+def test_matplotlib_is_imported_only_when_used_and_then_is_the_one_real_module():
+    """Does a setup cell's `import matplotlib.pyplot as plt` cost nothing until plt is used, and
+    does a submodule imported before that use come back as the package's own (one copy)?"""
+    cells = ["import sys\nimport matplotlib.pyplot as plt\nbefore = type(sys.modules['matplotlib']).__name__",
+             "import matplotlib.colors as colors\nsame = colors is sys.modules['matplotlib'].colors\n"
+             "plt.imshow([[0, 1]], cmap=colors.ListedColormap(['red', 'blue']))\n"
+             "def report():\n    return [before, same, type(sys.modules['matplotlib']).__name__, plt.get_fignums()]\n"]
+    runner, (obs,) = run(cells, [request("report", timeout=8.0)], limits=Limits(wall_seconds=20.0, cell_seconds=15.0))
+    assert runner.cell_errors == {}
+    assert plain.decode(obs["value"]) == ["Deferred", True, "module", [1]]

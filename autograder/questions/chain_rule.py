@@ -150,8 +150,8 @@ def autograd_gradient(kind: str, x: float, y: float, params) -> list[float]:
     import autograd.numpy as anp
     from autograd import grad
 
-    params = [float(p) for p in params]
-    return [float(grad(lambda v, i=i: cost(kind, x, y, params[:i] + [v] + params[i + 1:], anp))(params[i])) for i in range(len(params))]
+    point = np.array([float(p) for p in params])
+    return [float(g) for g in grad(lambda v: cost(kind, x, y, [v[i] for i in range(len(point))], anp))(point)]
 
 
 def train_oracle(x: float, y: float, lr: float, epochs: int, seed: int, step: float = -1.0) -> dict:
@@ -161,6 +161,14 @@ def train_oracle(x: float, y: float, lr: float, epochs: int, seed: int, step: fl
     ``losses[k]`` is the cost at the parameters used in epoch k, before that epoch's update.
     ``step=+1`` walks up the gradient instead (to recognise a sign mistake).
     """
+    params, losses = _trained(float(x), float(y), float(lr), int(epochs), int(seed), float(step))
+    return {**dict(zip(PARAM_KEYS, params)), "losses": np.array(losses)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _trained(x: float, y: float, lr: float, epochs: int, seed: int, step: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """:func:`train_oracle`'s final parameters and losses, computed once per run for each training
+    (the visible cases train the same way for every student)."""
     rng = np.random.default_rng(seed)
     w1, w2 = rng.normal(size=2)
     params = [float(w1), 0.0, float(w2), 0.0]
@@ -169,7 +177,7 @@ def train_oracle(x: float, y: float, lr: float, epochs: int, seed: int, step: fl
         losses.append(float(cost("two_layer", x, y, params)))
         grads = autograd_gradient("two_layer", x, y, params)
         params = [p + step * lr * g for p, g in zip(params, grads)]
-    return {**dict(zip(PARAM_KEYS, params)), "losses": np.array(losses)}
+    return tuple(params), tuple(losses)
 
 
 # --- shared checking helpers ----------------------------------------------------------------
