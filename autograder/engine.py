@@ -129,7 +129,7 @@ def _check(question: Question, planned: PlannedCase, observation: Mapping[str, A
         return _failure(question, "failed", case, f"`{case.fn}` modified its input ({changed}) in place (case: {case.label}). Functions must not change their arguments: work on a copy.")
     got = plain.decode(observation.get("value"))
     try:
-        case.check(got, Oracles(reference, reveal=not planned.hidden))
+        case.check(got, Oracles(reference, reveal=not planned.hidden, cpu_seconds=observation.get("cpu_seconds")))
     except Mismatch as wrong:
         kind = "hidden case" if planned.hidden else "case"
         known = question.misconceptions.get(wrong.misconception) if wrong.misconception else None

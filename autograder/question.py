@@ -49,11 +49,15 @@ class Oracles:
 
     Attributes:
         reveal: whether messages may show expected values (True for visible cases).
+        cpu_seconds: the CPU time the call used, as measured by the grader's process from
+            outside the student's (None where no such measurement exists: in a notebook's
+            ``check``, where everything runs in the student's own process).
     """
 
-    def __init__(self, reference: Mapping[str, Any] | None, reveal: bool):
+    def __init__(self, reference: Mapping[str, Any] | None, reveal: bool, cpu_seconds: float | None = None):
         self._reference = reference
         self.reveal = reveal
+        self.cpu_seconds = cpu_seconds
 
     @property
     def has_reference(self) -> bool:
@@ -160,6 +164,9 @@ class Assignment:
             demo's partly wrong student (never the reference: wrong answers only).
         misconceptions: the catalogue of typical mistakes its checks can name, by key
             (declared with :meth:`misconception`).
+        forbidden_libraries: top-level names of libraries its answers may not use: absent from
+            the student's process while grading, and a submitted cell importing one is not run
+            (see :mod:`autograder.bans`).
     """
 
     name: str
@@ -168,6 +175,7 @@ class Assignment:
     questions: list[Question] = field(default_factory=list)
     sample_mistakes: dict[str, str] = field(default_factory=dict)
     misconceptions: dict[str, Misconception] = field(default_factory=dict)
+    forbidden_libraries: tuple[str, ...] = ()
 
     def misconception(self, key: str, name: str, hint: str, detected_by: str | Iterable[str] = "relation", questions: Iterable[str] = (),
                       shows_as: Iterable[str] = ()) -> str:

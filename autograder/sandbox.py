@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from .bans import forbidden_imports, library_paths
 from .isolation import Confinement, Isolation
 from .notebook import CodeCell
 
@@ -258,16 +259,17 @@ class Child:
         isolation: the kernel protections (see :mod:`autograder.isolation`); None for none.
         hide: instructor paths it must not see.
         budget_end: ``time.monotonic()`` after which nothing more may run in it.
+        libraries: install paths of forbidden libraries, made absent from its file system.
     """
 
-    def __init__(self, limits: Limits, isolation: Isolation | None, hide: Sequence[Path], budget_end: float):
+    def __init__(self, limits: Limits, isolation: Isolation | None, hide: Sequence[Path], budget_end: float, libraries: Sequence[Path] = ()):
         self.limits, self.budget_end = limits, budget_end
         self.received, self.figures, self.output = 0, 0, bytearray()
         self.stopped: str | None = None
         self.returncode: int | None = None
         self._workspace = tempfile.TemporaryDirectory(prefix="autograder-")
         workspace = self._workspace.name
-        self.confinement = Confinement(isolation or Isolation(), Path(workspace), hide)
+        self.confinement = Confinement(isolation or Isolation(), Path(workspace), hide, libraries=libraries)
         request_read, self._requests = os.pipe()
         self._responses, response_write = os.pipe()
         self.started = time.monotonic()
@@ -529,6 +531,9 @@ class SandboxRunner:
         budget_seconds: total wall-clock time for the submission across restarts.
         isolation: the kernel protections to use (see :mod:`autograder.isolation`); None for none.
         hide: instructor paths the child must not see (covered when namespaces are available).
+        banned: libraries the assignment forbids (top-level names): absent from the child's file
+            system where namespaces are available (see :attr:`Isolation.library_bans`), and a cell
+            whose source imports one is not run at all (its functions are then missing, with the reason).
 
     A request may carry ``"group"`` (its question): after a call of a group is charged with
     a timeout or stops the process, the group's later calls are reported as not run (the
@@ -539,16 +544,25 @@ class SandboxRunner:
     """
 
     def __init__(self, cells: Sequence[CodeCell], limits: Limits = Limits(), budget_seconds: float = 600.0,
-                 isolation: Isolation | None = None, hide: Sequence[Path] = ()):
+                 isolation: Isolation | None = None, hide: Sequence[Path] = (), banned: Sequence[str] = ()):
         self.cells = list(cells)
         self.limits = limits
         self.isolation = isolation
         self.hide = list(hide)
+        self.libraries = library_paths(banned) if banned else []
         self.budget_seconds = budget_seconds
         self.cell_errors: dict[str, dict] = {}
         self.notes: list[str] = []
         self.children = 0
         self._skipped: set[int] = set()
+        for index, cell in enumerate(self.cells):
+            found = forbidden_imports(cell.source, banned)
+            if found:
+                names = ", ".join(found)
+                self._skipped.add(index)
+                self.cell_errors[cell.label] = {"type": "ForbiddenLibrary", "message": f"it imports {names}, which this assignment does not allow "
+                                                "(compute the result by hand); the cell was not run"}
+                self.notes.append(f"Cell '{cell.label}' imports {names}, which this assignment forbids; it was not run.")
 
     def _start(self, budget_end: float) -> tuple[Child | None, str]:
         """A new child that has run every cell not yet skipped; (None, why) when none can."""
@@ -556,7 +570,7 @@ class SandboxRunner:
             left = budget_end - time.monotonic()
             if left <= 1.0:
                 return None, "the submission used up its time budget"
-            child = Child(Limits(**{**asdict(self.limits), "cpu_seconds": int(left) + 1}), self.isolation, self.hide, budget_end)
+            child = Child(Limits(**{**asdict(self.limits), "cpu_seconds": int(left) + 1}), self.isolation, self.hide, budget_end, self.libraries)
             self.children += 1
             if not child.alive:
                 why = child.stopped

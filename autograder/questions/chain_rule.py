@@ -24,9 +24,10 @@ import functools
 import numpy as np
 
 from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..probes.chain_rule import AUTODIFF_LIBRARIES
 from ..question import Assignment, Case
 
-ASSIGNMENT = Assignment("03_chain_rule", "chain_rule.ipynb", "The chain rule: scalar backpropagation by hand")
+ASSIGNMENT = Assignment("03_chain_rule", "chain_rule.ipynb", "The chain rule: scalar backpropagation by hand", forbidden_libraries=AUTODIFF_LIBRARIES)
 
 RTOL, ATOL = 1e-9, 1e-12
 TRACE_KEYS = ("a", "b", "c", "d")
