@@ -4,5 +4,5 @@ The grader covers the library's install folder with an empty read-only folder ho
 this file, so that importing it in the student's process fails with this message.
 """
 
-raise ImportError(f"`{__name__}` is not available here: this assignment asks for the computation to be written by hand, "
-                  "and the grader's sandbox does not provide this library.")
+raise ImportError(f"`{__name__}` is not available here: what is being graded must be computed by hand, "
+                  "and the grader's sandbox does not provide this library for it.")

@@ -88,6 +88,9 @@ class Case:
         probe: the name of the routine in :mod:`autograder.probes` that performs the
             call inside the student's process; ``"call"`` calls ``fn(*args, **kwargs)``.
         timeout: seconds the call may take before it counts as an infinite loop.
+        forbidden_libraries: libraries absent from the process that makes this call while
+            grading (it gets a process of its own): for a measurement that another library
+            could fake, such as a speed that autograd could provide in a patched probe.
     """
 
     label: str
@@ -97,10 +100,12 @@ class Case:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     probe: str = "call"
     timeout: float = 10.0
+    forbidden_libraries: tuple[str, ...] = ()
 
     def call(self) -> dict:
         """The request sent to whatever runs the student's code (plain data)."""
-        return {"fn": self.fn, "args": list(self.args), "kwargs": dict(self.kwargs), "probe": self.probe, "timeout": self.timeout}
+        request = {"fn": self.fn, "args": list(self.args), "kwargs": dict(self.kwargs), "probe": self.probe, "timeout": self.timeout}
+        return {**request, "forbidden_libraries": list(self.forbidden_libraries)} if self.forbidden_libraries else request
 
 
 CaseGenerator = Callable[[np.random.Generator, bool], Iterable[Case]]

@@ -564,13 +564,13 @@ class SandboxRunner:
                                                 "(compute the result by hand); the cell was not run"}
                 self.notes.append(f"Cell '{cell.label}' imports {names}, which this assignment forbids; it was not run.")
 
-    def _start(self, budget_end: float) -> tuple[Child | None, str]:
+    def _start(self, budget_end: float, libraries: Sequence[Path]) -> tuple[Child | None, str]:
         """A new child that has run every cell not yet skipped; (None, why) when none can."""
         while True:
             left = budget_end - time.monotonic()
             if left <= 1.0:
                 return None, "the submission used up its time budget"
-            child = Child(Limits(**{**asdict(self.limits), "cpu_seconds": int(left) + 1}), self.isolation, self.hide, budget_end, self.libraries)
+            child = Child(Limits(**{**asdict(self.limits), "cpu_seconds": int(left) + 1}), self.isolation, self.hide, budget_end, libraries)
             self.children += 1
             if not child.alive:
                 why = child.stopped
@@ -582,8 +582,8 @@ class SandboxRunner:
                     continue
                 step = child.cell(index, cell)
                 if step.reply is not None:
-                    if step.reply["error"] is not None:
-                        self.cell_errors[cell.label] = step.reply["error"]
+                    if step.reply["error"] is not None:  # the first child's account stands (a later one may lack a library)
+                        self.cell_errors.setdefault(cell.label, step.reply["error"])
                     continue
                 self._skipped.add(index)
                 self.cell_errors[cell.label] = {"type": "Stopped", "message": f"the cell did not finish: {step.stopped}"}
@@ -594,11 +594,24 @@ class SandboxRunner:
                 return child, ""
 
     def __call__(self, requests: Sequence[dict]) -> list[dict]:
+        """One observation per request. Requests naming ``forbidden_libraries`` of their own run
+        in a child of their own (one per set of libraries) from which those are absent too."""
+        budget_end = time.monotonic() + self.budget_seconds
+        by_ban: dict[tuple, list[int]] = {}
+        for j, request in enumerate(requests):
+            by_ban.setdefault(tuple(sorted(request.get("forbidden_libraries") or ())), []).append(j)
+        observations: list[dict] = [{}] * len(requests)
+        for ban, index in by_ban.items():
+            libraries = self.libraries + [p for p in library_paths(ban) if p not in self.libraries]
+            for j, observation in zip(index, self._run([requests[j] for j in index], budget_end, libraries)):
+                observations[j] = observation
+        return observations
+
+    def _run(self, requests: Sequence[dict], budget_end: float, libraries: Sequence[Path]) -> list[dict]:
         observations: list[dict | None] = [None] * len(requests)
         timeouts = [0] * len(requests)
         suspect: set = set()  # groups with a call awaiting its second measurement
         closed: dict = {}  # group -> why its remaining calls are not run
-        budget_end = time.monotonic() + self.budget_seconds
         group = [r.get("group", (r["fn"], j)) for j, r in enumerate(requests)]
         child: Child | None = None
         try:
@@ -617,14 +630,14 @@ class SandboxRunner:
                 if child is None or not child.alive:
                     if child is not None:
                         child.close()
-                    child, why = self._start(budget_end)
+                    child, why = self._start(budget_end, libraries)
                     if child is None:
                         for k in pending:
                             observations[k] = _not_run(why)
                         if why.endswith("budget"):
                             self.notes.append("Grading stopped: the submission used up its time budget; the remaining checks were not run.")
                         break
-                step = child.call(j, {k: v for k, v in requests[j].items() if k != "group"})
+                step = child.call(j, {k: v for k, v in requests[j].items() if k not in ("group", "forbidden_libraries")})
                 fn = requests[j]["fn"]
                 if step.timed_out:
                     timeouts[j] += 1

@@ -24,6 +24,7 @@ import numpy as np
 from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..data import load
 from ..probes.backprop import backprop_test_function, matmul_baseline, timing_workload
+from ..probes.chain_rule import AUTODIFF_LIBRARIES
 from ..misconceptions import common_relation, locate
 from ..question import Assignment, Case
 
@@ -648,10 +649,12 @@ def _timing_check(sizes: list, n: int, repeats: int, seed: int):
 @ASSIGNMENT.question(points=1, functions=("forward", "backward"))
 def vectorised(rng, hidden):
     """forward + backward on batches of 256 are vectorised: at most 12x the CPU time of the bare matrix products, with right gradients."""
-    seed = int(rng.integers(2**31))  # hidden: a batch per student, so no answer can be worked out before the call
+    # hidden: batches per student, so no answer can be worked out before the call; in a process of its own without
+    # autodiff libraries, so that a patched probe cannot make the right gradients fast with them instead of `backward`
+    seed = int(rng.integers(2**31))
     args = (TIMING["layer_sizes"], TIMING["n"], TIMING["repeats"], seed)
     yield Case(f"{TIMING['repeats']} passes of forward + backward, layers {TIMING['layer_sizes']}, batches of {TIMING['n']}", "backward", args,
-               probe="forward_backward_passes", check=_timing_check(*args), timeout=20.0)
+               probe="forward_backward_passes", check=_timing_check(*args), timeout=20.0, forbidden_libraries=AUTODIFF_LIBRARIES)
 
 
 ASSIGNMENT.sample_mistakes.update({
