@@ -11,11 +11,13 @@ own ``check`` keeps its in-process watch (:mod:`autograder.probes.chain_rule`) a
 from __future__ import annotations
 
 import ast
+import functools
+import glob
 import importlib.util
 import re
 import sys
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
 __all__ = ["STUB", "forbidden_imports", "library_paths"]
 
@@ -62,13 +64,25 @@ def _distribution_folders(folder: Path, name: str) -> list[Path]:
         return []
 
 
-def library_paths(libraries: Sequence[str], search: Sequence[str] | None = None) -> list[Path]:
-    """Where ``libraries`` are installed for this interpreter: each package folder (or single
-    module file) and its ``dist-info``/``egg-info`` metadata, in every folder of ``search``
-    (default: ``sys.path``) and wherever :func:`importlib.util.find_spec` finds it. Looked up in
-    the grader's process; nothing is imported. Libraries that are not installed add nothing."""
+SYSTEM_FOLDERS = ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages", "/usr/lib/python3/dist-packages",
+                  "/usr/lib64/python3*/*-packages", "/opt/conda/lib/python3*/site-packages")
+"""Where the system's Pythons keep libraries, searched besides the grader's own path."""
+
+
+def _search_folders() -> list[Path]:
+    folders = [Path(p) for p in sys.path if p] + [Path(sys.prefix), Path(sys.base_prefix)]
+    return folders + [Path(p) for pattern in SYSTEM_FOLDERS for p in sorted(glob.glob(pattern))]
+
+
+@functools.cache
+def library_paths(libraries: tuple[str, ...], search: tuple[str, ...] | None = None) -> tuple[Path, ...]:
+    """Where ``libraries`` are installed: each package folder (or single module file) and its
+    ``dist-info``/``egg-info`` metadata, in every folder of ``search`` (default: ``sys.path``
+    and :data:`SYSTEM_FOLDERS`) and wherever :func:`importlib.util.find_spec` finds it. Looked
+    up in the grader's process once (cached); nothing is imported. Libraries that are not
+    installed add nothing."""
     found: list[Path] = []
-    folders = [Path(p) for p in (sys.path if search is None else search) if p]
+    folders = _search_folders() if search is None else [Path(p) for p in search if p]
     for name in libraries:
         places = []
         try:
@@ -83,4 +97,4 @@ def library_paths(libraries: Sequence[str], search: Sequence[str] | None = None)
         for place in places:
             if place.exists() and place.resolve() not in found:
                 found.append(place.resolve())
-    return found
+    return tuple(found)

@@ -549,7 +549,7 @@ class SandboxRunner:
         self.limits = limits
         self.isolation = isolation
         self.hide = list(hide)
-        self.libraries = library_paths(banned) if banned else []
+        self.libraries = list(library_paths(tuple(banned))) if banned else []
         self.budget_seconds = budget_seconds
         self.cell_errors: dict[str, dict] = {}
         self.notes: list[str] = []
