@@ -13,6 +13,7 @@ answer deserves 0.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, by_question, solution_source
@@ -251,3 +252,56 @@ def test_what_holds_the_library_bans_is_stated_in_the_run_record(graded):
     sandbox = graded["twin_chain_solution"].sandbox
     assert "libraries an assignment forbids" in sandbox
     assert ("absent from the student's file system" in sandbox) == bool(detect().bwrap)
+
+
+# --- the pieces, without grading a class ---------------------------------------------------------
+
+@pytest.mark.parametrize("source, found", [
+    ("import autograd.numpy as anp\nfrom autograd import grad\n", ["autograd"]),
+    ("def f(x):\n    import sympy\n    return sympy.diff(x)\n", ["sympy"]),
+    ("import importlib\nm = importlib.import_module('jax.numpy')\n", ["jax"]),
+    ("t = __import__('torch')\n", ["torch"]),
+    ("from tensorflow import keras as k\nimport numpy\n", ["tensorflow"]),
+    ("import numpy as np\nimport math\nfrom .sympy import x\nautograd = 1\n", []),  # a relative import, a variable: allowed
+    ("import sympy(\n", []),  # does not parse: the cell fails on its own
+])
+def test_the_source_scan_finds_imports_of_forbidden_libraries(source, found):
+    from autograder.bans import forbidden_imports
+
+    assert forbidden_imports(source, ("autograd", "jax", "sympy", "torch", "tensorflow")) == found
+
+
+def test_installed_forbidden_libraries_are_found_with_their_metadata():
+    import autograd
+
+    from autograder.bans import library_paths
+
+    paths = library_paths(("autograd", "no_such_library_here"))
+    assert Path(autograd.__file__).resolve().parent in paths
+    assert any(p.name.startswith("autograd-") and p.name.endswith(".dist-info") for p in paths), paths
+    assert not any("no_such_library_here" in str(p) for p in paths)
+
+
+@pytest.mark.parametrize("walls, says", [
+    ({"bwrap": "/usr/bin/bwrap"}, "absent from the student's file system"),
+    ({"unshare": "/usr/bin/unshare"}, "which student code can undo"),
+    ({}, "NOT enforced by the sandbox (no namespaces): only the submitted source is scanned"),
+])
+def test_the_report_says_what_keeps_forbidden_libraries_out(walls, says):
+    from autograder.isolation import Isolation
+
+    assert "libraries an assignment forbids: " in Isolation(**walls).describe()
+    assert says in Isolation(**walls).describe()
+
+
+def test_a_library_folder_is_covered_by_the_stub_under_bubblewrap(tmp_path):
+    """bubblewrap's arguments cover a forbidden package with a read-only tmpfs holding only the stub as its __init__.py."""
+    from autograder.bans import STUB
+    from autograder.isolation import Confinement, Isolation
+
+    package = tmp_path / "somelib"
+    package.mkdir()
+    command = Confinement(Isolation(bwrap="bwrap"), tmp_path / "work", libraries=[package]).command(["python"])
+    at = command.index(str(package.resolve()))
+    assert command[at - 1] == "--tmpfs" and command[at + 1:at + 4] == ["--ro-bind", str(STUB), str(package.resolve() / "__init__.py")]
+    assert command[at + 4:at + 6] == ["--remount-ro", str(package.resolve())]
