@@ -49,9 +49,9 @@ class Oracles:
 
     Attributes:
         reveal: whether messages may show expected values (True for visible cases).
-        cpu_seconds: the CPU time the call used, as measured by the grader's process from
-            outside the student's (None where no such measurement exists: in a notebook's
-            ``check``, where everything runs in the student's own process).
+        cpu_seconds: the CPU time the call used. While grading, measured by the grader's
+            process from outside the student's; in a notebook's ``check``, by the kit inside the
+            student's own process (advice: nothing is at stake there); None where unmeasured.
     """
 
     def __init__(self, reference: Mapping[str, Any] | None, reveal: bool, cpu_seconds: float | None = None):
