@@ -2,8 +2,9 @@
 
 The sandbox (:mod:`autograder.isolation`) makes the install folders found here absent from
 the student's process where namespaces are available: each package folder is covered by an
-empty read-only folder holding only :mod:`autograder.absent_library` as its ``__init__.py``,
-so importing it fails with a clear message. :func:`forbidden_imports` is the second line,
+empty read-only folder holding only :mod:`autograder.absent_library` as its ``__init__.py``:
+nothing of the library is there, and using anything imported from it raises ``ImportError``
+with the reason. :func:`forbidden_imports` is the second line,
 run in the grader's process on the submitted source before any of it runs; the notebook's
 own ``check`` keeps its in-process watch (:mod:`autograder.probes.chain_rule`) as advice.
 """
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-__all__ = ["STUB", "forbidden_imports", "library_paths"]
+__all__ = ["STUB", "forbidden_imports", "library_paths", "names_any"]
 
 STUB = Path(__file__).resolve().parent / "absent_library.py"
 """The ``__init__.py`` that a hidden package shows the student's process."""
@@ -54,6 +55,12 @@ def forbidden_imports(source: str, libraries: Iterable[str]) -> list[str]:
             if called in IMPORT_CALLS and node.args and isinstance(node.args[0], ast.Constant):
                 found.add(_top(node.args[0].value))
     return sorted(found & banned)
+
+
+def names_any(source: str, libraries: Iterable[str]) -> bool:
+    """Whether ``source`` contains any of ``libraries`` as a whole word (``autograd`` in
+    ``import autograd.numpy`` or ``"autograd"``, not in ``autograder``)."""
+    return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source) for name in libraries)
 
 
 def _distribution_folders(folder: Path, name: str) -> list[Path]:

@@ -240,7 +240,7 @@ def _bwrap_flags(bwrap: str, workspace: str, hidden: Sequence[str], tmpfs_bytes:
     ``/tmp`` stays visible, read-only: a course, a kit or a virtual environment may live there, and
     what must not be seen there is in ``hidden`` like anywhere else. Each folder of ``libraries``
     (forbidden packages) is covered too, with :data:`autograder.bans.STUB` as its only file, its
-    ``__init__.py``: importing the package fails with the stub's message."""
+    ``__init__.py``: using anything imported from the package raises the stub's ``ImportError``."""
     flags = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
              "--die-with-parent", "--new-session", "--cap-drop", "ALL",
              "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
@@ -292,7 +292,7 @@ class Confinement:
         max_processes: the pids cgroup cap, when a cgroup is available.
         tmpfs_bytes: size of the child's writable tmpfs.
         libraries: install folders and files of forbidden libraries (see :func:`autograder.bans.library_paths`),
-            made absent like ``hidden`` (under bubblewrap, behind a stub that makes importing them fail).
+            made absent like ``hidden`` (under bubblewrap, behind a stub: nothing imported from them works).
     """
 
     def __init__(self, isolation: Isolation, workspace: Path, hidden: Sequence[Path] = (), max_processes: int = 64, tmpfs_bytes: int = 64 * 2**20,

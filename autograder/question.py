@@ -89,8 +89,9 @@ class Case:
             call inside the student's process; ``"call"`` calls ``fn(*args, **kwargs)``.
         timeout: seconds the call may take before it counts as an infinite loop.
         forbidden_libraries: libraries absent from the process that makes this call while
-            grading (it gets a process of its own): for a measurement that another library
-            could fake, such as a speed that autograd could provide in a patched probe.
+            grading (see :class:`autograder.sandbox.SandboxRunner`): for a measurement that
+            another library could fake, such as a speed that autograd could provide in a
+            patched probe.
     """
 
     label: str

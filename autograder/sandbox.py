@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .bans import forbidden_imports, library_paths
+from .bans import forbidden_imports, library_paths, names_any
 from .isolation import Confinement, Isolation
 from .notebook import CodeCell
 
@@ -594,15 +594,24 @@ class SandboxRunner:
                 return child, ""
 
     def __call__(self, requests: Sequence[dict]) -> list[dict]:
-        """One observation per request. Requests naming ``forbidden_libraries`` of their own run
-        in a child of their own (one per set of libraries) from which those are absent too."""
+        """One observation per request. Libraries a request names in ``forbidden_libraries`` are
+        absent from the process that makes it. When no cell names them at all (a whole word in its
+        source: only a run-time trick could import them), they are simply absent from the one child
+        that makes every call; otherwise those requests run in a child of their own (one per set of
+        libraries), so that the other calls keep the libraries the student's cells use openly."""
         budget_end = time.monotonic() + self.budget_seconds
         by_ban: dict[tuple, list[int]] = {}
+        unnamed: set[str] = set()
         for j, request in enumerate(requests):
-            by_ban.setdefault(tuple(sorted(request.get("forbidden_libraries") or ())), []).append(j)
+            ban = tuple(sorted(request.get("forbidden_libraries") or ()))
+            if ban and not any(names_any(cell.source, ban) for cell in self.cells):
+                unnamed |= set(ban)
+                ban = ()
+            by_ban.setdefault(ban, []).append(j)
         observations: list[dict] = [{}] * len(requests)
         for ban, index in by_ban.items():
-            libraries = self.libraries + [p for p in library_paths(ban) if p not in self.libraries]
+            extra = library_paths(tuple(sorted(set(ban) | (unnamed if not ban else set()))))
+            libraries = self.libraries + [p for p in extra if p not in self.libraries]
             for j, observation in zip(index, self._run([requests[j] for j in index], budget_end, libraries)):
                 observations[j] = observation
         return observations

@@ -159,6 +159,9 @@ def forward_trace(x):
     return _answer(x)
 '''
 
+# autograd named openly in a cell (allowed in 04): the timed call then runs in a process of its own without it
+OPEN_AUTOGRAD = "import autograd.numpy as anp  # 04 allows autograd in the open\n"
+
 BACKWARD = solution_source("04_backprop", "backward")
 FORWARD_TRACE = solution_source("03_chain_rule", "forward_trace")
 
@@ -171,6 +174,10 @@ ATTACKS = {
     "frozen_timers_solution": Attack(BACKPROP, {"backward": FROZEN_TIMERS + BACKWARD}, "twin_solution"),
     "fake_probes_loop": Attack(BACKPROP, {"backward": FAKE_PROBES + LOOP_BACKWARD}, "twin_loop", {"vectorised"}),
     "autograd_probe_loop": Attack(BACKPROP, {"backward": AUTOGRAD_PROBE + LOOP_BACKWARD}, "twin_loop", {"vectorised"}, needs_bubblewrap=True),
+    "twin_open_autograd": Attack(BACKPROP, {"backward": OPEN_AUTOGRAD + BACKWARD}),
+    "twin_open_autograd_loop": Attack(BACKPROP, {"backward": OPEN_AUTOGRAD + LOOP_BACKWARD}, aims_at={"vectorised"}),
+    "autograd_probe_open_loop": Attack(BACKPROP, {"backward": OPEN_AUTOGRAD + AUTOGRAD_PROBE + LOOP_BACKWARD}, "twin_open_autograd_loop", {"vectorised"},
+                                       needs_bubblewrap=True),
     "small_workload_loop": Attack(BACKPROP, {"backward": SMALL_WORKLOAD + LOOP_BACKWARD}, "twin_loop", {"vectorised"}),
     "lenient_checks_zeros": Attack(BACKPROP, {"backward": LENIENT_CHECKS + ZEROS_BACKWARD}, "twin_zeros", {"vectorised", "backward"}),
     "forged_channel_loop": Attack(BACKPROP, {"backward": LOOP_BACKWARD + FORGED_CHANNEL}, "twin_loop", {"vectorised"}),
@@ -219,8 +226,9 @@ def test_tampering_earns_nothing_beyond_the_honest_twin(graded, student):
 def test_the_twins_are_graded_for_what_they_are(graded):
     """The twins are the yardstick: the solutions pass everything, a loop or zeros lose `vectorised` (and zeros `backward`),
     and an answer computed with autograd loses its question because autograd is absent from the sandbox."""
-    solution = by_question(graded["twin_solution"])
-    assert all(q.status in ("passed", "manual") for q in solution.values()), {n: q.reason for n, q in solution.items() if q.status != "passed"}
+    for twin in ("twin_solution", "twin_open_autograd"):  # the second imports autograd openly: it is there for it
+        solution = by_question(graded[twin])
+        assert all(q.status in ("passed", "manual") for q in solution.values()), {n: q.reason for n, q in solution.items() if q.status != "passed"}
     assert all(q.status in ("passed", "manual") for q in by_question(graded["twin_chain_solution"]).values())
     loop = by_question(graded["twin_loop"])
     assert loop["vectorised"].points == 0 and "loop over the samples" in loop["vectorised"].reason
@@ -236,8 +244,9 @@ def test_the_twins_are_graded_for_what_they_are(graded):
 def test_a_probe_that_computes_the_gradients_with_autograd_finds_no_autograd(graded):
     if not detect().bwrap:
         pytest.skip("needs bubblewrap")
-    reason = by_question(graded["autograd_probe_loop"])["vectorised"].reason
-    assert "not available" in reason, reason
+    for student in ("autograd_probe_loop", "autograd_probe_open_loop"):  # one child without autograd; a child of its own for the timing
+        reason = by_question(graded[student])["vectorised"].reason
+        assert "not available" in reason, (student, reason)
 
 
 @pytest.mark.slow
@@ -269,6 +278,17 @@ def test_the_source_scan_finds_imports_of_forbidden_libraries(source, found):
     from autograder.bans import forbidden_imports
 
     assert forbidden_imports(source, ("autograd", "jax", "sympy", "torch", "tensorflow")) == found
+
+
+@pytest.mark.parametrize("source, named", [
+    ("import autograd.numpy as anp", True), ("sys.modules['torch']", True), ("# compare with sympy", True),
+    ("from autograder import checker", False), ('name = "auto" + "grad"', False), ("jaxlib_version = 1", False),
+])
+def test_a_library_named_in_a_cell_is_a_whole_word(source, named):
+    """Whether a cell names a library openly decides whether a call that must not have it runs in a process of its own."""
+    from autograder.bans import names_any
+
+    assert names_any(source, ("autograd", "torch", "sympy", "jax")) is named
 
 
 def test_installed_forbidden_libraries_are_found_with_their_metadata():
