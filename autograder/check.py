@@ -29,6 +29,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
+import time
 from pathlib import Path
 from typing import Any, MutableMapping
 
@@ -123,7 +124,14 @@ class Checker:
         self.last: dict[str, QuestionResult] = {}
 
     def _run(self, requests: list[dict]) -> list[dict]:
-        return [run_call(self.namespace, request) for request in requests]
+        """Each request's observation, with the CPU time its call took in this process: advice only
+        (the student's code shares the process), where grading measures it from outside."""
+        observations = []
+        for request in requests:
+            start = time.process_time()
+            observation = run_call(self.namespace, request)
+            observations.append({**observation, "cpu_seconds": time.process_time() - start})
+        return observations
 
     def results(self, *names: str, hidden: bool = False, seed: int | None = None) -> list[QuestionResult]:
         """Judge the named questions (all automatic ones if none are named)."""
@@ -135,7 +143,11 @@ class Checker:
                 raise CheckFailed("Hidden checks run only where the course's solutions/ folder is present (when grading).")
             reference = course.reference(self.assignment.name, root)
         judged = with_dependencies(self.assignment, questions)  # so that a failure can name its cause
-        planned = plan(self.assignment, judged, seed if seed is not None else secrets.randbits(32) if hidden else None)
+        if hidden and seed is None:
+            from .grade import SEED_BITS  # hidden checks run where the grader is: as wide a seed as grading draws
+
+            seed = secrets.randbits(SEED_BITS)
+        planned = plan(self.assignment, judged, seed)
         if hidden:
             planned = [p for p in planned if p.hidden]
         results = [r for r in judge_all(judged, planned, self._run(requests_for(planned)), reference) if r.question in {q.name for q in questions}]

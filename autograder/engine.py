@@ -140,7 +140,7 @@ def _check(question: Question, planned: PlannedCase, observation: Mapping[str, A
                         misconception=known.name if known else None, hint=known.hint if known else None)
     got = plain.decode(observation.get("value"))
     try:
-        case.check(got, Oracles(reference, reveal=not planned.hidden))
+        case.check(got, Oracles(reference, reveal=not planned.hidden, cpu_seconds=observation.get("cpu_seconds")))
     except Mismatch as wrong:
         kind = "hidden case" if planned.hidden else "case"
         key = wrong.misconception or question.relations.get(wrong.relation or "")

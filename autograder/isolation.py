@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from .bans import STUB
+
 __all__ = ["Isolation", "detect", "Confinement", "instructor_paths", "sweep_stale_cgroups"]
 
 # What a student process needs from the course directory; everything else there is hidden.
@@ -67,6 +69,16 @@ class Isolation:
     def namespaces(self) -> bool:
         return self.bwrap is not None or self.unshare is not None
 
+    @property
+    def library_bans(self) -> str:
+        """What keeps an assignment's forbidden libraries out of the student's process here."""
+        if self.bwrap:
+            return "absent from the student's file system (bubblewrap), and the submitted source scanned for imports of them"
+        if self.unshare:
+            return ("covered in the student's file system by the unshare fallback, which student code can undo, "
+                    "and the submitted source scanned for imports of them")
+        return "NOT enforced by the sandbox (no namespaces): only the submitted source is scanned for imports of them"
+
     def describe(self) -> str:
         """One line for the grade report."""
         parts = ["rlimits (CPU, memory, file size, open files)", "CPU-time and wall-clock limits enforced by the grader"]
@@ -77,6 +89,7 @@ class Isolation:
             parts.insert(0, "namespaces through unshare (no network, own PIDs, read-only files, private tmpfs, instructor files hidden)")
         if self.pids_cgroup:
             parts.append("process count cap (pids cgroup)")
+        parts.append(f"libraries an assignment forbids: {self.library_bans}")
         text = "; ".join(parts)
         return text if not self.problems else f"{text}. NOT available: {'; '.join(self.problems)}"
 
@@ -221,11 +234,13 @@ SANDBOX_UID = 65534
 """The child's uid and gid inside its user namespace ("nobody")."""
 
 
-def _bwrap_flags(bwrap: str, workspace: str, hidden: Sequence[str], tmpfs_bytes: int) -> list[str]:
+def _bwrap_flags(bwrap: str, workspace: str, hidden: Sequence[str], tmpfs_bytes: int, libraries: Sequence[str] = ()) -> list[str]:
     """bubblewrap's arguments: everything read-only, private tmpfs, ``hidden`` covered, no capabilities.
 
     ``/tmp`` stays visible, read-only: a course, a kit or a virtual environment may live there, and
-    what must not be seen there is in ``hidden`` like anywhere else."""
+    what must not be seen there is in ``hidden`` like anywhere else. Each folder of ``libraries``
+    (forbidden packages) is covered too, with :data:`autograder.bans.STUB` as its only file, its
+    ``__init__.py``: using anything imported from the package raises the stub's ``ImportError``."""
     flags = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
              "--die-with-parent", "--new-session", "--cap-drop", "ALL",
              "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
@@ -236,6 +251,11 @@ def _bwrap_flags(bwrap: str, workspace: str, hidden: Sequence[str], tmpfs_bytes:
             flags += ["--size", "4096", "--tmpfs", path, "--remount-ro", path]
         elif os.path.lexists(path):
             flags += ["--ro-bind", "/dev/null", path]
+    for path in libraries:
+        if os.path.isdir(path):
+            flags += ["--size", "4096", "--tmpfs", path, "--ro-bind", str(STUB), os.path.join(path, "__init__.py"), "--remount-ro", path]
+        elif os.path.lexists(path):
+            flags += ["--ro-bind", str(STUB), path]
     return flags + ["--chdir", workspace]
 
 
@@ -271,12 +291,16 @@ class Confinement:
         hidden: paths to cover (instructor files); missing ones are ignored.
         max_processes: the pids cgroup cap, when a cgroup is available.
         tmpfs_bytes: size of the child's writable tmpfs.
+        libraries: install folders and files of forbidden libraries (see :func:`autograder.bans.library_paths`),
+            made absent like ``hidden`` (under bubblewrap, behind a stub: nothing imported from them works).
     """
 
-    def __init__(self, isolation: Isolation, workspace: Path, hidden: Sequence[Path] = (), max_processes: int = 64, tmpfs_bytes: int = 64 * 2**20):
+    def __init__(self, isolation: Isolation, workspace: Path, hidden: Sequence[Path] = (), max_processes: int = 64, tmpfs_bytes: int = 64 * 2**20,
+                 libraries: Sequence[Path] = ()):
         self.isolation = isolation
         self.workspace = workspace
         self.hidden = [str(Path(p).resolve()) for p in hidden]
+        self.libraries = [str(Path(p).resolve()) for p in libraries]
         self.tmpfs_bytes = tmpfs_bytes
         self.cgroup: Path | None = None
         if isolation.pids_cgroup is not None:
@@ -291,10 +315,10 @@ class Confinement:
         """``command`` run inside the namespaces (unchanged where there are none)."""
         if self.isolation.bwrap:
             enter = ["sh", "-c", 'if [ -n "$AG_CGROUP" ]; then echo $$ > "$AG_CGROUP/cgroup.procs"; fi; exec "$@"', "sh"]
-            return [*enter, *_bwrap_flags(self.isolation.bwrap, str(self.workspace), self.hidden, self.tmpfs_bytes), "--", *command]
+            return [*enter, *_bwrap_flags(self.isolation.bwrap, str(self.workspace), self.hidden, self.tmpfs_bytes, self.libraries), "--", *command]
         if not self.isolation.namespaces:
             return list(command)
-        return [self.isolation.unshare, *_namespace_flags(self.isolation.user_namespace), "sh", "-c", _SETUP, "sh", *self.hidden, "--", *command]
+        return [self.isolation.unshare, *_namespace_flags(self.isolation.user_namespace), "sh", "-c", _SETUP, "sh", *self.hidden, *self.libraries, "--", *command]
 
     def environment(self) -> dict[str, str]:
         return {"AG_WORKSPACE": str(self.workspace), "AG_TMPFS": str(self.tmpfs_bytes), "AG_CGROUP": str(self.cgroup or "")}

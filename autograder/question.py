@@ -54,11 +54,15 @@ class Oracles:
 
     Attributes:
         reveal: whether messages may show expected values (True for visible cases).
+        cpu_seconds: the CPU time the call used. While grading, measured by the grader's
+            process from outside the student's; in a notebook's ``check``, by the kit inside the
+            student's own process (advice: nothing is at stake there); None where unmeasured.
     """
 
-    def __init__(self, reference: Mapping[str, Any] | None, reveal: bool):
+    def __init__(self, reference: Mapping[str, Any] | None, reveal: bool, cpu_seconds: float | None = None):
         self._reference = reference
         self.reveal = reveal
+        self.cpu_seconds = cpu_seconds
 
     @property
     def has_reference(self) -> bool:
@@ -111,6 +115,10 @@ class Case:
         timeout: seconds the call may take before it counts as an infinite loop.
         clauses: ids of the contract clauses (:meth:`Assignment.contract`) this case checks,
             besides those its question declares for all its cases.
+        forbidden_libraries: libraries absent from the process that makes this call while
+            grading (see :class:`autograder.sandbox.SandboxRunner`): for a measurement that
+            another library could fake, such as a speed that autograd could provide in a
+            patched probe.
     """
 
     label: str
@@ -121,6 +129,7 @@ class Case:
     probe: str = "call"
     timeout: float = CALL_SECONDS
     clauses: tuple[str, ...] = ()
+    forbidden_libraries: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not callable(self.check):
@@ -128,7 +137,8 @@ class Case:
 
     def call(self) -> CallRequest:
         """The request sent to whatever runs the student's code (plain data)."""
-        return {"fn": self.fn, "args": list(self.args), "kwargs": dict(self.kwargs), "probe": self.probe, "timeout": self.timeout}
+        request = {"fn": self.fn, "args": list(self.args), "kwargs": dict(self.kwargs), "probe": self.probe, "timeout": self.timeout}
+        return {**request, "forbidden_libraries": list(self.forbidden_libraries)} if self.forbidden_libraries else request
 
 
 CaseGenerator = Callable[[np.random.Generator, bool], Iterable[Case]]
@@ -199,6 +209,9 @@ class Assignment:
             (declared with :meth:`misconception`).
         contracts: per student function, its docstring's clauses by id (``"fn.clause"``),
             declared with :meth:`contract`; cases say which ones they check.
+        forbidden_libraries: top-level names of libraries its answers may not use: absent from
+            the student's process while grading, and a submitted cell importing one is not run
+            (see :mod:`autograder.bans`).
     """
 
     name: str
@@ -208,6 +221,7 @@ class Assignment:
     sample_mistakes: dict[str, str] = field(default_factory=dict)
     misconceptions: dict[str, Misconception] = field(default_factory=dict)
     contracts: dict[str, dict[str, str]] = field(default_factory=dict)
+    forbidden_libraries: tuple[str, ...] = ()
 
     def contract(self, fn: str, **clauses: str) -> None:
         """Declare the clauses of ``fn``'s docstring: one short id per sentence that states behaviour.

@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from .bans import forbidden_imports, library_paths, names_any
 from .isolation import Confinement, Isolation
 from .notebook import CodeCell
 from .protocol import CALL_SECONDS, CELL_SECONDS, MAX_FIGURE_BYTES, MAX_FIGURES, OBSERVED
@@ -255,16 +256,17 @@ class Child:
         isolation: the kernel protections (see :mod:`autograder.isolation`); None for none.
         hide: instructor paths it must not see.
         budget_end: ``time.monotonic()`` after which nothing more may run in it.
+        libraries: install paths of forbidden libraries, made absent from its file system.
     """
 
-    def __init__(self, limits: Limits, isolation: Isolation | None, hide: Sequence[Path], budget_end: float):
+    def __init__(self, limits: Limits, isolation: Isolation | None, hide: Sequence[Path], budget_end: float, libraries: Sequence[Path] = ()):
         self.limits, self.budget_end = limits, budget_end
         self.received, self.figures, self.output = 0, 0, bytearray()
         self.stopped: str | None = None
         self.returncode: int | None = None
         self._workspace = tempfile.TemporaryDirectory(prefix="autograder-")
         workspace = self._workspace.name
-        self.confinement = Confinement(isolation or Isolation(), Path(workspace), hide)
+        self.confinement = Confinement(isolation or Isolation(), Path(workspace), hide, libraries=libraries)
         request_read, self._requests = os.pipe()
         self._responses, response_write = os.pipe()
         self.started = time.monotonic()
@@ -526,6 +528,9 @@ class SandboxRunner:
         budget_seconds: total wall-clock time for the submission across restarts.
         isolation: the kernel protections to use (see :mod:`autograder.isolation`); None for none.
         hide: instructor paths the child must not see (covered when namespaces are available).
+        banned: libraries the assignment forbids (top-level names): absent from the child's file
+            system where namespaces are available (see :attr:`Isolation.library_bans`), and a cell
+            whose source imports one is not run at all (its functions are then missing, with the reason).
 
     A request may carry ``"group"`` (its question): after a call of a group is charged with
     a timeout or stops the process, the group's later calls are reported as not run (the
@@ -536,24 +541,33 @@ class SandboxRunner:
     """
 
     def __init__(self, cells: Sequence[CodeCell], limits: Limits = Limits(), budget_seconds: float = 600.0,
-                 isolation: Isolation | None = None, hide: Sequence[Path] = ()):
+                 isolation: Isolation | None = None, hide: Sequence[Path] = (), banned: Sequence[str] = ()):
         self.cells = list(cells)
         self.limits = limits
         self.isolation = isolation
         self.hide = list(hide)
+        self.libraries = list(library_paths(tuple(banned))) if banned else []
         self.budget_seconds = budget_seconds
         self.cell_errors: dict[str, dict] = {}
         self.notes: list[str] = []
         self.children = 0
         self._skipped: set[int] = set()
+        for index, cell in enumerate(self.cells):
+            found = forbidden_imports(cell.source, banned)
+            if found:
+                names = ", ".join(found)
+                self._skipped.add(index)
+                self.cell_errors[cell.label] = {"type": "ForbiddenLibrary", "message": f"it imports {names}, which this assignment does not allow "
+                                                "(compute the result by hand); the cell was not run"}
+                self.notes.append(f"Cell '{cell.label}' imports {names}, which this assignment forbids; it was not run.")
 
-    def _start(self, budget_end: float) -> tuple[Child | None, str]:
+    def _start(self, budget_end: float, libraries: Sequence[Path]) -> tuple[Child | None, str]:
         """A new child that has run every cell not yet skipped; (None, why) when none can."""
         while True:
             left = budget_end - time.monotonic()
             if left <= 1.0:
                 return None, "the submission used up its time budget"
-            child = Child(Limits(**{**asdict(self.limits), "cpu_seconds": int(left) + 1}), self.isolation, self.hide, budget_end)
+            child = Child(Limits(**{**asdict(self.limits), "cpu_seconds": int(left) + 1}), self.isolation, self.hide, budget_end, libraries)
             self.children += 1
             if not child.alive:
                 why = child.stopped
@@ -565,8 +579,8 @@ class SandboxRunner:
                     continue
                 step = child.cell(index, cell)
                 if step.reply is not None:
-                    if step.reply["error"] is not None:
-                        self.cell_errors[cell.label] = step.reply["error"]
+                    if step.reply["error"] is not None:  # the first child's account stands (a later one may lack a library)
+                        self.cell_errors.setdefault(cell.label, step.reply["error"])
                     continue
                 self._skipped.add(index)
                 self.cell_errors[cell.label] = {"type": "Stopped", "message": f"the cell did not finish: {step.stopped}"}
@@ -577,11 +591,33 @@ class SandboxRunner:
                 return child, ""
 
     def __call__(self, requests: Sequence[dict]) -> list[dict]:
+        """One observation per request. Libraries a request names in ``forbidden_libraries`` are
+        absent from the process that makes it. When no cell names them at all (a whole word in its
+        source: only a run-time trick could import them), they are simply absent from the one child
+        that makes every call; otherwise those requests run in a child of their own (one per set of
+        libraries), so that the other calls keep the libraries the student's cells use openly."""
+        budget_end = time.monotonic() + self.budget_seconds
+        by_ban: dict[tuple, list[int]] = {}
+        unnamed: set[str] = set()
+        for j, request in enumerate(requests):
+            ban = tuple(sorted(request.get("forbidden_libraries") or ()))
+            if ban and not any(names_any(cell.source, ban) for cell in self.cells):
+                unnamed |= set(ban)
+                ban = ()
+            by_ban.setdefault(ban, []).append(j)
+        observations: list[dict] = [{}] * len(requests)
+        for ban, index in by_ban.items():
+            extra = library_paths(tuple(sorted(set(ban) | (unnamed if not ban else set()))))
+            libraries = self.libraries + [p for p in extra if p not in self.libraries]
+            for j, observation in zip(index, self._run([requests[j] for j in index], budget_end, libraries)):
+                observations[j] = observation
+        return observations
+
+    def _run(self, requests: Sequence[dict], budget_end: float, libraries: Sequence[Path]) -> list[dict]:
         observations: list[dict | None] = [None] * len(requests)
         timeouts = [0] * len(requests)
         suspect: set = set()  # groups with a call awaiting its second measurement
         closed: dict = {}  # group -> why its remaining calls are not run
-        budget_end = time.monotonic() + self.budget_seconds
         group = [r.get("group", (r["fn"], j)) for j, r in enumerate(requests)]
         child: Child | None = None
         try:
@@ -600,14 +636,14 @@ class SandboxRunner:
                 if child is None or not child.alive:
                     if child is not None:
                         child.close()
-                    child, why = self._start(budget_end)
+                    child, why = self._start(budget_end, libraries)
                     if child is None:
                         for k in pending:
                             observations[k] = _not_run(why)
                         if why.endswith("budget"):
                             self.notes.append("Grading stopped: the submission used up its time budget; the remaining checks were not run.")
                         break
-                step = child.call(j, {k: v for k, v in requests[j].items() if k != "group"})
+                step = child.call(j, {k: v for k, v in requests[j].items() if k not in ("group", "forbidden_libraries")})
                 fn = requests[j]["fn"]
                 if step.timed_out:
                     timeouts[j] += 1

@@ -84,7 +84,7 @@ def evaluate(
     release = release if release is not None else submission
     result.notes += nb.cell_report(submission, release)
     setup, answers = nb.setup_cells(release), nb.answer_cells(submission, release)
-    runner = SandboxRunner(setup + answers, limits, isolation=isolation, hide=hide)
+    runner = SandboxRunner(setup + answers, limits, isolation=isolation, hide=hide, banned=assignment.forbidden_libraries)
     planned = plan(assignment, list(assignment), hidden_seed)
     observations = runner([{**r, "group": p.question.name} for r, p in zip(requests_for(planned), planned)])
     hints = _missing_function_hints(answers, nb.solution_cells(release), runner.cell_errors)

@@ -149,17 +149,29 @@ def linear_neuron_step(x, y, w, b, lr):
 
 def test_autodiff_answers_get_no_credit(submit):
     """Aliased imports (anp, grad as g), an import inside the body, and SymPy in a helper: no credit, and the
-    reason says which library and why; a math-only answer and the questions that use no library still pass."""
+    reason says which library and why; a math-only answer and the questions that use no library still pass.
+    The grader's source scan finds every one of these imports, so their cells are not run at all."""
     result = grade(submit(NAME, reverse_mode=AUTOGRAD_ALIASED, sigmoid_neuron_grads=AUTOGRAD_INSIDE,
                           two_layer_scalar_grads=SYMPY_HELPER, linear_neuron_step=MATH_ONLY), NAME)
     assert_outcome(result, {
-        "reverse_mode": "uses autograd inside reverse_mode; these functions must compute the chain rule by hand",
-        "sigmoid_neuron_grads": "uses autograd inside sigmoid_neuron_grads",
-        "two_layer_scalar_grads": "uses sympy inside two_layer_scalar_grads",
-        "train_scalar_network": "uses sympy inside train_scalar_network",  # through the student's own helper
-    }, ["forward_trace", "linear_neuron_step"])
-    for name in ("reverse_mode", "sigmoid_neuron_grads", "two_layer_scalar_grads"):
-        assert by_question(result)[name].misconception == "gradient computed by an autodiff or symbolic library"
+        "reverse_mode": "it imports autograd, which this assignment does not allow (compute the result by hand)",
+        "sigmoid_neuron_grads": "it imports autograd",
+        "two_layer_scalar_grads": "it imports sympy",
+        "train_scalar_network": "two_layer_scalar_grads",  # its helper, whose cell was not run
+    }, ["forward_trace", "linear_neuron_step"], statuses=("missing", "error", "failed"))
+    assert {"Cell 'reverse_mode' imports autograd, which this assignment forbids; it was not run.",
+            "Cell 'two_layer_scalar_grads' imports sympy, which this assignment forbids; it was not run."} <= set(result.notes)
+
+
+def test_the_notebooks_own_check_still_watches_for_autodiff(root):
+    """In the student's own kernel nothing is hidden: the in-process watch names the library, as advice."""
+    namespace = {"np": np}
+    exec(AUTOGRAD_INSIDE, namespace)
+    from autograder.check import Checker
+
+    (found,) = Checker(NAME, namespace).results("sigmoid_neuron_grads")
+    assert found.points == 0 and "uses autograd inside sigmoid_neuron_grads" in found.reason, found.reason
+    assert found.misconception == "gradient computed by an autodiff or symbolic library"
 
 
 def _watch(source: str, fn: str = "f", *args):

@@ -162,7 +162,13 @@ def test_heartbeat_lines_do_not_stretch_a_deadline():
     "json.dumps({'event': 'call', 'index': 0, 'observation': {'status': 'not_run', 'error': {}}}) + '\\n'",
     "json.dumps({'event': 'call', 'index': 1, 'observation': {'status': 'ok', 'value': 42, 'mutated': [], 'seconds': 0}}) + '\\n'",
     "json.dumps({'event': 'figure', 'cell': 'c0', 'png': ''}) + '\\n'",
-])
+    "'this is not JSON\\n'",
+    "json.dumps({'event': 'ready'}) + '\\n'",
+    "json.dumps({'event': 'cell', 'index': 0, 'error': None}) + '\\n'",
+    "json.dumps({'event': 'call', 'index': -1, 'observation': {'status': 'ok', 'value': 42, 'mutated': [], 'seconds': 0}}) + '\\n'",
+    "json.dumps({'event': 'call', 'index': '0', 'observation': {'status': 'ok', 'value': 42, 'mutated': [], 'seconds': 0}}) + '\\n'",
+], ids=["deep", "flood", "done", "mutated-number", "traceback-number", "not-run", "unrequested-index", "figure-in-call", "not-json",
+        "ready-again", "cell-in-call", "earlier-index", "index-string"])
 def test_a_forged_or_malformed_line_fails_that_call_only(forged):
     forger = CHANNEL + f"def forge():\n    send({forged})\n    time.sleep(0.3)\n    return 0\n"
     _, (obs, good) = run([GOOD, forger], [request("forge"), request("good", 41)])

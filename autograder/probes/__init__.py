@@ -1,10 +1,12 @@
 """Calling student functions and recording what happened, as plain data.
 
-The clock and signal functions are bound at import, before any student code runs, so a
-student who patches ``time`` or ``signal`` cannot fake a duration. The timers here only
-interrupt a call politely so that the process can go on with the next one; the grader's
-process owns time (see :mod:`autograder.sandbox`): it measures each call's CPU time itself
-and ends the process at the limit, whatever student code does to these timers.
+Everything here runs where the student's code runs and can be patched by it: the registry,
+the probes' globals, the clocks. So nothing measured here is believed while grading: the
+``seconds`` of an observation is not read by any check; the grader's process owns time (see
+:mod:`autograder.sandbox`): it measures each call's CPU time itself, from outside, ends the
+process at the limit whatever student code does to the timers here (which only interrupt a
+call politely so that the process can go on with the next one), and recomputes every probe's
+inputs and expected values on its own side.
 
 This module runs wherever the student's code lives: inside the sandboxed child
 during grading and ``autograder check``, and inside the student's own kernel for

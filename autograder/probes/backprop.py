@@ -6,7 +6,6 @@ differentiate numerically), so these probes build them inside the student's proc
 
 from __future__ import annotations
 
-from time import perf_counter
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -74,7 +73,21 @@ def numerical_gradient_of(namespace: Mapping[str, Any], fn: str, args: list, kwa
     return namespace[fn](backprop_test_function(name), params, **kwargs)
 
 
-def _matmul_baseline(params: list, X: np.ndarray, G: np.ndarray) -> None:
+def timing_workload(sizes: list, n: int, repeats: int, seed: int) -> tuple[list, np.ndarray, np.ndarray, list]:
+    """The network and data of the vectorisation check: ``(params, Xs, Gs, activations)``.
+
+    ``params``: tanh layers of ``sizes`` with an identity output, from ``seed``; ``Xs`` of
+    shape (repeats, n, sizes[0]) and ``Gs`` of shape (repeats, n, sizes[-1]): a fresh batch
+    and upstream gradient for every pass, so no pass can reuse another's result. Built the
+    same way in the student's process and in the grader's (for the baseline and the oracle).
+    """
+    rng = np.random.default_rng(seed)
+    params = [(rng.normal(size=(a, b)) / np.sqrt(a), 0.1 * rng.normal(size=b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    Xs, Gs = rng.normal(size=(repeats, n, sizes[0])), rng.normal(size=(repeats, n, sizes[-1])) / n
+    return params, Xs, Gs, ["tanh"] * (len(params) - 1) + ["identity"]
+
+
+def matmul_baseline(params: list, X: np.ndarray, G: np.ndarray) -> None:
     """A vectorised workload the size of one forward and backward pass: a forward pass, then
     the backward pass's products and elementwise work on the same shapes, but on the
     activations rather than on chained deltas -- deliberately not a backward pass."""
@@ -86,31 +99,20 @@ def _matmul_baseline(params: list, X: np.ndarray, G: np.ndarray) -> None:
 
 
 @probe
-def time_forward_backward(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
-    """Time the student's forward + ``fn`` (backward) on a batch, and a vectorised baseline.
+def forward_backward_passes(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
+    """Run the student's forward + ``fn`` (backward) once per batch of :func:`timing_workload`.
 
-    args: (layer_sizes, n, repeats). The network (tanh layers, identity output) and data
-    come from a fixed seed. Returns ``{"student": s, "baseline": s}``: the best of
-    ``repeats`` runs of each, interleaved, in seconds. The grader judges the ratio.
+    args: (layer_sizes, n, repeats, seed). Returns the gradients summed over the passes,
+    ``[(dW, db), ...]``. Nothing is timed here: the grader reads the CPU time this call used
+    from outside the student's process and judges it against a baseline it measures itself,
+    and checks the summed gradients (a fast answer with wrong values earns nothing).
     """
-    sizes, n, repeats = args
-    rng = np.random.default_rng(2026)
-    params = [(rng.normal(size=(a, b)) / np.sqrt(a), 0.1 * rng.normal(size=b)) for a, b in zip(sizes[:-1], sizes[1:])]
-    X, G = rng.normal(size=(n, sizes[0])), rng.normal(size=(n, sizes[-1])) / n
-    activations = ["tanh"] * (len(params) - 1) + ["identity"]
+    params, Xs, Gs, activations = timing_workload(*args)
     forward, backward = student_function(namespace, "forward"), namespace[fn]
-    best = {"student": float("inf"), "baseline": float("inf")}
-    spent = 0.0
-    for _ in range(repeats):
-        start = perf_counter()
-        _matmul_baseline(params, X, G)
-        middle = perf_counter()
-        output, cache = forward(params, X, activations)
-        backward(params, cache, G, activations)
-        end = perf_counter()
-        best["baseline"] = min(best["baseline"], middle - start)
-        best["student"] = min(best["student"], end - middle)
-        spent += end - start
-        if spent > 3.0:  # a slow answer is judged on fewer runs
-            break
-    return best
+    total = None
+    for X, G in zip(Xs, Gs):
+        _, cache = forward(params, X, activations)
+        grads = backward(params, cache, G, activations)
+        total = [(np.asarray(dW, float), np.asarray(db, float)) for dW, db in grads] if total is None else \
+            [(tW + np.asarray(dW, float), tb + np.asarray(db, float)) for (tW, tb), (dW, db) in zip(total, grads)]
+    return total

@@ -12,9 +12,12 @@ autograd's gradients; in hidden cases also the reference read from the solution 
 Typical mistakes are named by relations between a student's value and the exact one (a
 sign, a factor 2, a missing chain factor, sigma' evaluated at the wrong point).
 
-Every call goes through the ``watch_autodiff`` probe: an answer that computes its result
-with an autodiff or symbolic library (autograd, JAX, PyTorch, SymPy, TensorFlow) gets no
-credit for that question.
+An answer that computes its result with an autodiff or symbolic library (autograd, JAX,
+PyTorch, SymPy, TensorFlow) gets no credit for that question. While grading, those libraries
+are absent from the student's process and a cell importing one is not run (the assignment's
+``forbidden_libraries``, see :mod:`autograder.bans`); every call also goes through the
+``watch_autodiff`` probe, whose report is believed only when it names a library, and which is
+all the notebook's own ``check`` has.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ import functools
 import numpy as np
 
 from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..probes.chain_rule import AUTODIFF_LIBRARIES
 from ..question import Assignment, Case
 
-ASSIGNMENT = Assignment("03_chain_rule", "chain_rule.ipynb", "The chain rule: scalar backpropagation by hand")
+ASSIGNMENT = Assignment("03_chain_rule", "chain_rule.ipynb", "The chain rule: scalar backpropagation by hand", forbidden_libraries=AUTODIFF_LIBRARIES)
 
 RTOL, ATOL = 1e-9, 1e-12
 TRACE_KEYS = ("a", "b", "c", "d")
