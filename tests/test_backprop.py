@@ -152,7 +152,7 @@ def test_activation_oracle_matches_table_derivatives(reference):
     z = np.linspace(-4, 4, 81) + 0.013
     for name in bp.NAMES:
         f, f_prime = reference["ACTIVATIONS"][name]
-        np.testing.assert_allclose(f(z), bp.activation(name, z), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(f(z), bp.apply_activation(name, z), rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(f_prime(z), bp.activation_prime(name, z), rtol=1e-10, atol=1e-14)
 
 

@@ -49,53 +49,52 @@ XOR_SEEDS = (0, 2, 4)  # every student's train runs from these; the reference le
 # --- the mistakes this assignment's checks can name ------------------------------
 # "fingerprint" entries are recognised on hidden cases by the instructor-only mutants in
 # solutions/04_backprop/mutants.py (its MISTAKES map each mutant to one of these keys).
-_M = ASSIGNMENT.misconception
-_M("fprime_of_a", "f'(a) instead of f'(z)", "f_prime receives the pre-activation z: compute f(z) inside it first if the formula is written in terms of a.",
+ASSIGNMENT.misconception("fprime_of_a", "f'(a) instead of f'(z)", "f_prime receives the pre-activation z: compute f(z) inside it first if the formula is written in terms of a.",
    "relation", ("activations",))
-_M("kink_negative_slope", "derivative wrong for negative z", "below zero, ReLU's slope is 0, leaky ReLU's is alpha and ELU's is alpha * exp(z).",
+ASSIGNMENT.misconception("kink_negative_slope", "derivative wrong for negative z", "below zero, ReLU's slope is 0, leaky ReLU's is alpha and ELU's is alpha * exp(z).",
    "relation", ("activations",))
-_M("init_not_scaled", "init not scaled", "divide the standard normal draws by sqrt(n_in) so every layer's output keeps unit scale.", "relation", ("init_params",))
-_M("output_activation_missing", "output activation missing", "the last layer also applies its activation: the output is A_L = f(Z_L).", "relation", ("forward",))
-_M("cost_not_over_n", "cost not divided by n", "the cost is a mean over the n rows, so the cost and every gradient carry a factor 1/n.",
+ASSIGNMENT.misconception("init_not_scaled", "init not scaled", "divide the standard normal draws by sqrt(n_in) so every layer's output keeps unit scale.", "relation", ("init_params",))
+ASSIGNMENT.misconception("output_activation_missing", "output activation missing", "the last layer also applies its activation: the output is A_L = f(Z_L).", "relation", ("forward",))
+ASSIGNMENT.misconception("cost_not_over_n", "cost not divided by n", "the cost is a mean over the n rows, so the cost and every gradient carry a factor 1/n.",
    "relation", ("mse", "gradients"))
-_M("mse_over_every_entry", "averaged over every entry", "divide by the number of rows n only, not by the number of entries.", "relation", ("mse",))
-_M("mse_half_missing", "factor 0.5 missing", "the cost is 0.5 * sum((A - Y)**2) / n: the 0.5 makes its gradient simply (A - Y) / n.", "relation", ("mse",))
-_M("mse_grad_doubled", "gradient of 0.5 * (A - Y)**2 doubled", "the 0.5 in the cost cancels the 2 from the square's derivative.",
+ASSIGNMENT.misconception("mse_over_every_entry", "averaged over every entry", "divide by the number of rows n only, not by the number of entries.", "relation", ("mse",))
+ASSIGNMENT.misconception("mse_half_missing", "factor 0.5 missing", "the cost is 0.5 * sum((A - Y)**2) / n: the 0.5 makes its gradient simply (A - Y) / n.", "relation", ("mse",))
+ASSIGNMENT.misconception("mse_grad_doubled", "gradient of 0.5 * (A - Y)**2 doubled", "the 0.5 in the cost cancels the 2 from the square's derivative.",
    "relation", ("mse", "gradients"))
-_M("mse_grad_sign", "sign flipped in dC/dA", "the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", "relation", ("mse",))
-_M("db_not_summed", "bias gradient not summed over the batch", "every sample contributes to dC/db: sum delta over the rows (axis 0), giving the shape of b.",
+ASSIGNMENT.misconception("mse_grad_sign", "sign flipped in dC/dA", "the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", "relation", ("mse",))
+ASSIGNMENT.misconception("db_not_summed", "bias gradient not summed over the batch", "every sample contributes to dC/db: sum delta over the rows (axis 0), giving the shape of b.",
    "property", ("backward", "gradients"))
-_M("db_averaged", "bias gradient averaged", "dC/db is delta summed over the rows, not averaged: the 1/n of the cost is already inside dC/dA_L.",
+ASSIGNMENT.misconception("db_averaged", "bias gradient averaged", "dC/db is delta summed over the rows, not averaged: the 1/n of the cost is already inside dC/dA_L.",
    ("relation", "fingerprint"), ("backward",))
-_M("missing_fprime", "missing f'(z)", "delta is the incoming gradient multiplied elementwise by f'(Z) of its own layer, at every layer.",
+ASSIGNMENT.misconception("missing_fprime", "missing f'(z)", "delta is the incoming gradient multiplied elementwise by f'(Z) of its own layer, at every layer.",
    "fingerprint", ("backward",))
-_M("missing_fprime_output", "missing f'(z) at the output", "the output layer's delta_L = dC/dA_L * f'(Z_L): dC/dA_L alone is delta only for the identity.",
+ASSIGNMENT.misconception("missing_fprime_output", "missing f'(z) at the output", "the output layer's delta_L = dC/dA_L * f'(Z_L): dC/dA_L alone is delta only for the identity.",
    "fingerprint", ("backward",))
-_M("backward_fprime_of_a", "f'(a) instead of f'(z) in delta", "the derivative in delta is evaluated at the pre-activation Z, not at the activation A = f(Z).",
+ASSIGNMENT.misconception("backward_fprime_of_a", "f'(a) instead of f'(z) in delta", "the derivative in delta is evaluated at the pre-activation Z, not at the activation A = f(Z).",
    "fingerprint", ("backward",))
-_M("w_not_transposed", "W not transposed", "sending delta back through a layer multiplies by the transpose of its W: (n, n_out) @ (n_out, n_in).",
+ASSIGNMENT.misconception("w_not_transposed", "W not transposed", "sending delta back through a layer multiplies by the transpose of its W: (n, n_out) @ (n_out, n_in).",
    "fingerprint", ("backward",))
-_M("input_off_by_one", "layer input off by one", "dC/dW_l uses the layer's INPUT A_{l-1}, which is cache['A'][l] in 0-based lists.", "fingerprint", ("backward",))
-_M("weights_off_by_one", "layer weights off by one", "delta is sent back through the weights of the layer it came from, not those of the layer below.",
+ASSIGNMENT.misconception("input_off_by_one", "layer input off by one", "dC/dW_l uses the layer's INPUT A_{l-1}, which is cache['A'][l] in 0-based lists.", "fingerprint", ("backward",))
+ASSIGNMENT.misconception("weights_off_by_one", "layer weights off by one", "delta is sent back through the weights of the layer it came from, not those of the layer below.",
    "fingerprint", ("backward",))
-_M("backward_sign", "sign flipped", "the gradients point uphill: backward returns dC/dW itself (the descent step subtracts it), and dC/dA_L = +(A - Y) / n.",
+ASSIGNMENT.misconception("backward_sign", "sign flipped", "the gradients point uphill: backward returns dC/dW itself (the descent step subtracts it), and dC/dA_L = +(A - Y) / n.",
    ("relation", "fingerprint"),
    ("backward", "gradients"))
-_M("divided_by_n_twice", "divided by n twice", "the 1/n of the mean cost enters once, through dC/dA_L: backward must not divide by n again.",
+ASSIGNMENT.misconception("divided_by_n_twice", "divided by n twice", "the 1/n of the mean cost enters once, through dC/dA_L: backward must not divide by n again.",
    "relation", ("backward", "gradients"))
-_M("numgrad_missing_2", "missing 2 in the denominator", "a central difference spans 2 * eps, from w - eps to w + eps.", "relation", ("numerical_gradient",))
-_M("numgrad_extra_2", "factor 2 in the denominator", "the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps.", "relation", ("numerical_gradient",))
-_M("forward_difference", "forward difference", "the one-sided difference has an error of order eps; the central one, of order eps**2.", "relation", ("numerical_gradient",))
-_M("train_not_shuffled", "mini-batches not shuffled", "draw order = rng.permutation(n) at the start of every epoch and take the batches in that order.",
+ASSIGNMENT.misconception("numgrad_missing_2", "missing 2 in the denominator", "a central difference spans 2 * eps, from w - eps to w + eps.", "relation", ("numerical_gradient",))
+ASSIGNMENT.misconception("numgrad_extra_2", "factor 2 in the denominator", "the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps.", "relation", ("numerical_gradient",))
+ASSIGNMENT.misconception("forward_difference", "forward difference", "the one-sided difference has an error of order eps; the central one, of order eps**2.", "relation", ("numerical_gradient",))
+ASSIGNMENT.misconception("train_not_shuffled", "mini-batches not shuffled", "draw order = rng.permutation(n) at the start of every epoch and take the batches in that order.",
    "relation", ("train_convention",))
-_M("train_shuffled_once", "one permutation for every epoch", "every epoch draws a new permutation from the same generator, made once before the first epoch.",
+ASSIGNMENT.misconception("train_shuffled_once", "one permutation for every epoch", "every epoch draws a new permutation from the same generator, made once before the first epoch.",
    "relation", ("train_convention",))
-_M("loop_over_samples", "loop over samples", "process the whole batch with matrix products instead of a Python loop over rows.", "property", ("vectorised",))
+ASSIGNMENT.misconception("loop_over_samples", "loop over samples", "process the whole batch with matrix products instead of a Python loop over rows.", "property", ("vectorised",))
 
 
 # --- the definitions, for any array module (NumPy here, autograd.numpy for gradients) ---
 
-def activation(name: str, z, xp=np):
+def apply_activation(name: str, z, xp=np):
     """f(z) from its definition; ``xp`` is numpy or autograd.numpy."""
     if name == "identity":
         return z
@@ -117,7 +116,7 @@ def activation_prime(name: str, z: np.ndarray) -> np.ndarray:
     from autograd import elementwise_grad
     import autograd.numpy as anp
 
-    return np.asarray(elementwise_grad(lambda v: activation(name, v, anp))(np.asarray(z, dtype=float)), dtype=float)
+    return np.asarray(elementwise_grad(lambda v: apply_activation(name, v, anp))(np.asarray(z, dtype=float)), dtype=float)
 
 
 def define_forward(params, X, activations, xp=np):
@@ -125,7 +124,7 @@ def define_forward(params, X, activations, xp=np):
     Zs, As = [], [X]
     for (W, b), name in zip(params, activations):
         Zs.append(As[-1] @ W + b)
-        As.append(activation(name, Zs[-1], xp))
+        As.append(apply_activation(name, Zs[-1], xp))
     return As[-1], {"Z": Zs, "A": As}
 
 
@@ -277,11 +276,11 @@ def _activation_check(name: str, z: np.ndarray):
             raise Mismatch(f"ACTIVATIONS[{name!r}] should be a pair (f, f_prime).")
         f_z = expect_array(got[0], z.shape, f"ACTIVATIONS[{name!r}][0](z)")
         fp_z = expect_array(got[1], z.shape, f"ACTIVATIONS[{name!r}][1](z)")
-        expect_close(f_z, activation(name, z), f"f(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        expect_close(f_z, apply_activation(name, z), f"f(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
         expected = activation_prime(name, z)
         if np.allclose(fp_z, expected, rtol=1e-9, atol=1e-12):
             return
-        if name != "identity" and np.allclose(fp_z, activation_prime(name, activation(name, z)), rtol=1e-9, atol=1e-12) or (
+        if name != "identity" and np.allclose(fp_z, activation_prime(name, apply_activation(name, z)), rtol=1e-9, atol=1e-12) or (
                 name == "sigmoid" and np.allclose(fp_z, z * (1 - z), rtol=1e-9, atol=1e-12)) or (name == "tanh" and np.allclose(fp_z, 1 - z ** 2, rtol=1e-9, atol=1e-12)):
             raise Mismatch(f"f_prime for {name} treats its argument as the activation a = f(z): here f_prime receives z, so compute f(z) inside it first.",
                            misconception="fprime_of_a")

@@ -31,57 +31,56 @@ from ..question import Assignment, Case
 ASSIGNMENT = Assignment("07_generalisation", "generalisation.ipynb", "Generalisation: regularisation, dropout, batch normalisation")
 
 # --- the mistakes this assignment's checks can name ------------------------------
-_M = ASSIGNMENT.misconception
-BIASES = _M("biases_regularised", "biases regularised", "the L2 penalty and its gradient involve the weights W only; the biases get no penalty and a zero gradient.",
+BIASES = ASSIGNMENT.misconception("biases_regularised", "biases regularised", "the L2 penalty and its gradient involve the weights W only; the biases get no penalty and a zero gradient.",
             "relation", ("l2_penalty", "l2_penalty_grad"))
-NO_HALF = _M("l2_without_half", "penalty without the 1/2", "the penalty is l2 / 2 times the sum of squared weights, so that its gradient is l2 * W.", "relation", ("l2_penalty",))
-GRAD_FACTOR = _M("l2_grad_factor", "L2 gradient off by a factor", "the gradient of l2/2 * sum(W**2) with respect to W is l2 * W, no more and no less.", "relation", ("l2_penalty_grad",))
-SPLIT_LAST = _M("split_last_indices", "validation from the end", "the validation indices are the FIRST round(n * val_fraction) entries of the permutation.", "relation", ("train_val_split",))
-SPLIT_UNSHUFFLED = _M("split_not_shuffled", "split not shuffled", "draw one permutation with np.random.default_rng(seed).permutation(n) and cut it; do not cut 0..n-1 itself.",
+NO_HALF = ASSIGNMENT.misconception("l2_without_half", "penalty without the 1/2", "the penalty is l2 / 2 times the sum of squared weights, so that its gradient is l2 * W.", "relation", ("l2_penalty",))
+GRAD_FACTOR = ASSIGNMENT.misconception("l2_grad_factor", "L2 gradient off by a factor", "the gradient of l2/2 * sum(W**2) with respect to W is l2 * W, no more and no less.", "relation", ("l2_penalty_grad",))
+SPLIT_LAST = ASSIGNMENT.misconception("split_last_indices", "validation from the end", "the validation indices are the FIRST round(n * val_fraction) entries of the permutation.", "relation", ("train_val_split",))
+SPLIT_UNSHUFFLED = ASSIGNMENT.misconception("split_not_shuffled", "split not shuffled", "draw one permutation with np.random.default_rng(seed).permutation(n) and cut it; do not cut 0..n-1 itself.",
                       "relation", ("train_val_split",))
-SPLIT_TRUNCATED = _M("split_truncated", "validation size truncated", "the validation set has round(n * val_fraction) samples; int() rounds down.", "relation", ("train_val_split",))
-SPLIT_SWAPPED = _M("split_swapped", "train and validation swapped", "return (train_idx, val_idx) in this order.", "relation", ("train_val_split",))
-LAST_BEST = _M("early_last_best", "latest of tied epochs", "an epoch improves only when its loss is strictly lower; with ties the EARLIEST epoch is the best one.",
+SPLIT_TRUNCATED = ASSIGNMENT.misconception("split_truncated", "validation size truncated", "the validation set has round(n * val_fraction) samples; int() rounds down.", "relation", ("train_val_split",))
+SPLIT_SWAPPED = ASSIGNMENT.misconception("split_swapped", "train and validation swapped", "return (train_idx, val_idx) in this order.", "relation", ("train_val_split",))
+LAST_BEST = ASSIGNMENT.misconception("early_last_best", "latest of tied epochs", "an epoch improves only when its loss is strictly lower; with ties the EARLIEST epoch is the best one.",
                "relation", ("early_stopping",))
-PATIENCE = _M("early_patience_off_by_one", "patience off by one", "stop at the first epoch t with t - best_epoch == patience (patience 0 stops at epoch 0).",
+PATIENCE = ASSIGNMENT.misconception("early_patience_off_by_one", "patience off by one", "stop at the first epoch t with t - best_epoch == patience (patience 0 stops at epoch 0).",
               "relation", ("early_stopping",))
-AFTER_STOP = _M("early_best_after_stop", "best epoch looked up after stopping", "the epochs after stop_epoch are never trained: take the best among epochs 0..stop_epoch only.",
+AFTER_STOP = ASSIGNMENT.misconception("early_best_after_stop", "best epoch looked up after stopping", "the epochs after stop_epoch are never trained: take the best among epochs 0..stop_epoch only.",
                 "relation", ("early_stopping",))
-ONE_BASED = _M("early_one_based", "epochs counted from 1", "epochs are the indices of val_losses: the first one is epoch 0.", "relation", ("early_stopping",))
-GRID_T = _M("grid_transposed", "grid transposed", "rows belong to the learning rates and columns to the L2 strengths: shape (len(lrs), len(l2s)).",
+ONE_BASED = ASSIGNMENT.misconception("early_one_based", "epochs counted from 1", "epochs are the indices of val_losses: the first one is epoch 0.", "relation", ("early_stopping",))
+GRID_T = ASSIGNMENT.misconception("grid_transposed", "grid transposed", "rows belong to the learning rates and columns to the L2 strengths: shape (len(lrs), len(l2s)).",
             "relation", ("grid_search", "l2_helps"))
-GRID_TRAIN = _M("grid_training_accuracy", "scored on the training set", "the grid chooses hyper-parameters by the accuracy on the VALIDATION set (X_val, y_val).",
+GRID_TRAIN = ASSIGNMENT.misconception("grid_training_accuracy", "scored on the training set", "the grid chooses hyper-parameters by the accuracy on the VALIDATION set (X_val, y_val).",
                 "fingerprint", ("grid_search", "l2_helps"))
-GRID_SEED = _M("grid_seed_varies", "a different seed per cell", "train every cell from the same seed, so that the cells differ only in (lr, l2).", "fingerprint", ("grid_search", "l2_helps"))
-NOT_SCALED = _M("dropout_not_scaled", "dropout not scaled", "inverted dropout divides the kept activations by 1 - p, so the expected output equals the input.",
+GRID_SEED = ASSIGNMENT.misconception("grid_seed_varies", "a different seed per cell", "train every cell from the same seed, so that the cells differ only in (lr, l2).", "fingerprint", ("grid_search", "l2_helps"))
+NOT_SCALED = ASSIGNMENT.misconception("dropout_not_scaled", "dropout not scaled", "inverted dropout divides the kept activations by 1 - p, so the expected output equals the input.",
                 "relation", ("dropout_forward", "dropout_mean"))
-SCALED_P = _M("dropout_scaled_by_p", "scaled by 1/p", "a unit is KEPT with probability 1 - p, so the kept ones are divided by 1 - p, not by p.",
+SCALED_P = ASSIGNMENT.misconception("dropout_scaled_by_p", "scaled by 1/p", "a unit is KEPT with probability 1 - p, so the kept ones are divided by 1 - p, not by p.",
               "relation", ("dropout_forward", "dropout_mean"))
-MASK_FLIPPED = _M("dropout_mask_flipped", "mask drawn with < instead of >=", "keep = rng.random(A.shape) >= p keeps a unit with probability 1 - p; with < p you keep it with probability p.",
+MASK_FLIPPED = ASSIGNMENT.misconception("dropout_mask_flipped", "mask drawn with < instead of >=", "keep = rng.random(A.shape) >= p keeps a unit with probability 1 - p; with < p you keep it with probability p.",
                   "relation", ("dropout_forward", "dropout_mean"))
-AT_INFERENCE = _M("dropout_at_inference", "dropout applied at inference", "with training=False (or p == 0) dropout does nothing: out = A and mask = ones.",
+AT_INFERENCE = ASSIGNMENT.misconception("dropout_at_inference", "dropout applied at inference", "with training=False (or p == 0) dropout does nothing: out = A and mask = ones.",
                   "relation", ("dropout_forward",))
-BACKWARD_NO_MASK = _M("dropout_backward_without_mask", "backward without the mask", "out = A * mask, so dC/dA = d_out * mask: dropped units get no gradient.", "relation", ("dropout_backward",))
-BACKWARD_UNSCALED = _M("dropout_backward_unscaled", "backward without the 1/(1 - p)", "multiply by the mask itself (which holds 1/(1 - p) for kept units), not by the 0/1 keep pattern.",
+BACKWARD_NO_MASK = ASSIGNMENT.misconception("dropout_backward_without_mask", "backward without the mask", "out = A * mask, so dC/dA = d_out * mask: dropped units get no gradient.", "relation", ("dropout_backward",))
+BACKWARD_UNSCALED = ASSIGNMENT.misconception("dropout_backward_unscaled", "backward without the 1/(1 - p)", "multiply by the mask itself (which holds 1/(1 - p) for kept units), not by the 0/1 keep pattern.",
                        "relation", ("dropout_backward",))
-UNBIASED = _M("bn_unbiased_variance", "unbiased variance", "batch normalisation uses the batch's own variance, divided by n (np.var's default ddof=0), not by n - 1.",
+UNBIASED = ASSIGNMENT.misconception("bn_unbiased_variance", "unbiased variance", "batch normalisation uses the batch's own variance, divided by n (np.var's default ddof=0), not by n - 1.",
               "relation", ("batchnorm_forward", "batchnorm_backward"))
-EPS_OUTSIDE = _M("bn_eps_outside_root", "eps outside the square root", "divide by sqrt(var + eps); eps belongs under the root.", "relation",
+EPS_OUTSIDE = ASSIGNMENT.misconception("bn_eps_outside_root", "eps outside the square root", "divide by sqrt(var + eps); eps belongs under the root.", "relation",
                  ("batchnorm_forward", "batchnorm_backward", "batchnorm_inference"))
-NO_EPS = _M("bn_no_eps", "eps missing", "a column with equal values has variance 0: divide by sqrt(var + eps), never by sqrt(var).", ("relation", "property"), ("batchnorm_forward",))
-BN_AXIS = _M("bn_wrong_axis", "normalised over the wrong axis", "statistics are per column (one unit), over the batch: axis=0.", "relation", ("batchnorm_forward",))
-CONSTANT_STATS = _M("bn_backward_constant_stats", "batch statistics treated as constants", "the mean and the variance depend on every Z of the column: backpropagate through both.",
+NO_EPS = ASSIGNMENT.misconception("bn_no_eps", "eps missing", "a column with equal values has variance 0: divide by sqrt(var + eps), never by sqrt(var).", ("relation", "property"), ("batchnorm_forward",))
+BN_AXIS = ASSIGNMENT.misconception("bn_wrong_axis", "normalised over the wrong axis", "statistics are per column (one unit), over the batch: axis=0.", "relation", ("batchnorm_forward",))
+CONSTANT_STATS = ASSIGNMENT.misconception("bn_backward_constant_stats", "batch statistics treated as constants", "the mean and the variance depend on every Z of the column: backpropagate through both.",
                     "relation", ("batchnorm_backward",))
-NO_VAR_PATH = _M("bn_backward_no_variance_path", "no gradient through the variance", "besides the mean, sigma^2 depends on Z too: subtract Z_hat * mean(g_hat * Z_hat).",
+NO_VAR_PATH = ASSIGNMENT.misconception("bn_backward_no_variance_path", "no gradient through the variance", "besides the mean, sigma^2 depends on Z too: subtract Z_hat * mean(g_hat * Z_hat).",
                  "relation", ("batchnorm_backward",))
-PARAM_AVERAGED = _M("bn_param_grads_averaged", "dgamma and dbeta averaged", "every sample contributes to gamma and beta: sum over the rows, do not average.", "relation", ("batchnorm_backward",))
-BATCH_STATS = _M("bn_inference_batch_stats", "inference with batch statistics", "at inference normalise with running_mean and running_var, not with the statistics of Z.",
+PARAM_AVERAGED = ASSIGNMENT.misconception("bn_param_grads_averaged", "dgamma and dbeta averaged", "every sample contributes to gamma and beta: sum over the rows, do not average.", "relation", ("batchnorm_backward",))
+BATCH_STATS = ASSIGNMENT.misconception("bn_inference_batch_stats", "inference with batch statistics", "at inference normalise with running_mean and running_var, not with the statistics of Z.",
                  "relation", ("batchnorm_inference",))
-MOMENTUM_SWAPPED = _M("running_momentum_swapped", "momentum weights swapped", "the old value keeps the weight momentum (0.9) and the new batch value gets 1 - momentum.",
+MOMENTUM_SWAPPED = ASSIGNMENT.misconception("running_momentum_swapped", "momentum weights swapped", "the old value keeps the weight momentum (0.9) and the new batch value gets 1 - momentum.",
                       "relation", ("update_running",))
-HALF_MSE = _M("universal_mse_misreported", "final_mse is not the mean squared error", "report mean((network(x) - y) ** 2) of the returned parameters (no 1/2, not the loss before the last step).",
+HALF_MSE = ASSIGNMENT.misconception("universal_mse_misreported", "final_mse is not the mean squared error", "report mean((network(x) - y) ** 2) of the returned parameters (no 1/2, not the loss before the last step).",
               "relation", ("universal_fit",))
-UNIVERSAL_STEP = _M("universal_step_factor", "gradient step off by a factor", "one step is W <- W - lr * dC/dW with C = mean((y_hat - y)**2), "
+UNIVERSAL_STEP = ASSIGNMENT.misconception("universal_step_factor", "gradient step off by a factor", "one step is W <- W - lr * dC/dW with C = mean((y_hat - y)**2), "
                     "whose gradient at the output is 2 (y_hat - y) / n.", "relation", ("universal_fit",))
 
 EPS = 1e-5

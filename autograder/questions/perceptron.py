@@ -31,37 +31,36 @@ SALT = "02_perceptron/in-order-sweeps"
 
 
 # --- the mistakes this assignment's checks can name ------------------------------
-_M = ASSIGNMENT.misconception
-_M("bias_column_last", "bias column last", "x_0 = 1 pairs with the bias weight w_0, so the column of ones comes first.", "relation", ("add_bias",))
-_M("labels_01", "labels {0,1}", "the perceptron's labels are signs, -1 and +1, so that y_i (w . x_i) > 0 means 'right side'.", "property", ("predict",))
+ASSIGNMENT.misconception("bias_column_last", "bias column last", "x_0 = 1 pairs with the bias weight w_0, so the column of ones comes first.", "relation", ("add_bias",))
+ASSIGNMENT.misconception("labels_01", "labels {0,1}", "the perceptron's labels are signs, -1 and +1, so that y_i (w . x_i) > 0 means 'right side'.", "property", ("predict",))
 # A tie rule in predict shows in training as a skipped update on a zero score (the training tie
 # rule), and a training loop that never updates from w = 0 claims convergence on XOR.
-_M("sign_of_zero", "np.sign(0) = 0", "np.sign gives 0 for a score of exactly 0, which is not a label; decide the tie explicitly.", "relation", ("predict",),
+ASSIGNMENT.misconception("sign_of_zero", "np.sign(0) = 0", "np.sign gives 0 for a score of exactly 0, which is not a label; decide the tie explicitly.", "relation", ("predict",),
    shows_as=("strict_inequality",))
-_M("zero_counts_positive", "0 counts as +1", "by the convention of this course a score of exactly 0 is labelled -1: test score > 0.", "relation", ("predict",),
+ASSIGNMENT.misconception("zero_counts_positive", "0 counts as +1", "by the convention of this course a score of exactly 0 is labelled -1: test score > 0.", "relation", ("predict",),
    shows_as=("strict_inequality",))
-_M("strict_inequality", "strict inequality", "a point ON the boundary (y_i (w . x_i) = 0, as every point is for w = 0) is a mistake too: the test is <= 0.",
+ASSIGNMENT.misconception("strict_inequality", "strict inequality", "a point ON the boundary (y_i (w . x_i) = 0, as every point is for w = 0) is a mistake too: the test is <= 0.",
    "property", ("perceptron_train", "eta_invariance"), shows_as=("converged_on_xor",))
-_M("history_aliasing", "history aliasing", "appending an array and then changing it in place changes the appended entry too: append a copy.",
+ASSIGNMENT.misconception("history_aliasing", "history aliasing", "appending an array and then changing it in place changes the appended entry too: append a copy.",
    "property", ("perceptron_train",))
-_M("history_before_update", "history before update", "history records the weights AFTER each update, one entry per update.", "property", ("perceptron_train",))
-_M("nonzero_start", "nonzero start", "the classic perceptron starts from w = 0.", "relation", ("perceptron_train",))
-_M("invalid_update", "invalid update", "every update adds eta * y_i * x_i for one misclassified sample: check the factors eta and y_i.", "relation", ("perceptron_train",))
-_M("update_on_correct_sample", "update on a correctly classified sample", "only misclassified samples, y_i (w . x_i) <= 0, change w.",
+ASSIGNMENT.misconception("history_before_update", "history before update", "history records the weights AFTER each update, one entry per update.", "property", ("perceptron_train",))
+ASSIGNMENT.misconception("nonzero_start", "nonzero start", "the classic perceptron starts from w = 0.", "relation", ("perceptron_train",))
+ASSIGNMENT.misconception("invalid_update", "invalid update", "every update adds eta * y_i * x_i for one misclassified sample: check the factors eta and y_i.", "relation", ("perceptron_train",))
+ASSIGNMENT.misconception("update_on_correct_sample", "update on a correctly classified sample", "only misclassified samples, y_i (w . x_i) <= 0, change w.",
    "relation", ("perceptron_train",))
-_M("sweep_order", "sweep order", "visit the samples in their given order in every sweep, updating immediately, and stop after a sweep without mistakes.",
+ASSIGNMENT.misconception("sweep_order", "sweep order", "visit the samples in their given order in every sweep, updating immediately, and stop after a sweep without mistakes.",
    "relation", ("perceptron_train",))
-_M("epochs_off_by_one", "epochs off by one", "count every sweep made, including the final sweep without updates.", "relation", ("perceptron_train",))
-_M("converged_on_xor", "converged on XOR", "XOR is not linearly separable: converged may be True only after a whole sweep without a mistake.",
+ASSIGNMENT.misconception("epochs_off_by_one", "epochs off by one", "count every sweep made, including the final sweep without updates.", "relation", ("perceptron_train",))
+ASSIGNMENT.misconception("converged_on_xor", "converged on XOR", "XOR is not linearly separable: converged may be True only after a whole sweep without a mistake.",
    "property", ("perceptron_xor",))
-_M("eta_changes_run", "eta changes the run", "from w = 0 every weight vector is eta times that of the run with eta = 1, so the mistakes cannot depend on eta.",
+ASSIGNMENT.misconception("eta_changes_run", "eta changes the run", "from w = 0 every weight vector is eta times that of the run with eta = 1, so the mistakes cannot depend on eta.",
    "relation", ("eta_invariance",))
-_M("margin_not_normalised", "margin not normalised", "the geometric margin is a distance: divide min_i y_i (w . x_i) by ||w||.", "relation", ("margin",))
-_M("margin_ignores_labels", "margin ignores labels", "a misclassified point must give a negative margin: use y_i (w . x_i), not |w . x_i|.", "relation", ("margin",))
-_M("radius_squared", "squared norm", "R is the largest norm of a sample, not the largest squared norm.", "relation", ("radius",))
-_M("radius_matrix_norm", "norm of the whole matrix", "R is the largest norm of ONE sample (a row), max_i ||x_i||.", "relation", ("radius",))
-_M("radius_wrong_axis", "norms of columns, not rows", "each sample is a row of X_h: take the norms along axis=1.", "relation", ("radius",))
-_M("bound_not_squared", "bound not squared", "Novikoff's bound on the number of mistakes is (R / gamma) squared.", "relation", ("novikoff_bound",))
+ASSIGNMENT.misconception("margin_not_normalised", "margin not normalised", "the geometric margin is a distance: divide min_i y_i (w . x_i) by ||w||.", "relation", ("margin",))
+ASSIGNMENT.misconception("margin_ignores_labels", "margin ignores labels", "a misclassified point must give a negative margin: use y_i (w . x_i), not |w . x_i|.", "relation", ("margin",))
+ASSIGNMENT.misconception("radius_squared", "squared norm", "R is the largest norm of a sample, not the largest squared norm.", "relation", ("radius",))
+ASSIGNMENT.misconception("radius_matrix_norm", "norm of the whole matrix", "R is the largest norm of ONE sample (a row), max_i ||x_i||.", "relation", ("radius",))
+ASSIGNMENT.misconception("radius_wrong_axis", "norms of columns, not rows", "each sample is a row of X_h: take the norms along axis=1.", "relation", ("radius",))
+ASSIGNMENT.misconception("bound_not_squared", "bound not squared", "Novikoff's bound on the number of mistakes is (R / gamma) squared.", "relation", ("novikoff_bound",))
 
 
 def homogeneous(X: np.ndarray) -> np.ndarray:

@@ -26,49 +26,48 @@ EXTREME = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0], [1000.0
 
 
 # --- the mistakes this assignment's checks can name ------------------------------
-_M = ASSIGNMENT.misconception
-_M("one_hot_width", "one_hot width", "the number of columns is num_classes, whatever labels happen to occur.", "relation", ("one_hot",))
-_M("one_hot_off_by_one", "one_hot off by one", "labels are already 0..C-1: label k goes to column k.", "relation", ("one_hot",))
-_M("unstable_softmax", "unstable softmax", "exp overflows for large logits: subtract each row's maximum first, which leaves the softmax unchanged.",
+ASSIGNMENT.misconception("one_hot_width", "one_hot width", "the number of columns is num_classes, whatever labels happen to occur.", "relation", ("one_hot",))
+ASSIGNMENT.misconception("one_hot_off_by_one", "one_hot off by one", "labels are already 0..C-1: label k goes to column k.", "relation", ("one_hot",))
+ASSIGNMENT.misconception("unstable_softmax", "unstable softmax", "exp overflows for large logits: subtract each row's maximum first, which leaves the softmax unchanged.",
    "property", ("softmax_stable", "softmax_jacobian"))
-_M("softmax_wrong_axis", "softmax over the wrong axis", "each row is one sample: normalise along axis=1 (with keepdims=True).", "relation",
+ASSIGNMENT.misconception("softmax_wrong_axis", "softmax over the wrong axis", "each row is one sample: normalise along axis=1 (with keepdims=True).", "relation",
    ("softmax", "softmax_stable"))
-_M("softmax_global_max", "not shift invariant", "subtract each row's own maximum, not the maximum of the whole array.", "relation", ("softmax_stable",))
-_M("log_of_softmax", "log of softmax", "np.log(softmax(Z)) takes the log of probabilities that underflow to 0: use log-sum-exp.", "property", ("log_softmax",))
-_M("log_softmax_wrong_axis", "log-softmax over the wrong axis", "the log-sum-exp runs over each row (axis=1), one sample at a time.", "relation", ("log_softmax",))
-_M("unstable_cross_entropy", "unstable cross-entropy", "compute the cost from log_softmax(Z), never from np.log(softmax(Z)).", "property", ("cross_entropy",))
-_M("ce_sum", "sum instead of mean", "the cost is the mean over the n rows.", "relation", ("cross_entropy",))
-_M("ce_sign", "cross-entropy with the wrong sign", "the cost is the NEGATIVE log-probability of the true class, so it is >= 0.", "relation", ("cross_entropy",))
-_M("ce_wrong_class", "wrong class probability", "in row i take the entry of the true class labels[i]: P[np.arange(n), labels].", "relation", ("cross_entropy",))
-_M("ce_grad_sign", "cross-entropy gradient with the wrong sign", "raising the true class's logit lowers the cost: the gradient is p - y, not y - p.",
+ASSIGNMENT.misconception("softmax_global_max", "not shift invariant", "subtract each row's own maximum, not the maximum of the whole array.", "relation", ("softmax_stable",))
+ASSIGNMENT.misconception("log_of_softmax", "log of softmax", "np.log(softmax(Z)) takes the log of probabilities that underflow to 0: use log-sum-exp.", "property", ("log_softmax",))
+ASSIGNMENT.misconception("log_softmax_wrong_axis", "log-softmax over the wrong axis", "the log-sum-exp runs over each row (axis=1), one sample at a time.", "relation", ("log_softmax",))
+ASSIGNMENT.misconception("unstable_cross_entropy", "unstable cross-entropy", "compute the cost from log_softmax(Z), never from np.log(softmax(Z)).", "property", ("cross_entropy",))
+ASSIGNMENT.misconception("ce_sum", "sum instead of mean", "the cost is the mean over the n rows.", "relation", ("cross_entropy",))
+ASSIGNMENT.misconception("ce_sign", "cross-entropy with the wrong sign", "the cost is the NEGATIVE log-probability of the true class, so it is >= 0.", "relation", ("cross_entropy",))
+ASSIGNMENT.misconception("ce_wrong_class", "wrong class probability", "in row i take the entry of the true class labels[i]: P[np.arange(n), labels].", "relation", ("cross_entropy",))
+ASSIGNMENT.misconception("ce_grad_sign", "cross-entropy gradient with the wrong sign", "raising the true class's logit lowers the cost: the gradient is p - y, not y - p.",
    "relation", ("cross_entropy_grad",))
-_M("ce_grad_factor_n", "cross-entropy gradient not divided by n", "the cost is a mean over the rows, so its gradient carries the factor 1/n.",
+ASSIGNMENT.misconception("ce_grad_factor_n", "cross-entropy gradient not divided by n", "the cost is a mean over the rows, so its gradient carries the factor 1/n.",
    "relation", ("cross_entropy_grad",))
-_M("ce_grad_missing_y", "one-hot labels not subtracted", "the gradient of the cost with respect to the logits is (softmax(Z) - Y) / n.", "relation",
+ASSIGNMENT.misconception("ce_grad_missing_y", "one-hot labels not subtracted", "the gradient of the cost with respect to the logits is (softmax(Z) - Y) / n.", "relation",
    ("cross_entropy_grad",))
-_M("jacobian_missing_diag", "Jacobian without its diagonal term", "d p_i / d z_i has an extra p_i from the numerator: J = diag(p) - p p^T.", "relation",
+ASSIGNMENT.misconception("jacobian_missing_diag", "Jacobian without its diagonal term", "d p_i / d z_i has an extra p_i from the numerator: J = diag(p) - p p^T.", "relation",
    ("softmax_jacobian",))
-_M("jacobian_inner", "inner instead of outer product", "the second term is the (C, C) outer product p p^T, with entries p_i p_j.", "relation",
+ASSIGNMENT.misconception("jacobian_inner", "inner instead of outer product", "the second term is the (C, C) outer product p p^T, with entries p_i p_j.", "relation",
    ("softmax_jacobian",))
-_M("jacobian_sign", "Jacobian with the wrong sign", "the diagonal entries p_i (1 - p_i) are positive.", "relation", ("softmax_jacobian",))
-_M("jacobian_missing_offdiag", "Jacobian without its off-diagonal terms", "every p_i depends on every z_j through the denominator.", "relation",
+ASSIGNMENT.misconception("jacobian_sign", "Jacobian with the wrong sign", "the diagonal entries p_i (1 - p_i) are positive.", "relation", ("softmax_jacobian",))
+ASSIGNMENT.misconception("jacobian_missing_offdiag", "Jacobian without its off-diagonal terms", "every p_i depends on every z_j through the denominator.", "relation",
    ("softmax_jacobian",))
-_M("accuracy_percentage", "accuracy as a percentage", "return the fraction of correct predictions, between 0 and 1.", "relation", ("accuracy",))
-_M("accuracy_count", "accuracy as a count", "divide the number of correct predictions by the number of samples.", "relation", ("accuracy",))
-_M("accuracy_onehot", "compared one-hot entries", "compare the predicted and true labels, one comparison per sample.", "relation", ("accuracy",))
-_M("transposed_w", "transposed W", "W has shape (n_in, n_out): one row per input, one column per output.", "relation", ("classifier_step", "digits"))
-_M("transposed_dw", "transposed dW", "dC/dW has the shape of W, (n_in, n_out): A_prev.T @ delta.", "relation", ("classifier_step",))
-_M("db_averaged", "bias gradient averaged", "dC/db is delta summed over the rows: the 1/n is already inside dC/dA_L.", "relation", ("classifier_step",))
-_M("classifier_grad_sign", "gradients with the wrong sign", "backward returns dC/dW itself, not the descent direction.", "relation", ("classifier_step",))
-_M("loss_without_penalty", "loss without the L2 penalty", "the reported loss is the regularised cost: cross-entropy + l2/2 * sum of squared weights.",
+ASSIGNMENT.misconception("accuracy_percentage", "accuracy as a percentage", "return the fraction of correct predictions, between 0 and 1.", "relation", ("accuracy",))
+ASSIGNMENT.misconception("accuracy_count", "accuracy as a count", "divide the number of correct predictions by the number of samples.", "relation", ("accuracy",))
+ASSIGNMENT.misconception("accuracy_onehot", "compared one-hot entries", "compare the predicted and true labels, one comparison per sample.", "relation", ("accuracy",))
+ASSIGNMENT.misconception("transposed_w", "transposed W", "W has shape (n_in, n_out): one row per input, one column per output.", "relation", ("classifier_step", "digits"))
+ASSIGNMENT.misconception("transposed_dw", "transposed dW", "dC/dW has the shape of W, (n_in, n_out): A_prev.T @ delta.", "relation", ("classifier_step",))
+ASSIGNMENT.misconception("db_averaged", "bias gradient averaged", "dC/db is delta summed over the rows: the 1/n is already inside dC/dA_L.", "relation", ("classifier_step",))
+ASSIGNMENT.misconception("classifier_grad_sign", "gradients with the wrong sign", "backward returns dC/dW itself, not the descent direction.", "relation", ("classifier_step",))
+ASSIGNMENT.misconception("loss_without_penalty", "loss without the L2 penalty", "the reported loss is the regularised cost: cross-entropy + l2/2 * sum of squared weights.",
    "relation", ("classifier_step",))
-_M("biases_regularised", "biases regularised", "only the weights W are penalised by L2, never the biases.", "relation", ("classifier_step",))
-_M("l2_gradient", "L2 gradient", "the gradient of l2/2 * sum(W**2) is l2 * W, added to dC/dW before the step.", "relation", ("classifier_step",))
-_M("batches_not_shuffled", "mini-batches not shuffled", "every epoch visits the rows in a freshly shuffled order, from a generator made once from the seed.",
+ASSIGNMENT.misconception("biases_regularised", "biases regularised", "only the weights W are penalised by L2, never the biases.", "relation", ("classifier_step",))
+ASSIGNMENT.misconception("l2_gradient", "L2 gradient", "the gradient of l2/2 * sum(W**2) is l2 * W, added to dC/dW before the step.", "relation", ("classifier_step",))
+ASSIGNMENT.misconception("batches_not_shuffled", "mini-batches not shuffled", "every epoch visits the rows in a freshly shuffled order, from a generator made once from the seed.",
    "relation", ("classifier_step",))
-_M("same_order_every_epoch", "the same order every epoch", "make the generator once, before the first epoch, and draw a new order from it at the start of every epoch.",
+ASSIGNMENT.misconception("same_order_every_epoch", "the same order every epoch", "make the generator once, before the first epoch, and draw a new order from it at the start of every epoch.",
    "relation", ("classifier_step",))
-_M("uphill_step", "update with + instead of -", "gradient descent subtracts: W <- W - lr * dC/dW.", "relation", ("classifier_step",))
+ASSIGNMENT.misconception("uphill_step", "update with + instead of -", "gradient descent subtracts: W <- W - lr * dC/dW.", "relation", ("classifier_step",))
 
 
 # --- the definitions, in plain NumPy (what the notebook states) ---------------------
@@ -89,7 +88,7 @@ def mean_cross_entropy(Z: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.mean(stable_log_softmax(Z)[np.arange(len(labels)), labels]))
 
 
-def onehot(labels: np.ndarray, C: int) -> np.ndarray:
+def one_hot_rows(labels: np.ndarray, C: int) -> np.ndarray:
     return np.eye(C)[labels]
 
 
@@ -112,7 +111,7 @@ def _ce_gradient_autograd(Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     import autograd
     import autograd.numpy as anp
 
-    Y = onehot(labels, Z.shape[1])
+    Y = one_hot_rows(labels, Z.shape[1])
 
     def cost(Z):
         m = anp.max(Z, axis=1, keepdims=True)
@@ -138,7 +137,7 @@ def _network_gradients_autograd(params, X: np.ndarray, labels: np.ndarray):
     import autograd
     import autograd.numpy as anp
 
-    Y = onehot(labels, params[-1][0].shape[1])
+    Y = one_hot_rows(labels, params[-1][0].shape[1])
 
     def cost(flat):
         A = X
@@ -185,10 +184,10 @@ def _one_hot_check(labels: np.ndarray, C: int):
             raise Mismatch(f"{what} has dtype {got.dtype}; return float64 (e.g. np.eye(num_classes)[labels]) so it mixes with probabilities.")
         got = expect_array(got, (len(labels), C), what)
         for shift in (-1, 1):
-            if np.array_equal(got, onehot((labels + shift) % C, C)):
+            if np.array_equal(got, one_hot_rows((labels + shift) % C, C)):
                 raise Mismatch(f"{what} puts each 1 one column {'left' if shift < 0 else 'right'} of the label: an off-by-one error. "
                                "Labels are already 0..C-1, so label k goes to column k.", misconception="one_hot_off_by_one")
-        expect_close(got, onehot(labels, C), what, rtol=0, atol=0, reveal=oracles.reveal)
+        expect_close(got, one_hot_rows(labels, C), what, rtol=0, atol=0, reveal=oracles.reveal)
 
     return check
 
@@ -706,7 +705,7 @@ def classifier_step(rng, hidden):
         X, labels = rng.normal(size=(n, sizes[0])), _random_labels(rng, n, sizes[-1])
         activations = ["relu"] * (len(sizes) - 2) + ["identity"]
         Z = relu_network(params, X)
-        dA = (stable_softmax(Z) - onehot(labels, sizes[-1])) / n
+        dA = (stable_softmax(Z) - one_hot_rows(labels, sizes[-1])) / n
         yield Case(f"forward, then backward of cross_entropy_grad, layer sizes {sizes}", "backward", (params, X, dA, activations),
                    probe="forward_backward_given", check=_forward_backward_check(params, X, labels))
     n, d, C = (24, 5, 3) if not hidden else (int(rng.integers(10, 40)), int(rng.integers(2, 8)), int(rng.integers(2, 6)))
