@@ -9,8 +9,8 @@ for a copy, swapped arguments or operands.
 Each operator is an entry of :data:`OPERATORS`: ``name -> sites(node)``, where
 ``sites`` yields ``(description, apply)`` for every way it can change ``node``;
 ``apply(node)`` changes a copy of the node in place or returns a replacement node. Only
-nodes on the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` are changed,
-so docstrings and provided code stay as released.
+nodes on the lines of the reference code (between nbgrader's solution delimiters) are
+changed, so docstrings and provided code stay as released.
 """
 
 from __future__ import annotations
@@ -250,12 +250,15 @@ OPERATORS: dict[str, Callable[[ast.AST], Iterator[Site]]] = {
 
 
 def solution_lines(source: str) -> set[int]:
-    """The 1-based lines strictly between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` markers."""
+    """The 1-based lines strictly between the delimiters nbgrader's ``ClearSolutions`` looks for."""
+    from nbgrader.preprocessors import ClearSolutions
+
+    clear = ClearSolutions()
     lines, inside = set(), False
     for number_, text in enumerate(source.splitlines(), 1):
-        if "### BEGIN SOLUTION" in text:
+        if clear.begin_solution_delimeter in text:
             inside = True
-        elif "### END SOLUTION" in text:
+        elif clear.end_solution_delimeter in text:
             inside = False
         elif inside:
             lines.add(number_)
