@@ -20,7 +20,10 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-__all__ = ["STUB", "forbidden_imports", "library_paths", "names_any"]
+__all__ = ["CELL_ERROR", "STUB", "forbidden_imports", "library_paths", "names_any"]
+
+CELL_ERROR = "ForbiddenLibrary"
+"""The error type recorded for a submitted cell that was not run because it imports a forbidden library."""
 
 STUB = Path(__file__).resolve().parent / "absent_library.py"
 """The ``__init__.py`` that a hidden package shows the student's process."""

@@ -14,7 +14,7 @@ import dataclasses
 import textwrap
 import zlib
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from . import plain
 from .compare import Mismatch
@@ -62,8 +62,11 @@ def _failure(question: Question, status: str, case: Case, reason: str, **extra: 
     return QuestionResult(question.name, question.title, 0.0, question.points, status, reason, case=case.label, **extra)
 
 
-def _unusable(question: Question, planned: PlannedCase, observation: Mapping[str, Any], hints: Mapping[str, str]) -> QuestionResult | None:
-    """A result for an observation whose call did not return normally, else None."""
+def _unusable(question: Question, planned: PlannedCase, observation: Mapping[str, Any], hints: Mapping[str, str],
+              banned: Collection[str] = ()) -> QuestionResult | None:
+    """A result for an observation whose call did not return normally, else None. A function in
+    ``banned`` is missing because its cell imports a forbidden library: it fails, named by the
+    question's catalogue entry detected by "ban" where there is one."""
     case, status = planned.case, observation.get("status")
     if status == "ok":
         return None
@@ -71,7 +74,11 @@ def _unusable(question: Question, planned: PlannedCase, observation: Mapping[str
     where = f" (case: {case.label})"
     if status == "missing":
         hint = hints.get(case.fn) or f"Define a function named `{case.fn}` in its answer cell; did you rename or delete it?"
-        return _failure(question, "missing", case, f"{error.get('message', case.fn + ' is not defined')}. {hint}")
+        reason = f"{error.get('message', case.fn + ' is not defined')}. {hint}"
+        ban = next((m for m in question.misconceptions.values() if "ban" in m.detected_by and question.name in m.questions), None)
+        if case.fn in banned and ban is not None:
+            return _failure(question, "failed", case, reason, misconception=ban.name, hint=ban.hint)
+        return _failure(question, "missing", case, reason)
     if status == "not_implemented":
         return _failure(question, "not_implemented", case, f"`{case.fn}` is not implemented yet: replace `raise NotImplementedError()` in its answer cell with your code.")
     if status == "timeout":
@@ -84,11 +91,11 @@ def _unusable(question: Question, planned: PlannedCase, observation: Mapping[str
 
 
 def _outcomes(question: Question, cases: Sequence[PlannedCase], observations: Sequence[Mapping[str, Any]],
-              reference: Mapping[str, Any] | None, hints: Mapping[str, str]) -> list[QuestionResult | None]:
+              reference: Mapping[str, Any] | None, hints: Mapping[str, str], banned: Collection[str] = ()) -> list[QuestionResult | None]:
     """One entry per case: None where it passed, else the result its failure alone would give."""
     outcomes = []
     for planned, observation in zip(cases, observations):
-        outcome = _unusable(question, planned, observation, hints)
+        outcome = _unusable(question, planned, observation, hints, banned)
         outcomes.append(outcome if outcome is not None else _check(question, planned, observation, reference))
     return outcomes
 
@@ -180,16 +187,18 @@ def judge_all(
     observations: Sequence[Mapping[str, Any]],
     reference: Mapping[str, Any] | None,
     hints: Mapping[str, str] | None = None,
+    banned: Collection[str] = (),
 ) -> list[QuestionResult]:
     """Judge each question on its own planned cases and their observations, then let the
-    declared dependencies among ``questions`` explain failures (:func:`attribute`)."""
+    declared dependencies among ``questions`` explain failures (:func:`attribute`). ``hints`` and
+    ``banned`` are described in :func:`judge` and :func:`_unusable`."""
     results, failures = [], {}
     for question in questions:
         index = [i for i, p in enumerate(planned) if p.question is question]
         if question.manual:
             results.append(judge(question, [], [], reference))
             continue
-        outcomes = _outcomes(question, [planned[i] for i in index], [observations[i] for i in index], reference, hints or {})
+        outcomes = _outcomes(question, [planned[i] for i in index], [observations[i] for i in index], reference, hints or {}, banned)
         results.append(_summarise(question, outcomes))
         failures[question.name] = [(_call_key(planned[i].case), o) for i, o in zip(index, outcomes) if o is not None]
     return attribute(questions, results, failures)

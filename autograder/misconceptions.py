@@ -34,6 +34,7 @@ DETECTION = {
     "relation": "a relation between the student's value and the expected one (factor, sign, transpose, shift, axis)",
     "fingerprint": "agreement with a mutant of the reference (instructor-only solutions/<NN_topic>/mutants.py) on the grading case",
     "property": "a property of the student's value alone",
+    "ban": "the grader's sandbox: the answer's cell imports a library its assignment forbids, so the cell is not run",
 }
 
 

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .bans import forbidden_imports, library_paths, names_any
+from .bans import CELL_ERROR, forbidden_imports, library_paths, names_any
 from .isolation import Confinement, Isolation
 from .notebook import CodeCell
 from .protocol import CALL_SECONDS, CELL_SECONDS, MAX_FIGURE_BYTES, MAX_FIGURES, OBSERVED
@@ -557,7 +557,7 @@ class SandboxRunner:
             if found:
                 names = ", ".join(found)
                 self._skipped.add(index)
-                self.cell_errors[cell.label] = {"type": "ForbiddenLibrary", "message": f"it imports {names}, which this assignment does not allow "
+                self.cell_errors[cell.label] = {"type": CELL_ERROR, "message": f"it imports {names}, which this assignment does not allow "
                                                 "(compute the result by hand); the cell was not run"}
                 self.notes.append(f"Cell '{cell.label}' imports {names}, which this assignment forbids; it was not run.")
 

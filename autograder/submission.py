@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from . import figures
+from . import bans, figures
 from . import notebook as nb
 from .engine import judge_all, plan, requests_for
 from .question import Assignment
@@ -88,7 +88,9 @@ def evaluate(
     planned = plan(assignment, list(assignment), hidden_seed)
     observations = runner([{**r, "group": p.question.name} for r, p in zip(requests_for(planned), planned)])
     hints = _missing_function_hints(answers, nb.solution_cells(release), runner.cell_errors)
-    result.questions = judge_all(list(assignment), planned, observations, reference, hints)
+    banned = {name for cell in answers if runner.cell_errors.get(cell.label, {}).get("type") == bans.CELL_ERROR
+              for name in nb.defined_names(cell.source) or ()}
+    result.questions = judge_all(list(assignment), planned, observations, reference, hints, banned)
     result.notes += runner.notes
     for label, error in runner.cell_errors.items():
         if label in {c.label for c in setup}:

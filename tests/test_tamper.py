@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, by_question, solution_source
+from test_backprop import LOOP_BACKWARD
 
 from autograder import course, simulate
 from autograder.grade import grade_folder
@@ -37,18 +38,6 @@ class Attack:
     aims_at: set[str] = field(default_factory=set)
     needs_bubblewrap: bool = False
 
-
-LOOP_BACKWARD = '''
-def backward(params, cache, dC_dA_out, activations):
-    grads = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
-    for i in range(dC_dA_out.shape[0]):          # one sample at a time
-        dA = dC_dA_out[i]
-        for l in reversed(range(len(params))):
-            delta = dA * ACTIVATIONS[activations[l]][1](cache["Z"][l][i])
-            grads[l] = (grads[l][0] + np.outer(cache["A"][l][i], delta), grads[l][1] + delta)
-            dA = params[l][0] @ delta
-    return grads
-'''
 
 ZEROS_BACKWARD = '''
 def backward(params, cache, dC_dA_out, activations):

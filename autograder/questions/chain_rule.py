@@ -44,7 +44,7 @@ WORKED_EXAMPLE = {"x": 2.0, "y": 2.0, "w": 2.0, "b": 1.0, "lr": 0.1}
 AUTODIFF = ASSIGNMENT.misconception(
     "autodiff", "gradient computed by an autodiff or symbolic library",
     "these functions practise the chain rule: compute every derivative with NumPy/math arithmetic, not with autograd, JAX, PyTorch or SymPy.",
-    detected_by="property", questions=("forward_trace", "reverse_mode", "linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads", "train_scalar_network"))
+    detected_by=("property", "ban"), questions=("forward_trace", "reverse_mode", "linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads", "train_scalar_network"))
 SIGN = ASSIGNMENT.misconception("sign", "sign flipped", "check the sign of each local derivative, and that (o - y) is not written (y - o).",
                               questions=("reverse_mode", "linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads"))
 FACTOR_2 = ASSIGNMENT.misconception("factor_2", "factor of 2", "a power rule or a square root brings a factor 2 (or 1/2): d(u^2)/du = 2u, d sqrt(c)/dc = 1/(2 sqrt(c)).",
