@@ -62,6 +62,13 @@ def _failure(question: Question, status: str, case: Case, reason: str, **extra: 
     return QuestionResult(question.name, question.title, 0.0, question.points, status, reason, case=case.label, **extra)
 
 
+def _named(question: Question, key: str | None) -> dict[str, str | None]:
+    """The ``misconception`` and ``hint`` of a failure naming the catalogue entry ``key`` (a key the
+    catalogue does not know is shown as it is, without a hint)."""
+    known = question.misconceptions.get(key) if key else None
+    return {"misconception": known.name if known else key, "hint": known.hint if known else None}
+
+
 def _unusable(question: Question, planned: PlannedCase, observation: Mapping[str, Any], hints: Mapping[str, str],
               banned: Collection[str] = ()) -> QuestionResult | None:
     """A result for an observation whose call did not return normally, else None. A function in
@@ -77,7 +84,7 @@ def _unusable(question: Question, planned: PlannedCase, observation: Mapping[str
         reason = f"{error.get('message', case.fn + ' is not defined')}. {hint}"
         ban = next((m for m in question.misconceptions.values() if "ban" in m.detected_by and question.name in m.questions), None)
         if case.fn in banned and ban is not None:
-            return _failure(question, "failed", case, reason, misconception=ban.name, hint=ban.hint)
+            return _failure(question, "failed", case, reason, **_named(question, ban.key))
         return _failure(question, "missing", case, reason)
     if status == "not_implemented":
         return _failure(question, "not_implemented", case, f"`{case.fn}` is not implemented yet: replace `raise NotImplementedError()` in its answer cell with your code.")
@@ -142,18 +149,15 @@ def _check(question: Question, planned: PlannedCase, observation: Mapping[str, A
     case = planned.case
     if observation.get("mutated"):
         changed = ", ".join(observation["mutated"])
-        known = question.misconceptions.get(question.relations.get(IN_PLACE, ""))
         return _failure(question, "failed", case, f"`{case.fn}` modified its input ({changed}) in place (case: {case.label}). Functions must not change their arguments: work on a copy.",
-                        misconception=known.name if known else None, hint=known.hint if known else None)
+                        **_named(question, question.relations.get(IN_PLACE)))
     got = plain.decode(observation.get("value"))
     try:
         case.check(got, Oracles(reference, reveal=not planned.hidden, cpu_seconds=observation.get("cpu_seconds")))
     except Mismatch as wrong:
         kind = "hidden case" if planned.hidden else "case"
         key = wrong.misconception or question.relations.get(wrong.relation or "")
-        known = question.misconceptions.get(key) if key else None
-        return _failure(question, "failed", case, f"{wrong.message}\n(in the {kind} '{case.label}')",
-                        misconception=known.name if known else key, hint=known.hint if known else None)
+        return _failure(question, "failed", case, f"{wrong.message}\n(in the {kind} '{case.label}')", **_named(question, key))
     except ReferenceUnavailable:
         raise
     except Exception as exc:  # a malformed answer the check did not anticipate
