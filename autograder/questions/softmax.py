@@ -628,13 +628,19 @@ def _epochs_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: floa
         if wrong is not None:
             raise Mismatch(f"after {epochs} full-batch epochs (batch_size = n) with lr = {lr:g} and l2 = {l2:g}, {wrong} differs from "
                            f"{epochs} steps W <- W - lr * (dC/dW + l2 * W), b <- b - lr * dC/db from your own initial parameters.")
-        try:
-            expect_close(losses, expected_losses, "losses", rtol=1e-7, atol=1e-12, reveal=oracles.reveal, terms=terms)
-        except Mismatch as wrong_losses:
-            raise Mismatch("your parameters are right, but losses[k] should be the regularised cost of the parameters before the update of "
-                           f"epoch k + 1 (cross-entropy + l2/2 * sum of squared weights).\n{wrong_losses.message}", relation=wrong_losses.relation) from None
+        _expect_losses(losses, expected_losses, terms, oracles, "the regularised cost of the parameters before the update of epoch k + 1 "
+                       "(cross-entropy + l2/2 * sum of squared weights)")
 
     return check
+
+
+def _expect_losses(losses, expected_losses, terms, oracles, should_be: str) -> None:
+    """Compare the returned losses with the expected ones term by term, once the parameters are right;
+    a difference says what ``losses[k]`` should be."""
+    try:
+        expect_close(losses, expected_losses, "losses", rtol=1e-7, atol=1e-12, reveal=oracles.reveal, terms=terms)
+    except Mismatch as wrong_losses:
+        raise Mismatch(f"your parameters are right, but losses[k] should be {should_be}.\n{wrong_losses.message}", relation=wrong_losses.relation) from None
 
 
 def shuffle_case(rng=None) -> tuple:
@@ -682,11 +688,8 @@ def _shuffle_check(args: tuple):
         if wrong is not None:
             raise Mismatch(f"{wrong} after {epochs} epochs differs from mini-batch SGD from your own initial parameters over the batches your "
                            "train_classifier used: W <- W - lr * (dC/dW + l2 * W), b <- b - lr * dC/db after every mini-batch.")
-        try:
-            expect_close(losses, expected_losses, "losses", rtol=1e-7, atol=1e-12, reveal=oracles.reveal, terms=terms)
-        except Mismatch as wrong_losses:
-            raise Mismatch("your parameters are right, but losses[k] should be the mean over the n rows of each mini-batch's regularised "
-                           f"cost before its update, in epoch k + 1.\n{wrong_losses.message}", relation=wrong_losses.relation) from None
+        _expect_losses(losses, expected_losses, terms, oracles, "the mean over the n rows of each mini-batch's regularised cost before its "
+                       "update, in epoch k + 1")
 
     return check
 
