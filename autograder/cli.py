@@ -87,7 +87,7 @@ def _refused(problem: Exception) -> None:
     """Print why a command refused (a bad input or an output folder that is not the kit's) and exit 2."""
     from rich.markup import escape
 
-    from .writers import printable
+    from .files import printable
 
     console.print(f"[red]{escape(printable(str(problem)))}[/]")
     raise typer.Exit(2)

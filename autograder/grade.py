@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import captions, course, output_folder, points, writers
+from . import captions, course, files, output_folder, points, writers
 from . import notebook as nb
 from .isolation import Isolation, detect, instructor_paths
 from .question import Assignment
@@ -146,7 +146,7 @@ def _run_seed(out: Path, seed: int | None, sandbox: str, resume: bool = True) ->
             pass
     origin = "given (--seed)" if seed is not None else "drawn for this run"
     seed = secrets.randbits(SEED_BITS) if seed is None else seed
-    writers.atomic_write(manifest, json.dumps({"seed": seed, "seed_origin": origin, "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "sandbox": sandbox}))
+    files.atomic_write(manifest, json.dumps({"seed": seed, "seed_origin": origin, "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "sandbox": sandbox}))
     return seed
 
 
@@ -182,7 +182,7 @@ def _failed(sub: Submission, exc: BaseException, isolation: Isolation) -> Submis
 def _resumable(path: Path, warn: Callable[[str], None]) -> SubmissionResult | None:
     """The result already written at ``path``, or None (to grade again) when it cannot be read."""
     try:
-        return writers.read_result(path)
+        return files.read_result(path)
     except Exception as exc:  # noqa: BLE001 -- a damaged file is graded again, never a crash
         warn(f"{path} could not be read ({type(exc).__name__}); grading that submission again")
         return None
@@ -193,7 +193,7 @@ class NothingToGrade(ValueError):
 
 
 def _shown(names: Sequence[str], limit: int = 4) -> str:
-    names = [writers.printable(n) for n in sorted(names)]
+    names = [files.printable(n) for n in sorted(names)]
     return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
@@ -207,7 +207,7 @@ def check_layout(submitted: Path, assignments: Sequence[Assignment], found: Sequ
     submitted = Path(submitted)
     example = assignments[0] if assignments else None
     expected = (f"nbgrader's layout <student>/<assignment>/<notebook>.ipynb, e.g. "
-                f"{writers.printable(str(submitted / 'ada' / example.name / example.notebook)) if example else '<student>/<assignment>/<notebook>.ipynb'}"
+                f"{files.printable(str(submitted / 'ada' / example.name / example.notebook)) if example else '<student>/<assignment>/<notebook>.ipynb'}"
                 f" (assignments graded: {', '.join(a.name for a in assignments) or 'none'})")
     entries = [p for p in submitted.iterdir() if not p.name.startswith(".")]
     if not entries:
@@ -228,7 +228,7 @@ def check_layout(submitted: Path, assignments: Sequence[Assignment], found: Sequ
         if not parts:
             parts.append(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} ({_shown([p.name for p in entries])}) and no notebook in the expected place")
         what = "; ".join(parts)
-    raise NothingToGrade(f"nothing to grade in {writers.printable(str(submitted))}: expected {expected}; found {what}.")
+    raise NothingToGrade(f"nothing to grade in {files.printable(str(submitted))}: expected {expected}; found {what}.")
 
 
 def grade_folder(
@@ -298,7 +298,7 @@ def grade_folder(
     results: dict[tuple[str, str], SubmissionResult] = {}
     todo = []
     for sub in subs:
-        done = writers.result_path(out, sub.student, sub.assignment.name)
+        done = files.result_path(out, sub.student, sub.assignment.name)
         previous = _resumable(done, warn) if resume and done.is_file() else None
         if previous is not None:
             results[(sub.student, sub.assignment.name)] = previous
@@ -313,10 +313,10 @@ def grade_folder(
             try:
                 result = future.result()
                 captions.add_captions(result.figures, headings.get(result.assignment, {}))
-                writers.write_result(out, result)
+                files.write_result(out, result)
             except Exception as exc:  # noqa: BLE001 -- the guard around each submission
                 result = _failed(futures[future], exc, isolation)
-                writers.write_result(out, result)
+                files.write_result(out, result)
             results[(result.student, result.assignment)] = result
             if on_result:
                 on_result(result)
@@ -350,18 +350,18 @@ def merge(shard_outputs: Sequence[Path], out: Path, gradebook: str | None = None
     output_folder.claim(out, "merged grading output")
     merged: dict[tuple[str, str], SubmissionResult] = {}
     for folder in shard_outputs:
-        for result in writers.read_results(Path(folder)):
+        for result in files.read_results(Path(folder)):
             key = (result.student, result.assignment)
             if key in merged:
                 raise ValueError(f"{key[0]}/{key[1]} appears in more than one shard")
             merged[key] = result
             for figure in result.figures:
-                writers.atomic_write_bytes(writers.feedback_folder(out, result.student) / figure["file"],
+                files.atomic_write_bytes(writers.feedback_folder(out, result.student) / figure["file"],
                                            (writers.feedback_folder(Path(folder), result.student) / figure["file"]).read_bytes())
     out.mkdir(parents=True, exist_ok=True)
     ordered = [merged[k] for k in sorted(merged)]
     for result in ordered:
-        writers.write_result(out, result)
+        files.write_result(out, result)
     if seeds:
-        writers.atomic_write(out / "run.json", json.dumps({"seed": seeds.pop(), "merged_from": [str(d) for d in shard_outputs]}))
+        files.atomic_write(out / "run.json", json.dumps({"seed": seeds.pop(), "merged_from": [str(d) for d in shard_outputs]}))
     return finish(ordered, out, gradebook, warn, hidden_visibility, since)

@@ -20,10 +20,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import figures, insight, platforms
-from .files import atomic_write, atomic_write_bytes, printable, read_result, read_results, result_path, write_csv, write_result  # noqa: F401  (the writers' names)
+from .files import atomic_write, atomic_write_bytes, printable, write_csv
 from .results import STATUS_TEXT, SubmissionResult
 
-__all__ = ["REPORTS", "printable", "atomic_write", "atomic_write_bytes", "write_result", "read_result", "read_results", "write_reports", "feedback_markdown", "feedback_html", "grade_table", "print_table"]
+__all__ = ["REPORTS", "write_reports", "feedback_markdown", "feedback_html", "grade_table", "print_table"]
 
 
 def _declared(results: Sequence[SubmissionResult]) -> list[tuple[str, list[tuple[str, float]]]]:

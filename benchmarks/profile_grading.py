@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from autograder import course, engine, grade, plain, sandbox, submission, writers
+from autograder import course, engine, files, grade, plain, sandbox, submission
 from autograder import notebook as nb
 from autograder.isolation import detect, instructor_paths
 
@@ -79,7 +79,7 @@ def _patched(clock: Clock, student_seconds: list[float]) -> Iterator[None]:
         (sandbox.Child, "__init__", "child start"), (sandbox.Child, "cell", "cells"),
         (sandbox.Child, "call", "calls"),
         (plain, "decode", "decode"), (submission, "judge_all", "oracles"),
-        (writers, "write_result", "write"),
+        (files, "write_result", "write"),
     ]
     saved = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
     try:
@@ -134,7 +134,7 @@ def profile_one(sub: grade.Submission, root: Path, out: Path, seed: int = 1) -> 
     with _patched(clock, student):
         start = time.perf_counter()
         result = grade.grade_one(sub, root, seed, sandbox.Limits(), isolation, hide, release=release)
-        writers.write_result(out, result)
+        files.write_result(out, result)
         total = time.perf_counter() - start
     return dict(clock.seconds), dict(clock.count), total, sum(student)
 
