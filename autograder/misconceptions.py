@@ -80,6 +80,14 @@ class Relation:
     """A phrase that completes "X is ...", e.g. ``"off by a factor of 1/n"``; never shows expected values."""
     factor: float | None = None
     """For ``"factor"``: got / expected."""
+    label: str | None = None
+    """For ``"factor"``: how the factor is named, ``"n"``, ``"1/n"``, ``"2"`` or ``"1/2"``."""
+
+    @property
+    def key(self) -> str:
+        """Its key in a question's relation table (:mod:`autograder.relations`): the kind, with the
+        factor's label for a factor (``"factor:1/n"``)."""
+        return f"{self.kind}:{self.label}" if self.label else self.kind
 
 
 def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
@@ -103,7 +111,7 @@ def relation(got, expected, n: int | None = None, rtol: float = 1e-7, atol: floa
     for factor, label in factors:
         if _close(got, factor * expected, rtol, atol * max(factor, 1.0)):
             shown = f"{label} = {factor:g}" if label in ("n", "1/n") else label
-            return Relation("factor", f"off by a factor of {shown}", factor)
+            return Relation("factor", f"off by a factor of {shown}", factor, label)
     if expected.ndim == 2 and expected.shape[0] == expected.shape[1] > 1 and _close(got, expected.T, rtol, atol):
         return Relation("transpose", "the transpose of the right value")
     if expected.size > 1:

@@ -30,17 +30,10 @@ import numpy as np
 
 from .misconceptions import Relation, relation
 
-__all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "index_shift", "key_of", "named_factor", "term_relation"]
+__all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "index_shift", "named_factor", "term_relation"]
 
 IN_PLACE = "in_place"
 """The relation key of an argument changed in place (the engine raises it for every question)."""
-
-
-def key_of(found: Relation) -> str:
-    """The table key of a relation from :func:`autograder.misconceptions.relation`."""
-    if found.kind == "factor":  # the text reads "off by a factor of 1/n = 0.25" or "off by a factor of 2"
-        return "factor:" + found.text.split("factor of ", 1)[1].split(" =", 1)[0]
-    return found.kind
 
 
 def index_shift(got, expected, rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
@@ -64,12 +57,12 @@ def describe(got, expected, n: int | None = None, rtol: float = 1e-7, atol: floa
     then a shift by one index."""
     by_term = term_relation(got, expected, terms, rtol=rtol, atol=atol) if terms else None
     if by_term is not None:
-        return by_term.kind, by_term
+        return by_term.key, by_term
     found = relation(got, expected, n=n, rtol=rtol, atol=atol)
     if found is not None:
-        return key_of(found), found
+        return found.key, found
     shifted = index_shift(got, expected, rtol=rtol, atol=atol)
-    return (shifted.kind, shifted) if shifted is not None else None
+    return (shifted.key, shifted) if shifted is not None else None
 
 
 def term_relation(got, expected, terms: Mapping[str, object], rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
