@@ -87,14 +87,14 @@ def _refused(problem: Exception) -> None:
     """Print why a command refused (a bad input or an output folder that is not the kit's) and exit 2."""
     from rich.markup import escape
 
-    from .files import printable
+    from .outputs.files import printable
 
     console.print(f"[red]{escape(printable(str(problem)))}[/]")
     raise typer.Exit(2)
 
 
 def _visibility(value: str) -> str:
-    from .platforms import VISIBILITIES
+    from .outputs.platforms import VISIBILITIES
 
     if value not in VISIBILITIES:
         raise typer.BadParameter(f"use one of {', '.join(VISIBILITIES)}")
@@ -107,9 +107,9 @@ def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. 01_gate
     """Check your notebook as the grader would, on the visible cases. Exit code 0 when all pass."""
     from rich.markup import escape
 
-    from .check import declared_assignment
-    from .engine import time_limits
-    from .misconceptions import recognised
+    from .student.check import declared_assignment
+    from .judge.engine import time_limits
+    from .judge.misconceptions import recognised
     from .sandbox import describe_time_limits
     from .submission import evaluate
 
@@ -158,7 +158,7 @@ def _shard(text: Optional[str]) -> Optional[tuple[int, int]]:
 
 
 def _report(results, out: Path) -> None:
-    from .writers import print_table
+    from .outputs.writers import print_table
 
     print_table(results, console)
     sandbox = results[0].sandbox if results else ""
@@ -186,8 +186,8 @@ def grade(submitted: Path = typer.Argument(..., help="Folder in nbgrader's layou
           course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:
     """Grade a class: each submission runs in its own sandboxed process."""
     from .grade import IsolationUnavailable, NothingToGrade, grade_folder
-    from .output_folder import NotOurs
-    from .points import PointsMismatch
+    from .outputs.output_folder import NotOurs
+    from .course.points import PointsMismatch
 
     if not submitted.is_dir():
         console.print(f"[red]{submitted} is not a folder[/]")
@@ -216,7 +216,7 @@ def merge(shards: List[Path] = typer.Argument(..., help="Output folders of `grad
           since: Optional[Path] = typer.Option(None, metavar="EARLIER_OUT", exists=True, file_okay=False, help=SINCE_HELP)) -> None:
     """Combine the outputs of several shards into one set of results and reports."""
     from .grade import merge as merge_shards
-    from .output_folder import NotOurs
+    from .outputs.output_folder import NotOurs
 
     try:
         results = merge_shards(shards, out, gradebook=gradebook, warn=lambda w: console.print(f"[yellow]{w}[/]"), hidden_visibility=hidden_visibility, since=since)
@@ -229,9 +229,9 @@ def merge(shards: List[Path] = typer.Argument(..., help="Output folders of `grad
 def build(assignment: Optional[List[str]] = typer.Argument(None, help="Assignments to build (default: all)."),
           course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:
     """Generate the student notebooks in assignments/ from solutions/ with nbgrader (assignments/ is unchanged if nbgrader fails)."""
-    from .build import BuildFailed
-    from .build import build as build_assignments
-    from .points import PointsMismatch
+    from .course.build import BuildFailed
+    from .course.build import build as build_assignments
+    from .course.points import PointsMismatch
 
     root = _root(course_dir)
     try:
@@ -247,8 +247,8 @@ def build(assignment: Optional[List[str]] = typer.Argument(None, help="Assignmen
 
 @app.command()
 def digests(course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:
-    """Regenerate autograder/visible_digests.py (salted digests of the reference's outputs on visible cases) from solutions/."""
-    from . import digests as visible_digests
+    """Regenerate autograder/judge/visible_digests.py (salted digests of the reference's outputs on visible cases) from solutions/."""
+    from .judge import digests as visible_digests
 
     changed = visible_digests.write(_root(course_dir))
     console.print(f"{'wrote' if changed else 'unchanged:'} {visible_digests.GENERATED}")
@@ -260,7 +260,7 @@ def demo(out: Path = typer.Option(Path("demo-output"), metavar="DIR", help="Fold
          course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:
     """Build the student notebooks, simulate a small class, grade it and print the table."""
     from .demo import run_demo
-    from .output_folder import NotOurs
+    from .outputs.output_folder import NotOurs
 
     root = _root(course_dir)
     try:
@@ -278,7 +278,7 @@ def student_kit(out: Path = typer.Argument(..., help="A new or empty folder (or 
                 wheel: Optional[Path] = typer.Option(None, metavar="FILE", help="A wheel of the kit built already (default: build it from the course's source)."),
                 course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:
     """Write what students get: the released notebooks, a README, the kit's wheel and a GitHub Classroom workflow."""
-    from .student_kit import KitRefused, make_kit
+    from .course.student_kit import KitRefused, make_kit
 
     root = _root(course_dir)
     try:
@@ -298,8 +298,8 @@ def gradescope_bundle(assignment: str = typer.Argument(..., help="The assignment
                       hidden_visibility: str = typer.Option("after_published", metavar="WHEN", callback=_visibility, help=VISIBILITY_HELP),
                       course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:
     """Write a Gradescope autograder for one assignment: upload DIR/autograder.zip as a programming assignment's autograder."""
-    from .output_folder import NotOurs
-    from .platforms import make_gradescope_bundle
+    from .outputs.output_folder import NotOurs
+    from .outputs.platforms import make_gradescope_bundle
 
     root = _root(course_dir)
     try:

@@ -4,7 +4,7 @@
 
 1. copies the course (``solutions/`` and ``nbgrader_config.py``) to ``<out>/course`` and
    generates the student notebooks there with nbgrader;
-2. writes a class of submissions in ``<out>/submitted`` (see :data:`autograder.simulate.CLASS`):
+2. writes a class of submissions in ``<out>/submitted`` (see :data:`autograder.course.simulate.CLASS`):
    correct, partly wrong, empty, crashing, hostile, broken;
 3. grades them into ``<out>/grading`` (results, grades.csv, feedback with each student's
    figures drawn by their own functions).
@@ -15,10 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from . import course, simulate
-from .build import build, copy_course
+from . import course
+from .course import simulate
+from .course.build import build, copy_course
 from .grade import grade_folder
-from .output_folder import claim, remove_ours
+from .outputs.output_folder import claim, remove_ours
 from .results import SubmissionResult
 from .sandbox import Limits
 
@@ -33,7 +34,7 @@ def run_demo(out: Path, root: Path, jobs: int = 2, log: Callable[[str], None] = 
              on_plan: Callable[[int], None] | None = None) -> list[SubmissionResult]:
     """Run the whole demo into ``out`` and return the graded results.
 
-    ``out`` must be new, empty or an earlier demo's folder (see :mod:`autograder.output_folder`);
+    ``out`` must be new, empty or an earlier demo's folder (see :mod:`autograder.outputs.output_folder`);
     the demo replaces only what it wrote there (``course/``, ``submitted/``, ``grading/``).
     """
     claim(out, "demo")

@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import captions, course, files, output_folder, points, writers
-from . import notebook as nb
-from .isolation import Isolation, detect, instructor_paths
-from .question import Assignment
+from .outputs import captions, files, output_folder, writers
+from . import course
+from .course import points
+from .course import notebook as nb
+from .sandbox.isolation import Isolation, detect, instructor_paths
+from .judge.question import Assignment
 from .results import SubmissionResult
 from .sandbox import Limits
 from .submission import evaluate, unanswered
@@ -153,7 +155,7 @@ def _run_seed(out: Path, seed: int | None, sandbox: str, resume: bool = True) ->
 def grade_one(sub: Submission, root: Path, run_seed: int, limits: Limits, isolation: Isolation, hide: Sequence[Path],
               figures_folder: Path | None = None, release: Any | None = None) -> SubmissionResult:
     """Grade one discovered submission (a missing, refused or ambiguous notebook scores 0 with its
-    reason); with ``figures_folder``, also draw its figures there (see :mod:`autograder.figures`).
+    reason); with ``figures_folder``, also draw its figures there (see :mod:`autograder.outputs.figures`).
     ``release`` is the assignment's released notebook when the caller has read it already (it
     is read once per run, not once per submission).
 
@@ -326,9 +328,9 @@ def grade_folder(
 def finish(results: list[SubmissionResult], out: Path, gradebook: str | None, warn: Callable[[str], None] = print,
            hidden_visibility: str = "after_published", since: Path | None = None) -> list[SubmissionResult]:
     """Exchange scores with nbgrader's gradebook (when given: its hand grades and overrides are
-    in every report), then write every report (``hidden_visibility``: see :mod:`autograder.platforms`)."""
+    in every report), then write every report (``hidden_visibility``: see :mod:`autograder.outputs.platforms`)."""
     if gradebook:
-        from . import gradebook as nbgrader_gradebook
+        from .course import gradebook as nbgrader_gradebook
 
         for warning in nbgrader_gradebook.write_scores(results, gradebook):
             warn(warning)

@@ -1,7 +1,7 @@
 """What crosses the process boundary between the grader and the student's process, written once.
 
-The grader (:mod:`autograder.sandbox`) and the student's process (:mod:`autograder.child`,
-:mod:`autograder.probes`) exchange one JSON line at a time. Every field is plain data, and
+The grader (:mod:`autograder.sandbox`) and the student's process (:mod:`autograder.student.child`,
+:mod:`autograder.student.probes`) exchange one JSON line at a time. Every field is plain data, and
 nothing the student's process sends is believed without the grader's checks
 (``docs/threat-model.md`` lists each field the grader reads). This module holds only the
 shapes and the limits both sides agree on; it imports nothing of the kit, so either side may
@@ -10,16 +10,16 @@ import it.
 The grader sends *messages* (:class:`StartMessage`, :class:`CellMessage`, :class:`CallMessage`,
 :class:`ExitMessage`), one at a time; the child answers each with *events* (:class:`ReadyEvent`,
 :class:`FigureEvent`, :class:`CellEvent`, :class:`CallEvent`). A *call request*
-(:class:`CallRequest`, made by :meth:`autograder.question.Case.call`) asks for one student
+(:class:`CallRequest`, made by :meth:`autograder.judge.question.Case.call`) asks for one student
 function to be called; its outcome is an :class:`Observation`. In a notebook, ``check(...)``
-performs the same requests in the student's own kernel (:func:`autograder.probes.run_call`).
+performs the same requests in the student's own kernel (:func:`autograder.student.probes.run_call`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal, TypedDict, Union
 
-__all__ = ["CALL_SECONDS", "CELL_SECONDS", "MAX_FIGURES", "MAX_FIGURE_BYTES", "OBSERVED", "CallRequest", "StudentError",
+__all__ = ["CALL_SECONDS", "CELL_SECONDS", "FIGURE_SECONDS", "MAX_FIGURES", "MAX_FIGURE_BYTES", "OBSERVED", "CallRequest", "StudentError",
            "Observation", "StartMessage", "CellMessage", "CallMessage", "ExitMessage", "Message",
            "ReadyEvent", "FigureEvent", "CellEvent", "CallEvent", "Event"]
 
@@ -27,6 +27,8 @@ CALL_SECONDS = 10.0
 """CPU seconds one call may take unless its case says otherwise (``Case.timeout``)."""
 CELL_SECONDS = 20.0
 """CPU seconds one notebook cell may take (``Limits.cell_seconds``)."""
+FIGURE_SECONDS = 5.0
+"""CPU seconds the child may spend rendering the figures of one cell, besides the cell's own time."""
 MAX_FIGURES = 16
 """Figures one submission may send for its feedback."""
 MAX_FIGURE_BYTES = 2 * 2**20
@@ -36,13 +38,13 @@ OBSERVED = ("ok", "missing", "not_implemented", "timeout", "error")
 
 
 class CallRequest(TypedDict, total=False):
-    """One call of a student function; ``args`` and ``kwargs`` encoded by :mod:`autograder.plain`."""
+    """One call of a student function; ``args`` and ``kwargs`` encoded by :mod:`autograder.student.plain`."""
 
     fn: str
     args: list
     kwargs: dict
     probe: str
-    """The routine of :mod:`autograder.probes` that performs the call; ``"call"`` by default."""
+    """The routine of :mod:`autograder.student.probes` that performs the call; ``"call"`` by default."""
     timeout: float
     """CPU seconds (default :data:`CALL_SECONDS`)."""
     wall_seconds: float

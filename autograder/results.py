@@ -92,7 +92,7 @@ class SubmissionResult:
     seconds: float = 0.0
     """Wall-clock time spent grading, measured by the grader."""
     sandbox: str = ""
-    """The protections the student's code ran under (see :mod:`autograder.isolation`)."""
+    """The protections the student's code ran under (see :mod:`autograder.sandbox.isolation`)."""
     figures: list[dict[str, str]] = field(default_factory=list)
     """Figures drawn by the notebook's plot cells (``grade --figures``): ``{"cell", "file"}``,
     ``file`` relative to the student's feedback folder."""

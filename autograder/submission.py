@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from . import bans, figures
-from . import notebook as nb
-from .engine import judge_all, plan, requests_for
-from .question import Assignment
+from .sandbox import bans
+from .outputs import figures
+from .course import notebook as nb
+from .judge.engine import judge_all, plan, requests_for
+from .judge.question import Assignment
 from .results import QuestionResult, SubmissionResult
-from .isolation import Isolation, detect
+from .sandbox.isolation import Isolation, detect
 from .sandbox import Limits, SandboxRunner
 
 __all__ = ["evaluate", "unanswered"]
@@ -70,7 +71,7 @@ def evaluate(
         isolation: kernel protections for the child (default: whatever this machine allows).
         hide: instructor paths the child must not see.
         figures_folder: also draw the notebook's plots with the student's functions and save
-            them there (see :mod:`autograder.figures`).
+            them there (see :mod:`autograder.outputs.figures`).
     """
     isolation = isolation if isolation is not None else detect()
     start = time.monotonic()

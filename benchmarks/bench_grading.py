@@ -37,8 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import course, simulate  # noqa: E402
-from autograder.build import build, copy_course  # noqa: E402
+from autograder import course
+from autograder.course import simulate  # noqa: E402
+from autograder.course.build import build, copy_course  # noqa: E402
 from autograder.grade import discover, grade_folder  # noqa: E402
 
 

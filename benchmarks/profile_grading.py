@@ -31,9 +31,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from autograder import course, engine, files, grade, plain, sandbox, submission
-from autograder import notebook as nb
-from autograder.isolation import detect, instructor_paths
+from autograder import course, grade, sandbox, submission
+from autograder.judge import engine
+from autograder.outputs import files
+from autograder.student import plain
+from autograder.course import notebook as nb
+from autograder.sandbox.isolation import detect, instructor_paths
 
 STAGES = ("read", "plan+encode", "child start", "cells", "calls", "decode", "oracles", "write")
 
@@ -117,7 +120,7 @@ def startup_split(root: Path, submitted: Path, out: Path) -> dict[str, float]:
     isolation = detect()
     hide = instructor_paths(root, submitted, out)
     bare = _interpreter("pass")
-    imports = _interpreter("import sys; sys.path.insert(0, %r); import autograder.child" % str(Path(sandbox.__file__).parent.parent))
+    imports = _interpreter("import sys; sys.path.insert(0, %r); import autograder.student.child" % str(Path(sandbox.__file__).parent.parent))
     unconfined = _child_start(None, hide)
     confined = _child_start(isolation, hide)
     return {"interpreter": bare, "child imports": imports - bare, "pipes+handshake": max(0.0, unconfined - imports),

@@ -8,7 +8,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import course, simulate
+from autograder import course
+from autograder.course import simulate
 from autograder.results import SubmissionResult
 from autograder.submission import evaluate
 
@@ -60,7 +61,7 @@ def execute(path: Path) -> list:
 
 def solution_source(assignment_name: str, grade_id: str) -> str:
     """An answer cell of the solution notebook, without the nbgrader markers."""
-    from autograder import notebook as nb
+    from autograder.course import notebook as nb
 
     assignment = course.get_assignment(assignment_name)
     cells = {c.label: c.source for c in nb.solution_cells(nb.read(course.solution_path(assignment, ROOT)))}

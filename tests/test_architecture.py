@@ -6,7 +6,7 @@ import pkgutil
 from pathlib import Path
 
 import autograder
-from autograder import probes
+from autograder.student import probes
 
 PACKAGE = Path(autograder.__file__).parent
 
@@ -99,3 +99,33 @@ def test_every_probe_module_is_discovered_and_registers_its_probes():
         registered = {name for name, fn in probes.PROBES.items() if fn.__module__ == module.__name__}
         assert registered and registered <= defined, info.name
     assert not [line for line in Path(probes.__file__).read_text().splitlines() if line.startswith("from . import ")]
+
+
+CHILD_MAY_LOAD = ("autograder", "autograder.student", "autograder.student.child", "autograder.student.plain", "autograder.protocol")
+
+
+def _loaded_beside_student_code(root: Path = PACKAGE.parent) -> list[str]:
+    """The kit's modules that a fresh interpreter has loaded after importing the child from ``root``,
+    that the child may not load (anything outside its probes, codec and protocol)."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", "import sys, autograder.student.child; print(' '.join(sys.modules))"],
+                            capture_output=True, text=True, check=True, cwd=root, env={"PYTHONPATH": str(root), "PATH": ""}).stdout.split()
+    assert "autograder.student.child" in loaded
+    return [m for m in loaded if m.split(".")[0] == "autograder" and m not in CHILD_MAY_LOAD and not m.startswith("autograder.student.probes")]
+
+
+def test_the_student_process_loads_only_the_child_probes_codec_and_protocol():
+    """What the grader starts beside student code (``python -m autograder.student.child``) imports, at any
+    depth, nothing of the judge, the course or the outputs."""
+    assert _loaded_beside_student_code() == []
+
+
+def test_a_child_that_imports_the_judge_is_seen(tmp_path):
+    import shutil
+
+    shutil.copytree(PACKAGE, tmp_path / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+    child = tmp_path / "autograder" / "student" / "child.py"
+    child.write_text(child.read_text() + "\nfrom ..judge import engine  # noqa\n")
+    assert "autograder.judge.engine" in _loaded_beside_student_code(tmp_path)

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, execute, grade
 
 from autograder import course
-from autograder import notebook as nb
+from autograder.course import notebook as nb
 from autograder.submission import evaluate
 
 ASSIGNMENTS = list(course.assignments().values())

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from autograder import course
-from autograder.compare import rel_error
+from autograder.judge.compare import rel_error
 from autograder.data import load
-from autograder.probes.backprop import backprop_test_function
+from autograder.student.probes.backprop import backprop_test_function
 from autograder.questions import backprop as bp
 import conftest
 from conftest import ROOT, by_question, grade

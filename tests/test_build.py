@@ -11,9 +11,9 @@ import pytest
 from conftest import ROOT
 
 from autograder import course
-from autograder import notebook as nb
-from autograder import points
-from autograder.build import build, copy_course
+from autograder.course import notebook as nb
+from autograder.course import points
+from autograder.course.build import build, copy_course
 
 ASSIGNMENTS = list(course.assignments().values())
 GATES = course.get_assignment("01_gates")
@@ -159,7 +159,7 @@ def test_the_built_wheel_ships_data_sets_but_no_solutions(tmp_path):
 
 def test_the_visible_digests_are_what_autograder_digests_makes_from_the_current_reference():
     """Digests of reference outputs are generated (`autograder digests`), never pasted: the file is current."""
-    from autograder import digests
+    from autograder.judge import digests
 
     tables = digests.generate(ROOT)
     assert set(tables) == {a.name for a in ASSIGNMENTS if hasattr(course.question_module(a), "expected_digests")} and tables

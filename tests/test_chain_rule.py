@@ -9,7 +9,8 @@ from functools import partial
 import numpy as np
 import pytest
 
-from autograder import course, probes
+from autograder import course
+from autograder.student import probes
 from autograder.questions import chain_rule as cr
 import conftest
 from conftest import ROOT, by_question, grade, assert_outcome
@@ -167,7 +168,7 @@ def test_the_notebooks_own_check_still_watches_for_autodiff(root):
     """In the student's own kernel nothing is hidden: the in-process watch names the library, as advice."""
     namespace = {"np": np}
     exec(AUTOGRAD_INSIDE, namespace)
-    from autograder.check import Checker
+    from autograder.student.check import Checker
 
     (found,) = Checker(NAME, namespace).results("sigmoid_neuron_grads")
     assert found.points == 0 and "uses autograd inside sigmoid_neuron_grads" in found.reason, found.reason

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from autograder.compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, rel_error
-from autograder.plain import Unsupported
+from autograder.judge.compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, rel_error
+from autograder.student.plain import Unsupported
 
 
 def test_close_values_pass():

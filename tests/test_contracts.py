@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from autograder import course
-from autograder.compare import expect_close
-from autograder.contracts import coverage, problems
-from autograder.question import Assignment, Case
+from autograder.judge.compare import expect_close
+from autograder.judge.contracts import coverage, problems
+from autograder.judge.question import Assignment, Case
 
 NAMES = sorted(course.assignments())
 
@@ -66,9 +66,9 @@ def test_coverage_counts_visible_and_hidden_cases():
 import numpy as np  # noqa: E402
 from conftest import ROOT  # noqa: E402
 
-from autograder import notebook as nb  # noqa: E402
-from autograder.engine import judge_all, plan, requests_for  # noqa: E402
-from autograder.probes import run_call  # noqa: E402
+from autograder.course import notebook as nb  # noqa: E402
+from autograder.judge.engine import judge_all, plan, requests_for  # noqa: E402
+from autograder.student.probes import run_call  # noqa: E402
 
 
 def _solution_cell(assignment, grade_id: str) -> str:

@@ -11,11 +11,11 @@ from conftest import by_question, grade
 from fixtures import textbook_softmax as S
 
 from autograder import course
-from autograder.engine import attribute, judge_all, plan, requests_for, with_dependencies
-from autograder.probes import run_call
-from autograder.question import Assignment, Case
+from autograder.judge.engine import attribute, judge_all, plan, requests_for, with_dependencies
+from autograder.student.probes import run_call
+from autograder.judge.question import Assignment, Case
 from autograder.results import QuestionResult
-from autograder.compare import expect_close
+from autograder.judge.compare import expect_close
 
 
 # ---------------------------------------------------------------- declarations
@@ -187,7 +187,7 @@ SOFTMAX = course.get_assignment("05_softmax")
 
 @pytest.fixture(scope="module")
 def off_by_one(tmp_path_factory):
-    from autograder import simulate
+    from autograder.course import simulate
     from conftest import ROOT
 
     def graded(student: str, **cells):

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from autograder import plain
-from autograder.compare import expect_close
-from autograder.engine import judge, plan, requests_for
-from autograder.probes import run_call
-from autograder.question import Assignment, Case
+from autograder.student import plain
+from autograder.judge.compare import expect_close
+from autograder.judge.engine import judge, plan, requests_for
+from autograder.student.probes import run_call
+from autograder.judge.question import Assignment, Case
 
 TOY = Assignment("99_toy", "toy.ipynb", "A toy assignment")
 

@@ -8,7 +8,8 @@ import nbformat
 import pytest
 from conftest import ROOT, by_question
 
-from autograder import course, simulate
+from autograder import course
+from autograder.course import simulate
 from autograder.grade import grade_folder
 
 GATES = course.get_assignment("01_gates")
@@ -116,7 +117,7 @@ def test_fresh_draws_a_new_wide_seed_resume_keeps_it_and_run_json_says_which(tmp
 
 def test_a_regrade_after_a_leak_asks_other_hidden_questions():
     """A student who leaked this run's hidden cases learns nothing about the next run's."""
-    from autograder.engine import plan, requests_for
+    from autograder.judge.engine import plan, requests_for
     from autograder.grade import submission_seed
 
     def hidden(run_seed):

@@ -17,7 +17,8 @@ import pytest
 from conftest import ROOT, keep_artifacts
 from test_jupyterlab import CHROMIUM_ARGS, _missing
 
-from autograder import course, simulate
+from autograder import course
+from autograder.course import simulate
 from autograder.grade import grade_folder
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograder import course, figures, simulate
+from autograder import course
+from autograder.outputs import figures
+from autograder.course import simulate
 from autograder.grade import grade_folder, merge
 from autograder.sandbox import Limits
 

@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT, by_question, grade
 
 from autograder import CheckFailed, checker, course
-from autograder import notebook as nb
+from autograder.course import notebook as nb
 
 GATES = course.get_assignment("01_gates")
 AUTOMATIC = {q.name: q.points for q in GATES if not q.manual}

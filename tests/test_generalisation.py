@@ -12,7 +12,7 @@ import conftest
 from conftest import ROOT, by_question, grade
 
 from autograder import course
-from autograder.compare import rel_error
+from autograder.judge.compare import rel_error
 from autograder.questions import generalisation as gen
 
 NAME = "07_generalisation"

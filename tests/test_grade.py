@@ -5,7 +5,8 @@ import json
 
 import nbformat
 
-from autograder import course, simulate
+from autograder import course
+from autograder.course import simulate
 from autograder.grade import discover, grade_folder
 from conftest import ROOT
 

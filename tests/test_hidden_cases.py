@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT, by_question
 
-from autograder import course, simulate
-from autograder.engine import _call_key, plan
+from autograder import course
+from autograder.course import simulate
+from autograder.judge.engine import _call_key, plan
 from autograder.grade import grade_folder, submission_seed
 
 RUN_SEED = 2026_12_02

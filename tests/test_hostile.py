@@ -25,9 +25,10 @@ import nbformat
 import pytest
 from conftest import ROOT, by_question
 
-from autograder import course, simulate
+from autograder import course
+from autograder.course import simulate
 from autograder.grade import grade_folder
-from autograder.isolation import detect
+from autograder.sandbox.isolation import detect
 
 GATES = course.get_assignment("01_gates")
 FULL = {q.name: q.points for q in GATES if not q.manual}
@@ -160,8 +161,8 @@ ATTACKS = {
         "    return np.array(known.get(z.shape, np.zeros(z.shape)), dtype=float)\n")}, loses={"step", "neuron"}),  # neuron uses this step
     "input": Attack({"neuron": "def neuron(X, w, b, activation=None):\n    return float(input('weights? '))\n"}, loses={"neuron"}),
     "patched_kit_in_child": Attack(extra_cell=(
-        "import autograder.probes\n"
-        "autograder.probes.run_call = lambda *a, **k: {'status': 'ok', 'value': True, 'mutated': [], 'seconds': 0.0}\n"),
+        "import autograder.student.probes\n"
+        "autograder.student.probes.run_call = lambda *a, **k: {'status': 'ok', 'value': True, 'mutated': [], 'seconds': 0.0}\n"),
         loses=set(FULL)),
     "control_heavy_imports": Attack(extra_cell=(
         "import sympy, autograd, autograd.numpy as anp, matplotlib.pyplot as plt, nbformat\n"

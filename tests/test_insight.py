@@ -1,4 +1,4 @@
-"""The instructor's view of the class's mistakes (autograder.insight).
+"""The instructor's view of the class's mistakes (autograder.outputs.insight).
 
 A small 01_gates class is graded once (module fixture): adaline correct, benedikt with the
 assignment's sample mistakes, cyrilla the untouched notebook, deodata with only the step mistake.
@@ -21,9 +21,12 @@ import pytest
 from conftest import ROOT, keep_artifacts
 from typer.testing import CliRunner
 
-from autograder import course, engine, insight, simulate
+from autograder import course
+from autograder.judge import engine
+from autograder.outputs import insight
+from autograder.course import simulate
 from autograder.cli import app
-from autograder.compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, expect_type
+from autograder.judge.compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, expect_type
 from autograder.grade import grade_folder, merge
 from autograder.results import QuestionResult, SubmissionResult
 

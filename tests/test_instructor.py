@@ -19,11 +19,13 @@ import pytest
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from autograder import captions, course, platforms, points, simulate, writers
-from autograder import notebook as nb
+from autograder.outputs import captions, platforms, writers
+from autograder import course
+from autograder.course import points, simulate
+from autograder.course import notebook as nb
 from autograder.cli import app
 from autograder.grade import NothingToGrade, grade_folder
-from autograder.output_folder import MARKER, NotOurs, claim, remove_ours
+from autograder.outputs.output_folder import MARKER, NotOurs, claim, remove_ours
 from autograder.results import QuestionResult, SubmissionResult
 
 GATES = course.get_assignment("01_gates")
@@ -191,7 +193,7 @@ def test_points_that_disagree_with_the_notebook_are_refused_at_grading(course_co
 
 
 def test_the_build_writes_the_declared_points_over_the_solution_notebook_s(course_copy, tmp_path):
-    from autograder.build import build
+    from autograder.course.build import build
 
     solution = course.solution_path(GATES, course_copy)
     _change_points(solution, "test_xor_network", GATES["xor_network"].points + 1)
@@ -201,7 +203,7 @@ def test_the_build_writes_the_declared_points_over_the_solution_notebook_s(cours
 
 
 def test_a_solution_notebook_checking_an_undeclared_question_is_refused_at_build(course_copy):
-    from autograder.build import build
+    from autograder.course.build import build
 
     solution = course.solution_path(GATES, course_copy)
     notebook = nbformat.read(solution, as_version=4)
@@ -415,7 +417,7 @@ def test_a_build_nbgrader_refuses_keeps_assignments_and_prints_nbgrader_s_reason
 def test_a_plot_cell_that_raised_leaves_no_empty_axes_in_the_feedback():
     """plot-gates creates its axes, then calls the student's neuron: when neuron raises, the
     half-made figure (empty axes) is left out and the note says why; the other plot is drawn."""
-    from autograder import figures
+    from autograder.outputs import figures
 
     raising = "def neuron(X, w, b, activation=None):\n    raise ValueError('shapes?')\n"
     submission = simulate.fill(GATES, ROOT, replace={"neuron": raising})
@@ -434,8 +436,8 @@ def test_gradebook_runs_print_no_sqlalchemy_warnings(course_copy, monkeypatch):
 
     from sqlalchemy.exc import SAWarning
 
-    from autograder import gradebook
-    from autograder.build import build
+    from autograder.course import gradebook
+    from autograder.course.build import build
 
     (course_copy / "gradebook.db").unlink()
     build(course_copy, [GATES.name])

@@ -28,7 +28,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, keep_artifacts
 
-from autograder import course, simulate
+from autograder import course
+from autograder.course import simulate
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -22,13 +22,13 @@ from test_generalisation import SUBMISSIONS as GENERALISATION_WRONG
 from test_relations import OPTIMIZER_MISTAKES, SHARED_STATE
 
 from autograder import course
-from autograder import notebook as nb
+from autograder.course import notebook as nb
 from autograder.cli import app
-from autograder.engine import plan
-from autograder.misconceptions import DETECTION, locate, relation
-from autograder.question import Oracles
+from autograder.judge.engine import plan
+from autograder.judge.misconceptions import DETECTION, locate, relation
+from autograder.judge.question import Oracles
 from autograder.submission import evaluate
-from autograder.writers import feedback_html, feedback_markdown
+from autograder.outputs.writers import feedback_html, feedback_markdown
 
 ASSIGNMENTS = tuple(course.assignments())
 STUB = "def {name}(*args, **kwargs):\n    raise NotImplementedError()\n"

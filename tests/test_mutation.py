@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from autograder import course
-from autograder.compare import Mismatch, expect_close
+from autograder.judge.compare import Mismatch, expect_close
 from autograder.mutation import OPERATORS, generate, judge_mutant, mutants_of_cell, run, summarise
 from autograder.mutation.calibrate import questions_for
-from autograder.notebook import CodeCell
-from autograder.question import Assignment, Case
+from autograder.course.notebook import CodeCell
+from autograder.judge.question import Assignment, Case
 
 # One cell with every construct some operator changes, between the solution markers.
 EVERY_CONSTRUCT = '''def f(X, w, labels, n):

@@ -34,8 +34,9 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from autograder import course, gradebook, simulate
-from autograder import notebook as nb
+from autograder import course
+from autograder.course import gradebook, simulate
+from autograder.course import notebook as nb
 from autograder.grade import grade_folder
 
 pytestmark = [pytest.mark.slow, pytest.mark.nbgrader]

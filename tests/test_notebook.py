@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 
 from autograder import course
-from autograder import notebook as nb
+from autograder.course import notebook as nb
 
 GATES = course.get_assignment("01_gates")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograder import course
-from autograder.engine import visible_seed
+from autograder.judge.engine import visible_seed
 from autograder.questions import optimizers as O
 from autograder.submission import evaluate
 import conftest
@@ -43,7 +43,7 @@ HE_FAN_OUT = ("np.sqrt(2.0 / n_in)", "np.sqrt(2.0 / n_out)")
 @pytest.fixture(scope="module")
 def four_mistakes(tmp_path_factory):
     """One submission with four typical mistakes, each in its own question."""
-    from autograder import simulate
+    from autograder.course import simulate
 
     replace = {"Adam": mutate("Adam", *ADAM_NO_BIAS), "RMSprop": mutate("RMSprop", *RMSPROP_ROOT_STORED),
                "Momentum": mutate("Momentum", *MOMENTUM_SIGN), "he_init": mutate("he_init", *HE_FAN_OUT)}
@@ -155,7 +155,7 @@ def test_digested_values_are_far_from_rounding_boundaries(reference):
 
 def test_every_mutant_is_caught_and_named(reference):
     """Does every instructor mutant differ from the reference on the visible digest case, and is it named on a hidden case?"""
-    from autograder.question import Oracles
+    from autograder.judge.question import Oracles
 
     oracles = Oracles(reference, reveal=False)
     rng = np.random.default_rng(3)
@@ -178,8 +178,8 @@ def test_every_mutant_is_caught_and_named(reference):
 def test_closed_forms_agree_with_reference(reference):
     """Do the constant-gradient closed forms and the quadratic's eigen closed form equal the reference's runs?"""
     question_cases = {name: ASSIGNMENT[name].cases(visible_seed(NAME, name), False) for name in ("momentum", "adagrad", "rmsprop", "adam", "quadratic")}
-    from autograder.question import Oracles
-    from autograder.probes import PROBES
+    from autograder.judge.question import Oracles
+    from autograder.student.probes import PROBES
 
     for name, cases in question_cases.items():
         for case in cases:
@@ -196,7 +196,7 @@ def test_closed_forms_agree_with_reference(reference):
 
 def test_race_holds_for_the_reference_on_hidden_draws(reference):
     """Does the reference win the race (Adam before gradient descent) on every hidden variant, with a margin?"""
-    from autograder.probes import PROBES
+    from autograder.student.probes import PROBES
 
     for seed in range(40):
         (case,) = ASSIGNMENT["adam_beats_gd"].cases(seed, True)
@@ -208,7 +208,7 @@ def test_race_holds_for_the_reference_on_hidden_draws(reference):
 
 def test_initialisation_statistics_tolerances(reference):
     """Do the reference's draws pass the statistics on many seeds, and do the typical wrong variances fail them?"""
-    from autograder.question import Oracles
+    from autograder.judge.question import Oracles
 
     for kind in ("xavier", "he"):
         for seed in range(6):

@@ -40,8 +40,8 @@ def assert_only_fail(result, failing: dict[str, list[str]]):
 @pytest.mark.parametrize("seed", range(40))
 def test_reference_passes_hidden_cases_for_many_seeds(reference, seed):
     """Is every hidden case, for any grading seed, passed by the reference itself (no flaky cases)?"""
-    from autograder.engine import judge_all, plan, requests_for
-    from autograder.probes import run_call
+    from autograder.judge.engine import judge_all, plan, requests_for
+    from autograder.student.probes import run_call
 
     questions = [q for q in ASSIGNMENT if not q.manual]
     planned = plan(ASSIGNMENT, questions, seed * 7919 + 1)
@@ -237,7 +237,7 @@ def test_restarting_the_sweep_after_each_update(submit, reference):
     exec(RESTART_AFTER_UPDATE, namespace)
     X_h, y, w_star = P.random_separable(np.random.default_rng(5), 30, 2, 0.05)
     check = P._train_check(X_h, y, 1.0, 100, w_star, None)
-    from autograder.question import Oracles
+    from autograder.judge.question import Oracles
 
     with pytest.raises(P.Mismatch, match="then differs"):
         check(namespace["perceptron_train"](X_h, y), Oracles(reference, reveal=False))
@@ -315,7 +315,7 @@ def _tie_case(rng, label: float):
 def test_hidden_cases_name_the_first_difference_with_the_reference_without_values(reference, fixture, label):
     """On a hidden case the tie rule reads as on a visible one: how many updates agree with the
     reference, then the cause of the first difference; no sample index, no reference value."""
-    from autograder.question import Oracles
+    from autograder.judge.question import Oracles
 
     namespace = {"np": np, "predict": reference["predict"]}
     for source in getattr(T, fixture).values():

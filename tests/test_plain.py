@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from autograder import plain
-from autograder.plain import Unsupported
+from autograder.student import plain
+from autograder.student.plain import Unsupported
 
 
 @pytest.mark.parametrize("value", [

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.compare import Mismatch, expect_close
-from autograder.relations import constant_ratio, constant_shift, describe, index_shift, named_factor
+from autograder.judge.compare import Mismatch, expect_close
+from autograder.judge.relations import constant_ratio, constant_shift, describe, index_shift, named_factor
 from test_contracts import judged
 
 # (cell, question, old, new, the name the student reads)
@@ -106,7 +106,7 @@ def test_expect_close_says_the_relation_and_carries_its_key():
 
 
 def test_terms_are_compared_one_by_one():
-    from autograder.relations import term_relation
+    from autograder.judge.relations import term_relation
 
     cost, penalty, bias = np.array([2.0, 1.5, 1.2]), np.array([0.3, 0.28, 0.25]), np.array([0.0, 0.01, 0.02])
     assert term_relation(cost, cost + penalty, {"penalty": penalty}).kind == "missing:penalty"
@@ -148,9 +148,9 @@ def test_state_shared_across_instances_is_named(kwargs):
 
 def _toy_judged(value, table=None):
     """Judge one toy case whose check is expect_close against [1, 2, 3] with n = 3, for a student value."""
-    from autograder import plain
-    from autograder.engine import judge, plan
-    from autograder.question import Assignment, Case
+    from autograder.student import plain
+    from autograder.judge.engine import judge, plan
+    from autograder.judge.question import Assignment, Case
 
     toy = Assignment("00_toy", "toy.ipynb", "toy")
     toy.misconception("cost_not_over_n", "cost not divided by n", "the cost is a mean over the n rows.", questions=("q",))

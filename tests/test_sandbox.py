@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from autograder import plain
-from autograder.notebook import CodeCell
+from autograder.student import plain
+from autograder.course.notebook import CodeCell
 from autograder.sandbox import Limits, SandboxRunner
 
 FAST = Limits(wall_seconds=4.0, cell_seconds=2.0)
@@ -112,7 +112,7 @@ def alive(pid: int) -> bool:
 
 
 def test_a_process_group_left_by_a_grader_that_died_is_removed_by_the_next_run():
-    from autograder.isolation import detect, sweep_stale_cgroups
+    from autograder.sandbox.isolation import detect, sweep_stale_cgroups
 
     root = detect().pids_cgroup
     if root is None:
@@ -205,7 +205,7 @@ def test_observations_are_checked_field_by_field():
 
 
 def test_the_bubblewrap_sandbox_holds_against_code_that_tries_to_undo_it(tmp_path):
-    from autograder.isolation import detect
+    from autograder.sandbox.isolation import detect
 
     isolation = detect()
     if not isolation.bwrap:

@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT, by_question, grade
 
 from autograder import CheckFailed, checker, course
-from autograder import notebook as nb
+from autograder.course import notebook as nb
 from autograder.questions import softmax as declarations
 
 SOFTMAX = course.get_assignment("05_softmax")

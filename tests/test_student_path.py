@@ -29,9 +29,10 @@ import yaml
 from conftest import ROOT
 from test_build import LEAK_MARKERS, leaked
 
-from autograder import course, simulate
+from autograder import course
+from autograder.course import simulate
 from autograder.results import STATUS_TEXT
-from autograder.student_kit import MARKER, README_TEMPLATE, README_TITLE, KitRefused, make_kit
+from autograder.course.student_kit import MARKER, README_TEMPLATE, README_TITLE, KitRefused, make_kit
 
 ASSIGNMENTS = list(course.assignments().values())
 BIN = Path(sys.executable).parent
@@ -134,7 +135,7 @@ def test_no_file_of_the_kit_nor_of_its_wheel_holds_solution_code_hidden_tests_mu
         else:
             assert not re.search(r"solutions|mutants|gradebook|\.(db|sqlite3?)$", path.relative_to(kit).as_posix()), path
             texts[path.relative_to(kit).as_posix()] = path.read_bytes().decode("utf-8", "replace")
-    assert any("!autograder/check.py" in name for name in texts) and sum(name.endswith(".ipynb") for name in texts) == len(ASSIGNMENTS)
+    assert any("!autograder/student/check.py" in name for name in texts) and sum(name.endswith(".ipynb") for name in texts) == len(ASSIGNMENTS)
     for name, text in texts.items():
         in_wheel = "!" in name  # the package's own docs mention `hidden=True`, the hidden checks' switch
         assert not [m for m in (LEAK_MARKERS[:3] if in_wheel else LEAK_MARKERS) if m in text], name

@@ -19,9 +19,10 @@ import pytest
 from conftest import ROOT, by_question, solution_source
 from test_backprop import LOOP_BACKWARD
 
-from autograder import course, simulate
+from autograder import course
+from autograder.course import simulate
 from autograder.grade import grade_folder
-from autograder.isolation import detect
+from autograder.sandbox.isolation import detect
 
 CHAIN = course.get_assignment("03_chain_rule")
 BACKPROP = course.get_assignment("04_backprop")
@@ -58,7 +59,7 @@ for _module in list(sys.modules.values()):
 # The probe the grader asks for is replaced by one that answers at once: zeros, and old-style timings.
 FAKE_PROBES = '''
 import numpy as _np
-from autograder import probes as _probes
+from autograder.student import probes as _probes
 def _instant(namespace, fn, args, kwargs):
     sizes = args[0]
     return [(_np.zeros((a, b)), _np.zeros(b)) for a, b in zip(sizes[:-1], sizes[1:])]
@@ -71,8 +72,8 @@ _probes.PROBES["time_forward_backward"] = lambda *a: {"student": 1e-6, "baseline
 # The probe is replaced by one that computes the right gradients fast with autograd, not with `backward`.
 AUTOGRAD_PROBE = '''
 import importlib as _importlib
-from autograder import probes as _probes
-from autograder.probes import backprop as _pb
+from autograder.student import probes as _probes
+from autograder.student.probes import backprop as _pb
 def _by_autograd(namespace, fn, args, kwargs):
     anp = _importlib.import_module("auto" + "grad.numpy")
     grad = getattr(_importlib.import_module("auto" + "grad"), "grad")
@@ -89,7 +90,7 @@ _probes.PROBES["forward_backward_passes"] = _by_autograd
 
 # The probe module's globals: a workload of one batch instead of the requested hundreds.
 SMALL_WORKLOAD = '''
-from autograder.probes import backprop as _pb
+from autograder.student.probes import backprop as _pb
 _original = _pb.timing_workload
 _pb.timing_workload = lambda sizes, n, repeats, seed: _original(sizes, n, 1, seed)
 '''
@@ -97,7 +98,7 @@ _pb.timing_workload = lambda sizes, n, repeats, seed: _original(sizes, n, 1, see
 # The checking code, as far as the student's process has it: every comparison made lenient.
 LENIENT_CHECKS = '''
 import numpy as _np
-import autograder.compare as _compare
+import autograder.judge.compare as _compare
 from autograder.questions import backprop as _qb
 _np.allclose = lambda *a, **k: True
 _compare.expect_close = lambda *a, **k: None
@@ -133,7 +134,7 @@ def forward_trace(x):
 
 # The autodiff watch switched off: the probe replaced by a plain call that reports no library.
 WATCH_REPLACED = '''
-from autograder import probes as _probes
+from autograder.student import probes as _probes
 _probes.PROBES["watch_autodiff"] = lambda namespace, fn, args, kwargs: {"value": namespace[fn](*args, **kwargs), "autodiff": [], "where": []}
 '''
 
@@ -264,7 +265,7 @@ def test_what_holds_the_library_bans_is_stated_in_the_run_record(graded):
     ("import sympy(\n", []),  # does not parse: the cell fails on its own
 ])
 def test_the_source_scan_finds_imports_of_forbidden_libraries(source, found):
-    from autograder.bans import forbidden_imports
+    from autograder.sandbox.bans import forbidden_imports
 
     assert forbidden_imports(source, ("autograd", "jax", "sympy", "torch", "tensorflow")) == found
 
@@ -275,7 +276,7 @@ def test_the_source_scan_finds_imports_of_forbidden_libraries(source, found):
 ])
 def test_a_library_named_in_a_cell_is_a_whole_word(source, named):
     """Whether a cell names a library openly decides whether a call that must not have it runs in a process of its own."""
-    from autograder.bans import names_any
+    from autograder.sandbox.bans import names_any
 
     assert names_any(source, ("autograd", "torch", "sympy", "jax")) is named
 
@@ -283,7 +284,7 @@ def test_a_library_named_in_a_cell_is_a_whole_word(source, named):
 def test_installed_forbidden_libraries_are_found_with_their_metadata():
     import autograd
 
-    from autograder.bans import library_paths
+    from autograder.sandbox.bans import library_paths
 
     paths = library_paths(("autograd", "no_such_library_here"))
     assert Path(autograd.__file__).resolve().parent in paths
@@ -297,7 +298,7 @@ def test_installed_forbidden_libraries_are_found_with_their_metadata():
     ({}, "NOT enforced by the sandbox (no namespaces): only the submitted source is scanned"),
 ])
 def test_the_report_says_what_keeps_forbidden_libraries_out(walls, says):
-    from autograder.isolation import Isolation
+    from autograder.sandbox.isolation import Isolation
 
     assert "libraries an assignment forbids: " in Isolation(**walls).describe()
     assert says in Isolation(**walls).describe()
@@ -305,8 +306,8 @@ def test_the_report_says_what_keeps_forbidden_libraries_out(walls, says):
 
 def test_a_library_folder_is_covered_by_the_stub_under_bubblewrap(tmp_path):
     """bubblewrap's arguments cover a forbidden package with a read-only tmpfs holding only the stub as its __init__.py."""
-    from autograder.bans import STUB
-    from autograder.isolation import Confinement, Isolation
+    from autograder.sandbox.bans import STUB
+    from autograder.sandbox.isolation import Confinement, Isolation
 
     package = tmp_path / "somelib"
     package.mkdir()

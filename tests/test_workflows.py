@@ -23,7 +23,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from autograder import course, simulate
+from autograder import course
+from autograder.course import simulate
 from autograder.grade import in_shard
 
 TEMPLATES = ROOT / "templates" / "github-actions"

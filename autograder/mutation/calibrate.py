@@ -37,11 +37,12 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .. import course, plain
-from .. import notebook as nb
-from ..engine import judge_all, plan, requests_for
-from ..probes import run_call
-from ..question import Assignment, Question
+from .. import course
+from ..student import plain
+from ..course import notebook as nb
+from ..judge.engine import judge_all, plan, requests_for
+from ..student.probes import run_call
+from ..judge.question import Assignment, Question
 from ..results import QuestionResult
 from .operators import Mutant, mutants_of_cell
 

@@ -21,13 +21,13 @@ import time
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
+from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..data import load
-from ..digests import visible
-from ..probes.backprop import backprop_test_function, matmul_baseline, timing_workload
-from ..probes.chain_rule import AUTODIFF_LIBRARIES
-from ..misconceptions import common_relation, locate
-from ..question import Assignment, Case
+from ..judge.digests import visible
+from ..student.probes.backprop import backprop_test_function, matmul_baseline, timing_workload
+from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
+from ..judge.misconceptions import common_relation, locate
+from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
 

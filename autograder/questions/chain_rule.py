@@ -15,7 +15,7 @@ sign, a factor 2, a missing chain factor, sigma' evaluated at the wrong point).
 An answer that computes its result with an autodiff or symbolic library (autograd, JAX,
 PyTorch, SymPy, TensorFlow) gets no credit for that question. While grading, those libraries
 are absent from the student's process and a cell importing one is not run (the assignment's
-``forbidden_libraries``, see :mod:`autograder.bans`); every call also goes through the
+``forbidden_libraries``, see :mod:`autograder.sandbox.bans`); every call also goes through the
 ``watch_autodiff`` probe, whose report is believed only when it names a library, and which is
 all the notebook's own ``check`` has.
 """
@@ -26,9 +26,9 @@ import functools
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
-from ..probes.chain_rule import AUTODIFF_LIBRARIES
-from ..question import Assignment, Case
+from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
+from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("03_chain_rule", "chain_rule.ipynb", "The chain rule: scalar backpropagation by hand", forbidden_libraries=AUTODIFF_LIBRARIES)
 

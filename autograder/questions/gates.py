@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_float64, expect_scalar, expect_true
+from ..judge.compare import Mismatch, expect_array, expect_close, expect_float64, expect_scalar, expect_true
 from ..data import load
-from ..question import Assignment, Case
+from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("01_gates", "gates.ipynb", "A neuron computes logic")
 GATES = ("AND", "OR", "NAND", "NOR", "NOT")

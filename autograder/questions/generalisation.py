@@ -22,11 +22,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..digests import visible
-from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
+from ..judge.digests import visible
+from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..data import load
-from ..misconceptions import locate, relation
-from ..question import Assignment, Case
+from ..judge.misconceptions import locate, relation
+from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("07_generalisation", "generalisation.ipynb", "Generalisation: regularisation, dropout, batch normalisation")
 

@@ -32,11 +32,11 @@ import copy
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_float64, expect_true, salted_digest
-from ..digests import visible
-from ..probes.optimizers import optimizer_steps
-from ..question import Assignment, Case
-from ..relations import IN_PLACE, constant_ratio, constant_shift, named_factor
+from ..judge.compare import Mismatch, expect_array, expect_close, expect_float64, expect_true, salted_digest
+from ..judge.digests import visible
+from ..student.probes.optimizers import optimizer_steps
+from ..judge.question import Assignment, Case
+from ..judge.relations import IN_PLACE, constant_ratio, constant_shift, named_factor
 
 ASSIGNMENT = Assignment("06_optimizers", "optimizers.ipynb", "Optimizers and initialisation")
 
@@ -203,7 +203,7 @@ def _fingerprint(oracles, cls: str, params: list, sequence: list, options: dict,
 
 
 # Factors between the student's update and the right one (at the first step that differs) that name a
-# mistake, per optimizer, as functions of the hyper-parameters (table entries, see autograder.relations).
+# mistake, per optimizer, as functions of the hyper-parameters (table entries, see autograder.judge.relations).
 FACTORS = {
     "Momentum": {LR_TWICE: lambda o: o["lr"], LOOK_AHEAD: lambda o: 1.0 + o["beta"]},
     "RMSprop": {AVERAGE_WEIGHT: lambda o: np.sqrt(1.0 - o["rho"])},

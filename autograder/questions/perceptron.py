@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..digests import visible
-from ..compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, expect_true, salted_digest
+from ..judge.digests import visible
+from ..judge.compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, expect_true, salted_digest
 from ..data import load
-from ..question import Assignment, Case
+from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("02_perceptron", "perceptron.ipynb", "The perceptron: learning rule and convergence")
 SEPARABLE = ("separable_wide", "separable_medium", "separable_narrow")
@@ -378,7 +378,7 @@ def _fields(order: list[int], run: dict) -> dict:
 
 
 # (data set, eta, max_epochs) of the visible cases; their digests are made by
-# expected_digests(reference) with `autograder digests` (see autograder/digests.py).
+# expected_digests(reference) with `autograder digests` (see autograder/judge/digests.py).
 VISIBLE_RUNS = (("separable_wide", 1.0, 100), ("separable_medium", 1.0, 100), ("separable_narrow", 0.5, 100), ("separable_narrow", 1.0, 3))
 DIGESTS = visible(ASSIGNMENT.name)
 

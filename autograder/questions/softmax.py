@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..data import load
-from ..misconceptions import locate
-from ..question import Assignment, Case
+from ..judge.misconceptions import locate
+from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("05_softmax", "softmax.ipynb", "Softmax and cross-entropy")
 

@@ -60,7 +60,7 @@ MISTAKES = {
 }
 
 
-# The mutants as the grader reads them (see autograder.question.Oracles.mutants): by the name of the
+# The mutants as the grader reads them (see autograder.judge.question.Oracles.mutants): by the name of the
 # reference function they vary, (implementation, misconception key, description).
 MUTANTS = {"backward": [(functools.partial(mistaken_backward, mistake=mistake), key, f"a backward pass with the mistake {mistake!r}")
                         for mistake, key in MISTAKES.items()]}

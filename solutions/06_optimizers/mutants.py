@@ -7,7 +7,7 @@ package does not ship it. A mutant is, by construction, a correct optimizer with
 mistake switched on, so it must never reach students.
 
 ``MUTANTS[class name]`` is a list of ``(mutant class, misconception key, description)``
-(see autograder.question.Oracles.mutants); the description completes "Your updates match ...".
+(see autograder.judge.question.Oracles.mutants); the description completes "Your updates match ...".
 """
 
 import numpy as np

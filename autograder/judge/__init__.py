@@ -1,0 +1,1 @@
+"""What decides, in the grader's process: declarations, cases, comparisons, named mistakes, contracts."""
