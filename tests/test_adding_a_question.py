@@ -72,7 +72,7 @@ def test_a_question_added_in_the_notebook_and_its_module_is_built_and_graded(tmp
 
     answers = {"right": "def double_all(x):\n    return np.asarray(x, dtype=float) + np.asarray(x, dtype=float)\n",
                "wrong": "def double_all(x):\n    return np.asarray(x, dtype=float) + 2\n"}
-    make = ("import sys\nfrom pathlib import Path\nfrom autograder import course, simulate\n"
+    make = ("import sys\nfrom pathlib import Path\nfrom autograder import course\nfrom autograder.course import simulate\n"
             "a = course.get_assignment('01_gates')\n"
             f"for student, source in {answers!r}.items():\n"
             f"    simulate.write(simulate.fill(a, Path({str(root)!r}), replace={{'double_all': source}}), Path({str(tmp_path / 'submitted')!r}), student, a)\n")

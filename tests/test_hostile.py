@@ -203,7 +203,7 @@ ESCAPE_GATE_WEIGHTS = (
 # FORGED (its own index filled in) to the channel the kit answers on.
 CHANNEL_FORGERY = (
     "import json, os, sys, time\n"
-    "from autograder import plain\n"
+    "from autograder.student import plain\n"
     "def _index():\n"
     "    frame = sys._getframe()\n"
     "    while frame is not None and not (frame.f_code.co_name == 'main' and 'index' in frame.f_locals):\n"

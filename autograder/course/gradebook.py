@@ -12,7 +12,7 @@ touches ``manual_score``: a hand grade given in formgrader always wins, and writ
 answers stay formgrader's. :func:`include_manual` does the opposite direction: the kit's
 results with every hand-graded question that formgrader has graded counted in the totals.
 
-    from autograder import gradebook
+    from autograder.course import gradebook
     gradebook.write_scores(results, "sqlite:///gradebook.db")
     results = gradebook.include_manual(results, "sqlite:///gradebook.db")
 """
