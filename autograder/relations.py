@@ -61,9 +61,9 @@ def index_shift(got, expected, rtol: float = 1e-7, atol: float = 1e-12) -> Relat
 def describe(got, expected, n: int | None = None, rtol: float = 1e-7, atol: float = 1e-12,
              terms: Mapping[str, object] | None = None) -> tuple[str, Relation] | None:
     """``(key, relation)`` of the first relation that holds between ``got`` and ``expected``, else None:
-    a missing or extra one of ``terms`` first (when given), then :func:`autograder.misconceptions.relation`,
+    a missing, extra or sign-flipped one of ``terms`` first (when given), then :func:`autograder.misconceptions.relation`,
     then a shift by one index."""
-    by_term = term_relation(got, expected, terms, rtol=rtol, atol=atol) if terms else None
+    by_term = (term_relation(got, expected, terms, rtol=rtol, atol=atol) or flipped_term(got, expected, terms, rtol=rtol, atol=atol)) if terms else None
     if by_term is not None:
         return by_term.key, by_term
     found = relation(got, expected, n=n, rtol=rtol, atol=atol)
@@ -121,7 +121,7 @@ def named_factor(ratio: float | None, factors: Mapping[str, float], rtol: float 
 def factor_relation(got, expected, factors: Mapping[str, object], rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
     """Compared factor by factor: ``expected`` is the product of ``factors`` (short id -> value, a number or an
     array of the shape of ``expected``), and ``got`` is that product without one or several of them (kind
-    ``"missing_factor"``), divided by one instead of multiplied (``"inverted_factor"``) or with one twice
+    ``"missing_factor"``), divided by one or several instead of multiplied (``"inverted_factor"``) or with one twice
     (``"extra_factor"``). The text names the factors; a factor that is ~1 (or ~-1, a sign) is never considered."""
     got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     if got.shape != expected.shape or not np.all(np.isfinite(got)):
@@ -142,9 +142,11 @@ def factor_relation(got, expected, factors: Mapping[str, object], rtol: float = 
         for subset in itertools.combinations(names, size):
             if matches(expected / np.prod([usable[k] for k in subset], axis=0)):
                 return Relation("missing_factor", f"the right value without the factor{'s' if size > 1 else ''} {_listed(subset)}")
+    for size in range(1, len(names) + 1):
+        for subset in itertools.combinations(names, size):
+            if matches(expected / np.prod([usable[k] for k in subset], axis=0) ** 2):
+                return Relation("inverted_factor", f"the right value with the factor{'s' if size > 1 else ''} {_listed(subset)} dividing instead of multiplying")
     for name in names:
-        if matches(expected / usable[name] ** 2):
-            return Relation("inverted_factor", f"the right value with the factor {name!r} dividing instead of multiplying")
         if matches(expected * usable[name]):
             return Relation("extra_factor", f"the right value with the factor {name!r} once more")
     return None
