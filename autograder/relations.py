@@ -25,7 +25,9 @@ Keys of the relations (what a question's table maps to catalogue keys):
   (:func:`factor_relation`); ``"flipped:<id>"``: one of the listed terms with the opposite sign
   (:func:`flipped_term`);
 - ``"axis:0"``, ``"axis:1"``, ``"axis:all"``: a normalisation along another axis (or the whole
-  array) than the right one (:func:`normalised_axis`).
+  array) than the right one (:func:`normalised_axis`);
+- ``"length+1"`` / ``"length-1"``: one entry too many or too few, a loop bound off by one
+  (:func:`length_shift`).
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ import numpy as np
 
 from .misconceptions import Relation, relation
 
-__all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "named_factor", "normalised_axis",
-           "term_relation"]
+__all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
+           "normalised_axis", "term_relation"]
 
 IN_PLACE = "in_place"
 """The relation key of an argument changed in place (the engine raises it for every question)."""
@@ -186,3 +188,17 @@ def normalised_axis(got, right: int, atol: float = 1e-9) -> Relation | None:
 def _listed(ids) -> str:
     ids = [repr(i) for i in ids]
     return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]
+
+
+def length_shift(got, expected_length: int) -> Relation | None:
+    """``got`` (a list, tuple or array, by its first axis) holds one entry more (kind ``"length+1"``) or one fewer
+    (``"length-1"``) than ``expected_length``: a loop bound or a range off by one."""
+    try:
+        length = len(got)
+    except TypeError:
+        return None
+    if length == expected_length + 1:
+        return Relation("length+1", "one entry too many (a loop bound or a range off by one)")
+    if length == expected_length - 1 and expected_length > 1:
+        return Relation("length-1", "one entry too few (a loop bound or a range off by one)")
+    return None

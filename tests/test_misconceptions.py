@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from test_chain_rule import AUTOGRAD_ALIASED
 from test_generalisation import SUBMISSIONS as GENERALISATION_WRONG
-from test_relations import GENERAL_MISTAKES, OPTIMIZER_MISTAKES, SHARED_STATE
+from test_relations import GENERAL_MISTAKES, LOOP_MISTAKES, OPTIMIZER_MISTAKES, SHARED_STATE
 
 from autograder import course
 from autograder import notebook as nb
@@ -230,7 +230,7 @@ WRONG[O].append(({"Momentum": mutate(O, "Momentum", *SHARED_STATE)}, {"momentum"
 
 # The mistakes named through the general relations of test_relations (a chain factor dividing, a term of the wrong
 # sign, a normalisation along the wrong axis...), for the catalogue entries no wrong answer above targets.
-for _assignment, _question, _cell, _old, _new, _key in GENERAL_MISTAKES:
+for _assignment, _question, _cell, _old, _new, _key in GENERAL_MISTAKES + LOOP_MISTAKES:
     if (_question, _key) not in {(q, k) for _, named in WRONG[_assignment] for q, k in named.items()} and _key not in {
             k for _, named in WRONG[_assignment] for k in named.values()}:
         WRONG[_assignment].append(({_cell: mutate(_assignment, _cell, (_old, _new))}, {_question: _key}))

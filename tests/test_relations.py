@@ -269,3 +269,27 @@ def test_correct_variants_of_the_general_relations_pass_with_nothing_named(assig
     for kwargs in ({}, {"hidden_seed": None, "with_reference": False}):
         result = judged(assignment, question, cell, (old, new), **kwargs)
         assert result.status == "passed" and result.misconception is None, result.reason
+
+
+LOOP_MISTAKES = [  # (assignment, question, cell, old, new, catalogue key): a loop bound, an update written otherwise
+    ("03_chain_rule", "train_scalar_network", "train_scalar_network", "for _ in range(epochs):", "for _ in range(epochs + 1):", "epochs_off_by_one"),
+    ("04_backprop", "init_params", "init_params", "zip(layer_sizes[:-1], layer_sizes[1:])", "zip(layer_sizes[:-2], layer_sizes[1:])", "layer_count_off_by_one"),
+    ("04_backprop", "train_convention", "train", "for _ in range(epochs):", "for _ in range(epochs - 1):", "epochs_off_by_one"),
+    ("04_backprop", "train_convention", "train", "(W - lr * dW, b - lr * db)", "(W + lr * dW, b - lr * db)", "train_step_sign"),
+    ("04_backprop", "train_convention", "train", "(W - lr * dW, b - lr * db)", "(W - lr * dW, b)", "train_parameter_frozen"),
+    ("04_backprop", "train_convention", "train", "(W - lr * dW, b - lr * db)", "(W - dW, b - lr * db)", "train_step_without_lr"),
+]
+
+
+@pytest.mark.parametrize("assignment, question, cell, old, new, key", LOOP_MISTAKES, ids=[f"{m[1]}-{m[5]}-{i}" for i, m in enumerate(LOOP_MISTAKES)])
+def test_loop_bounds_and_single_updates_are_named(assignment, question, cell, old, new, key):
+    result = judged(assignment, question, cell, (old, new), hidden_seed=None, with_reference=False)
+    assert result.status == "failed" and result.misconception == _catalogue_name(assignment, key), (result.misconception, result.reason)
+    assert judged(assignment, question, cell, (old, new)).status == "failed"
+
+
+def test_a_length_off_by_one_only_when_it_is():
+    from autograder.relations import length_shift
+
+    assert length_shift([0] * 5, 4).kind == "length+1" and length_shift(np.zeros(3), 4).kind == "length-1"
+    assert length_shift([0] * 4, 4) is None and length_shift([], 1) is None and length_shift(3.0, 4) is None

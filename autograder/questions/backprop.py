@@ -28,6 +28,7 @@ from ..probes.backprop import backprop_test_function, matmul_baseline, timing_wo
 from ..probes.chain_rule import AUTODIFF_LIBRARIES
 from ..misconceptions import common_relation, locate
 from ..question import Assignment, Case
+from ..relations import length_shift
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
 
@@ -88,6 +89,15 @@ ASSIGNMENT.misconception("forward_difference", "forward difference", "the one-si
 ASSIGNMENT.misconception("train_not_shuffled", "mini-batches not shuffled", "draw order = rng.permutation(n) at the start of every epoch and take the batches in that order.",
    "relation", ("train_convention",))
 ASSIGNMENT.misconception("train_shuffled_once", "one permutation for every epoch", "every epoch draws a new permutation from the same generator, made once before the first epoch.",
+   "relation", ("train_convention",))
+ASSIGNMENT.misconception("layer_count_off_by_one", "one layer too many or too few", "one pair (W, b) per layer: L = len(layer_sizes) - 1 pairs, from zip(layer_sizes[:-1], layer_sizes[1:]).",
+   "relation", ("init_params",))
+ASSIGNMENT.misconception("epochs_off_by_one", "one epoch too many or too few", "the loop over epochs runs exactly epochs times and records one loss after each.",
+   "relation", ("train_convention",))
+ASSIGNMENT.misconception("train_step_sign", "update climbs the gradient", "gradient descent subtracts: W <- W - lr * dW and b <- b - lr * db.", "relation", ("train_convention",))
+ASSIGNMENT.misconception("train_parameter_frozen", "a parameter never updated", "every mini-batch moves both W and b of every layer by -lr times their gradients.",
+   "relation", ("train_convention",))
+ASSIGNMENT.misconception("train_step_without_lr", "learning rate missing from a step", "each step is the learning rate times the gradient: W <- W - lr * dW, b <- b - lr * db.",
    "relation", ("train_convention",))
 ASSIGNMENT.misconception("loop_over_samples", "loop over samples", "process the whole batch with matrix products instead of a Python loop over rows.", "property", ("vectorised",))
 
@@ -318,6 +328,10 @@ def activations(rng, hidden):
 
 def _params_structure(got, layer_sizes, what="init_params"):
     L = len(layer_sizes) - 1
+    miscounted = length_shift(got, L) if isinstance(got, (list, tuple)) else None
+    if miscounted is not None:
+        raise Mismatch(f"{what} should return a list of {L} pairs (W, b), one per layer, for layer_sizes={list(layer_sizes)}, but it returned "
+                       f"{len(got)}: {miscounted.text}.", relation=miscounted.key)
     if not isinstance(got, (list, tuple)) or len(got) != L:
         raise Mismatch(f"{what} should return a list of {L} pairs (W, b), one per layer, for layer_sizes={list(layer_sizes)}, but it returned a {_kind(got)}"
                        + (f" of length {len(got)}." if isinstance(got, (list, tuple)) else "."))
@@ -524,17 +538,32 @@ def _train_result(got, layer_sizes, epochs):
     if not isinstance(got, (list, tuple)) or len(got) != 2:
         raise Mismatch("train should return a pair (params, losses).")
     params = _params_structure(got[0], layer_sizes, "the params returned by train")
+    miscounted = length_shift(got[1], epochs)
+    if miscounted is not None:
+        raise Mismatch(f"losses holds {len(got[1])} values for {epochs} epochs: {miscounted.text}.", relation=miscounted.key)
     losses = expect_array(got[1], (epochs,), "losses (one per epoch)")
     return params, losses
 
 
-def _full_batch_descent(X, Y, setup, seed):
-    """What train must return when batch_size >= n: plain gradient descent from the documented init (autograd gradients)."""
+def _descend(p, g, lr):
+    return p - lr * g
+
+
+STEP_VARIANTS = {  # one of W, b updated otherwise than p - lr * g: the catalogue key it names -> (the update, how it reads)
+    "train_step_sign": (lambda p, g, lr: p + lr * g, "{p} <- {p} + lr * d{p}, uphill"),
+    "train_parameter_frozen": (lambda p, g, lr: p, "{p} is never updated"),
+    "train_step_without_lr": (lambda p, g, lr: p - g, "{p} <- {p} - d{p}, without the learning rate"),
+}
+
+
+def _full_batch_descent(X, Y, setup, seed, step_W=_descend, step_b=_descend):
+    """What train must return when batch_size >= n: plain gradient descent from the documented init (autograd gradients);
+    ``step_W``/``step_b`` ``(p, g, lr) -> p`` update the weights and biases (another one than p - lr * g, a mistake)."""
     params = init_recipe(setup["layer_sizes"], seed)
     losses = []
     for _ in range(setup["epochs"]):
         grads = mse_grads(params, X, Y, setup["activations"])
-        params = [(W - setup["lr"] * dW, b - setup["lr"] * db) for (W, b), (dW, db) in zip(params, grads)]
+        params = [(step_W(W, dW, setup["lr"]), step_b(b, db, setup["lr"])) for (W, b), (dW, db) in zip(params, grads)]
         out, _ = define_forward(params, X, setup["activations"])
         losses.append(0.5 * np.sum((out - Y) ** 2) / X.shape[0])
     return params, np.asarray(losses)
@@ -551,6 +580,11 @@ def _convention_check(X, Y, setup, seed):
         expect_close(losses[-1], 0.5 * np.sum((out - Y) ** 2) / X.shape[0], "the last loss (it should be the MSE cost of the returned params on the whole data set)",
                      rtol=1e-9, atol=1e-14, reveal=True)
         differ = ~np.isclose(losses, exp_losses, rtol=1e-6, atol=1e-12)
+        if differ.any() and setup["batch_size"] >= X.shape[0]:
+            for key, (step, reads) in STEP_VARIANTS.items():
+                for which in ("W", "b"):
+                    if np.allclose(losses, _full_batch_descent(X, Y, setup, seed, **{f"step_{which}": step})[1], rtol=1e-6, atol=1e-12):
+                        raise Mismatch(f"your losses are those of full-batch gradient descent where, in every layer, {reads.format(p=which)}.", misconception=key)
         if differ.any():  # the trajectory first: where it parts says more than the final values
             k = int(np.argmax(differ))
             who = "plain gradient descent from init_params(layer_sizes, seed)" if setup["batch_size"] >= X.shape[0] else "the reference"
@@ -805,3 +839,7 @@ ASSIGNMENT.checks("train_convention", "train.init", "train.step", "train.losses"
 ASSIGNMENT.checks("train_regression", "train.learns")
 ASSIGNMENT.checks("train_xor", "train.learns")
 ASSIGNMENT.checks("vectorised", "backward.shapes")
+
+# --- what a relation between a student's value and the expected one means here (autograder.relations) ---
+ASSIGNMENT.relations("init_params", {"length+1": "layer_count_off_by_one", "length-1": "layer_count_off_by_one"})
+ASSIGNMENT.relations("train_convention", {"length+1": "epochs_off_by_one", "length-1": "epochs_off_by_one"})

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..probes.chain_rule import AUTODIFF_LIBRARIES
-from ..relations import factor_relation
+from ..relations import factor_relation, flipped_term, length_shift, term_relation
 from ..question import Assignment, Case
 
 ASSIGNMENT = Assignment("03_chain_rule", "chain_rule.ipynb", "The chain rule: scalar backpropagation by hand", forbidden_libraries=AUTODIFF_LIBRARIES)
@@ -81,6 +81,8 @@ FROZEN = ASSIGNMENT.misconception("parameter_not_updated", "a parameter never up
                                   questions=("train_scalar_network",))
 LR_MISSING = ASSIGNMENT.misconception("step_without_lr", "learning rate missing from a step", "every step is the learning rate times the gradient: p -= lr * dC/dp.",
                                       questions=("train_scalar_network",))
+EPOCHS_OFF_BY_ONE = ASSIGNMENT.misconception("epochs_off_by_one", "one epoch too many or too few", "the loop runs exactly epochs times, range(epochs), and records one cost in each.",
+                                             questions=("train_scalar_network",))
 UPDATE_PLUS = ASSIGNMENT.misconception("update_plus", "update moves up the gradient", "gradient descent subtracts: w_new = w - lr * dL/dw.",
                                       questions=("linear_neuron_step", "train_scalar_network"))
 
@@ -269,12 +271,21 @@ def _compare(got: float, expected: float, what: str, oracles, alternatives=(), f
         if np.isfinite(value) and not _close(value, expected, 1e-4) and _close(got, value):
             raise Mismatch(sentence, misconception=key)
     try:
-        expect_close(got, expected, what, rtol=RTOL, atol=ATOL, reveal=oracles.reveal, terms=terms)
+        expect_close(got, expected, what, rtol=RTOL, atol=ATOL, reveal=oracles.reveal)
     except Mismatch as wrong:
-        found = None if wrong.relation else factor_relation(got, expected, factors or {}, rtol=1e-7)
+        found = None if wrong.relation else _by_parts(got, expected, factors or {}, terms or {})
         if found is None:
             raise
         raise Mismatch(f"{wrong.message}\n  your value is {found.text}.", relation=found.key) from None
+
+
+def _by_parts(got: float, expected: float, factors, terms):
+    """A term missing or of the opposite sign, else a factor missing or dividing: the relations this module's tables
+    name (a term counted twice is not one of them, so it is not looked for: it would hide a missing factor that
+    happens to give the same number)."""
+    missing = term_relation(got, expected, terms, rtol=1e-7)
+    return (missing if missing is not None and missing.kind.startswith("missing:") else None) or flipped_term(got, expected, terms, rtol=1e-7) or \
+        factor_relation(got, expected, factors, rtol=1e-7)
 
 
 def _forward_wrong(what: str, agreeing: bool = True) -> Mismatch:
@@ -527,6 +538,9 @@ def _train_check(x, y, lr, epochs, seed):
         if not isinstance(value, dict) or any(k not in value for k in (*PARAM_KEYS, "losses")):
             raise Mismatch("train_scalar_network should return a dict with the keys 'w1', 'b1', 'w2', 'b2' and 'losses'.")
         params = {k: expect_scalar(value[k], f"the returned {k!r}") for k in PARAM_KEYS}
+        miscounted = length_shift(value["losses"], epochs)
+        if miscounted is not None:
+            raise Mismatch(f"'losses' holds {len(value['losses'])} costs for {epochs} epochs: {miscounted.text}.", relation=miscounted.key)
         losses = expect_array(value["losses"], (epochs,), f"'losses' (one cost per epoch, {epochs} epochs)")
         descent = train_oracle(x, y, lr, epochs, seed)
         initial = train_oracle(x, y, lr, 0, seed)
@@ -622,3 +636,4 @@ ASSIGNMENT.relations("reverse_mode", {**_CHAIN, "flipped:path a -> c": TERM_SIGN
 ASSIGNMENT.relations("linear_neuron_step", {**_CHAIN, "missing:y": MISSING_TERM, "flipped:y": TERM_SIGN, "missing:step": MISSING_TERM})
 for _question in ("sigmoid_neuron_grads", "two_layer_scalar_grads"):
     ASSIGNMENT.relations(_question, {**_CHAIN, "missing:y": MISSING_TERM, "flipped:y": TERM_SIGN})
+ASSIGNMENT.relations("train_scalar_network", {"length+1": EPOCHS_OFF_BY_ONE, "length-1": EPOCHS_OFF_BY_ONE})
