@@ -62,6 +62,9 @@ A1_FOR_W2 = ASSIGNMENT.misconception("a1_for_w2", "a1 where w2 belongs (the lect
                                      "dz2/da1 = w2: the error reaches the hidden unit through the weight w2, not through its own activation a1.",
                                      questions=("two_layer_scalar_grads",))
 NO_SQUARE = ASSIGNMENT.misconception("no_square", "loss without the square", "the loss is the SQUARED error (o - y)**2.", questions=("linear_neuron_step",))
+NODE = ASSIGNMENT.misconception("node_formula", "a node computed with the wrong operation",
+                                "each node applies one operation to the node before it: a = x**2, b = exp(a), c = a + b, d = sqrt(c); fix the first node that differs.",
+                                detected_by="property", questions=("forward_trace",))
 FORWARD = ASSIGNMENT.misconception("forward_pass", "forward pass wrong",
                                    "the derivatives are taken at the forward values: compute z = w*x + b, each activation and the output exactly as defined before differentiating.",
                                    detected_by="property", questions=("linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads"))
@@ -339,6 +342,11 @@ def _trace_check(x: float):
         expected = trace(x)
         if _close(values["b"], float(np.exp(x))) and not _close(expected["b"], float(np.exp(x))):
             raise Mismatch("b should be exp(a) = exp(x**2), but it is exp(x): each node takes the node before it as input.", misconception=MISSING_FACTOR)
+        wrong = next((key for key in TRACE_KEYS if not _close(values[key], expected[key], RTOL)), None)
+        follows = {"b": lambda v: np.exp(v["a"]), "c": lambda v: v["a"] + v["b"], "d": lambda v: np.sqrt(v["c"]) if v["c"] >= 0 else np.nan}
+        if wrong is not None and all(_close(values[k], follows[k](values)) for k in TRACE_KEYS[TRACE_KEYS.index(wrong) + 1:]):
+            raise Mismatch(f"forward_trace({x:g})[{wrong!r}] is wrong, and the nodes after it follow from it by their definitions: the operation of node {wrong!r} is wrong.",
+                           misconception=NODE)
         for key in TRACE_KEYS:
             expect_close(values[key], expected[key], f"forward_trace({x:g})[{key!r}]", rtol=RTOL, atol=ATOL, reveal=oracles.reveal)
         _reference_agrees(values, oracles, "forward_trace", x)
