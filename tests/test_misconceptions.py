@@ -274,7 +274,7 @@ DEPENDS: dict[str, dict[str, set[str]]] = {
     S: {"classifier_step": {"backprop_pieces", "train_classifier", "log_softmax"}, "two_class": {"softmax"}, "log_softmax": {"softmax"},
         "cross_entropy": {"log_softmax", "softmax"}, "cross_entropy_grad": {"softmax", "one_hot"}, "softmax_jacobian": {"softmax"}},
     G: {},
-    C: {"train_scalar_network": {"two_layer_scalar_grads"}},
+    C: {"train_scalar_network": {"two_layer_scalar_grads"}, "reverse_mode": {"forward_trace"}},
     O: {},
     N: {},
 }
