@@ -280,6 +280,11 @@ LOOP_MISTAKES = [  # (assignment, question, cell, old, new, catalogue key): a lo
     ("04_backprop", "train_convention", "train", "(W - lr * dW, b - lr * db)", "(W + lr * dW, b - lr * db)", "train_step_sign"),
     ("04_backprop", "train_convention", "train", "(W - lr * dW, b - lr * db)", "(W - lr * dW, b)", "train_parameter_frozen"),
     ("04_backprop", "train_convention", "train", "(W - lr * dW, b - lr * db)", "(W - dW, b - lr * db)", "train_step_without_lr"),
+    ("04_backprop", "mse", "mse_cost", "/ A.shape[0]", "/ A.shape[1]", "mse_over_outputs"),
+    ("04_backprop", "activations", "ACTIVATIONS", "return 1.0 - np.tanh(z) ** 2", "return 1.0 + np.tanh(z) ** 2", "fprime_formula"),
+    ("04_backprop", "activations", "ACTIVATIONS", "return s * (1.0 - s)", "return s / (1.0 - s)", "fprime_formula"),
+    ("04_backprop", "mse", "mse_cost_grad", "(A - Y) / A.shape[0]", "A / A.shape[0]", "mse_grad_target"),
+    ("04_backprop", "mse", "mse_cost_grad", "(A - Y) / A.shape[0]", "(A + Y) / A.shape[0]", "mse_grad_target"),
 ]
 
 

@@ -28,7 +28,7 @@ from ..probes.backprop import backprop_test_function, matmul_baseline, timing_wo
 from ..probes.chain_rule import AUTODIFF_LIBRARIES
 from ..misconceptions import common_relation, locate
 from ..question import Assignment, Case
-from ..relations import length_shift
+from ..relations import factor_relation, length_shift
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
 
@@ -52,6 +52,8 @@ XOR_SEEDS = (0, 2, 4)  # every student's train runs from these; the reference le
 # solutions/04_backprop/mutants.py (its MISTAKES map each mutant to one of these keys).
 ASSIGNMENT.misconception("fprime_of_a", "f'(a) instead of f'(z)", "f_prime receives the pre-activation z: compute f(z) inside it first if the formula is written in terms of a.",
    "relation", ("activations",))
+ASSIGNMENT.misconception("fprime_formula", "f_prime formula wrong", "compare f_prime factor by factor and term by term with the derivative: sigma'(z) = s (1 - s) with s = sigma(z), tanh'(z) = 1 - tanh(z)**2.",
+   "relation", ("activations",))
 ASSIGNMENT.misconception("kink_negative_slope", "derivative wrong for negative z", "below zero, ReLU's slope is 0, leaky ReLU's is alpha and ELU's is alpha * exp(z).",
    "relation", ("activations",))
 ASSIGNMENT.misconception("init_not_scaled", "init not scaled", "divide the standard normal draws by sqrt(n_in) so every layer's output keeps unit scale.", "relation", ("init_params",))
@@ -59,6 +61,10 @@ ASSIGNMENT.misconception("output_activation_missing", "output activation missing
 ASSIGNMENT.misconception("cost_not_over_n", "cost not divided by n", "the cost is a mean over the n rows, so the cost and every gradient carry a factor 1/n.",
    "relation", ("mse", "gradients"))
 ASSIGNMENT.misconception("mse_over_every_entry", "averaged over every entry", "divide by the number of rows n only, not by the number of entries.", "relation", ("mse",))
+ASSIGNMENT.misconception("mse_over_outputs", "averaged over the outputs", "n is the number of rows, A.shape[0]: the cost is averaged over the samples, not over the outputs.",
+   "relation", ("mse",))
+ASSIGNMENT.misconception("mse_grad_target", "target missing from dC/dA", "the gradient of 0.5 * (A - Y)**2 / n is (A - Y) / n: the target Y enters once, with a minus sign.",
+   "relation", ("mse",))
 ASSIGNMENT.misconception("mse_half_missing", "factor 0.5 missing", "the cost is 0.5 * sum((A - Y)**2) / n: the 0.5 makes its gradient simply (A - Y) / n.", "relation", ("mse",))
 ASSIGNMENT.misconception("mse_grad_doubled", "gradient of 0.5 * (A - Y)**2 doubled", "the 0.5 in the cost cancels the 2 from the square's derivative.",
    "relation", ("mse", "gradients"))
@@ -298,8 +304,26 @@ def _activation_check(name: str, z: np.ndarray):
         if name in KINKED and np.allclose(fp_z[~negative], expected[~negative]) and not np.allclose(fp_z[negative], expected[negative]):
             slope = {"relu": "0", "leaky_relu": "alpha = 0.01", "elu": "alpha * exp(z) = exp(z)"}[name]
             raise Mismatch(f"f_prime for {name} is wrong where z < 0: its slope there is {slope}.", misconception="kink_negative_slope")
-        expect_close(fp_z, expected, f"f'(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        factors, terms = _prime_parts(name, z)
+        try:
+            expect_close(fp_z, expected, f"f'(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal, terms=terms)
+        except Mismatch as wrong:
+            found = None if wrong.relation else factor_relation(fp_z, expected, factors, rtol=1e-9)
+            if found is None:
+                raise
+            raise Mismatch(f"{wrong.message}\n  your values are {found.text}.", relation=found.key) from None
     return check
+
+
+def _prime_parts(name: str, z: np.ndarray) -> tuple[dict, dict]:
+    """The factors and the additive terms of f'(z) as the docstring writes it, to compare a wrong f_prime part by part:
+    sigma'(z) = s * (1 - s) with s = sigma(z), tanh'(z) = 1 - tanh(z)**2; none for the piecewise ones."""
+    if name == "sigmoid":
+        s = apply_activation("sigmoid", z)
+        return {"s": s, "1 - s": 1 - s}, {}
+    if name == "tanh":
+        return {}, {"1": np.ones_like(z), "tanh(z)**2": -np.tanh(z) ** 2}
+    return {}, {}
 
 
 def _stable_sigmoid_check(z: np.ndarray):
@@ -405,6 +429,7 @@ def _mse_check(A, Y, kind):
             expected = 0.5 * np.sum((A - Y) ** 2) / n
             for factor, name, hint in ((n, "cost_not_over_n", "average over the n rows: divide the sum by n = A.shape[0]."),
                                        (1 / A.shape[1], "mse_over_every_entry", "divide by the number of rows n only, not by n times the number of outputs."),
+                                       (n / A.shape[1], "mse_over_outputs", "divide by the number of rows n = A.shape[0], not by the number of outputs A.shape[1]."),
                                        (2.0, "mse_half_missing", "the cost is 0.5 * sum((A - Y)**2) / n.")):
                 if not np.isclose(factor, 1.0) and np.isclose(value, factor * expected, rtol=1e-9, atol=0.0):
                     raise Mismatch(f"mse_cost is off by a factor {factor:g}: {hint}", misconception=name)
@@ -420,7 +445,10 @@ def _mse_check(A, Y, kind):
                 raise Mismatch("mse_cost_grad is twice too large: the 0.5 in the cost cancels the 2 from differentiating the square.", misconception="mse_grad_doubled")
             if np.allclose(value, -expected, rtol=1e-9):
                 raise Mismatch("mse_cost_grad has the wrong sign: the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", misconception="mse_grad_sign")
-            expect_close(value, expected, "mse_cost_grad(A, Y)", rtol=1e-10, atol=1e-14, reveal=oracles.reveal)
+            if A.shape[1] != n and np.allclose(value, expected * n / A.shape[1], rtol=1e-9):
+                raise Mismatch("mse_cost_grad is divided by the number of outputs A.shape[1]: the cost is averaged over the n = A.shape[0] rows.",
+                               misconception="mse_over_outputs")
+            expect_close(value, expected, "mse_cost_grad(A, Y)", rtol=1e-10, atol=1e-14, reveal=oracles.reveal, terms={"Y": -Y / n})
     return check
 
 
@@ -842,4 +870,7 @@ ASSIGNMENT.checks("vectorised", "backward.shapes")
 
 # --- what a relation between a student's value and the expected one means here (autograder.relations) ---
 ASSIGNMENT.relations("init_params", {"length+1": "layer_count_off_by_one", "length-1": "layer_count_off_by_one"})
+ASSIGNMENT.relations("mse", {"missing:Y": "mse_grad_target", "flipped:Y": "mse_grad_target"})
+ASSIGNMENT.relations("activations", {"missing_factor": "fprime_formula", "inverted_factor": "fprime_formula", "sign": "fprime_formula",
+                                     "missing:1": "fprime_formula", "missing:tanh(z)**2": "fprime_formula", "flipped:tanh(z)**2": "fprime_formula"})
 ASSIGNMENT.relations("train_convention", {"length+1": "epochs_off_by_one", "length-1": "epochs_off_by_one"})
