@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from test_chain_rule import AUTOGRAD_ALIASED
 from test_generalisation import SUBMISSIONS as GENERALISATION_WRONG
-from test_relations import OPTIMIZER_MISTAKES, SHARED_STATE
+from test_relations import GENERAL_MISTAKES, LOOP_MISTAKES, OPTIMIZER_MISTAKES, SHARED_STATE
 
 from autograder import course
 from autograder.course import notebook as nb
@@ -228,6 +228,13 @@ WRONG[O] += [({cell: mutate(O, cell, (old, new))}, {question: _OPTIMIZER_KEYS[na
              if _OPTIMIZER_KEYS[name] not in {key for _, named in WRONG[O] for key in named.values()}]
 WRONG[O].append(({"Momentum": mutate(O, "Momentum", *SHARED_STATE)}, {"momentum": "state_shared"}))
 
+# The mistakes named through the general relations of test_relations (a chain factor dividing, a term of the wrong
+# sign, a normalisation along the wrong axis...), for the catalogue entries no wrong answer above targets.
+for _assignment, _question, _cell, _old, _new, _key in GENERAL_MISTAKES + LOOP_MISTAKES:
+    if (_question, _key) not in {(q, k) for _, named in WRONG[_assignment] for q, k in named.items()} and _key not in {
+            k for _, named in WRONG[_assignment] for k in named.values()}:
+        WRONG[_assignment].append(({_cell: mutate(_assignment, _cell, (_old, _new))}, {_question: _key}))
+
 # Cells filled in every submission of an assignment (unless an entry replaces them): slow training
 # stubbed out, and 05's answers that call other answers replaced by self-contained correct ones
 # (which are also correct variants: they must pass whatever the other cells do).
@@ -267,7 +274,7 @@ DEPENDS: dict[str, dict[str, set[str]]] = {
     S: {"classifier_step": {"backprop_pieces", "train_classifier", "log_softmax"}, "two_class": {"softmax"}, "log_softmax": {"softmax"},
         "cross_entropy": {"log_softmax", "softmax"}, "cross_entropy_grad": {"softmax", "one_hot"}, "softmax_jacobian": {"softmax"}},
     G: {},
-    C: {"train_scalar_network": {"two_layer_scalar_grads"}},
+    C: {"train_scalar_network": {"two_layer_scalar_grads"}, "reverse_mode": {"forward_trace"}},
     O: {},
     N: {},
 }

@@ -172,3 +172,131 @@ def test_a_relation_names_a_mistake_only_where_the_question_maps_it():
     assert unmapped.misconception is None and "off by a factor of n = 3" in unmapped.reason
     assert _toy_judged([-1.0, -2.0, -3.0], {"factor:n": "cost_not_over_n"}).misconception is None  # another relation: nothing named
     assert _toy_judged([1.0, 2.0, 3.0], {"factor:n": "cost_not_over_n"}).status == "passed"
+
+
+# --- general relations: a product's factors, a term's sign, the axis of a normalisation --------------
+
+def test_a_product_is_compared_factor_by_factor():
+    from autograder.judge.relations import factor_relation
+
+    factors = {"delta2": 0.7, "w2": -1.9, "1 - a1": 0.35}
+    right = 0.7 * -1.9 * 0.35
+    assert factor_relation(0.7 * 0.35, right, factors).kind == "missing_factor"
+    assert "'delta2' and 'w2'" in factor_relation(0.35, right, factors).text
+    assert factor_relation(0.7 / -1.9 * 0.35, right, factors).kind == "inverted_factor"
+    assert factor_relation(right * 0.35, right, factors).kind == "extra_factor"
+    assert factor_relation(right, right, factors) is None
+    assert factor_relation(right * 1.3, right, factors) is None  # no factor of the product explains it
+    assert factor_relation(-right, right, {"sign": -1.0}) is None  # a factor of -1 is a sign, named by the sign relation
+    assert factor_relation(right, right * 1.0000001, {"one": 1.0}) is None  # a factor of ~1 is never a candidate
+
+
+def test_a_term_of_the_opposite_sign_and_a_normalisation_along_the_wrong_axis():
+    from autograder.judge.relations import flipped_term, normalised_axis
+
+    a, y = np.array([0.2, 0.9, 0.4]), np.array([1.0, 0.0, 1.0])
+    assert flipped_term(a + y, a - y, {"y": -y}).kind == "flipped:y"
+    assert describe(a + y, a - y, terms={"y": -y})[0] == "flipped:y"
+    assert flipped_term(a - y, a - y, {"y": -y}) is None and flipped_term(a, a, {"zero": np.zeros(3)}) is None
+    E = np.exp(np.random.default_rng(3).normal(size=(5, 4)))
+    assert normalised_axis(E / E.sum(axis=0), right=1).kind == "axis:0"
+    assert normalised_axis(E / E.sum(), right=1).kind == "axis:all"
+    assert normalised_axis(E / E.sum(axis=1, keepdims=True), right=1) is None  # right: nothing to name
+    assert normalised_axis(E, right=1) is None and normalised_axis(-E / E.sum(axis=0), right=1) is None
+
+
+# (assignment, question, cell, old, new, catalogue key): mistakes named through the general relations above,
+# or through properties of the student's own values (the cost agrees with a wrong output)
+GENERAL_MISTAKES = [
+    ("03_chain_rule", "two_layer_scalar_grads", "two_layer_scalar_grads", "z1 = w1 * x + b1", "z1 = w1 * x - b1", "forward_pass"),
+    ("03_chain_rule", "sigmoid_neuron_grads", "sigmoid_neuron_grads", "z = w * x + b", "z = w * x", "forward_pass"),
+    ("03_chain_rule", "two_layer_scalar_grads", "two_layer_scalar_grads", "C = 0.5 * (a2 - y) ** 2", "C = 0.5 * (a2 - y)", "cost_formula"),
+    ("03_chain_rule", "sigmoid_neuron_grads", "sigmoid_neuron_grads", "C = 0.5 * (a - y) ** 2", "C = 0.5 * abs(a - y)", "cost_formula"),
+    ("03_chain_rule", "two_layer_scalar_grads", "two_layer_scalar_grads", "delta1 = delta2 * w2 *", "delta1 = delta2 / w2 *", "factor_divided"),
+    ("03_chain_rule", "reverse_mode", "reverse_mode", 'df_dc = df_dd / (2.0 * trace["d"])', 'df_dc = df_dd * (2.0 * trace["d"])', "factor_divided"),
+    ("03_chain_rule", "two_layer_scalar_grads", "two_layer_scalar_grads", "delta2 = a2 - y", "delta2 = a2 + y", "term_sign"),
+    ("03_chain_rule", "reverse_mode", "reverse_mode", "df_dc * 1.0 + df_db", "df_dc * 1.0 - df_db", "term_sign"),
+    ("03_chain_rule", "two_layer_scalar_grads", "two_layer_scalar_grads", "delta2 = a2 - y", "delta2 = a2", "missing_term"),
+    ("03_chain_rule", "linear_neuron_step", "linear_neuron_step", '"w_new": w - lr * dL_dw', '"w_new": w', "missing_term"),
+    ("03_chain_rule", "two_layer_scalar_grads", "two_layer_scalar_grads", "delta1 = delta2 * w2 *", "delta1 = w2 *", "missing_chain_factor"),
+    ("03_chain_rule", "train_scalar_network", "train_scalar_network", 'b1 - lr * g["dC_db1"]', "b1", "parameter_not_updated"),
+    ("03_chain_rule", "train_scalar_network", "train_scalar_network", 'w2 - lr * g["dC_dw2"]', 'w2 - g["dC_dw2"]', "step_without_lr"),
+    ("03_chain_rule", "train_scalar_network", "train_scalar_network", 'b2 - lr * g["dC_db2"]', 'b2 + lr * g["dC_db2"]', "update_plus"),
+    ("05_softmax", "softmax", "softmax", "E / E.sum(axis=1, keepdims=True)", "E / E.sum()", "softmax_wrong_axis"),
+    ("05_softmax", "log_softmax", "log_softmax", "np.exp(S).sum(axis=1, keepdims=True)", "np.exp(S).sum()", "log_softmax_wrong_axis"),
+    ("05_softmax", "log_softmax", "log_softmax", "return S - np.log(", "return S + np.log(", "log_softmax_normaliser"),
+    ("05_softmax", "cross_entropy_grad", "cross_entropy_grad", "P[np.arange(n), labels] -= 1.0", "P[np.arange(n), labels] += 1.0", "ce_grad_missing_y"),
+    ("05_softmax", "cross_entropy_grad", "cross_entropy_grad", "P[np.arange(n), labels] -= 1.0", "P[np.arange(n), (labels + 1) % Z.shape[1]] -= 1.0", "ce_wrong_class"),
+    ("05_softmax", "classifier_step", "train_classifier", "penalty = 0.5 * l2 *", "penalty = l2 *", "penalty_miscounted"),
+    ("05_softmax", "classifier_step", "train_classifier", "-log_p[rows, labels_batch].sum()", "log_p[rows, labels_batch].sum()", "ce_sign"),
+    ("05_softmax", "classifier_step", "train_classifier", "+ m * penalty) / n", "+ m * penalty)", "ce_sum"),
+    ("05_softmax", "classifier_step", "train_classifier", "dC_dZ /= m", "dC_dZ /= 1", "ce_grad_factor_n"),
+    ("05_softmax", "classifier_step", "train_classifier", "                b -= lr * db", "                pass", "parameter_not_updated"),
+]
+
+
+def _catalogue_name(assignment: str, key: str) -> str:
+    from autograder import course
+
+    return course.get_assignment(assignment).misconceptions[key].name
+
+
+@pytest.mark.parametrize("assignment, question, cell, old, new, key", GENERAL_MISTAKES, ids=[f"{m[1]}-{m[5]}-{i}" for i, m in enumerate(GENERAL_MISTAKES)])
+def test_general_mistakes_are_named_in_the_notebook_and_at_grading(assignment, question, cell, old, new, key):
+    for kwargs in ({"hidden_seed": None, "with_reference": False}, {"only_hidden": True}):
+        result = judged(assignment, question, cell, (old, new), **kwargs)
+        assert result.status == "failed" and result.misconception == _catalogue_name(assignment, key), (kwargs, result.misconception, result.reason)
+
+
+GENERAL_VARIANTS = [  # correct, written differently: nothing may be named
+    ("03_chain_rule", "two_layer_scalar_grads", "two_layer_scalar_grads", "delta1 = delta2 * w2 * a1 * (1.0 - a1)",
+     "delta1 = (a2 - y) * w2 * sigmoid(z1) * (1.0 - sigmoid(z1))"),
+    ("03_chain_rule", "linear_neuron_step", "linear_neuron_step", "dL_do = 2.0 * (o - y)", "dL_do = 2.0 * o - 2.0 * y"),
+    ("03_chain_rule", "sigmoid_neuron_grads", "sigmoid_neuron_grads", "dC_dz = (a - y) * a * (1.0 - a)", "dC_dz = (a - y) * (a - a * a)"),
+    ("03_chain_rule", "reverse_mode", "reverse_mode", 'df_dc = df_dd / (2.0 * trace["d"])', 'df_dc = 0.5 / np.sqrt(trace["c"])'),
+    ("03_chain_rule", "train_scalar_network", "train_scalar_network", 'w1, b1 = w1 - lr * g["dC_dw1"], b1 - lr * g["dC_db1"]',
+     'w1 -= lr * g["dC_dw1"]\n        b1 -= lr * g["dC_db1"]'),
+    ("05_softmax", "softmax", "softmax", "E / E.sum(axis=1, keepdims=True)", "E * (1.0 / E.sum(axis=-1)[:, None])"),
+    ("05_softmax", "log_softmax", "log_softmax", "S - np.log(np.exp(S).sum(axis=1, keepdims=True))", "S - np.log(np.sum(np.exp(S), axis=-1))[:, None]"),
+    ("05_softmax", "cross_entropy_grad", "cross_entropy_grad", "return P / n", "return (softmax(Z) - np.eye(Z.shape[1])[labels]) / n"),
+    ("05_softmax", "classifier_step", "train_classifier", "sum(W.ravel() @ W.ravel() for W, _ in params)", "sum(float(np.sum(W * W)) for W, _ in params)"),
+    ("05_softmax", "classifier_step", "train_classifier", "dC_dZ /= m", "dC_dZ = dC_dZ / m"),
+]
+
+
+@pytest.mark.parametrize("assignment, question, cell, old, new", GENERAL_VARIANTS, ids=[f"{v[1]}-{i}" for i, v in enumerate(GENERAL_VARIANTS)])
+def test_correct_variants_of_the_general_relations_pass_with_nothing_named(assignment, question, cell, old, new):
+    for kwargs in ({}, {"hidden_seed": None, "with_reference": False}):
+        result = judged(assignment, question, cell, (old, new), **kwargs)
+        assert result.status == "passed" and result.misconception is None, result.reason
+
+
+LOOP_MISTAKES = [  # (assignment, question, cell, old, new, catalogue key): a loop bound, an update written otherwise
+    ("03_chain_rule", "train_scalar_network", "train_scalar_network", "for _ in range(epochs):", "for _ in range(epochs + 1):", "epochs_off_by_one"),
+    ("03_chain_rule", "forward_trace", "forward_trace", "a = x ** 2", "a = 2 ** x", "node_formula"),
+    ("03_chain_rule", "forward_trace", "forward_trace", "d = np.sqrt(c)", "d = c ** 2", "node_formula"),
+    ("04_backprop", "init_params", "init_params", "zip(layer_sizes[:-1], layer_sizes[1:])", "zip(layer_sizes[:-2], layer_sizes[1:])", "layer_count_off_by_one"),
+    ("04_backprop", "train_convention", "train", "for _ in range(epochs):", "for _ in range(epochs - 1):", "epochs_off_by_one"),
+    ("04_backprop", "train_convention", "train", "(W - lr * dW, b - lr * db)", "(W + lr * dW, b - lr * db)", "train_step_sign"),
+    ("04_backprop", "train_convention", "train", "(W - lr * dW, b - lr * db)", "(W - lr * dW, b)", "train_parameter_frozen"),
+    ("04_backprop", "train_convention", "train", "(W - lr * dW, b - lr * db)", "(W - dW, b - lr * db)", "train_step_without_lr"),
+    ("04_backprop", "mse", "mse_cost", "/ A.shape[0]", "/ A.shape[1]", "mse_over_outputs"),
+    ("04_backprop", "activations", "ACTIVATIONS", "return 1.0 - np.tanh(z) ** 2", "return 1.0 + np.tanh(z) ** 2", "fprime_formula"),
+    ("04_backprop", "activations", "ACTIVATIONS", "return s * (1.0 - s)", "return s / (1.0 - s)", "fprime_formula"),
+    ("04_backprop", "mse", "mse_cost_grad", "(A - Y) / A.shape[0]", "A / A.shape[0]", "mse_grad_target"),
+    ("04_backprop", "mse", "mse_cost_grad", "(A - Y) / A.shape[0]", "(A + Y) / A.shape[0]", "mse_grad_target"),
+]
+
+
+@pytest.mark.parametrize("assignment, question, cell, old, new, key", LOOP_MISTAKES, ids=[f"{m[1]}-{m[5]}-{i}" for i, m in enumerate(LOOP_MISTAKES)])
+def test_loop_bounds_and_single_updates_are_named(assignment, question, cell, old, new, key):
+    result = judged(assignment, question, cell, (old, new), hidden_seed=None, with_reference=False)
+    assert result.status == "failed" and result.misconception == _catalogue_name(assignment, key), (result.misconception, result.reason)
+    assert judged(assignment, question, cell, (old, new)).status == "failed"
+
+
+def test_a_length_off_by_one_only_when_it_is():
+    from autograder.judge.relations import length_shift
+
+    assert length_shift([0] * 5, 4).kind == "length+1" and length_shift(np.zeros(3), 4).kind == "length-1"
+    assert length_shift([0] * 4, 4) is None and length_shift([], 1) is None and length_shift(3.0, 4) is None

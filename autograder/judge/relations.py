@@ -19,18 +19,28 @@ Keys of the relations (what a question's table maps to catalogue keys):
   terms a check lists (compared term by term, e.g. the L2 penalty of a loss);
 - ``"in_place"``: an argument was changed in place (found by the probe, not by a value);
 - named factors: ``named_factor(ratio, {key: factor})`` for factors a question computes
-  (``lr``, ``1 + beta``, ...).
+  (``lr``, ``1 + beta``, ...);
+- ``"missing_factor"`` / ``"inverted_factor"`` / ``"extra_factor"``: got is the product of the
+  factors a check lists without some of them, with one dividing, or with one twice
+  (:func:`factor_relation`); ``"flipped:<id>"``: one of the listed terms with the opposite sign
+  (:func:`flipped_term`);
+- ``"axis:0"``, ``"axis:1"``, ``"axis:all"``: a normalisation along another axis (or the whole
+  array) than the right one (:func:`normalised_axis`);
+- ``"length+1"`` / ``"length-1"``: one entry too many or too few, a loop bound off by one
+  (:func:`length_shift`).
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Mapping
 
 import numpy as np
 
 from .misconceptions import Relation, relation
 
-__all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "index_shift", "named_factor", "term_relation"]
+__all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
+           "normalised_axis", "term_relation"]
 
 IN_PLACE = "in_place"
 """The relation key of an argument changed in place (the engine raises it for every question)."""
@@ -53,9 +63,9 @@ def index_shift(got, expected, rtol: float = 1e-7, atol: float = 1e-12) -> Relat
 def describe(got, expected, n: int | None = None, rtol: float = 1e-7, atol: float = 1e-12,
              terms: Mapping[str, object] | None = None) -> tuple[str, Relation] | None:
     """``(key, relation)`` of the first relation that holds between ``got`` and ``expected``, else None:
-    a missing or extra one of ``terms`` first (when given), then :func:`autograder.judge.misconceptions.relation`,
+    a missing, extra or sign-flipped one of ``terms`` first (when given), then :func:`autograder.judge.misconceptions.relation`,
     then a shift by one index."""
-    by_term = term_relation(got, expected, terms, rtol=rtol, atol=atol) if terms else None
+    by_term = (term_relation(got, expected, terms, rtol=rtol, atol=atol) or flipped_term(got, expected, terms, rtol=rtol, atol=atol)) if terms else None
     if by_term is not None:
         return by_term.key, by_term
     found = relation(got, expected, n=n, rtol=rtol, atol=atol)
@@ -106,3 +116,89 @@ def named_factor(ratio: float | None, factors: Mapping[str, float], rtol: float 
     if ratio is None:
         return None
     return next((key for key, factor in factors.items() if not np.isclose(factor, 1.0, rtol=rtol) and np.isclose(ratio, factor, rtol=rtol)), None)
+
+
+# --- general relations added for any question: a factor of a product, a term's sign, the axis of a normalisation ---
+
+def factor_relation(got, expected, factors: Mapping[str, object], rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
+    """Compared factor by factor: ``expected`` is the product of ``factors`` (short id -> value, a number or an
+    array of the shape of ``expected``), and ``got`` is that product without one or several of them (kind
+    ``"missing_factor"``), divided by one or several instead of multiplied (``"inverted_factor"``) or with one twice
+    (``"extra_factor"``). The text names the factors; a factor that is ~1 (or ~-1, a sign) is never considered."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    if got.shape != expected.shape or not np.all(np.isfinite(got)):
+        return None
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
+    tol = max(atol, rtol * scale)
+    if np.allclose(got, expected, rtol=rtol, atol=tol):
+        return None
+    values = {k: np.broadcast_to(np.asarray(v, dtype=float), expected.shape) for k, v in factors.items()}
+    usable = {k: v for k, v in values.items() if np.all(np.isfinite(v)) and np.all(np.abs(v) > 1e-12) and not np.allclose(np.abs(v), 1.0, rtol=1e-6, atol=0.0)}
+
+    def matches(candidate: np.ndarray) -> bool:
+        return bool(np.all(np.isfinite(candidate)) and not np.allclose(candidate, expected, rtol=1e-4, atol=tol)
+                    and np.allclose(got, candidate, rtol=rtol, atol=max(atol, rtol * float(np.max(np.abs(candidate), initial=0.0)))))
+
+    names = list(usable)
+    for size in range(1, len(names) + 1):
+        for subset in itertools.combinations(names, size):
+            if matches(expected / np.prod([usable[k] for k in subset], axis=0)):
+                return Relation("missing_factor", f"the right value without the factor{'s' if size > 1 else ''} {_listed(subset)}")
+    for size in range(1, len(names) + 1):
+        for subset in itertools.combinations(names, size):
+            if matches(expected / np.prod([usable[k] for k in subset], axis=0) ** 2):
+                return Relation("inverted_factor", f"the right value with the factor{'s' if size > 1 else ''} {_listed(subset)} dividing instead of multiplying")
+    for name in names:
+        if matches(expected * usable[name]):
+            return Relation("extra_factor", f"the right value with the factor {name!r} once more")
+    return None
+
+
+def flipped_term(got, expected, terms: Mapping[str, object], rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
+    """Compared term by term: ``got`` is ``expected`` with one of its additive ``terms`` (id -> value) taken with
+    the opposite sign, ``expected - 2 * term`` (kind ``"flipped:<id>"``); a zero term is never considered."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    if got.shape != expected.shape:
+        return None
+    for term, value in terms.items():
+        value = np.broadcast_to(np.asarray(value, dtype=float), expected.shape)
+        scale = max(float(np.max(np.abs(expected), initial=0.0)), float(np.max(np.abs(value), initial=0.0)), 1e-300)
+        if not np.any(np.abs(value) > max(atol, rtol * scale)):
+            continue
+        if np.allclose(got, expected - 2.0 * value, rtol=rtol, atol=max(atol, rtol * scale)):
+            return Relation(f"flipped:{term}", f"the right ones with the term {term!r} of the opposite sign")
+    return None
+
+
+def normalised_axis(got, right: int, atol: float = 1e-9) -> Relation | None:
+    """``got`` (2-D, non-negative) is normalised along another axis than ``right``: its sums along the other axis
+    (kind ``"axis:0"`` or ``"axis:1"``) or over the whole array (``"axis:all"``) are one, its sums along
+    ``right`` are not. A normalisation (softmax, probabilities) written with the wrong ``axis=``."""
+    got = np.asarray(got, dtype=float)
+    if got.ndim != 2 or not np.all(np.isfinite(got)) or np.any(got < -atol) or np.allclose(got.sum(axis=right), 1.0, rtol=0.0, atol=atol):
+        return None
+    other = 1 - right % 2
+    if got.shape[other] > 1 and np.allclose(got.sum(axis=other), 1.0, rtol=0.0, atol=atol):
+        return Relation(f"axis:{other}", f"normalised along axis {other} instead of axis {right % 2}")
+    if got.size > 1 and np.isclose(got.sum(), 1.0, rtol=0.0, atol=atol):
+        return Relation("axis:all", f"normalised over the whole array instead of along axis {right % 2}")
+    return None
+
+
+def _listed(ids) -> str:
+    ids = [repr(i) for i in ids]
+    return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]
+
+
+def length_shift(got, expected_length: int) -> Relation | None:
+    """``got`` (a list, tuple or array, by its first axis) holds one entry more (kind ``"length+1"``) or one fewer
+    (``"length-1"``) than ``expected_length``: a loop bound or a range off by one."""
+    try:
+        length = len(got)
+    except TypeError:
+        return None
+    if length == expected_length + 1:
+        return Relation("length+1", "one entry too many (a loop bound or a range off by one)")
+    if length == expected_length - 1 and expected_length > 1:
+        return Relation("length-1", "one entry too few (a loop bound or a range off by one)")
+    return None

@@ -28,6 +28,7 @@ from ..student.probes.backprop import backprop_test_function, matmul_baseline, t
 from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
 from ..judge.misconceptions import common_relation, locate
 from ..judge.question import Assignment, Case
+from ..judge.relations import factor_relation, length_shift
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
 
@@ -51,6 +52,8 @@ XOR_SEEDS = (0, 2, 4)  # every student's train runs from these; the reference le
 # solutions/04_backprop/mutants.py (its MISTAKES map each mutant to one of these keys).
 ASSIGNMENT.misconception("fprime_of_a", "f'(a) instead of f'(z)", "f_prime receives the pre-activation z: compute f(z) inside it first if the formula is written in terms of a.",
    "relation", ("activations",))
+ASSIGNMENT.misconception("fprime_formula", "f_prime formula wrong", "compare f_prime factor by factor and term by term with the derivative: sigma'(z) = s (1 - s) with s = sigma(z), tanh'(z) = 1 - tanh(z)**2.",
+   "relation", ("activations",))
 ASSIGNMENT.misconception("kink_negative_slope", "derivative wrong for negative z", "below zero, ReLU's slope is 0, leaky ReLU's is alpha and ELU's is alpha * exp(z).",
    "relation", ("activations",))
 ASSIGNMENT.misconception("init_not_scaled", "init not scaled", "divide the standard normal draws by sqrt(n_in) so every layer's output keeps unit scale.", "relation", ("init_params",))
@@ -58,6 +61,10 @@ ASSIGNMENT.misconception("output_activation_missing", "output activation missing
 ASSIGNMENT.misconception("cost_not_over_n", "cost not divided by n", "the cost is a mean over the n rows, so the cost and every gradient carry a factor 1/n.",
    "relation", ("mse", "gradients"))
 ASSIGNMENT.misconception("mse_over_every_entry", "averaged over every entry", "divide by the number of rows n only, not by the number of entries.", "relation", ("mse",))
+ASSIGNMENT.misconception("mse_over_outputs", "averaged over the outputs", "n is the number of rows, A.shape[0]: the cost is averaged over the samples, not over the outputs.",
+   "relation", ("mse",))
+ASSIGNMENT.misconception("mse_grad_target", "target missing from dC/dA", "the gradient of 0.5 * (A - Y)**2 / n is (A - Y) / n: the target Y enters once, with a minus sign.",
+   "relation", ("mse",))
 ASSIGNMENT.misconception("mse_half_missing", "factor 0.5 missing", "the cost is 0.5 * sum((A - Y)**2) / n: the 0.5 makes its gradient simply (A - Y) / n.", "relation", ("mse",))
 ASSIGNMENT.misconception("mse_grad_doubled", "gradient of 0.5 * (A - Y)**2 doubled", "the 0.5 in the cost cancels the 2 from the square's derivative.",
    "relation", ("mse", "gradients"))
@@ -88,6 +95,15 @@ ASSIGNMENT.misconception("forward_difference", "forward difference", "the one-si
 ASSIGNMENT.misconception("train_not_shuffled", "mini-batches not shuffled", "draw order = rng.permutation(n) at the start of every epoch and take the batches in that order.",
    "relation", ("train_convention",))
 ASSIGNMENT.misconception("train_shuffled_once", "one permutation for every epoch", "every epoch draws a new permutation from the same generator, made once before the first epoch.",
+   "relation", ("train_convention",))
+ASSIGNMENT.misconception("layer_count_off_by_one", "one layer too many or too few", "one pair (W, b) per layer: L = len(layer_sizes) - 1 pairs, from zip(layer_sizes[:-1], layer_sizes[1:]).",
+   "relation", ("init_params",))
+ASSIGNMENT.misconception("epochs_off_by_one", "one epoch too many or too few", "the loop over epochs runs exactly epochs times and records one loss after each.",
+   "relation", ("train_convention",))
+ASSIGNMENT.misconception("train_step_sign", "update climbs the gradient", "gradient descent subtracts: W <- W - lr * dW and b <- b - lr * db.", "relation", ("train_convention",))
+ASSIGNMENT.misconception("train_parameter_frozen", "a parameter never updated", "every mini-batch moves both W and b of every layer by -lr times their gradients.",
+   "relation", ("train_convention",))
+ASSIGNMENT.misconception("train_step_without_lr", "learning rate missing from a step", "each step is the learning rate times the gradient: W <- W - lr * dW, b <- b - lr * db.",
    "relation", ("train_convention",))
 ASSIGNMENT.misconception("loop_over_samples", "loop over samples", "process the whole batch with matrix products instead of a Python loop over rows.", "property", ("vectorised",))
 
@@ -288,8 +304,26 @@ def _activation_check(name: str, z: np.ndarray):
         if name in KINKED and np.allclose(fp_z[~negative], expected[~negative]) and not np.allclose(fp_z[negative], expected[negative]):
             slope = {"relu": "0", "leaky_relu": "alpha = 0.01", "elu": "alpha * exp(z) = exp(z)"}[name]
             raise Mismatch(f"f_prime for {name} is wrong where z < 0: its slope there is {slope}.", misconception="kink_negative_slope")
-        expect_close(fp_z, expected, f"f'(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        factors, terms = _prime_parts(name, z)
+        try:
+            expect_close(fp_z, expected, f"f'(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal, terms=terms)
+        except Mismatch as wrong:
+            found = None if wrong.relation else factor_relation(fp_z, expected, factors, rtol=1e-9)
+            if found is None:
+                raise
+            raise Mismatch(f"{wrong.message}\n  your values are {found.text}.", relation=found.key) from None
     return check
+
+
+def _prime_parts(name: str, z: np.ndarray) -> tuple[dict, dict]:
+    """The factors and the additive terms of f'(z) as the docstring writes it, to compare a wrong f_prime part by part:
+    sigma'(z) = s * (1 - s) with s = sigma(z), tanh'(z) = 1 - tanh(z)**2; none for the piecewise ones."""
+    if name == "sigmoid":
+        s = apply_activation("sigmoid", z)
+        return {"s": s, "1 - s": 1 - s}, {}
+    if name == "tanh":
+        return {}, {"1": np.ones_like(z), "tanh(z)**2": -np.tanh(z) ** 2}
+    return {}, {}
 
 
 def _stable_sigmoid_check(z: np.ndarray):
@@ -318,6 +352,10 @@ def activations(rng, hidden):
 
 def _params_structure(got, layer_sizes, what="init_params"):
     L = len(layer_sizes) - 1
+    miscounted = length_shift(got, L) if isinstance(got, (list, tuple)) else None
+    if miscounted is not None:
+        raise Mismatch(f"{what} should return a list of {L} pairs (W, b), one per layer, for layer_sizes={list(layer_sizes)}, but it returned "
+                       f"{len(got)}: {miscounted.text}.", relation=miscounted.key)
     if not isinstance(got, (list, tuple)) or len(got) != L:
         raise Mismatch(f"{what} should return a list of {L} pairs (W, b), one per layer, for layer_sizes={list(layer_sizes)}, but it returned a {_kind(got)}"
                        + (f" of length {len(got)}." if isinstance(got, (list, tuple)) else "."))
@@ -391,6 +429,7 @@ def _mse_check(A, Y, kind):
             expected = 0.5 * np.sum((A - Y) ** 2) / n
             for factor, name, hint in ((n, "cost_not_over_n", "average over the n rows: divide the sum by n = A.shape[0]."),
                                        (1 / A.shape[1], "mse_over_every_entry", "divide by the number of rows n only, not by n times the number of outputs."),
+                                       (n / A.shape[1], "mse_over_outputs", "divide by the number of rows n = A.shape[0], not by the number of outputs A.shape[1]."),
                                        (2.0, "mse_half_missing", "the cost is 0.5 * sum((A - Y)**2) / n.")):
                 if not np.isclose(factor, 1.0) and np.isclose(value, factor * expected, rtol=1e-9, atol=0.0):
                     raise Mismatch(f"mse_cost is off by a factor {factor:g}: {hint}", misconception=name)
@@ -406,7 +445,10 @@ def _mse_check(A, Y, kind):
                 raise Mismatch("mse_cost_grad is twice too large: the 0.5 in the cost cancels the 2 from differentiating the square.", misconception="mse_grad_doubled")
             if np.allclose(value, -expected, rtol=1e-9):
                 raise Mismatch("mse_cost_grad has the wrong sign: the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", misconception="mse_grad_sign")
-            expect_close(value, expected, "mse_cost_grad(A, Y)", rtol=1e-10, atol=1e-14, reveal=oracles.reveal)
+            if A.shape[1] != n and np.allclose(value, expected * n / A.shape[1], rtol=1e-9):
+                raise Mismatch("mse_cost_grad is divided by the number of outputs A.shape[1]: the cost is averaged over the n = A.shape[0] rows.",
+                               misconception="mse_over_outputs")
+            expect_close(value, expected, "mse_cost_grad(A, Y)", rtol=1e-10, atol=1e-14, reveal=oracles.reveal, terms={"Y": -Y / n})
     return check
 
 
@@ -524,17 +566,32 @@ def _train_result(got, layer_sizes, epochs):
     if not isinstance(got, (list, tuple)) or len(got) != 2:
         raise Mismatch("train should return a pair (params, losses).")
     params = _params_structure(got[0], layer_sizes, "the params returned by train")
+    miscounted = length_shift(got[1], epochs)
+    if miscounted is not None:
+        raise Mismatch(f"losses holds {len(got[1])} values for {epochs} epochs: {miscounted.text}.", relation=miscounted.key)
     losses = expect_array(got[1], (epochs,), "losses (one per epoch)")
     return params, losses
 
 
-def _full_batch_descent(X, Y, setup, seed):
-    """What train must return when batch_size >= n: plain gradient descent from the documented init (autograd gradients)."""
+def _descend(p, g, lr):
+    return p - lr * g
+
+
+STEP_VARIANTS = {  # one of W, b updated otherwise than p - lr * g: the catalogue key it names -> (the update, how it reads)
+    "train_step_sign": (lambda p, g, lr: p + lr * g, "{p} <- {p} + lr * d{p}, uphill"),
+    "train_parameter_frozen": (lambda p, g, lr: p, "{p} is never updated"),
+    "train_step_without_lr": (lambda p, g, lr: p - g, "{p} <- {p} - d{p}, without the learning rate"),
+}
+
+
+def _full_batch_descent(X, Y, setup, seed, step_W=_descend, step_b=_descend):
+    """What train must return when batch_size >= n: plain gradient descent from the documented init (autograd gradients);
+    ``step_W``/``step_b`` ``(p, g, lr) -> p`` update the weights and biases (another one than p - lr * g, a mistake)."""
     params = init_recipe(setup["layer_sizes"], seed)
     losses = []
     for _ in range(setup["epochs"]):
         grads = mse_grads(params, X, Y, setup["activations"])
-        params = [(W - setup["lr"] * dW, b - setup["lr"] * db) for (W, b), (dW, db) in zip(params, grads)]
+        params = [(step_W(W, dW, setup["lr"]), step_b(b, db, setup["lr"])) for (W, b), (dW, db) in zip(params, grads)]
         out, _ = define_forward(params, X, setup["activations"])
         losses.append(0.5 * np.sum((out - Y) ** 2) / X.shape[0])
     return params, np.asarray(losses)
@@ -551,6 +608,11 @@ def _convention_check(X, Y, setup, seed):
         expect_close(losses[-1], 0.5 * np.sum((out - Y) ** 2) / X.shape[0], "the last loss (it should be the MSE cost of the returned params on the whole data set)",
                      rtol=1e-9, atol=1e-14, reveal=True)
         differ = ~np.isclose(losses, exp_losses, rtol=1e-6, atol=1e-12)
+        if differ.any() and setup["batch_size"] >= X.shape[0]:
+            for key, (step, reads) in STEP_VARIANTS.items():
+                for which in ("W", "b"):
+                    if np.allclose(losses, _full_batch_descent(X, Y, setup, seed, **{f"step_{which}": step})[1], rtol=1e-6, atol=1e-12):
+                        raise Mismatch(f"your losses are those of full-batch gradient descent where, in every layer, {reads.format(p=which)}.", misconception=key)
         if differ.any():  # the trajectory first: where it parts says more than the final values
             k = int(np.argmax(differ))
             who = "plain gradient descent from init_params(layer_sizes, seed)" if setup["batch_size"] >= X.shape[0] else "the reference"
@@ -805,3 +867,10 @@ ASSIGNMENT.checks("train_convention", "train.init", "train.step", "train.losses"
 ASSIGNMENT.checks("train_regression", "train.learns")
 ASSIGNMENT.checks("train_xor", "train.learns")
 ASSIGNMENT.checks("vectorised", "backward.shapes")
+
+# --- what a relation between a student's value and the expected one means here (autograder.relations) ---
+ASSIGNMENT.relations("init_params", {"length+1": "layer_count_off_by_one", "length-1": "layer_count_off_by_one"})
+ASSIGNMENT.relations("mse", {"missing:Y": "mse_grad_target", "flipped:Y": "mse_grad_target"})
+ASSIGNMENT.relations("activations", {"missing_factor": "fprime_formula", "inverted_factor": "fprime_formula", "sign": "fprime_formula",
+                                     "missing:1": "fprime_formula", "missing:tanh(z)**2": "fprime_formula", "flipped:tanh(z)**2": "fprime_formula"})
+ASSIGNMENT.relations("train_convention", {"length+1": "epochs_off_by_one", "length-1": "epochs_off_by_one"})

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
+from ..judge.relations import factor_relation, flipped_term, length_shift, term_relation
 from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("03_chain_rule", "chain_rule.ipynb", "The chain rule: scalar backpropagation by hand", forbidden_libraries=AUTODIFF_LIBRARIES)
@@ -61,6 +62,30 @@ A1_FOR_W2 = ASSIGNMENT.misconception("a1_for_w2", "a1 where w2 belongs (the lect
                                      "dz2/da1 = w2: the error reaches the hidden unit through the weight w2, not through its own activation a1.",
                                      questions=("two_layer_scalar_grads",))
 NO_SQUARE = ASSIGNMENT.misconception("no_square", "loss without the square", "the loss is the SQUARED error (o - y)**2.", questions=("linear_neuron_step",))
+NODE = ASSIGNMENT.misconception("node_formula", "a node computed with the wrong operation",
+                                "each node applies one operation to the node before it: a = x**2, b = exp(a), c = a + b, d = sqrt(c); fix the first node that differs.",
+                                detected_by="property", questions=("forward_trace",))
+FORWARD = ASSIGNMENT.misconception("forward_pass", "forward pass wrong",
+                                   "the derivatives are taken at the forward values: compute z = w*x + b, each activation and the output exactly as defined before differentiating.",
+                                   detected_by="property", questions=("linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads"))
+COST_FORMULA = ASSIGNMENT.misconception("cost_formula", "cost formula wrong",
+                                        "your output is right but not the cost computed from it: (o - y)**2 for the linear neuron, 0.5 * (a - y)**2 for the sigmoid and two-layer networks.",
+                                        detected_by="property", questions=("linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads"))
+FACTOR_DIVIDED = ASSIGNMENT.misconception("factor_divided", "divided by a local derivative",
+                                          "the chain rule MULTIPLIES the local derivatives along the path; none of them divides.",
+                                          questions=("reverse_mode", "linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads"))
+TERM_SIGN = ASSIGNMENT.misconception("term_sign", "a term with the wrong sign",
+                                     "compare your expression term by term with the derivative: one term has the opposite sign (check each minus, as in (o - y) or 1 - a, and that the paths add up).",
+                                     questions=("reverse_mode", "linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads"))
+MISSING_TERM = ASSIGNMENT.misconception("missing_term", "a term missing",
+                                        "compare your expression term by term with the derivative: (o - y) and (a - y) keep the target y, and an update w - lr * dL/dw keeps both the old value and the step.",
+                                        questions=("linear_neuron_step", "sigmoid_neuron_grads", "two_layer_scalar_grads"))
+FROZEN = ASSIGNMENT.misconception("parameter_not_updated", "a parameter never updated", "every epoch moves all four parameters, each by -lr * its own gradient.",
+                                  questions=("train_scalar_network",))
+LR_MISSING = ASSIGNMENT.misconception("step_without_lr", "learning rate missing from a step", "every step is the learning rate times the gradient: p -= lr * dC/dp.",
+                                      questions=("train_scalar_network",))
+EPOCHS_OFF_BY_ONE = ASSIGNMENT.misconception("epochs_off_by_one", "one epoch too many or too few", "the loop runs exactly epochs times, range(epochs), and records one cost in each.",
+                                             questions=("train_scalar_network",))
 UPDATE_PLUS = ASSIGNMENT.misconception("update_plus", "update moves up the gradient", "gradient descent subtracts: w_new = w - lr * dL/dw.",
                                       questions=("linear_neuron_step", "train_scalar_network"))
 
@@ -184,6 +209,19 @@ def _trained(x: float, y: float, lr: float, epochs: int, seed: int, step: float)
     return tuple(params), tuple(losses)
 
 
+def _one_parameter_changed(x: float, y: float, lr: float, epochs: int, seed: int, index: int, step: float) -> tuple[list[float], list[float]]:
+    """(final params, losses) of the documented descent where parameter ``index`` alone moves by ``step * g``
+    instead of ``-lr * g`` (SymPy's gradients): one update written differently from the three others."""
+    rng = np.random.default_rng(seed)
+    w1, w2 = rng.normal(size=2)
+    params, losses = [float(w1), 0.0, float(w2), 0.0], []
+    for _ in range(epochs):
+        losses.append(float(cost("two_layer", x, y, params)))
+        grads = sympy_gradient("two_layer", x, y, params)
+        params = [p + (step if k == index else -lr) * g for k, (p, g) in enumerate(zip(params, grads))]
+    return params, losses
+
+
 # --- shared checking helpers ----------------------------------------------------------------
 
 def _unwrap(got, fn: str):
@@ -216,11 +254,14 @@ def _close(a: float, b: float, rtol: float = 1e-7) -> bool:
     return abs(a - b) <= 1e-12 + rtol * abs(b)
 
 
-def _compare(got: float, expected: float, what: str, oracles, alternatives=()) -> None:
+def _compare(got: float, expected: float, what: str, oracles, alternatives=(), factors=None, terms=None) -> None:
     """got == expected, else name the first alternative (value, misconception, sentence) it equals.
 
     An alternative is only considered when it is distinguishable from the expected value,
-    so a correct answer is never diagnosed. A sign and a factor of 2 are always tried.
+    so a correct answer is never diagnosed. A sign and a factor of 2 are always tried; then,
+    when given, the relations to ``factors`` (id -> value; ``expected`` is their product: one
+    missing, dividing or twice) and to ``terms`` (id -> value; ``expected`` is their sum: one
+    missing, twice or of the opposite sign), which the question's table names.
     """
     if _close(got, expected, RTOL):
         return
@@ -232,7 +273,39 @@ def _compare(got: float, expected: float, what: str, oracles, alternatives=()) -
     for value, key, sentence in candidates:
         if np.isfinite(value) and not _close(value, expected, 1e-4) and _close(got, value):
             raise Mismatch(sentence, misconception=key)
-    expect_close(got, expected, what, rtol=RTOL, atol=ATOL, reveal=oracles.reveal)
+    try:
+        expect_close(got, expected, what, rtol=RTOL, atol=ATOL, reveal=oracles.reveal)
+    except Mismatch as wrong:
+        found = None if wrong.relation else _by_parts(got, expected, factors or {}, terms or {})
+        if found is None:
+            raise
+        raise Mismatch(f"{wrong.message}\n  your value is {found.text}.", relation=found.key) from None
+
+
+def _by_parts(got: float, expected: float, factors, terms):
+    """A term missing or of the opposite sign, else a factor missing or dividing: the relations this module's tables
+    name (a term counted twice is not one of them, so it is not looked for: it would hide a missing factor that
+    happens to give the same number)."""
+    missing = term_relation(got, expected, terms, rtol=1e-7)
+    return (missing if missing is not None and missing.kind.startswith("missing:") else None) or flipped_term(got, expected, terms, rtol=1e-7) or \
+        factor_relation(got, expected, factors, rtol=1e-7)
+
+
+def _forward_wrong(what: str, agreeing: bool = True) -> Mismatch:
+    """The forward value ``what`` is wrong (``agreeing``: and the student's other values agree with that wrong value)."""
+    agree = ", and your other values agree with it" if agreeing else ""
+    return Mismatch(f"{what} is wrong{agree}: the forward pass itself differs from its definition.", misconception=FORWARD)
+
+
+def _cost(got: float, expected: float, what: str, oracles, alternatives, right: str) -> None:
+    """:func:`_compare` for a cost whose input, the output ``right``, is known to be right: a difference no
+    alternative explains is in the cost formula itself."""
+    try:
+        _compare(got, expected, what, oracles, alternatives)
+    except Mismatch as wrong:
+        if wrong.misconception or wrong.relation:
+            raise
+        raise Mismatch(f"{wrong.message}\n{right}: the cost computed from it is not.", misconception=COST_FORMULA) from None
 
 
 def _reference_agrees(values: dict, oracles, fn: str, *args) -> None:
@@ -269,6 +342,11 @@ def _trace_check(x: float):
         expected = trace(x)
         if _close(values["b"], float(np.exp(x))) and not _close(expected["b"], float(np.exp(x))):
             raise Mismatch("b should be exp(a) = exp(x**2), but it is exp(x): each node takes the node before it as input.", misconception=MISSING_FACTOR)
+        wrong = next((key for key in TRACE_KEYS if not _close(values[key], expected[key], RTOL)), None)
+        follows = {"b": lambda v: np.exp(v["a"]), "c": lambda v: v["a"] + v["b"], "d": lambda v: np.sqrt(v["c"]) if v["c"] >= 0 else np.nan}
+        if wrong is not None and all(_close(values[k], follows[k](values)) for k in TRACE_KEYS[TRACE_KEYS.index(wrong) + 1:]):
+            raise Mismatch(f"forward_trace({x:g})[{wrong!r}] is wrong, and the nodes after it follow from it by their definitions: the operation of node {wrong!r} is wrong.",
+                           misconception=NODE)
         for key in TRACE_KEYS:
             expect_close(values[key], expected[key], f"forward_trace({x:g})[{key!r}]", rtol=RTOL, atol=ATOL, reveal=oracles.reveal)
         _reference_agrees(values, oracles, "forward_trace", x)
@@ -301,9 +379,11 @@ def _adjoint_check(x: float):
                 (exact["df_da"] * x, FACTOR_2, "df_dx = df_da * x: the derivative of a = x**2 is 2x, a factor 2 is missing."),
             ],
         }
+        factors = {"df_dc": {"1/2": 0.5, "1/d": 1 / t["d"]}, "df_db": {"df_dc": exact["df_dc"]}, "df_dx": {"df_da": exact["df_da"], "2": 2.0, "x": x}}
+        terms = {"df_da": {"path a -> c": exact["df_dc"], "path a -> b -> c": exact["df_db"] * t["b"]}}
         for key in ADJOINT_KEYS:  # in the order reverse mode computes them: the first wrong one is the one to fix
             expect_close(auto[key], exact[key], f"autograd vs SymPy for {key}", rtol=1e-9, atol=1e-12)
-            _compare(values[key], exact[key], f"reverse_mode({x:g})[{key!r}]", oracles, alternatives[key])
+            _compare(values[key], exact[key], f"reverse_mode({x:g})[{key!r}]", oracles, alternatives[key], factors=factors.get(key), terms=terms.get(key))
         _reference_agrees(values, oracles, "reverse_mode", x)
     return check
 
@@ -321,25 +401,26 @@ def _linear_check(x, y, w, b, lr):
         o = w * x + b
         gw, gb = autograd_gradient("linear", x, y, (w, b))
         call = f"linear_neuron_step(x={x:g}, y={y:g}, w={w:g}, b={b:g}, lr={lr:g})"
-        expect_close(values["o"], o, f"{call}['o'] (o = w*x + b)", rtol=RTOL, atol=ATOL, reveal=oracles.reveal)
-        _compare(values["L"], (o - y) ** 2, f"{call}['L']", oracles, [
+        if not _close(values["o"], o, RTOL):
+            raise _forward_wrong(f"{call}['o'] (o = w*x + b)", agreeing=False)
+        _cost(values["L"], (o - y) ** 2, f"{call}['L']", oracles, [
             (abs(o - y), NO_SQUARE, "L is |o - y|: the loss is the squared error (o - y)**2."),
             (o - y, NO_SQUARE, "L is o - y: the loss is the squared error (o - y)**2."),
             (0.5 * (o - y) ** 2, FACTOR_2, "L is 0.5 * (o - y)**2: this neuron's loss has no 1/2, L = (o - y)**2."),
-        ])
+        ], right="o is right, so your output is right")
         _compare(values["dL_dw"], gw, f"{call}['dL_dw']", oracles, [
             ((o - y) * x, FACTOR_2, "dL_dw is (o - y) * x: the derivative of the square (o - y)**2 is 2(o - y), the factor 2 is missing."),
             (2 * (o - y), MISSING_FACTOR, "dL_dw lacks the factor do/dw = x."),
-        ])
+        ], factors={"2": 2.0, "o - y": o - y, "x": x}, terms={"y": -2 * y * x})
         _compare(values["dL_db"], gb, f"{call}['dL_db']", oracles, [
             (o - y, FACTOR_2, "dL_db is (o - y): the derivative of the square (o - y)**2 is 2(o - y), the factor 2 is missing."),
             (gb * x, MISSING_FACTOR, "dL_db has a factor x: do/db = 1, only dL_dw gets the factor x."),
-        ])
+        ], factors={"2": 2.0, "o - y": o - y}, terms={"y": -2 * y})
         for key, old, grad in (("w_new", w, gw), ("b_new", b, gb)):
             _compare(values[key], old - lr * grad, f"{call}[{key!r}]", oracles, [
                 (old + lr * grad, UPDATE_PLUS, f"{key} = {key[0]} + lr * gradient moves uphill: gradient descent subtracts the gradient."),
                 (old - grad, MISSING_FACTOR, f"{key} ignores the learning rate: step by lr * gradient."),
-            ])
+            ], terms={"step": -lr * grad})
         _reference_agrees(values, oracles, "linear_neuron_step", x, y, w, b, lr)
     return check
 
@@ -365,14 +446,26 @@ def _sigmoid_check(x, y, w, b):
         auto = autograd_gradient("sigmoid", x, y, (w, b))
         expect_close(auto, exact, "autograd vs SymPy", rtol=1e-9, atol=1e-14)
         call = f"sigmoid_neuron_grads(x={x:g}, y={y:g}, w={w:g}, b={b:g})"
-        _compare(values["C"], 0.5 * (a - y) ** 2, f"{call}['C']", oracles, [((a - y) ** 2, FACTOR_2, "C is (a - y)**2: this cost has the factor 1/2, C = 0.5 * (a - y)**2.")])
+        if not _close(values["C"], 0.5 * (a - y) ** 2, RTOL) and values["C"] >= 0:
+            for other in (y + np.sqrt(2 * values["C"]), y - np.sqrt(2 * values["C"])):  # the activations your cost belongs to
+                dz = (other - y) * other * (1 - other)
+                if not _close(other, a, 1e-6) and _close(values["dC_db"], dz) and _close(values["dC_dw"], dz * x):
+                    raise _forward_wrong(f"{call}['C']")
+        halved = [((a - y) ** 2, FACTOR_2, "C is (a - y)**2: this cost has the factor 1/2, C = 0.5 * (a - y)**2.")]
+        if _close(values["dC_db"], exact[1], RTOL):
+            _cost(values["C"], 0.5 * (a - y) ** 2, f"{call}['C']", oracles, halved, right="dC_db is right, so your activation a is right")
+        else:
+            _compare(values["C"], 0.5 * (a - y) ** 2, f"{call}['C']", oracles, halved)
+        chain = {"a - y": a - y, "a": a, "1 - a": 1 - a}
         for key, expected, factor in (("dC_dw", exact[0], "dC/dw"), ("dC_db", exact[1], "dC/db")):
             alternatives = _sigmoid_prime_alternatives(z, factor, expected, f"{call}[{key!r}]")
+            local = {"x": x} if key == "dC_dw" else {}
             if key == "dC_dw":
                 alternatives.append((expected / x, MISSING_FACTOR, f"{key} lacks the factor dz/dw = x."))
             else:
                 alternatives.append((expected * x, MISSING_FACTOR, f"{key} has a factor x: dz/db = 1."))
-            _compare(values[key], expected, f"{call}[{key!r}]", oracles, alternatives)
+            _compare(values[key], expected, f"{call}[{key!r}]", oracles, alternatives, factors={**chain, **local},
+                     terms={"y": -y * a * (1 - a) * local.get("x", 1.0)})
         _reference_agrees(values, oracles, "sigmoid_neuron_grads", x, y, w, b)
     return check
 
@@ -404,6 +497,8 @@ def _two_layer_check(x, y, w1, b1, w2, b2):
             (e / w2, MISSING_FACTOR, f"{key} lacks the factor w2 = dz2/da1: the error reaches the hidden unit through the weight w2."),
             (e * a1 / w2, A1_FOR_W2, f"{key} uses a1 where w2 belongs (a misprint in some lecture notes): dz2/da1 = w2, so the hidden unit's share is delta2 * w2 * sigma'(z1)."),
         ]
+        if not _close(values["C"], exact["C"], RTOL) and not _close(values["delta2"], exact["delta2"], RTOL) and _close(values["C"], 0.5 * values["delta2"] ** 2):
+            raise _forward_wrong(f"{call}['C']")  # C = 0.5 * delta2**2 as it should: the output a2 they share is wrong
         alternatives = {
             "C": [((a2 - y) ** 2, FACTOR_2, "C is (a2 - y)**2: this cost has the factor 1/2.")],
             "delta2": [],
@@ -414,8 +509,14 @@ def _two_layer_check(x, y, w1, b1, w2, b2):
                        (exact["dC_dw2"] * w2 / a1, MISSING_FACTOR, "dC_dw2 uses w2 where a1 belongs: dz2/dw2 = a1, the input of the output unit.")],
             "dC_db2": [],
         }
+        hidden_chain = {"delta2": exact["delta2"], "w2": w2, "a1": a1, "1 - a1": 1 - a1}
+        factors = {"delta1": hidden_chain, "dC_dw1": {**hidden_chain, "x": x}, "dC_db1": hidden_chain, "dC_dw2": {"delta2": exact["delta2"], "a1": a1}}
+        through = {"delta2": 1.0, "delta1": w2 * a1 * (1 - a1), "dC_dw1": w2 * a1 * (1 - a1) * x, "dC_db1": w2 * a1 * (1 - a1), "dC_dw2": a1, "dC_db2": 1.0}
+        if not _close(values["C"], exact["C"], RTOL) and _close(values["delta2"], exact["delta2"], RTOL):
+            _cost(values["C"], exact["C"], f"{call}['C']", oracles, alternatives["C"], right="delta2 = a2 - y is right, so your output a2 is right")
         for key in TWO_LAYER_KEYS:
-            _compare(values[key], exact[key], f"{call}[{key!r}]", oracles, alternatives[key])
+            _compare(values[key], exact[key], f"{call}[{key!r}]", oracles, alternatives[key], factors=factors.get(key),
+                     terms={"y": -y * through[key]} if key in through else None)
         _reference_agrees(values, oracles, "two_layer_scalar_grads", x, y, w1, b1, w2, b2)
     return check
 
@@ -445,6 +546,9 @@ def _train_check(x, y, lr, epochs, seed):
         if not isinstance(value, dict) or any(k not in value for k in (*PARAM_KEYS, "losses")):
             raise Mismatch("train_scalar_network should return a dict with the keys 'w1', 'b1', 'w2', 'b2' and 'losses'.")
         params = {k: expect_scalar(value[k], f"the returned {k!r}") for k in PARAM_KEYS}
+        miscounted = length_shift(value["losses"], epochs)
+        if miscounted is not None:
+            raise Mismatch(f"'losses' holds {len(value['losses'])} costs for {epochs} epochs: {miscounted.text}.", relation=miscounted.key)
         losses = expect_array(value["losses"], (epochs,), f"'losses' (one cost per epoch, {epochs} epochs)")
         descent = train_oracle(x, y, lr, epochs, seed)
         initial = train_oracle(x, y, lr, 0, seed)
@@ -459,6 +563,14 @@ def _train_check(x, y, lr, epochs, seed):
             shifted = train_oracle(x, y, lr, epochs + 1, seed)["losses"][1:]
             if np.allclose(losses, shifted, rtol=1e-7, atol=1e-12) and not np.allclose(shifted, descent["losses"], rtol=1e-7):
                 raise Mismatch("losses[k] is recorded after the k-th update; the convention is the cost BEFORE each update (losses[0] = initial cost).")
+        if not np.allclose(losses, descent["losses"], rtol=1e-7, atol=1e-12):
+            for index, key in enumerate(PARAM_KEYS):
+                for step, named, sentence in ((lr, UPDATE_PLUS, f"{key} moves by + lr * its gradient, uphill, while the other parameters descend."),
+                                              (0.0, FROZEN, f"{key} never changes: its update is missing."),
+                                              (-1.0, LR_MISSING, f"{key} moves by its whole gradient: its step lacks the factor lr.")):
+                    changed, changed_losses = _one_parameter_changed(x, y, lr, epochs, seed, index, step)
+                    if np.allclose(losses, changed_losses, rtol=1e-7, atol=1e-12) and np.isclose(params[key], changed[index], rtol=1e-7, atol=1e-10):
+                        raise Mismatch(f"your losses and final {key} are those of a descent where {sentence}", misconception=named)
         try:
             expect_close(losses, descent["losses"], "losses", rtol=1e-7, atol=1e-12, reveal=oracles.reveal)
             for key in PARAM_KEYS:
@@ -525,3 +637,11 @@ ASSIGNMENT.contract("train_scalar_network", init="rng = np.random.default_rng(se
                     losses="losses: shape (epochs,), losses[k] = the cost before the k-th update.",
                     result='Returns {"w1", "b1", "w2", "b2", "losses"}.')
 ASSIGNMENT.checks("train_scalar_network", "train_scalar_network.init", "train_scalar_network.step", "train_scalar_network.losses", "train_scalar_network.result")
+
+# --- what a relation between a student's value and the exact one means here (autograder.relations) ---
+_CHAIN = {"missing_factor": MISSING_FACTOR, "inverted_factor": FACTOR_DIVIDED}
+ASSIGNMENT.relations("reverse_mode", {**_CHAIN, "flipped:path a -> c": TERM_SIGN, "flipped:path a -> b -> c": TERM_SIGN})
+ASSIGNMENT.relations("linear_neuron_step", {**_CHAIN, "missing:y": MISSING_TERM, "flipped:y": TERM_SIGN, "missing:step": MISSING_TERM})
+for _question in ("sigmoid_neuron_grads", "two_layer_scalar_grads"):
+    ASSIGNMENT.relations(_question, {**_CHAIN, "missing:y": MISSING_TERM, "flipped:y": TERM_SIGN})
+ASSIGNMENT.relations("train_scalar_network", {"length+1": EPOCHS_OFF_BY_ONE, "length-1": EPOCHS_OFF_BY_ONE})

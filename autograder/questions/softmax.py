@@ -16,6 +16,7 @@ from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar,
 from ..data import load
 from ..judge.misconceptions import locate
 from ..judge.question import Assignment, Case
+from ..judge.relations import describe, normalised_axis
 
 ASSIGNMENT = Assignment("05_softmax", "softmax.ipynb", "Softmax and cross-entropy")
 
@@ -34,15 +35,19 @@ ASSIGNMENT.misconception("softmax_wrong_axis", "softmax over the wrong axis", "e
    ("softmax", "softmax_stable"))
 ASSIGNMENT.misconception("softmax_global_max", "not shift invariant", "subtract each row's own maximum, not the maximum of the whole array.", "relation", ("softmax_stable",))
 ASSIGNMENT.misconception("log_of_softmax", "log of softmax", "np.log(softmax(Z)) takes the log of probabilities that underflow to 0: use log-sum-exp.", "property", ("log_softmax",))
+ASSIGNMENT.misconception("log_softmax_normaliser", "log-sum-exp term wrong", "log_softmax subtracts the log of each row's normaliser: (z - m) - log(sum(exp(z - m))), each term with its sign.",
+   "relation", ("log_softmax",))
 ASSIGNMENT.misconception("log_softmax_wrong_axis", "log-softmax over the wrong axis", "the log-sum-exp runs over each row (axis=1), one sample at a time.", "relation", ("log_softmax",))
 ASSIGNMENT.misconception("unstable_cross_entropy", "unstable cross-entropy", "compute the cost from log_softmax(Z), never from np.log(softmax(Z)).", "property", ("cross_entropy",))
-ASSIGNMENT.misconception("ce_sum", "sum instead of mean", "the cost is the mean over the n rows.", "relation", ("cross_entropy",))
-ASSIGNMENT.misconception("ce_sign", "cross-entropy with the wrong sign", "the cost is the NEGATIVE log-probability of the true class, so it is >= 0.", "relation", ("cross_entropy",))
-ASSIGNMENT.misconception("ce_wrong_class", "wrong class probability", "in row i take the entry of the true class labels[i]: P[np.arange(n), labels].", "relation", ("cross_entropy",))
+ASSIGNMENT.misconception("ce_sum", "sum instead of mean", "the cost is the mean over the n rows.", "relation", ("cross_entropy", "classifier_step"))
+ASSIGNMENT.misconception("ce_sign", "cross-entropy with the wrong sign", "the cost is the NEGATIVE log-probability of the true class, so it is >= 0.", "relation",
+   ("cross_entropy", "classifier_step"))
+ASSIGNMENT.misconception("ce_wrong_class", "wrong class probability", "in row i take the entry of the true class labels[i]: P[np.arange(n), labels].", "relation",
+   ("cross_entropy", "cross_entropy_grad"))
 ASSIGNMENT.misconception("ce_grad_sign", "cross-entropy gradient with the wrong sign", "raising the true class's logit lowers the cost: the gradient is p - y, not y - p.",
    "relation", ("cross_entropy_grad",))
 ASSIGNMENT.misconception("ce_grad_factor_n", "cross-entropy gradient not divided by n", "the cost is a mean over the rows, so its gradient carries the factor 1/n.",
-   "relation", ("cross_entropy_grad",))
+   "relation", ("cross_entropy_grad", "classifier_step"))
 ASSIGNMENT.misconception("ce_grad_missing_y", "one-hot labels not subtracted", "the gradient of the cost with respect to the logits is (softmax(Z) - Y) / n.", "relation",
    ("cross_entropy_grad",))
 ASSIGNMENT.misconception("jacobian_missing_diag", "Jacobian without its diagonal term", "d p_i / d z_i has an extra p_i from the numerator: J = diag(p) - p p^T.", "relation",
@@ -67,6 +72,9 @@ ASSIGNMENT.misconception("batches_not_shuffled", "mini-batches not shuffled", "e
    "relation", ("classifier_step",))
 ASSIGNMENT.misconception("same_order_every_epoch", "the same order every epoch", "make the generator once, before the first epoch, and draw a new order from it at the start of every epoch.",
    "relation", ("classifier_step",))
+ASSIGNMENT.misconception("penalty_miscounted", "L2 penalty miscounted in the loss", "the reported loss adds the penalty l2/2 * (sum of squared weights) once, with a plus sign.",
+   "relation", ("classifier_step",))
+ASSIGNMENT.misconception("parameter_not_updated", "a parameter not updated", "after every mini-batch each W and each b moves by -lr times its gradient.", "relation", ("classifier_step",))
 ASSIGNMENT.misconception("uphill_step", "update with + instead of -", "gradient descent subtracts: W <- W - lr * dC/dW.", "relation", ("classifier_step",))
 
 
@@ -223,6 +231,10 @@ def _softmax_check(Z: np.ndarray, what: str, expected_of=None):
         if Z.shape[0] > 1 and _close(got, stable_softmax(Z, axis=0)) and not _close(got, stable_softmax(Z)):
             raise Mismatch(f"{what}: your columns sum to one, not your rows. Each row is one sample, so normalise along axis=1 "
                            "(and keep the dimension, keepdims=True, so the division broadcasts per row).", misconception="softmax_wrong_axis")
+        along = normalised_axis(got, right=1)
+        if along is not None:
+            raise Mismatch(f"{what}: your rows do not sum to one, your result is {along.text}. Each row is one sample: normalise each row by its own sum.",
+                           relation=along.key)
         sums = got.sum(axis=1)
         expect_true(np.allclose(sums, 1.0, rtol=0, atol=1e-9),
                     f"{what}: row sums should all be 1 (each row is a probability distribution), but one row sums to {sums[np.argmax(np.abs(sums - 1))]:.6g}.")
@@ -273,7 +285,12 @@ def _log_softmax_check(Z: np.ndarray):
         expected = _reference_or(oracles, "log_softmax", (Z,), stable_log_softmax(Z))
         if Z.shape[0] > 1 and _close(got, Z - np.log(np.exp(Z - Z.max(axis=0)).sum(axis=0)) - Z.max(axis=0)):
             raise Mismatch(f"{what}: you normalised each column instead of each row; sum over axis=1.", misconception="log_softmax_wrong_axis")
-        expect_close(got, expected, what, rtol=1e-9, atol=1e-9, reveal=oracles.reveal)
+        along = normalised_axis(np.exp(got), right=1)
+        if along is not None:
+            raise Mismatch(f"{what}: exp of your result is {along.text}: the log-sum-exp runs over each row.", relation=along.key)
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        expect_close(got, expected, what, rtol=1e-9, atol=1e-9, reveal=oracles.reveal,
+                     terms={"log-sum-exp": -np.log(np.exp(shifted).sum(axis=1, keepdims=True)) * np.ones_like(Z)})
 
     return check
 
@@ -342,7 +359,12 @@ def _ce_grad_check(Z: np.ndarray, labels: np.ndarray):
             raise Mismatch(f"{what} is n = {n} times too large: the cost is averaged over the rows, so its gradient carries a factor 1/n.", misconception="ce_grad_factor_n")
         if _close(got, stable_softmax(Z) / n) or _close(got, stable_softmax(Z)):
             raise Mismatch(f"{what} forgot to subtract the one-hot labels: the gradient is (softmax(Z) - Y) / n.", misconception="ce_grad_missing_y")
-        expect_close(got, expected, what, rtol=1e-7, atol=1e-12, reveal=oracles.reveal)
+        P, C = stable_softmax(Z), Z.shape[1]
+        for shifted in (one_hot_rows((labels + 1) % C, C), one_hot_rows((labels - 1) % C, C), np.roll(one_hot_rows(labels, C), 1, axis=0), np.roll(one_hot_rows(labels, C), -1, axis=0)):
+            if not _close(shifted, one_hot_rows(labels, C)) and _close(got, (P - shifted) / n):
+                raise Mismatch(f"{what} subtracts the 1 of the one-hot labels from the wrong entries: in row i it belongs in column labels[i].",
+                               misconception="ce_wrong_class")
+        expect_close(got, expected, what, rtol=1e-7, atol=1e-12, reveal=oracles.reveal, terms={"Y / n": -one_hot_rows(labels, C) / n})
 
     return check
 
@@ -540,16 +562,23 @@ def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: fl
         bias_penalty = sum(float(np.sum(b ** 2)) for _, b in start)
         if bias_penalty > 0 and np.isclose(losses0[0], cost + 0.5 * l2 * (penalty + bias_penalty), rtol=1e-9):
             raise Mismatch("your loss includes the biases in the L2 penalty; only the weights W are regularised.", misconception="biases_regularised")
-        expect_true(np.isclose(losses0[0], cost + 0.5 * l2 * penalty, rtol=1e-8, atol=1e-12),
-                    f"with lr = 0 and l2 = {l2:g} (parameters unchanged), the epoch's loss should be the cost of the initial parameters on the whole "
-                    f"training set, cross-entropy + l2/2 * sum of squared weights{f' = {cost + 0.5 * l2 * penalty:.10g}' if oracles.reveal else ''}, but it is {losses0[0]:.10g}.")
+        try:  # term by term: which of the two terms is off, and how
+            expect_close(losses0[0], cost + 0.5 * l2 * penalty, "the epoch's loss", rtol=1e-8, atol=1e-12, reveal=oracles.reveal, n=len(X),
+                         terms={"penalty": 0.5 * l2 * penalty, "cross-entropy": cost})
+        except Mismatch as wrong:
+            raise Mismatch(f"with lr = 0 and l2 = {l2:g} (parameters unchanged), the epoch's loss should be the cost of the initial parameters on the whole "
+                           f"training set, cross-entropy + l2/2 * sum of squared weights.\n{wrong.message}", relation=wrong.relation) from None
         grads = _network_gradients_autograd(start, X, labels)
         for l, ((W0, b0), (gW, gb), (W1, b1), (W2, b2)) in enumerate(zip(start, grads, plain_step, l2_step)):
             if not (_close(W1, W0 - lr * gW, 1e-7, 1e-12) and _close(b1, b0 - lr * gb, 1e-7, 1e-12)):
                 hint = (" It moved uphill: subtract lr * gradient." if _close(W1, W0 + lr * gW, 1e-7, 1e-12) else
                         " Does every run with the same seed start from the same parameters (init_params(sizes, seed))?")
+                steps = [(name, describe(got_p - p0, -lr * g, n=len(X))) for name, got_p, p0, g in (("W", W1, W0, gW), ("b", b1, b0, gb))]
+                name, found = next(((name, found) for name, found in steps if found is not None and found[0] in STEP_RELATIONS), (None, None))
+                if found is not None and "uphill" not in hint:
+                    hint = f" Your step of {name} is {found[1].text} compared with -lr * dC/d{name}."
                 raise Mismatch(f"one epoch with batch_size = n (a single full-batch step) and l2 = 0 should give W - lr * dC/dW for every layer; layer {l + 1} differs.{hint}",
-                               misconception="uphill_step" if "uphill" in hint else None)
+                               misconception="uphill_step" if "uphill" in hint else STEP_RELATIONS[found[0]] if found is not None else None)
             if _close(b2, b0 - lr * (gb + l2 * b0), 1e-7, 1e-12) and not np.allclose(b0, 0):
                 raise Mismatch("your L2 term also shrinks the biases; only the weights W are regularised.", misconception="biases_regularised")
             if not _close(W2, W0 - lr * (gW + l2 * W0), 1e-7, 1e-12):
@@ -563,6 +592,11 @@ def _sgd_step_check(X: np.ndarray, labels: np.ndarray, hidden: list[int], lr: fl
             expect_close(b2, b0 - lr * gb, f"b of layer {l + 1} after one step with L2", rtol=1e-7, atol=1e-12)
 
     return check
+
+
+STEP_RELATIONS = {"factor:n": "ce_grad_factor_n", "zero": "parameter_not_updated"}
+"""What a relation between a full-batch step's change of a parameter and -lr * its gradient means: the catalogue key it names
+(a table of its own, since in the same question the loss's relations mean other mistakes)."""
 
 
 def sgd_training(start, X: np.ndarray, labels: np.ndarray, lr: float, l2: float, orders, batch_size: int, decay_biases: bool = False):
@@ -841,4 +875,10 @@ ASSIGNMENT.contract("train_classifier",
                     learns="With the digits run it reaches at least 95% test accuracy.")
 ASSIGNMENT.checks("classifier_step", "forward.value", "backward.value")
 ASSIGNMENT.checks("digits", "train_classifier.params", "train_classifier.learns")
-ASSIGNMENT.relations("classifier_step", {"missing:penalty": "loss_without_penalty", "extra:bias_penalty": "biases_regularised"})
+ASSIGNMENT.relations("classifier_step", {"missing:penalty": "loss_without_penalty", "extra:bias_penalty": "biases_regularised", "extra:penalty": "penalty_miscounted",
+                                         "flipped:penalty": "penalty_miscounted", "flipped:cross-entropy": "ce_sign", "factor:n": "ce_sum"})
+for _question in ("softmax", "softmax_stable"):
+    ASSIGNMENT.relations(_question, {"axis:0": "softmax_wrong_axis", "axis:all": "softmax_wrong_axis"})
+ASSIGNMENT.relations("log_softmax", {"axis:0": "log_softmax_wrong_axis", "axis:all": "log_softmax_wrong_axis", "missing:log-sum-exp": "log_softmax_normaliser",
+                                     "flipped:log-sum-exp": "log_softmax_normaliser", "sign": "log_softmax_normaliser"})
+ASSIGNMENT.relations("cross_entropy_grad", {"flipped:Y / n": "ce_grad_missing_y"})
