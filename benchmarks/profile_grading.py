@@ -6,8 +6,8 @@ wrapping the functions that perform it (nothing in the kit changes while profili
     read          reading the submitted notebook (parent; the released one is read once per run)
     plan+encode   drawing the cases and encoding their arguments as plain data (parent)
     child start   starting each sandboxed child until it says "ready": process start,
-                  sandbox set-up and the child's imports; split below by starting an
-                  unconfined child and a bare interpreter once
+                  sandbox set-up and the child's imports; split below by starting a bare
+                  interpreter, one importing NumPy, and an unconfined child (medians of 3)
     cells         running the setup cells and the student's cells in the child
     calls         the calls, wall time seen by the parent; "in student code" is the
                   child's own measurement of the call (and its result's encoding), the
@@ -113,14 +113,16 @@ def _interpreter(code: str, repeat: int = 3) -> float:
 
 
 def startup_split(root: Path, submitted: Path, out: Path) -> dict[str, float]:
-    """What one child start costs, split: bare interpreter, + the child's imports, + confinement."""
+    """What one child start costs, split: bare interpreter, + NumPy, + the kit's child modules,
+    + pipes and handshake, + confinement (what a warm template process could save is the first three)."""
     isolation = detect()
     hide = instructor_paths(root, submitted, out)
     bare = _interpreter("pass")
+    numpy = _interpreter("import numpy")
     imports = _interpreter("import sys; sys.path.insert(0, %r); import autograder.child" % str(Path(sandbox.__file__).parent.parent))
     unconfined = _child_start(None, hide)
     confined = _child_start(isolation, hide)
-    return {"interpreter": bare, "child imports": imports - bare, "pipes+handshake": max(0.0, unconfined - imports),
+    return {"interpreter": bare, "numpy": numpy - bare, "kit's child modules": imports - numpy, "pipes+handshake": max(0.0, unconfined - imports),
             "sandbox set-up": confined - unconfined, "total (confined)": confined}
 
 
