@@ -247,11 +247,13 @@ def build(assignment: Optional[List[str]] = typer.Argument(None, help="Assignmen
 
 @app.command()
 def digests(course_dir: Optional[Path] = typer.Option(None, "--course", metavar="DIR", help=COURSE_HELP)) -> None:
-    """Regenerate autograder/judge/visible_digests.py (salted digests of the reference's outputs on visible cases) from solutions/."""
-    from .judge import digests as visible_digests
+    """Regenerate autograder/judge/visible_digests.py (salted digests of the reference's outputs on visible cases) from solutions/,
+    and autograder/judge/exact_sources.py (what the symbolic oracles compute once, e.g. SymPy's derivatives)."""
+    from .judge import digests as generated
 
-    changed = visible_digests.write(_root(course_dir))
-    console.print(f"{'wrote' if changed else 'unchanged:'} {visible_digests.GENERATED}")
+    changed = generated.write(_root(course_dir))
+    for path in (generated.GENERATED, generated.GENERATED_EXACT):
+        console.print(f"{'wrote' if path in changed else 'unchanged:'} {path}")
 
 
 @app.command()

@@ -18,7 +18,7 @@ from .judge.engine import judge_all, plan, requests_for
 from .judge.question import Assignment
 from .results import QuestionResult, SubmissionResult
 from .sandbox.isolation import Isolation, detect
-from .sandbox import Limits, SandboxRunner
+from .sandbox import Limits, SandboxRunner, launch
 
 __all__ = ["evaluate", "unanswered"]
 
@@ -76,18 +76,24 @@ def evaluate(
     isolation = isolation if isolation is not None else detect()
     start = time.monotonic()
     result = SubmissionResult(student=student, assignment=assignment.name, notebook=str(path), seed=hidden_seed, sandbox=isolation.describe())
+    # the student's process starts (interpreter, NumPy, sandbox) while the notebook is read and the cases drawn
+    launched = launch(limits, isolation, hide, assignment.forbidden_libraries)
     try:
         submission = nb.read(path)
     except nb.BadNotebook as bad:
+        launched.close()
         result.questions = unanswered(assignment, "not_run", str(bad))
         result.notes.append(str(bad))
         return result
-    release = release if release is not None else submission
-    result.notes += nb.cell_report(submission, release)
-    setup, answers = nb.setup_cells(release), nb.answer_cells(submission, release)
-    runner = SandboxRunner(setup + answers, limits, isolation=isolation, hide=hide, banned=assignment.forbidden_libraries)
-    planned = plan(assignment, list(assignment), hidden_seed)
-    observations = runner([{**r, "group": p.question.name} for r, p in zip(requests_for(planned), planned)])
+    try:
+        release = release if release is not None else submission
+        result.notes += nb.cell_report(submission, release)
+        setup, answers = nb.setup_cells(release), nb.answer_cells(submission, release)
+        runner = SandboxRunner(setup + answers, limits, isolation=isolation, hide=hide, banned=assignment.forbidden_libraries, launched=launched)
+        planned = plan(assignment, list(assignment), hidden_seed)
+        observations = runner([{**r, "group": p.question.name} for r, p in zip(requests_for(planned), planned)])
+    finally:
+        launched.close()  # the runner closes what it takes; closing again does nothing
     hints = _missing_function_hints(answers, nb.solution_cells(release), runner.cell_errors)
     banned = {name for cell in answers if runner.cell_errors.get(cell.label, {}).get("type") == bans.CELL_ERROR
               for name in nb.defined_names(cell.source) or ()}

@@ -6,8 +6,9 @@ wrapping the functions that perform it (nothing in the kit changes while profili
     read          reading the submitted notebook (parent; the released one is read once per run)
     plan+encode   drawing the cases and encoding their arguments as plain data (parent)
     child start   starting each sandboxed child until it says "ready": process start,
-                  sandbox set-up and the child's imports; split below by starting an
-                  unconfined child and a bare interpreter once
+                  sandbox set-up and the child's imports (what is left of them after the
+                  first child's early launch: its handshake); split below by starting a bare
+                  interpreter, one importing NumPy, and an unconfined child (medians of 3)
     cells         running the setup cells and the student's cells in the child
     calls         the calls, wall time seen by the parent; "in student code" is the
                   child's own measurement of the call (and its result's encoding), the
@@ -79,12 +80,13 @@ def _patched(clock: Clock, student_seconds: list[float]) -> Iterator[None]:
     targets = [
         (nb, "read", "read"), (submission.nb, "read", "read"),
         (submission, "plan", "plan+encode"), (submission, "requests_for", "plan+encode"),
-        (sandbox.Child, "__init__", "child start"), (sandbox.Child, "cell", "cells"),
+        (sandbox.Child, "__init__", "child start"), (sandbox.Child, "__init__", "children"),
+        (sandbox.Child, "handshake", "child start"), (sandbox.Child, "cell", "cells"),
         (sandbox.Child, "call", "calls"),
         (plain, "decode", "decode"), (submission, "judge_all", "oracles"),
         (files, "write_result", "write"),
     ]
-    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
+    saved = list({(owner, name): (owner, name, getattr(owner, name)) for owner, name, _ in targets}.values())
     try:
         sandbox.Child.call = observed_call
         for owner, name, stage in targets:
@@ -116,14 +118,16 @@ def _interpreter(code: str, repeat: int = 3) -> float:
 
 
 def startup_split(root: Path, submitted: Path, out: Path) -> dict[str, float]:
-    """What one child start costs, split: bare interpreter, + the child's imports, + confinement."""
+    """What one child start costs, split: bare interpreter, + NumPy, + the kit's child modules,
+    + pipes and handshake, + confinement (what a warm template process could save is the first three)."""
     isolation = detect()
     hide = instructor_paths(root, submitted, out)
     bare = _interpreter("pass")
+    numpy = _interpreter("import numpy")
     imports = _interpreter("import sys; sys.path.insert(0, %r); import autograder.student.child" % str(Path(sandbox.__file__).parent.parent))
     unconfined = _child_start(None, hide)
     confined = _child_start(isolation, hide)
-    return {"interpreter": bare, "child imports": imports - bare, "pipes+handshake": max(0.0, unconfined - imports),
+    return {"interpreter": bare, "numpy": numpy - bare, "kit's child modules": imports - numpy, "pipes+handshake": max(0.0, unconfined - imports),
             "sandbox set-up": confined - unconfined, "total (confined)": confined}
 
 
@@ -152,7 +156,7 @@ def print_profile(subs: list[grade.Submission], root: Path, out: Path) -> None:
         first[sub.assignment.name] = profile_one(sub, root, out)[2]  # pays what is paid once per run (imports, SymPy)
         seconds, counts, total, student = profile_one(sub, root, out)
         row = f"  {sub.assignment.name:18s}" + "".join(f"{seconds.get(s, 0.0):12.3f}" for s in STAGES)
-        print(row + f"{student:12.3f}{counts.get('child start', 0):9d}{total:8.2f}")
+        print(row + f"{student:12.3f}{counts.get('children', 0):9d}{total:8.2f}")
     print("  (each submission graded twice, the second shown: what every later submission pays; calls = in student code + channel,")
     print("   'in student' being the child's own measure of its calls)")
     print("  first submission of the run, with what is paid once: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in first.items()))

@@ -240,6 +240,43 @@ def test_adjoints_sympy_autograd_reference_agree(reference):
             assert float(trace[key]) == pytest.approx(cr.trace(x)[key], rel=1e-13), (x, key)
 
 
+def test_the_stored_exact_derivatives_are_what_sympy_gives_now():
+    """The checks read SymPy's derivatives from autograder/judge/exact_sources.py: is that table what SymPy
+    differentiates now, and do the stored expressions give SymPy's own lambdified values?"""
+    import sympy as sp
+
+    from autograder.judge import digests
+
+    assert digests.exact(NAME) == cr.exact_sources() == digests.generate_exact()[NAME], "run `autograder digests` and commit"
+    assert digests.GENERATED_EXACT.read_text() == digests.render(digests.generate_exact(), exact_sources=True)
+    x_, y_ = sp.symbols("x y", real=True)
+    rng = np.random.default_rng(11)
+    adjoint_exprs = {"df_dc": 1 / (2 * sp.sqrt(x_ ** 2 + sp.exp(x_ ** 2))), "df_db": 1 / (2 * sp.sqrt(x_ ** 2 + sp.exp(x_ ** 2))),
+                     "df_da": sp.diff(sp.sqrt(sp.Symbol("a") + sp.exp(sp.Symbol("a"))), sp.Symbol("a")).subs(sp.Symbol("a"), x_ ** 2),
+                     "df_dx": sp.diff(cr.f(x_, sp), x_)}
+    for key, expr in adjoint_exprs.items():
+        by_sympy = sp.lambdify(x_, expr, "math")
+        for x in rng.uniform(-3, 3, size=20):
+            assert cr.sympy_adjoints(float(x))[key] == pytest.approx(by_sympy(float(x)), rel=1e-14), (key, x)
+    for kind, n in cr.N_PARAMS.items():
+        params = sp.symbols(f"p0:{n}", real=True)
+        by_sympy = sp.lambdify((x_, y_, *params), [sp.diff(cr.cost(kind, x_, y_, params, sp), p) for p in params], "math")
+        for _ in range(20):
+            x, y, *values = (float(v) for v in rng.normal(size=2 + n))
+            assert cr.sympy_gradient(kind, x, y, values) == pytest.approx([float(v) for v in by_sympy(x, y, *values)], rel=1e-14), kind
+
+
+def test_a_check_of_chain_rule_imports_no_sympy():
+    """The stored derivatives are what a check uses: judging every visible case loads no SymPy."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from autograder.questions import chain_rule as cr; cr.sympy_adjoints(0.5); cr.sympy_gradient('two_layer', 1.0, 0.0, (0.1, 0.2, 0.3, 0.4)); "
+            "print('sympy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "False"
+
+
 @pytest.mark.parametrize("kind, fn, keys", [
     ("linear", "linear_neuron_step", ("dL_dw", "dL_db")),
     ("sigmoid", "sigmoid_neuron_grads", ("dC_dw", "dC_db")),

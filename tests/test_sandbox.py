@@ -266,3 +266,48 @@ def test_matplotlib_is_imported_only_when_used_and_then_is_the_one_real_module()
     runner, (obs,) = run(cells, [request("report", timeout=8.0)], limits=Limits(wall_seconds=20.0, cell_seconds=15.0))
     assert runner.cell_errors == {}
     assert plain.decode(obs["value"]) == ["Deferred", True, "module", [1]]
+
+
+def _launched_probe():
+    return ("import os, resource\n"
+            "def where(secret):\n"
+            "    try:\n        seen = open(secret).read()\n    except OSError:\n        seen = None\n"
+            "    return [os.getpid(), os.getuid(), resource.getrlimit(resource.RLIMIT_CPU)[0], seen]\n")
+
+
+def test_a_child_launched_early_becomes_the_first_child_with_its_limits_and_walls_set_only_then(tmp_path):
+    """launch() starts the process before the cells are known; the runner hands it its rlimits
+    (RLIMIT_CPU: the submission's remaining budget) and runs the cells in it; under bubblewrap
+    it is as confined as any child: uid 65534, the hidden paths empty."""
+    from autograder.sandbox.isolation import detect
+    from autograder.sandbox import launch
+
+    isolation = detect()
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "answer.txt").write_text("42")
+    launched = launch(FAST, isolation, hide=[secret])
+    time.sleep(0.3)  # it loads NumPy meanwhile; it has no limits yet and runs nothing
+    runner = SandboxRunner([CodeCell("c0", _launched_probe())], FAST, budget_seconds=60, isolation=isolation, hide=[secret], launched=launched)
+    (obs,) = runner([request("where", str(secret / "answer.txt"))])
+    pid, uid, cpu_limit, seen = plain.decode(obs["value"])
+    assert runner.children == 1 and launched.ready and runner.launched is None and not launched.alive  # used, then closed with the run
+    assert 0 < cpu_limit <= 61  # the budget, set by the handshake, not the launch
+    if isolation.bwrap:
+        assert uid == 65534 and seen is None
+    assert not alive(launched.process.pid)
+
+
+def test_a_launched_child_for_other_libraries_or_left_unused_is_closed_and_leaves_nothing():
+    from autograder.sandbox.isolation import detect
+    from autograder.sandbox import launch
+
+    isolation = detect()
+    other = launch(FAST, isolation, banned=("json",))  # json absent: not what this runner needs
+    runner = SandboxRunner([CodeCell("c0", GOOD)], FAST, budget_seconds=60, isolation=isolation, launched=other)
+    (obs,) = runner([request("good", 1)])
+    assert obs["status"] == "ok" and plain.decode(obs["value"]) == 2
+    assert runner.children == 1 and not other.ready and not other.alive and not alive(other.process.pid)
+    unused = launch(FAST, isolation)
+    SandboxRunner([CodeCell("c0", GOOD)], FAST, isolation=isolation, launched=unused).close()
+    assert not unused.alive and not alive(unused.process.pid)

@@ -5,7 +5,7 @@ Python/NumPy numbers; results are dicts with the documented keys. f(x) = sqrt(x*
 has the intermediates a = x**2, b = exp(a), c = a + b, d = sqrt(c). The neurons use
 sigmoid(z) = 1 / (1 + exp(-z)).
 
-Oracles: SymPy's exact derivatives (``sympy.lambdify`` of ``sympy.diff``) and autograd's
+Oracles: SymPy's exact derivatives (``sympy.diff``, stored as Python by `autograder digests`) and autograd's
 ``grad``, both applied to the definitions below (a function and a cost, never a chain rule
 written out); for training, gradient descent from the documented initialisation with
 autograd's gradients; in hidden cases also the reference read from the solution notebook.
@@ -128,9 +128,15 @@ N_PARAMS = {"linear": 2, "sigmoid": 2, "two_layer": 4}
 
 # --- the oracles ----------------------------------------------------------------------
 
-@functools.cache
-def _sympy_functions():
-    """Lambdified exact derivatives: the adjoints of f's graph and each cost's gradient."""
+ADJOINT_SOURCES = ("df_dc", "df_db", "df_da", "df_dx")
+COST_ARGUMENTS = {kind: ("x", "y", *(f"p{i}" for i in range(n))) for kind, n in N_PARAMS.items()}
+
+
+def exact_sources() -> dict:
+    """SymPy's exact derivatives printed as Python over ``math`` (``sympy.pycode`` of ``sympy.diff``):
+    ``"adjoints"``: df/dc, df/db, df/da, df/dx as expressions in x; each cost kind: [dC/dp for p in
+    p0, p1, ...] in x, y, p0, p1, .... Run by `autograder digests`, which stores the table
+    (autograder/judge/exact_sources.py), so that no check imports SymPy; a test asserts it is current."""
     import sympy as sp
 
     x, y, a, b, c = sp.symbols("x y a b c", real=True)
@@ -141,17 +147,32 @@ def _sympy_functions():
         "df_da": sp.diff(sp.sqrt(a + sp.exp(a)), a),
         "df_dx": sp.diff(f(x, sp), x),
     }
-    funcs = {"adjoints": {k: sp.lambdify(x, e.subs(at), "math") for k, e in adjoints.items()}}
-    for kind, n in N_PARAMS.items():
-        params = sp.symbols(f"p0:{n}", real=True)
+    table: dict = {"adjoints": {k: sp.pycode(adjoints[k].subs(at)) for k in ADJOINT_SOURCES}}
+    for kind, names in COST_ARGUMENTS.items():
+        x, y, *params = sp.symbols(names, real=True)
         expr = cost(kind, x, y, params, sp)
-        funcs[kind] = sp.lambdify((x, y, *params), [sp.diff(expr, p) for p in params], "math")
+        table[kind] = [sp.pycode(sp.diff(expr, p)) for p in params]
+    return table
+
+
+@functools.cache
+def _exact_functions() -> dict:
+    """The stored exact derivatives (:func:`exact_sources`) as functions of floats."""
+    import math
+
+    from ..judge.digests import exact
+
+    table = exact(ASSIGNMENT.name)
+    compiled = lambda arguments, body: eval(compile(f"lambda {', '.join(arguments)}: {body}", "<exact derivatives>", "eval"), {"math": math})
+    funcs = {"adjoints": {k: compiled(("x",), e) for k, e in table["adjoints"].items()}}
+    for kind, arguments in COST_ARGUMENTS.items():
+        funcs[kind] = compiled(arguments, f"[{', '.join(table[kind])}]")
     return funcs
 
 
 def sympy_adjoints(x: float) -> dict[str, float]:
     """df/dd, df/dc, df/db, df/da, df/dx at x by SymPy (exact derivatives, evaluated in floating point)."""
-    return {"df_dd": 1.0, **{k: float(fn(x)) for k, fn in _sympy_functions()["adjoints"].items()}}
+    return {"df_dd": 1.0, **{k: float(fn(x)) for k, fn in _exact_functions()["adjoints"].items()}}
 
 
 def autograd_adjoints(x: float) -> dict[str, float]:
@@ -171,7 +192,7 @@ def autograd_adjoints(x: float) -> dict[str, float]:
 
 def sympy_gradient(kind: str, x: float, y: float, params) -> list[float]:
     """[dC/dp for p in params] of ``cost(kind)`` by SymPy."""
-    return [float(v) for v in _sympy_functions()[kind](x, y, *params)]
+    return [float(v) for v in _exact_functions()[kind](x, y, *params)]
 
 
 def autograd_gradient(kind: str, x: float, y: float, params) -> list[float]:

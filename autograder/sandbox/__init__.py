@@ -49,7 +49,7 @@ from .isolation import Confinement, Isolation
 from ..course.notebook import CodeCell
 from ..protocol import CALL_SECONDS, CELL_SECONDS, FIGURE_SECONDS, MAX_FIGURE_BYTES, MAX_FIGURES, OBSERVED
 
-__all__ = ["Limits", "ChildRun", "Child", "Step", "run_child", "SandboxRunner", "wall_limit", "valid_observation", "valid_figure",
+__all__ = ["Limits", "ChildRun", "Child", "Step", "run_child", "SandboxRunner", "launch", "wall_limit", "valid_observation", "valid_figure",
            "describe_time_limits"]
 
 
@@ -257,9 +257,14 @@ class Child:
         hide: instructor paths it must not see.
         budget_end: ``time.monotonic()`` after which nothing more may run in it.
         libraries: install paths of forbidden libraries, made absent from its file system.
+        handshake: send the "start" request (its rlimits) and wait for "ready" now; with False
+            the process is only launched (its interpreter and NumPy load meanwhile) and
+            :meth:`handshake` must be called before its first step. Either way it has run
+            nothing of the student's until then.
     """
 
-    def __init__(self, limits: Limits, isolation: Isolation | None, hide: Sequence[Path], budget_end: float, libraries: Sequence[Path] = ()):
+    def __init__(self, limits: Limits, isolation: Isolation | None, hide: Sequence[Path], budget_end: float, libraries: Sequence[Path] = (),
+                 handshake: bool = True):
         self.limits, self.budget_end = limits, budget_end
         self.received, self.figures, self.output = 0, 0, bytearray()
         self.stopped: str | None = None
@@ -281,9 +286,20 @@ class Child:
         self._pending = bytearray()
         self._pids: list[int] = [self.process.pid]
         self._pids_checked = 0.0
+        self.libraries = [str(p) for p in libraries]
+        self._bwrap = isolation is not None and bool(isolation.bwrap)
+        self.ready = False
+        if handshake:
+            self.handshake(limits.cpu_seconds, budget_end)
+
+    def handshake(self, cpu_seconds: int, budget_end: float) -> None:
+        """Set the child's rlimits (RLIMIT_CPU: ``cpu_seconds``) and wait until it is ready; its
+        steps may then run until ``budget_end``."""
+        self.limits, self.budget_end, self.ready = Limits(**{**asdict(self.limits), "cpu_seconds": cpu_seconds}), budget_end, True
+        limits = self.limits
         started = self._exchange({"op": "start", "limits": {"cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes,
                                                           "file_bytes": limits.file_bytes, "open_files": limits.open_files,
-                                                          "processes": limits.processes if isolation is not None and isolation.bwrap else None}},
+                                                          "processes": limits.processes if self._bwrap else None}},
                                  "ready", None, limits.wall_seconds, limits.wall_seconds)
         if started.reply is None and self.stopped is None:
             self._stop(started.stopped or "the student process did not start")
@@ -537,12 +553,17 @@ class SandboxRunner:
     a timeout or stops the process, the group's later calls are reported as not run (the
     question already scores 0) instead of each costing its own limit.
 
+    ``launched``: a child from :func:`launch` with the same limits, isolation, hide and
+    banned libraries, started while the caller read the notebook; it becomes the first child
+    that needs exactly its libraries, and is closed unused otherwise.
+
     After a call, ``cell_errors`` maps a cell's label to its error (plain dict), and
     ``notes`` says what was skipped and why.
     """
 
     def __init__(self, cells: Sequence[CodeCell], limits: Limits = Limits(), budget_seconds: float = 600.0,
-                 isolation: Isolation | None = None, hide: Sequence[Path] = (), banned: Sequence[str] = ()):
+                 isolation: Isolation | None = None, hide: Sequence[Path] = (), banned: Sequence[str] = (), launched: Child | None = None):
+        self.launched = launched
         self.cells = list(cells)
         self.limits = limits
         self.isolation = isolation
@@ -568,7 +589,13 @@ class SandboxRunner:
             left = budget_end - time.monotonic()
             if left <= 1.0:
                 return None, "the submission used up its time budget"
-            child = Child(Limits(**{**asdict(self.limits), "cpu_seconds": int(left) + 1}), self.isolation, self.hide, budget_end, libraries)
+            child, self.launched = self.launched, None
+            if child is not None and child.libraries == [str(p) for p in libraries]:
+                child.handshake(int(left) + 1, budget_end)
+            else:
+                if child is not None:
+                    child.close()
+                child = Child(Limits(**{**asdict(self.limits), "cpu_seconds": int(left) + 1}), self.isolation, self.hide, budget_end, libraries)
             self.children += 1
             if not child.alive:
                 why = child.stopped
@@ -607,12 +634,21 @@ class SandboxRunner:
                 ban = ()
             by_ban.setdefault(ban, []).append(j)
         observations: list[dict] = [{}] * len(requests)
-        for ban, index in by_ban.items():
-            extra = library_paths(tuple(sorted(set(ban) | (unnamed if not ban else set()))))
-            libraries = self.libraries + [p for p in extra if p not in self.libraries]
-            for j, observation in zip(index, self._run([requests[j] for j in index], budget_end, libraries)):
-                observations[j] = observation
+        try:
+            for ban, index in by_ban.items():
+                extra = library_paths(tuple(sorted(set(ban) | (unnamed if not ban else set()))))
+                libraries = self.libraries + [p for p in extra if p not in self.libraries]
+                for j, observation in zip(index, self._run([requests[j] for j in index], budget_end, libraries)):
+                    observations[j] = observation
+        finally:
+            self.close()
         return observations
+
+    def close(self) -> None:
+        """End the launched child if no request used it."""
+        if self.launched is not None:
+            self.launched.close()
+            self.launched = None
 
     def _run(self, requests: Sequence[dict], budget_end: float, libraries: Sequence[Path]) -> list[dict]:
         observations: list[dict | None] = [None] * len(requests)
@@ -664,6 +700,14 @@ class SandboxRunner:
             if child is not None:
                 child.close()
         return [o or _not_run("the submission used up its time budget") for o in observations]
+
+
+def launch(limits: Limits, isolation: Isolation | None, hide: Sequence[Path] = (), banned: Sequence[str] = ()) -> Child:
+    """A child for a :class:`SandboxRunner` with these arguments, launched now but not yet
+    handshaken: its start overlaps whatever the caller does next (reading the notebook,
+    drawing the cases). Pass it as ``launched``; close it if no runner takes it."""
+    libraries = list(library_paths(tuple(banned))) if banned else []
+    return Child(limits, isolation, hide, math.inf, libraries, handshake=False)
 
 
 def _not_run(why: str) -> dict:

@@ -216,15 +216,24 @@ _CHECKER_CALL = re.compile(r"""\bchecker\(\s*["']([^"']+)["']""")
 
 def declared_assignment(path: str | Path) -> str | None:
     """The assignment a notebook says it is, from its ``checker("01_gates", globals())`` call
-    (the first code cell that has one), or None when it has none or cannot be read."""
+    (the first code cell that has one), or None when it has none or cannot be read.
+
+    Read as plain JSON, so that ``autograder check`` loads nbformat (and its schema validation,
+    a few tenths of a second) only in :func:`autograder.submission.evaluate`, while the student's
+    process starts; a notebook without a list of cells (an older format) is read by nbformat."""
+    import json
+
     from ..course.notebook import BadNotebook, read
 
     try:
-        notebook = read(path)
-    except BadNotebook:
+        cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells")
+        if not isinstance(cells, list):
+            cells = read(path).cells
+    except (OSError, ValueError, AttributeError, BadNotebook):
         return None
-    for cell in notebook.cells:
-        found = _CHECKER_CALL.search(cell.get("source", "")) if cell.get("cell_type") == "code" else None
+    for cell in cells:
+        source = cell.get("source", "") if isinstance(cell, dict) and cell.get("cell_type") == "code" else ""
+        found = _CHECKER_CALL.search("".join(source) if isinstance(source, list) else str(source))
         if found:
             return found.group(1)
     return None
