@@ -59,6 +59,15 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"step": "def step(z):\n    return np.sign(z).astype(float)\n"}, {"step": "step_returns_sign"}),
         ({"neuron": "def neuron(X, w, b, activation=step):\n    return step(X @ w + b)\n"}, {"neuron": "activation_ignored"}),
         ({"gate_weights": mutate(G, "gate_weights", ('"AND": ([1.0, 1.0], -1.5)', '"AND": ([1.0, 1.0], -1.99)'))}, {"gate_margin": "weights_on_the_boundary"}),
+        ({"neuron": mutate(G, "neuron", ("X @ w + b", "X @ w - b"))}, {"neuron": "bias_sign"}),
+        ({"neuron": mutate(G, "neuron", ("X @ w + b", "X @ w"))}, {"neuron": "bias_missing"}),
+        ({"neuron": mutate(G, "neuron", ("X @ w + b", "X * w + b"))}, {"neuron": "elementwise_product"}),
+        ({"gate_weights": mutate(G, "gate_weights", ('"OR": ([1.0, 1.0], -0.5)', '"OR": ([1.0, 1.0], 0.5)'))}, {"gate_weights": "bias_sign"}),
+        ({"gate_weights": mutate(G, "gate_weights", ('"AND": ([1.0, 1.0], -1.5)', '"AND": ([2.0, 1.0], -1.5)'))}, {"gate_weights": "gate_inputs_unequal"}),
+        ({"gate_weights": mutate(G, "gate_weights", ('"NAND": ([-1.0, -1.0], 1.5)', '"NAND": ([-1.0, -1.0], 3.0)'))}, {"gate_weights": "gate_output_constant"}),
+        ({"gate_weights": mutate(G, "gate_weights", ('"AND": ([1.0, 1.0], -1.5)', '"AND": ([1.0, 1.0], -0.5)'))}, {"gate_weights": "gate_computes_another"}),
+        ({"xor_network": mutate(G, "xor_network", ("b1 = np.array([-0.5, 1.5])", "b1 = np.array([-0.5, 0.5])"))}, {"xor_network": "xor_hidden_layer"}),
+        ({"xor_network": mutate(G, "xor_network", ("b2 = -1.5", "b2 = -0.5"))}, {"xor_network": "xor_output_neuron"}),
     ],
     P: [
         ({"add_bias": "def add_bias(X):\n    return np.hstack([X, np.ones((X.shape[0], 1))])\n"}, {"add_bias": "bias_column_last"}),
@@ -266,7 +275,7 @@ DEPENDS: dict[str, dict[str, set[str]]] = {
     P: {"novikoff_bound": {"radius", "margin"}},
     S: {"classifier_step": {"backprop_pieces", "train_classifier", "log_softmax"}, "two_class": {"softmax"}, "log_softmax": {"softmax"},
         "cross_entropy": {"log_softmax", "softmax"}, "cross_entropy_grad": {"softmax", "one_hot"}, "softmax_jacobian": {"softmax"}},
-    G: {},
+    G: {"neuron": {"step"}},
     C: {"train_scalar_network": {"two_layer_scalar_grads"}},
     O: {},
     N: {},
@@ -345,6 +354,14 @@ CORRECT = {
     G: {
         "step": "def step(z):\n    return np.heaviside(np.asarray(z, dtype=float), 0.0)\n",
         "neuron": "def neuron(X, w, b, activation=step):\n    return activation(np.einsum('ij,j->i', X, w) + b)\n",
+        # other weights for every gate, and XOR from two other hidden gates (x1 AND NOT x2, x2 AND NOT x1; then OR)
+        "gate_weights": ("def gate_weights(name):\n"
+                         "    table = {'AND': ([2.0, 2.0], -3.0), 'OR': ([3.0, 3.0], -1.0), 'NAND': ([-0.5, -0.5], 0.75),\n"
+                         "             'NOR': ([-2.0, -2.0], 1.0), 'NOT': ([-4.0], 2.0)}\n"
+                         "    w, b = table[name]\n    return np.array(w), b\n"),
+        "xor_network": ("def xor_network():\n"
+                        "    W1 = np.array([[1.0, -1.0], [-1.0, 1.0]])\n"
+                        "    return W1, np.array([-0.5, -0.5]), np.array([1.0, 1.0]), -0.5\n"),
     },
     P: {
         "add_bias": "def add_bias(X):\n    return np.insert(np.asarray(X, dtype=float), 0, 1.0, axis=1)\n",
