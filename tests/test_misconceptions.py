@@ -227,6 +227,10 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
          {"gradient_norms": "norms_of_biases"}),
         ({"layer_gradient_norms": mutate(O, "layer_gradient_norms", ("np.sqrt(np.sum(dW ** 2))", "np.sum(dW ** 2)"))}, {"gradient_norms": "norms_squared"}),
         ({"run_quadratic": mutate(O, "run_quadratic", ("losses = [0.5 * w @ A @ w]", "losses = []"))}, {"quadratic": "losses_without_start"}),
+        ({"run_quadratic": mutate(O, "run_quadratic", ("losses = [0.5 * w @ A @ w]", "losses = [w @ A @ w]"))}, {"quadratic": "loss_without_half"}),
+        ({"run_quadratic": mutate(O, "run_quadratic", ("for _ in range(steps):", "for _ in range(steps + 1):"))}, {"quadratic": "losses_one_too_many"}),
+        ({"AdaGrad": mutate(O, "AdaGrad", ("[G + g ** 2 for", "[g ** 2 for"))}, {"adagrad": "state_not_carried"}),
+        ({"RMSprop": mutate(O, "RMSprop", ("g / (np.sqrt(s) + self.eps)", "g / np.sqrt(s)"))}, {"rmsprop": "eps_missing"}),
     ],
     N: list(GENERALISATION_WRONG.values()),
 }
