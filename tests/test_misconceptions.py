@@ -230,6 +230,8 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"run_quadratic": mutate(O, "run_quadratic", ("losses = [0.5 * w @ A @ w]", "losses = [w @ A @ w]"))}, {"quadratic": "loss_without_half"}),
         ({"run_quadratic": mutate(O, "run_quadratic", ("for _ in range(steps):", "for _ in range(steps + 1):"))}, {"quadratic": "losses_one_too_many"}),
         ({"AdaGrad": mutate(O, "AdaGrad", ("[G + g ** 2 for", "[g ** 2 for"))}, {"adagrad": "state_not_carried"}),
+        ({"backprop_pieces": mutate(O, "backprop_pieces", ("return s * (1.0 - s)", "return s"))}, {"gradient_norms": "norms_wrong_below_output"}),
+        ({"backprop_pieces": mutate(O, "backprop_pieces", ("return (A - Y) / A.shape[0]", "return A - Y"))}, {"gradient_norms": "mse_grad_scale"}),
         ({"RMSprop": mutate(O, "RMSprop", ("g / (np.sqrt(s) + self.eps)", "g / np.sqrt(s)"))}, {"rmsprop": "eps_missing"}),
     ],
     N: list(GENERALISATION_WRONG.values()),

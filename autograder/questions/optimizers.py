@@ -124,6 +124,13 @@ NORM_ORDER = ASSIGNMENT.misconception("norms_reversed", "layers in reverse order
                                       "entry 0 belongs to the first layer W_1; backward's list is already in layer order.", "relation", questions=("gradient_norms",))
 NORM_SQUARED = ASSIGNMENT.misconception("norms_squared", "squared norms",
                                         "the Frobenius norm is the square root of the sum of squares.", "relation", questions=("gradient_norms",))
+NORM_BELOW_OUTPUT = ASSIGNMENT.misconception("norms_wrong_below_output", "gradients wrong below the output layer",
+                                            "the output layer's gradient is right, so the forward pass and dC/dA_out are too; below it, backward "
+                                            "multiplies dC/dA by f'(Z) of each hidden layer (check your sigmoid_prime and relu_prime) and passes "
+                                            "delta @ W.T down.", "relation", questions=("gradient_norms",))
+MSE_SCALE = ASSIGNMENT.misconception("mse_grad_scale", "mse_cost_grad divided by the wrong number",
+                                     "the cost is a mean over the n rows (samples), so its gradient is (A - Y) / n with n = A.shape[0]; "
+                                     "every layer's gradient scales with it.", "relation", questions=("gradient_norms",))
 LOSS_HALF = ASSIGNMENT.misconception("loss_without_half", "loss without the 1/2", "the loss of the quadratic is f(w) = 0.5 * w @ A @ w; "
                                    "w @ A @ w alone is twice it.", "relation", questions=("quadratic",))
 LOSS_COUNT = ASSIGNMENT.misconception("losses_one_too_many", "one step too many",
@@ -776,10 +783,17 @@ def _norms_check(params, X, Y, activations):
         if np.allclose(got, bias_norms, rtol=1e-8, atol=1e-14):
             raise Mismatch("your values are the norms of the bias gradients dC/db.", misconception=NORM_BIASES)
         wrong = [l + 1 for l in range(L) if not np.isclose(got[l], expected[l], rtol=1e-8, atol=1e-14)]
-        hint = (" Only the last layer is right: does your backward multiply by f'(Z) and by W.T on the way down?" if wrong == list(range(1, L)) and L > 1 else
+        n, d = Y.shape
+        scale = named_factor(constant_ratio(got, expected, rtol=1e-8), {"n": float(n), "n / d": n / d})  # dC/dA_out without / n, or / d
+        below = wrong == list(range(1, L)) and L > 1
+        hint = (" Only the last layer is right: does your backward multiply by f'(Z) and by W.T on the way down?" if below else
+                f" Every norm is {'n' if scale == 'n' else 'n / d'} times autograd's: dC/dA_out = (A - Y) / n divides by the batch size n = {n}." if scale else
                 " Is mse_cost_grad (A - Y) / n, and does your forward apply each layer's activation?")
-        expect_close(got, expected, f"the gradient norms ({'layer' if len(wrong) == 1 else 'layers'} {', '.join(map(str, wrong))} differ from autograd's; hidden layers {activations[0]})",
-                     rtol=1e-8, atol=1e-14, reveal=oracles.reveal)
+        try:
+            expect_close(got, expected, f"the gradient norms ({'layer' if len(wrong) == 1 else 'layers'} {', '.join(map(str, wrong))} differ from autograd's; hidden layers {activations[0]})",
+                         rtol=1e-8, atol=1e-14, reveal=oracles.reveal)
+        except Mismatch as mismatch:
+            raise Mismatch(mismatch.message + "\n" + hint.strip(), misconception=NORM_BELOW_OUTPUT if below else MSE_SCALE if scale else None) from None
         raise Mismatch(hint)
 
     return check
