@@ -57,6 +57,7 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     G: [
         ({"step": "def step(z):\n    return (np.asarray(z) >= 0).astype(float)\n"}, {"step": "step_zero_is_one"}),
         ({"step": "def step(z):\n    return np.sign(z).astype(float)\n"}, {"step": "step_returns_sign"}),
+        ({"step": "def step(z):\n    return (np.asarray(z) < 0).astype(float)\n"}, {"step": "step_inverted"}),
         ({"neuron": "def neuron(X, w, b, activation=step):\n    return step(X @ w + b)\n"}, {"neuron": "activation_ignored"}),
         ({"gate_weights": mutate(G, "gate_weights", ('"AND": ([1.0, 1.0], -1.5)', '"AND": ([1.0, 1.0], -1.99)'))}, {"gate_margin": "weights_on_the_boundary"}),
         ({"neuron": mutate(G, "neuron", ("X @ w + b", "X @ w - b"))}, {"neuron": "bias_sign"}),

@@ -28,6 +28,8 @@ ASSIGNMENT.misconception("activation_ignored", "activation argument ignored",
 ASSIGNMENT.misconception("weights_on_the_boundary", "weights on the decision boundary",
                          "a row that is right only by a hair flips under a tiny change of input: keep every row's X @ w + b well away from 0.",
                          "property", questions=("gate_margin",))
+STEP_INVERTED = ASSIGNMENT.misconception("step_inverted", "step reversed", "the step is 1 where z > 0 and 0 where z < 0; your outputs are the other way round.",
+                                         "relation", questions=("step",))
 BIAS_SIGN = ASSIGNMENT.misconception("bias_sign", "bias of the wrong sign",
                                      "a step neuron fires when X @ w + b > 0, so the bias is minus the threshold: a threshold of 1.5 is b = -1.5.",
                                      "relation", questions=("neuron", "gate_weights"))
@@ -77,6 +79,8 @@ def _step_check(z: np.ndarray):
         at_zero = z == 0
         if at_zero.any() and np.all(got[at_zero] == 1) and np.array_equal(got[~at_zero], expected[~at_zero]):
             raise Mismatch("step(0) returned 1.0; the step is 1 only where z > 0 strictly, so step(0) = 0.", misconception="step_zero_is_one")
+        if not np.array_equal(got, expected) and (np.array_equal(got, (z < 0).astype(float)) or np.array_equal(got, (z <= 0).astype(float))):
+            raise Mismatch("step(z) returned 1 where z < 0 and 0 where z > 0: the step is the other way round.", misconception=STEP_INVERTED)
         if np.any(got == -1) and np.array_equal(np.where(got == -1, 0.0, got), expected):
             raise Mismatch("step(z) returned -1 where it should return 0: the step's outputs are 0 and 1.", misconception="step_returns_sign")
         expect_close(got, expected, "step(z)", rtol=0, atol=0, reveal=oracles.reveal)
