@@ -233,9 +233,9 @@ def _fingerprint(oracles, cls: str, params: list, sequence: list, options: dict,
 
 # Factors between the student's update and the right one (at the first step that differs) that name a
 # mistake, per optimizer, as functions of the hyper-parameters (table entries, see autograder.relations).
-# A key "key/variant" stands for the catalogue key before the slash (one mistake, several factors); when
-# factors of two different mistakes coincide for the case's hyper-parameters, neither is named.
 FACTORS = {
+    # A key "key/variant" stands for the catalogue key before the slash (one mistake, several factors); when
+    # factors of two different mistakes coincide for the case's hyper-parameters, neither is named.
     "GradientDescent": {LR_MISSING: lambda o: 1.0 / o["lr"]},
     "Momentum": {LR_TWICE: lambda o: o["lr"], LOOK_AHEAD: lambda o: 1.0 + o["beta"], LR_MISSING: lambda o: 1.0 / o["lr"]},
     "AdaGrad": {LR_MISSING: lambda o: 1.0 / o["lr"]},
