@@ -74,7 +74,8 @@ def test_one_wrong_gate_costs_its_share_of_gate_weights_once(submit, source, gat
     charged = GATES["gate_weights"].points - share("gate_weights", 1)
     assert margin.caused_by == "gate_weights" and margin.excused == pytest.approx(min(charged, GATES["gate_margin"].points - share("gate_margin", 1)))
     assert margin.reason.startswith("Fails because of `gate_weights`") and "right only exactly on the truth table" not in margin.reason
-    assert margin.misconception is None  # not "weights on the decision boundary": the gate is wrong, not fragile
+    # not "weights on the decision boundary": the gate is wrong, not fragile; the margin names gate_weights' own mistake
+    assert margin.misconception == got["gate_weights"].misconception == "weights compute another gate"
 
 
 def test_gates_right_only_exactly_on_the_truth_table_lose_only_their_share_of_the_margin(submit):

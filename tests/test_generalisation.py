@@ -200,6 +200,20 @@ SUBMISSIONS = {
         "batchnorm_backward": mutate("batchnorm_backward", "dZ = inv_std * (g_hat - g_hat.mean(axis=0) - Z_hat * (g_hat * Z_hat).mean(axis=0))", "dZ = inv_std * (g_hat - g_hat.mean(axis=0))"),
         "universal_fit": mutate("universal_fit", "2.0 * (out - y) / n", "(out - y) / n"),
     }, {"batchnorm_backward": "bn_backward_no_variance_path", "universal_fit": "universal_step_factor"}),
+    "eighth": ({
+        "train_val_split": mutate("train_val_split", "return order[k:], order[:k]", "return order[k + 1:], order[:k]"),
+        "early_stopping": mutate("early_stopping", "return best, len(val_losses) - 1", "return best, len(val_losses)"),
+        "dropout_forward": mutate("dropout_forward", "if not training or p == 0:", "if training or p == 0:"),
+        "batchnorm_forward": mutate("batchnorm_forward", "return gamma * Z_hat + beta,", "return gamma * Z_hat,"),
+        "update_running": mutate("update_running", "momentum * running + (1.0 - momentum) * batch_value", "momentum * running"),
+    }, {
+        "train_val_split": "split_cut_mismatch", "early_stopping": "early_stop_past_the_end", "dropout_forward": "dropout_skipped_in_training",
+        "batchnorm_forward": "bn_scale_shift_missing", "update_running": "running_term_missing",
+    }),
+    "ninth": ({
+        "batchnorm_backward": mutate("batchnorm_backward", "dbeta = d_out.sum(axis=0)", "dbeta = d_out.sum()"),
+        "batchnorm_inference": mutate("batchnorm_inference", "return gamma * (Z - running_mean)", "return (Z - running_mean)"),
+    }, {"batchnorm_backward": "bn_wrong_axis", "batchnorm_inference": "bn_scale_shift_missing"}),
 }
 
 

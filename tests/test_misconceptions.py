@@ -57,8 +57,18 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     G: [
         ({"step": "def step(z):\n    return (np.asarray(z) >= 0).astype(float)\n"}, {"step": "step_zero_is_one"}),
         ({"step": "def step(z):\n    return np.sign(z).astype(float)\n"}, {"step": "step_returns_sign"}),
+        ({"step": "def step(z):\n    return (np.asarray(z) < 0).astype(float)\n"}, {"step": "step_inverted"}),
         ({"neuron": "def neuron(X, w, b, activation=step):\n    return step(X @ w + b)\n"}, {"neuron": "activation_ignored"}),
         ({"gate_weights": mutate(G, "gate_weights", ('"AND": ([1.0, 1.0], -1.5)', '"AND": ([1.0, 1.0], -1.99)'))}, {"gate_margin": "weights_on_the_boundary"}),
+        ({"neuron": mutate(G, "neuron", ("X @ w + b", "X @ w - b"))}, {"neuron": "bias_sign"}),
+        ({"neuron": mutate(G, "neuron", ("X @ w + b", "X @ w"))}, {"neuron": "bias_missing"}),
+        ({"neuron": mutate(G, "neuron", ("X @ w + b", "X * w + b"))}, {"neuron": "elementwise_product"}),
+        ({"gate_weights": mutate(G, "gate_weights", ('"OR": ([1.0, 1.0], -0.5)', '"OR": ([1.0, 1.0], 0.5)'))}, {"gate_weights": "bias_sign"}),
+        ({"gate_weights": mutate(G, "gate_weights", ('"AND": ([1.0, 1.0], -1.5)', '"AND": ([2.0, 1.0], -1.5)'))}, {"gate_weights": "gate_inputs_unequal"}),
+        ({"gate_weights": mutate(G, "gate_weights", ('"NAND": ([-1.0, -1.0], 1.5)', '"NAND": ([-1.0, -1.0], 3.0)'))}, {"gate_weights": "gate_output_constant"}),
+        ({"gate_weights": mutate(G, "gate_weights", ('"AND": ([1.0, 1.0], -1.5)', '"AND": ([1.0, 1.0], -0.5)'))}, {"gate_weights": "gate_computes_another"}),
+        ({"xor_network": mutate(G, "xor_network", ("b1 = np.array([-0.5, 1.5])", "b1 = np.array([-0.5, 0.5])"))}, {"xor_network": "xor_hidden_layer"}),
+        ({"xor_network": mutate(G, "xor_network", ("b2 = -1.5", "b2 = -0.5"))}, {"xor_network": "xor_output_neuron"}),
     ],
     P: [
         ({"add_bias": "def add_bias(X):\n    return np.hstack([X, np.ones((X.shape[0], 1))])\n"}, {"add_bias": "bias_column_last"}),
@@ -78,6 +88,12 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"perceptron_train": mutate(P, "perceptron_train", ('"epochs": epochs,', '"epochs": epochs - 1,'))}, {"perceptron_train": "epochs_off_by_one"}),
         ({"perceptron_train": mutate(P, "perceptron_train", ('"converged": converged,', '"converged": True,'))}, {"perceptron_xor": "converged_on_xor"}),
         ({"margin": mutate(P, "margin", (" / np.linalg.norm(w)", ""))}, {"margin": "margin_not_normalised"}),
+        ({"margin": mutate(P, "margin", ("np.min(", "np.max("))}, {"margin": "margin_largest"}),
+        ({"radius": mutate(P, "radius", ("np.max(", "np.min("))}, {"radius": "radius_smallest"}),
+        ({"novikoff_bound": mutate(P, "novikoff_bound", ("(radius(X_h) / margin(X_h, y, w_star)) ** 2", "(margin(X_h, y, w_star) / radius(X_h)) ** 2"))},
+         {"novikoff_bound": "bound_inverted"}),
+        ({"predict": "def predict(X_h, w):\n    return np.where(X_h @ w < 0, 1.0, -1.0)\n"}, {"predict": "labels_reversed"}),
+        ({"add_bias": "def add_bias(X):\n    return np.hstack([np.zeros((X.shape[0], 1)), X])\n"}, {"add_bias": "bias_column_not_ones"}),
         ({"margin": mutate(P, "margin", ("y * (X_h @ w)", "np.abs(X_h @ w)"))}, {"margin": "margin_ignores_labels"}),
         ({"radius": "def radius(X_h):\n    return float(np.max(np.sum(X_h ** 2, axis=1)))\n"}, {"radius": "radius_squared"}),
         ({"radius": "def radius(X_h):\n    return float(np.linalg.norm(X_h))\n"}, {"radius": "radius_matrix_norm"}),
@@ -218,6 +234,12 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
          {"gradient_norms": "norms_of_biases"}),
         ({"layer_gradient_norms": mutate(O, "layer_gradient_norms", ("np.sqrt(np.sum(dW ** 2))", "np.sum(dW ** 2)"))}, {"gradient_norms": "norms_squared"}),
         ({"run_quadratic": mutate(O, "run_quadratic", ("losses = [0.5 * w @ A @ w]", "losses = []"))}, {"quadratic": "losses_without_start"}),
+        ({"run_quadratic": mutate(O, "run_quadratic", ("losses = [0.5 * w @ A @ w]", "losses = [w @ A @ w]"))}, {"quadratic": "loss_without_half"}),
+        ({"run_quadratic": mutate(O, "run_quadratic", ("for _ in range(steps):", "for _ in range(steps + 1):"))}, {"quadratic": "losses_one_too_many"}),
+        ({"AdaGrad": mutate(O, "AdaGrad", ("[G + g ** 2 for", "[g ** 2 for"))}, {"adagrad": "state_not_carried"}),
+        ({"backprop_pieces": mutate(O, "backprop_pieces", ("return s * (1.0 - s)", "return s"))}, {"gradient_norms": "norms_wrong_below_output"}),
+        ({"backprop_pieces": mutate(O, "backprop_pieces", ("return (A - Y) / A.shape[0]", "return A - Y"))}, {"gradient_norms": "mse_grad_scale"}),
+        ({"RMSprop": mutate(O, "RMSprop", ("g / (np.sqrt(s) + self.eps)", "g / np.sqrt(s)"))}, {"rmsprop": "eps_missing"}),
     ],
     N: list(GENERALISATION_WRONG.values()),
 }
@@ -273,7 +295,7 @@ DEPENDS: dict[str, dict[str, set[str]]] = {
     P: {"novikoff_bound": {"radius", "margin"}},
     S: {"classifier_step": {"backprop_pieces", "train_classifier", "log_softmax"}, "two_class": {"softmax"}, "log_softmax": {"softmax"},
         "cross_entropy": {"log_softmax", "softmax"}, "cross_entropy_grad": {"softmax", "one_hot"}, "softmax_jacobian": {"softmax"}},
-    G: {},
+    G: {"neuron": {"step"}},
     C: {"train_scalar_network": {"two_layer_scalar_grads"}, "reverse_mode": {"forward_trace"}},
     O: {},
     N: {},
@@ -352,6 +374,14 @@ CORRECT = {
     G: {
         "step": "def step(z):\n    return np.heaviside(np.asarray(z, dtype=float), 0.0)\n",
         "neuron": "def neuron(X, w, b, activation=step):\n    return activation(np.einsum('ij,j->i', X, w) + b)\n",
+        # other weights for every gate, and XOR from two other hidden gates (x1 AND NOT x2, x2 AND NOT x1; then OR)
+        "gate_weights": ("def gate_weights(name):\n"
+                         "    table = {'AND': ([2.0, 2.0], -3.0), 'OR': ([3.0, 3.0], -1.0), 'NAND': ([-0.5, -0.5], 0.75),\n"
+                         "             'NOR': ([-2.0, -2.0], 1.0), 'NOT': ([-4.0], 2.0)}\n"
+                         "    w, b = table[name]\n    return np.array(w), b\n"),
+        "xor_network": ("def xor_network():\n"
+                        "    W1 = np.array([[1.0, -1.0], [-1.0, 1.0]])\n"
+                        "    return W1, np.array([-0.5, -0.5]), np.array([1.0, 1.0]), -0.5\n"),
     },
     P: {
         "add_bias": "def add_bias(X):\n    return np.insert(np.asarray(X, dtype=float), 0, 1.0, axis=1)\n",

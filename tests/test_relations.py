@@ -29,6 +29,12 @@ OPTIMIZER_MISTAKES = [
      "self.sum_squares = [np.ones_like(p, dtype=np.float64) for p in params]", "state does not start at zero"),
     ("Momentum", "momentum", "return [p - self.lr * v for p, v in zip(params, self.velocity)]",
      "return [p - self.lr * (self.beta * v + g) for p, v, g in zip(params, self.velocity, grads)]", "a look-ahead (Nesterov) step"),
+    ("GradientDescent", "gradient_descent", "return [p - self.lr * g for", "return [p - g for", "learning rate missing"),
+    ("AdaGrad", "adagrad", "return [p - self.lr * g / (np.sqrt(G) + self.eps)", "return [p - g / (np.sqrt(G) + self.eps)", "learning rate missing"),
+    ("Momentum", "momentum", "self.velocity = [self.beta * v + g for", "self.velocity = [self.beta * v for", "parameters returned unchanged"),
+    ("Adam", "adam", "m_hat = m / (1.0 - b1 ** self.t)", "m_hat = m", "Adam without bias correction"),
+    ("Adam", "adam", "v_hat = v / (1.0 - b2 ** self.t)", "v_hat = v", "Adam without bias correction"),
+    ("Adam", "adam", "b2 * v + (1.0 - b2) * g ** 2", "b2 * v + g ** 2", "1 - beta missing in a running average"),
 ]
 FINGERPRINT_ONLY = {"square root in the wrong place"}  # named through the instructor's mutants, so only where the reference is
 
@@ -60,6 +66,13 @@ OPTIMIZER_VARIANTS = [  # correct, written differently
      "            new.append(p - step * m / (np.sqrt(v) + self.eps * np.sqrt(1.0 - b2 ** self.t)))"),
     ("GradientDescent", "gradient_descent", "return [p - self.lr * g for p, g in zip(params, grads)]",
      "return [np.subtract(p, np.multiply(self.lr, g)) for p, g in zip(params, grads)]"),
+    ("backprop_pieces", "gradient_norms", "return s * (1.0 - s)", "return s - s * s"),
+    ("backprop_pieces", "gradient_norms", "return (A - Y) / A.shape[0]", "return np.subtract(A, Y) / len(A)"),
+    ("layer_gradient_norms", "gradient_norms", "np.sqrt(np.sum(dW ** 2))", "np.linalg.norm(dW)"),
+    ("RMSprop", "rmsprop", "self.mean_square = [self.rho * s + (1.0 - self.rho) * g ** 2 for",
+     "self.mean_square = [s + (1.0 - self.rho) * (g * g - s) for"),
+    ("Adam", "adam", "v_hat = v / (1.0 - b2 ** self.t)\n            new.append(p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps))",
+     "new.append(p - self.lr * m_hat / (np.sqrt(v) / np.sqrt(1.0 - b2 ** self.t) + self.eps))"),
 ]
 
 

@@ -28,6 +28,32 @@ ASSIGNMENT.misconception("activation_ignored", "activation argument ignored",
 ASSIGNMENT.misconception("weights_on_the_boundary", "weights on the decision boundary",
                          "a row that is right only by a hair flips under a tiny change of input: keep every row's X @ w + b well away from 0.",
                          "property", questions=("gate_margin",))
+STEP_INVERTED = ASSIGNMENT.misconception("step_inverted", "step reversed", "the step is 1 where z > 0 and 0 where z < 0; your outputs are the other way round.",
+                                         "relation", questions=("step",))
+BIAS_SIGN = ASSIGNMENT.misconception("bias_sign", "bias of the wrong sign",
+                                     "a step neuron fires when X @ w + b > 0, so the bias is minus the threshold: a threshold of 1.5 is b = -1.5.",
+                                     "relation", questions=("neuron", "gate_weights"))
+BIAS_MISSING = ASSIGNMENT.misconception("bias_missing", "bias not added", "the neuron's input is X @ w + b: add the bias b to every row's dot product.",
+                                        "relation", questions=("neuron",))
+ELEMENTWISE = ASSIGNMENT.misconception("elementwise_product", "elementwise product instead of a dot product",
+                                       "X * w multiplies entry by entry and keeps the (n, d) shape; X @ w gives one dot product per row, shape (n,).",
+                                       "relation", questions=("neuron",))
+ASYMMETRIC = ASSIGNMENT.misconception("gate_inputs_unequal", "the two inputs treated differently",
+                                      "AND, OR, NAND and NOR give the same output for (0, 1) and (1, 0), so give both inputs the same weight.",
+                                      "property", questions=("gate_weights",))
+CONSTANT = ASSIGNMENT.misconception("gate_output_constant", "output the same on every row",
+                                    "the bias outweighs the weights, so no input changes the output: put the threshold -b between the weighted "
+                                    "input sums the gate must tell apart.", "property", questions=("gate_weights",))
+OTHER_GATE = ASSIGNMENT.misconception("gate_computes_another", "weights compute another gate",
+                                      "with equal weights the bias decides how many inputs must be on: AND needs both (the threshold -b between "
+                                      "1 and 2 for weights 1), OR one (between 0 and 1); NAND and NOR are their negations.",
+                                      "property", questions=("gate_weights",))
+XOR_HIDDEN = ASSIGNMENT.misconception("xor_hidden_layer", "hidden layer does not separate XOR",
+                                      "the output neuron sees only the two hidden outputs, so XOR must be a gate of them: let one hidden unit "
+                                      "compute OR and the other NAND, then the output is their AND.", "property", questions=("xor_network",))
+XOR_OUTPUT = ASSIGNMENT.misconception("xor_output_neuron", "output neuron does not combine the hidden units",
+                                      "your hidden outputs already tell the XOR rows apart; choose w2 and b2 so that the output neuron computes "
+                                      "the gate of them that gives XOR (AND of OR and NAND).", "property", questions=("xor_network",))
 
 
 def heaviside(z: np.ndarray) -> np.ndarray:
@@ -53,6 +79,8 @@ def _step_check(z: np.ndarray):
         at_zero = z == 0
         if at_zero.any() and np.all(got[at_zero] == 1) and np.array_equal(got[~at_zero], expected[~at_zero]):
             raise Mismatch("step(0) returned 1.0; the step is 1 only where z > 0 strictly, so step(0) = 0.", misconception="step_zero_is_one")
+        if not np.array_equal(got, expected) and (np.array_equal(got, (z < 0).astype(float)) or np.array_equal(got, (z <= 0).astype(float))):
+            raise Mismatch("step(z) returned 1 where z < 0 and 0 where z > 0: the step is the other way round.", misconception=STEP_INVERTED)
         if np.any(got == -1) and np.array_equal(np.where(got == -1, 0.0, got), expected):
             raise Mismatch("step(z) returned -1 where it should return 0: the step's outputs are 0 and 1.", misconception="step_returns_sign")
         expect_close(got, expected, "step(z)", rtol=0, atol=0, reveal=oracles.reveal)
@@ -77,10 +105,34 @@ def step(rng, hidden):
         yield Case(f"z of shape {z.shape}", "step", (z,), check=_step_check(z))
 
 
+ACTIVATION_FUNCTIONS = {"step": heaviside, "identity": lambda v: v, "sigmoid": lambda v: 1 / (1 + np.exp(-v))}
+
+# What a neuron computes with one typical mistake, before the activation (catalogue key -> pre-activation).
+NEURON_VARIANTS = {
+    BIAS_SIGN: lambda X, w, b: X @ w - b,
+    BIAS_MISSING: lambda X, w, b: X @ w,
+    ELEMENTWISE: lambda X, w, b: X * w + b,
+}
+NEURON_TEXT = {BIAS_SIGN: "activation(X @ w - b): the bias is subtracted", BIAS_MISSING: "activation(X @ w): the bias is missing",
+               ELEMENTWISE: "activation(X * w + b), of shape (n, d): an elementwise product"}
+
+
+def _same(got, value) -> bool:
+    """``got`` is an array equal to ``value`` (same shape), to rounding."""
+    return (isinstance(got, np.ndarray) and np.shape(got) == np.shape(value) and got.dtype.kind in "fiub"
+            and bool(np.allclose(got, value, rtol=1e-12, atol=1e-12)))
+
+
 def _neuron_check(X, w, b, activation):
     def check(got, oracles):
         z = X @ w + b
-        expected = {"step": heaviside, "identity": lambda v: v, "sigmoid": lambda v: 1 / (1 + np.exp(-v))}[activation](z)
+        expected = ACTIVATION_FUNCTIONS[activation](z)
+        apply = ACTIVATION_FUNCTIONS[activation]
+        for key, variant in NEURON_VARIANTS.items():
+            with np.errstate(all="ignore"):
+                wrong = apply(variant(X, w, b))
+            if _same(got, wrong) and not _same(wrong, expected):
+                raise Mismatch(f"neuron(X, w, b): your outputs are {NEURON_TEXT[key]}.", misconception=key)
         got = expect_array(got, (X.shape[0],), f"neuron(X, w, b{'' if activation == 'step' else ', ' + activation})")
         if activation != "step" and np.array_equal(got, heaviside(z)):
             raise Mismatch(f"neuron ignored its `activation` argument: with activation={activation} it still applied the step.", misconception="activation_ignored")
@@ -119,9 +171,32 @@ def _gate_check(gate: str):
         wrong = np.flatnonzero(out != target)
         if wrong.size:
             rows = ", ".join(f"input {_row(X[i])} gives {out[i]:g} (should be {target[i]:g})" for i in wrong)
-            raise Mismatch(f"{gate} with w={w.tolist()}, b={b:g} is wrong on {wrong.size} of {len(target)} rows: {rows}.")
+            key, what = what_gate_computes(gate, X, w, b)
+            raise Mismatch(f"{gate} with w={w.tolist()}, b={b:g} is wrong on {wrong.size} of {len(target)} rows: {rows}."
+                           + (f" {what}" if what else ""), misconception=key)
 
     return check
+
+
+def what_gate_computes(gate: str, X: np.ndarray, w: np.ndarray, b: float) -> tuple[str | None, str]:
+    """(catalogue key, sentence) for what a step neuron with (w, b) computes on ``gate``'s truth table
+    instead of ``gate``, or (None, "") when none of the named mistakes describes it.
+
+    Tried in order: the gate with the bias negated; outputs that differ between (0, 1) and (1, 0)
+    (the two-input gates are symmetric); one output for every row; another gate's truth table.
+    """
+    out = heaviside(X @ w + b)
+    _, target = _inputs_and_targets(gate)
+    if np.array_equal(heaviside(X @ w - b), target):
+        return BIAS_SIGN, f"With b = {-b:g} instead of {b:g} it would be {gate}: the bias is minus the threshold."
+    if X.shape[1] == 2 and out[1] != out[2]:
+        return ASYMMETRIC, f"Your neuron gives {out[1]:g} for (0, 1) but {out[2]:g} for (1, 0): {gate} must treat both inputs alike."
+    if np.all(out == out[0]):
+        return CONSTANT, f"Your neuron outputs {out[0]:g} for every row: no input changes it."
+    other = next((g for g in GATES if g != gate and _inputs_and_targets(g)[0].shape == X.shape and np.array_equal(_inputs_and_targets(g)[1], out)), None)
+    if other is not None:
+        return OTHER_GATE, f"Your weights compute {other}, not {gate}."
+    return None, ""
 
 
 @ASSIGNMENT.question(points=2, functions=("gate_weights",))
@@ -175,6 +250,25 @@ def xor_forward(params, X: np.ndarray) -> np.ndarray:
     return heaviside(heaviside(X @ W1 + b1) @ w2 + b2)
 
 
+def step_separable(H: np.ndarray, target: np.ndarray) -> bool:
+    """Whether one step neuron computes ``target`` from the binary rows of H (n, 2). On points with
+    0/1 coordinates every separable labelling is computed by weights in {-1, 0, 1} and a bias in
+    {-1.5, -0.5, 0.5, 1.5}, so trying those decides it exactly."""
+    return any(np.array_equal(heaviside(H @ np.array([u, v]) + c), target)
+               for u in (-1.0, 0.0, 1.0) for v in (-1.0, 0.0, 1.0) for c in (-1.5, -0.5, 0.5, 1.5))
+
+
+def xor_fault(params, X: np.ndarray, target: np.ndarray) -> tuple[str, str]:
+    """(catalogue key, sentence): which layer of a wrong XOR network is at fault, from its hidden outputs
+    on the truth table. If no step neuron can compute XOR from them, the hidden layer; else the output neuron."""
+    W1, b1, _, _ = params
+    H = heaviside(X @ W1 + b1)
+    codes = ", ".join(f"{_row(x)} -> h = {_row(h)}" for x, h in zip(X, H))
+    if not step_separable(H, target):
+        return XOR_HIDDEN, f"Your hidden outputs ({codes}) cannot be turned into XOR by any output neuron."
+    return XOR_OUTPUT, f"Your hidden outputs ({codes}) tell the XOR rows apart, but the output neuron does not combine them into XOR."
+
+
 def _xor_params(got) -> tuple:
     if not isinstance(got, (tuple, list)) or len(got) != 4:
         raise Mismatch(f"xor_network() should return four things (W1, b1, w2, b2), but it returned {type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '?'}.")
@@ -193,7 +287,8 @@ def _xor_check(perturbation: np.ndarray | None):
             wrong = np.flatnonzero(out != target)
             if wrong.size:
                 rows = ", ".join(f"{_row(X[i])} -> {out[i]:g} (should be {target[i]:g})" for i in wrong)
-                raise Mismatch(f"the network is wrong on {wrong.size} of 4 rows: {rows}.")
+                key, why = xor_fault(params, X, target)
+                raise Mismatch(f"the network is wrong on {wrong.size} of 4 rows: {rows}. {why}", misconception=key)
             return
         for i in range(len(X)):
             out = xor_forward(params, X[i] + perturbation)

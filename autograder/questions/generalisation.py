@@ -68,7 +68,8 @@ UNBIASED = ASSIGNMENT.misconception("bn_unbiased_variance", "unbiased variance",
 EPS_OUTSIDE = ASSIGNMENT.misconception("bn_eps_outside_root", "eps outside the square root", "divide by sqrt(var + eps); eps belongs under the root.", "relation",
                  ("batchnorm_forward", "batchnorm_backward", "batchnorm_inference"))
 NO_EPS = ASSIGNMENT.misconception("bn_no_eps", "eps missing", "a column with equal values has variance 0: divide by sqrt(var + eps), never by sqrt(var).", ("relation", "property"), ("batchnorm_forward",))
-BN_AXIS = ASSIGNMENT.misconception("bn_wrong_axis", "normalised over the wrong axis", "statistics are per column (one unit), over the batch: axis=0.", "relation", ("batchnorm_forward",))
+BN_AXIS = ASSIGNMENT.misconception("bn_wrong_axis", "normalised over the wrong axis", "statistics are per column (one unit), over the batch: axis=0.", "relation",
+                                   ("batchnorm_forward", "batchnorm_backward"))
 CONSTANT_STATS = ASSIGNMENT.misconception("bn_backward_constant_stats", "batch statistics treated as constants", "the mean and the variance depend on every Z of the column: backpropagate through both.",
                     "relation", ("batchnorm_backward",))
 NO_VAR_PATH = ASSIGNMENT.misconception("bn_backward_no_variance_path", "no gradient through the variance", "besides the mean, sigma^2 depends on Z too: subtract Z_hat * mean(g_hat * Z_hat).",
@@ -82,6 +83,21 @@ HALF_MSE = ASSIGNMENT.misconception("universal_mse_misreported", "final_mse is n
               "relation", ("universal_fit",))
 UNIVERSAL_STEP = ASSIGNMENT.misconception("universal_step_factor", "gradient step off by a factor", "one step is W <- W - lr * dC/dW with C = mean((y_hat - y)**2), "
                     "whose gradient at the output is 2 (y_hat - y) / n.", "relation", ("universal_fit",))
+
+SPLIT_CUT = ASSIGNMENT.misconception("split_cut_mismatch", "the two slices do not meet at k",
+                                   "val_idx = order[:k] and train_idx = order[k:] cut the permutation at the same k, so every index is in exactly one of them.",
+                                   "relation", ("train_val_split",))
+NEVER_STOPPED = ASSIGNMENT.misconception("early_stop_past_the_end", "stop_epoch not the last epoch",
+                                         "epochs are the indices 0 .. len(val_losses) - 1: when patience never runs out, stop_epoch is the last one, "
+                                         "len(val_losses) - 1.", "relation", ("early_stopping",))
+DROPOUT_SKIPPED = ASSIGNMENT.misconception("dropout_skipped_in_training", "dropout not applied in training",
+                                           "with training=True and p > 0 units must be dropped; out = A and mask = ones only for training=False or p == 0.",
+                                           "relation", ("dropout_forward",))
+SCALE_SHIFT = ASSIGNMENT.misconception("bn_scale_shift_missing", "gamma or beta left out",
+                                       "after normalising, scale by gamma and shift by beta: out = gamma * Z_hat + beta, both per column.",
+                                       "relation", ("batchnorm_forward", "batchnorm_inference"))
+RUNNING_TERM = ASSIGNMENT.misconception("running_term_missing", "a term of the running average missing",
+                                        "the running average keeps momentum * running AND adds (1 - momentum) * batch_value.", "relation", ("update_running",))
 
 EPS = 1e-5
 RTOL = 1e-7  # batch normalisation's gradients against autograd
@@ -101,14 +117,15 @@ def _hidden_reference(oracles, name: str, *args, **kwargs):
 
 
 def _name(got: Any, variants: dict[str, Callable[[], Any]], what: str, text: dict[str, str], compare=_close) -> None:
-    """Raise the Mismatch of the first variant (catalogue key -> its wrong value) that ``got`` equals."""
+    """Raise the Mismatch of the first variant (catalogue key, or ``key/variant`` for one of several of a key
+    -> its wrong value) that ``got`` equals."""
     for key, wrong in variants.items():
         try:
             value = wrong()
         except (ValueError, IndexError, ZeroDivisionError, FloatingPointError):
             continue
         if value is not None and compare(got, value):
-            raise Mismatch(f"{what}: {text[key]}", misconception=key)
+            raise Mismatch(f"{what}: {text[key]}", misconception=key.split("/")[0])
 
 
 def _pair(got: Any, what: str, names: tuple[str, str]) -> tuple[Any, Any]:
@@ -217,6 +234,12 @@ def _split_check(n: int, val_fraction: float, seed: int):
             SPLIT_UNSHUFFLED: "your split is not shuffled: validation is 0, 1, 2, ...; cut the permutation default_rng(seed).permutation(n) instead.",
             SPLIT_TRUNCATED: f"your validation set has int(n * val_fraction) = {t} indices; the recipe takes round(n * val_fraction).",
         }, compare=lambda g, v: same(g, v) and not same(v, expected))
+        same_part = lambda g, e: g.shape == e.shape and np.array_equal(g, e)
+        for cut in (k - 1, k + 1):
+            if 0 <= cut <= n and ((same_part(val, expected[1]) and same_part(train, order[cut:])) or
+                                  (same_part(train, expected[0]) and same_part(val, order[:cut]))):
+                raise Mismatch(f"{what}: your validation and training slices cut the permutation at different places (k and {cut - k:+d}); "
+                               "val_idx = order[:k], train_idx = order[k:].", misconception=SPLIT_CUT)
         for part, g, e in (("val_idx", val, expected[1]), ("train_idx", train, expected[0])):
             expect_true(g.shape == e.shape, f"{what}: {part} has {g.size} entries, expected {e.size} (round(n * val_fraction) = {k} for validation, the rest for training).")
             expect_true(g.dtype.kind in "iu" or (g.size == 0), f"{what}: {part} should hold integer indices, not {g.dtype}.")
@@ -294,6 +317,10 @@ def _name_early(got: tuple[int, int], expected: tuple[int, int], losses, patienc
     for key, variant, text in _EARLY_VARIANTS:
         if variant(expected, losses, patience) == got:
             raise Mismatch(f"{what}: {text}", misconception=key)
+    last = len(losses) - 1
+    if got[0] == expected[0] and expected[1] == last and (got[1] > last or got[1] == last - 1):
+        raise Mismatch(f"{what}: your stop_epoch is {got[1]}, but patience never ran out, so training stops at the last epoch, index {last}.",
+                       misconception=NEVER_STOPPED)
 
 
 EARLY_VISIBLE = [
@@ -456,9 +483,10 @@ def _dropout_variants(A: np.ndarray, p: float, seed: int, training: bool) -> dic
     u = np.random.default_rng(seed).random(A.shape)
     keep, flipped = (u >= p).astype(float), (u < p).astype(float)
     if not training:
-        return {AT_INFERENCE: lambda: (A * keep / (1 - p), keep / (1 - p)) if p else None,
+        return {AT_INFERENCE: lambda: (A * keep / (1 - p), keep / (1 - p)) if p else None, f"{AT_INFERENCE}/zeros": lambda: (A.copy(), np.zeros_like(A)),
                 f"{AT_INFERENCE}/scaled": lambda: (A * (1 - p), np.full_like(A, 1 - p)) if p else None}
-    return {NOT_SCALED: lambda: (A * keep, keep), SCALED_P: lambda: (A * keep / p, keep / p) if p else None,
+    skipped = {f"{AT_INFERENCE}/zeros": lambda: (A.copy(), np.zeros_like(A))} if p == 0 else {DROPOUT_SKIPPED: lambda: (A.copy(), np.ones_like(A))}
+    return {**skipped, NOT_SCALED: lambda: (A * keep, keep), SCALED_P: lambda: (A * keep / p, keep / p) if p else None,
             MASK_FLIPPED: lambda: (A * flipped / (1 - p), flipped / (1 - p)), f"{MASK_FLIPPED}/unscaled": lambda: (A * flipped, flipped)}
 
 
@@ -468,6 +496,8 @@ _DROPOUT_TEXT = {
     MASK_FLIPPED: "your mask keeps the units whose random number is BELOW p: keep = rng.random(A.shape) >= p.",
     f"{MASK_FLIPPED}/unscaled": "your mask keeps the units whose random number is below p, and is not divided by 1 - p: keep = rng.random(A.shape) >= p, mask = keep / (1 - p).",
     AT_INFERENCE: "with training=False you still dropped units; at inference dropout does nothing: out = A, mask = ones.",
+    f"{AT_INFERENCE}/zeros": "your mask is zeros where nothing is dropped (training=False or p == 0); then mask = ones.",
+    DROPOUT_SKIPPED: "with training=True and p > 0 you returned out = A and mask = ones: no unit was dropped. Is the test for inference inverted?",
     f"{AT_INFERENCE}/scaled": "with training=False you multiplied by 1 - p; with inverted dropout the scaling happened at training time, so out = A.",
 }
 
@@ -557,12 +587,17 @@ def dropout_backward(rng, hidden):
 
 # --- batch normalisation ----------------------------------------------------------------------
 
-def batchnorm_definition(Z, gamma, beta, eps: float = EPS, ddof: int = 0, eps_outside: bool = False, axis: int = 0, xp: Any = np):
-    """The stated forward pass (defaults), or a variant; ``xp`` is NumPy or autograd.numpy."""
-    mean = xp.mean(Z, axis=axis, keepdims=True)
-    var = xp.sum((Z - mean) ** 2, axis=axis, keepdims=True) / (Z.shape[axis] - ddof)
-    scale = xp.sqrt(var) + eps if eps_outside else xp.sqrt(var + eps)
-    return gamma * (Z - mean) / scale + beta
+def batchnorm_definition(Z, gamma, beta, eps: float = EPS, ddof: int = 0, eps_outside: bool = False, axis: int = 0, xp: Any = np,
+                         mean_over_all: bool = False, var_over_all: bool = False, scale: bool = True, shift: bool = True):
+    """The stated forward pass (defaults), or a variant; ``xp`` is NumPy or autograd.numpy. ``mean_over_all`` /
+    ``var_over_all`` take that one statistic over every entry of Z (the variance about its own mean);
+    ``scale`` / ``shift`` False leave out gamma / beta."""
+    mean_axis, var_axis = (None if mean_over_all else axis), (None if var_over_all else axis)
+    mean = xp.mean(Z, axis=mean_axis, keepdims=True)
+    count = Z.size if var_axis is None else Z.shape[var_axis]
+    var = xp.sum((Z - xp.mean(Z, axis=var_axis, keepdims=True)) ** 2, axis=var_axis, keepdims=True) / (count - ddof)
+    root = xp.sqrt(var) + eps if eps_outside else xp.sqrt(var + eps)
+    return (gamma if scale else 1.0) * (Z - mean) / root + (beta if shift else 0.0)
 
 
 def batchnorm_gradients_autograd(Z, gamma, beta, eps, d_out) -> dict[str, np.ndarray]:
@@ -600,11 +635,19 @@ def _bn_forward_check(Z, gamma, beta, eps):
         variants = {UNBIASED: lambda: batchnorm_definition(Z, gamma, beta, eps, ddof=1) if n > 1 else None,
                     EPS_OUTSIDE: lambda: batchnorm_definition(Z, gamma, beta, eps, eps_outside=True),
                     BN_AXIS: lambda: batchnorm_definition(Z, gamma, beta, eps, axis=1) if Z.shape[1] > 1 else None,
-                    NO_EPS: lambda: batchnorm_definition(Z, gamma, beta, 0.0) if np.all(Z.var(axis=0) > 0) else None}
+                    NO_EPS: lambda: batchnorm_definition(Z, gamma, beta, 0.0) if np.all(Z.var(axis=0) > 0) else None,
+                    f"{BN_AXIS}/mean": lambda: batchnorm_definition(Z, gamma, beta, eps, mean_over_all=True) if Z.shape[1] > 1 else None,
+                    f"{BN_AXIS}/var": lambda: batchnorm_definition(Z, gamma, beta, eps, var_over_all=True) if Z.shape[1] > 1 else None,
+                    f"{SCALE_SHIFT}/gamma": lambda: batchnorm_definition(Z, gamma, beta, eps, scale=False),
+                    f"{SCALE_SHIFT}/beta": lambda: batchnorm_definition(Z, gamma, beta, eps, shift=False)}
         _name(out, variants, what, {UNBIASED: "you used the unbiased variance (divided by n - 1); batch normalisation divides by n.",
                                     EPS_OUTSIDE: "you divided by sqrt(var) + eps; eps goes under the root: sqrt(var + eps). It matters where the variance is tiny.",
                                     BN_AXIS: "you normalised each row (sample); the statistics are per column (unit), over the batch: axis=0.",
-                                    NO_EPS: "you divided by sqrt(var) without eps; a column of equal values (variance 0) then gives 0 / 0."},
+                                    NO_EPS: "you divided by sqrt(var) without eps; a column of equal values (variance 0) then gives 0 / 0.",
+                                    f"{BN_AXIS}/mean": "your mean is over every entry of Z; each column (unit) has its own mean over the batch: axis=0.",
+                                    f"{BN_AXIS}/var": "your variance is over every entry of Z; each column (unit) has its own variance over the batch: axis=0.",
+                                    f"{SCALE_SHIFT}/gamma": "your output is Z_hat + beta: the scale gamma is missing.",
+                                    f"{SCALE_SHIFT}/beta": "your output is gamma * Z_hat: the shift beta is missing."},
               compare=lambda g, v: _close(g, v, 1e-8, 1e-10) and not _close(g, expected, 1e-8, 1e-10))
         scale = max(1.0, float(np.max(np.abs(expected))))
         expect_close(out, expected, f"{what}: out", rtol=1e-8, atol=1e-10 * scale, reveal=oracles.reveal)
@@ -644,6 +687,13 @@ def _bn_backward_check(Z, gamma, beta, eps, d_out):
         if not isinstance(grads, (list, tuple)) or len(grads) != 3:
             raise Mismatch("batchnorm_backward should return three arrays (dZ, dgamma, dbeta).")
         names = ("dZ", "dgamma", "dbeta")
+        Z_hat = (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + eps)
+        for name, g, summed in (("dgamma", grads[1], d_out * Z_hat), ("dbeta", grads[2], d_out)):
+            for axis in (1, None):
+                wrong = summed.sum(axis=axis)
+                if np.shape(wrong) != (Z.shape[1],) and isinstance(g, (np.ndarray, float)) and not isinstance(g, bool) and _close(g, wrong):
+                    raise Mismatch(f"batchnorm_backward(...): your {name} has shape {np.shape(g)}: it sums over {'each row' if axis == 1 else 'every entry'}; "
+                                   "sum over the batch, axis=0, one entry per column.", misconception=BN_AXIS)
         got_t = {name: expect_array(g, s, f"batchnorm_backward(...): {name}") for name, g, s in zip(names, grads, (Z.shape, gamma.shape, beta.shape))}
         expected = batchnorm_gradients_autograd(Z, gamma, beta, eps, d_out)
         reference = _hidden_reference(oracles, "batchnorm_backward", d_out, oracles.reference("batchnorm_forward")(np.copy(Z), gamma, beta, eps)[1]) \
@@ -672,8 +722,11 @@ def _bn_backward_mistake(got: dict, wrong: dict, Z, gamma, eps, d_out) -> str | 
     inv_std, Z_hat = 1 / np.sqrt(var + eps), (Z - Z.mean(axis=0)) / np.sqrt(var + eps)
     g_hat = d_out * gamma
     if "dZ" in wrong:
-        variants = {CONSTANT_STATS: g_hat * inv_std, NO_VAR_PATH: inv_std * (g_hat - g_hat.mean(axis=0))}
-        return next((key for key, value in variants.items() if _close(got["dZ"], value, 1e-7, 1e-12)), None)
+        variants = {CONSTANT_STATS: g_hat * inv_std, NO_VAR_PATH: inv_std * (g_hat - g_hat.mean(axis=0)),
+                    f"{BN_AXIS}/mean of g_hat": inv_std * (g_hat - g_hat.mean() - Z_hat * (g_hat * Z_hat).mean(axis=0)),
+                    f"{BN_AXIS}/mean of g_hat * Z_hat": inv_std * (g_hat - g_hat.mean(axis=0) - Z_hat * (g_hat * Z_hat).mean())}
+        found = next((key for key, value in variants.items() if _close(got["dZ"], value, 1e-7, 1e-12)), None)
+        return found.split("/")[0] if found else None
     if set(wrong) <= {"dgamma", "dbeta"} and Z.shape[0] > 1 and all(r is not None and r.factor == 1 / Z.shape[0] for r in wrong.values()):
         return PARAM_AVERAGED
     return None
@@ -697,9 +750,12 @@ def _bn_inference_check(Z, gamma, beta, mean, var, eps):
         expected = gamma * (Z - mean) / np.sqrt(var + eps) + beta
         reference = _hidden_reference(oracles, "batchnorm_inference", Z, gamma, beta, mean, var, eps)
         expected = expected if reference is None else np.asarray(reference, dtype=float)
-        _name(got, {BATCH_STATS: lambda: batchnorm_definition(Z, gamma, beta, eps), EPS_OUTSIDE: lambda: gamma * (Z - mean) / (np.sqrt(var) + eps) + beta}, what, {
+        _name(got, {BATCH_STATS: lambda: batchnorm_definition(Z, gamma, beta, eps), EPS_OUTSIDE: lambda: gamma * (Z - mean) / (np.sqrt(var) + eps) + beta,
+                    f"{SCALE_SHIFT}/gamma": lambda: (Z - mean) / np.sqrt(var + eps) + beta, f"{SCALE_SHIFT}/beta": lambda: gamma * (Z - mean) / np.sqrt(var + eps)}, what, {
             BATCH_STATS: "you normalised with the statistics of Z itself; at inference use running_mean and running_var, so that each sample's output does not depend on its batch.",
-            EPS_OUTSIDE: "you divided by sqrt(running_var) + eps; eps goes under the root."}, compare=lambda g, v: _close(g, v, 1e-9, 1e-12) and not _close(g, expected, 1e-9, 1e-12))
+            EPS_OUTSIDE: "you divided by sqrt(running_var) + eps; eps goes under the root.",
+            f"{SCALE_SHIFT}/gamma": "your output is the normalised Z plus beta: the scale gamma is missing.",
+            f"{SCALE_SHIFT}/beta": "your output is gamma times the normalised Z: the shift beta is missing."}, compare=lambda g, v: _close(g, v, 1e-9, 1e-12) and not _close(g, expected, 1e-9, 1e-12))
         expect_close(got, expected, what, rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
 
     return check
@@ -725,7 +781,8 @@ def _running_check(running, batch, momentum):
         expected = expected if reference is None else np.asarray(reference, dtype=float)
         if momentum != 0.5 and _close(got, (1 - momentum) * np.asarray(running) + momentum * np.asarray(batch)):
             raise Mismatch(f"{what}: you gave the new batch value the weight momentum and the old value 1 - momentum; the old value keeps momentum.", misconception=MOMENTUM_SWAPPED)
-        expect_close(got, expected, what, rtol=1e-12, atol=1e-15, reveal=oracles.reveal)
+        terms = {"momentum * running": momentum * np.asarray(running), "(1 - momentum) * batch_value": (1 - momentum) * np.asarray(batch)}
+        expect_close(got, expected, what, rtol=1e-12, atol=1e-15, reveal=oracles.reveal, terms=terms)
 
     return check
 
@@ -876,3 +933,4 @@ ASSIGNMENT.checks("update_running", "update_running.value")
 ASSIGNMENT.contract("universal_fit", shapes="params = [(W1 (1, width), b1 (width,)), (W2 (width, 1), b2 (1,))].",
                     mse="final_mse = mean((network(x) - y) ** 2) for the returned params.", fits="More hidden units fit better: 10 units beat 1.")
 ASSIGNMENT.checks("universal_fit", "universal_fit.shapes", "universal_fit.mse", "universal_fit.fits")
+ASSIGNMENT.relations("update_running", {"missing:momentum * running": RUNNING_TERM, "missing:(1 - momentum) * batch_value": RUNNING_TERM})

@@ -102,7 +102,7 @@ CORRECTION_BETA = ASSIGNMENT.misconception("correction_betas_swapped", "beta1 an
                                            "relation", questions=("adam",))
 STATE_START = ASSIGNMENT.misconception("state_not_from_zero", "state does not start at zero",
                                        "the state is created as zeros of each parameter's shape (np.zeros_like) at the first step, so the first step sees only g.",
-                                       "relation", questions=("adagrad", "rmsprop"))
+                                       ("relation", "fingerprint"), questions=("momentum", "adagrad", "rmsprop", "adam"))
 IN_PLACE_UPDATE = ASSIGNMENT.misconception("params_updated_in_place", "parameters updated in place",
                                            "step returns NEW arrays: write p - lr * ... instead of p -= ..., which changes the caller's parameters.",
                                            "relation", questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
@@ -124,6 +124,35 @@ NORM_ORDER = ASSIGNMENT.misconception("norms_reversed", "layers in reverse order
                                       "entry 0 belongs to the first layer W_1; backward's list is already in layer order.", "relation", questions=("gradient_norms",))
 NORM_SQUARED = ASSIGNMENT.misconception("norms_squared", "squared norms",
                                         "the Frobenius norm is the square root of the sum of squares.", "relation", questions=("gradient_norms",))
+NORM_BELOW_OUTPUT = ASSIGNMENT.misconception("norms_wrong_below_output", "gradients wrong below the output layer",
+                                            "the output layer's gradient is right, so the forward pass and dC/dA_out are too; below it, backward "
+                                            "multiplies dC/dA by f'(Z) of each hidden layer (check your sigmoid_prime and relu_prime) and passes "
+                                            "delta @ W.T down.", "relation", questions=("gradient_norms",))
+MSE_SCALE = ASSIGNMENT.misconception("mse_grad_scale", "mse_cost_grad divided by the wrong number",
+                                     "the cost is a mean over the n rows (samples), so its gradient is (A - Y) / n with n = A.shape[0]; "
+                                     "every layer's gradient scales with it.", "relation", questions=("gradient_norms",))
+LOSS_HALF = ASSIGNMENT.misconception("loss_without_half", "loss without the 1/2", "the loss of the quadratic is f(w) = 0.5 * w @ A @ w; "
+                                   "w @ A @ w alone is twice it.", "relation", questions=("quadratic",))
+LOSS_COUNT = ASSIGNMENT.misconception("losses_one_too_many", "one step too many",
+                                      "make exactly `steps` steps: losses holds f(w0) and then one loss after each step, steps + 1 in all.",
+                                      "property", questions=("quadratic",))
+LR_MISSING = ASSIGNMENT.misconception("lr_missing", "learning rate missing",
+                                    "the step is scaled by the learning rate: w <- w - lr * (...); your update is 1 / lr times the size it should have.",
+                                    "relation", questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
+NO_UPDATE = ASSIGNMENT.misconception("parameters_unchanged", "parameters returned unchanged",
+                                     "step must return p - lr * (...) for every parameter, from a state that takes in the gradient g; "
+                                     "your step leaves the parameters where they are.", "property",
+                                     questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
+STATE_NOT_CARRIED = ASSIGNMENT.misconception("state_not_carried", "state not carried over between steps",
+                                             "the state accumulates: the new value adds to the previous one (beta * v, G + ..., rho * s, beta1 * m, "
+                                             "beta2 * v); built from the latest g alone, every step starts afresh.", "fingerprint",
+                                             questions=("momentum", "adagrad", "rmsprop", "adam"))
+EPS_MISSING = ASSIGNMENT.misconception("eps_missing", "eps missing in the denominator",
+                                       "divide by sqrt(s) + eps: eps keeps the step finite where the state is 0 or tiny.", "fingerprint",
+                                       questions=("adagrad", "rmsprop", "adam"))
+MOMENT_WEIGHT = ASSIGNMENT.misconception("moment_weight_missing", "1 - beta missing in a running average",
+                                         "m and v are running averages: m <- beta1 * m + (1 - beta1) * g and v <- beta2 * v + (1 - beta2) * g**2; "
+                                         "without the weight 1 - beta the new gradient counts too much.", ("relation", "fingerprint"), questions=("adam",))
 LOSS_START = ASSIGNMENT.misconception("losses_without_start", "initial loss missing",
                                       "losses[0] is f(w0), before any step, so there are steps + 1 losses.", "property", questions=("quadratic",))
 
@@ -205,10 +234,17 @@ def _fingerprint(oracles, cls: str, params: list, sequence: list, options: dict,
 # Factors between the student's update and the right one (at the first step that differs) that name a
 # mistake, per optimizer, as functions of the hyper-parameters (table entries, see autograder.judge.relations).
 FACTORS = {
-    "Momentum": {LR_TWICE: lambda o: o["lr"], LOOK_AHEAD: lambda o: 1.0 + o["beta"]},
-    "RMSprop": {AVERAGE_WEIGHT: lambda o: np.sqrt(1.0 - o["rho"])},
+    # A key "key/variant" stands for the catalogue key before the slash (one mistake, several factors); when
+    # factors of two different mistakes coincide for the case's hyper-parameters, neither is named.
+    "GradientDescent": {LR_MISSING: lambda o: 1.0 / o["lr"]},
+    "Momentum": {LR_TWICE: lambda o: o["lr"], LOOK_AHEAD: lambda o: 1.0 + o["beta"], LR_MISSING: lambda o: 1.0 / o["lr"]},
+    "AdaGrad": {LR_MISSING: lambda o: 1.0 / o["lr"]},
+    "RMSprop": {AVERAGE_WEIGHT: lambda o: np.sqrt(1.0 - o["rho"]), LR_MISSING: lambda o: 1.0 / o["lr"]},
     "Adam": {NO_BIAS: lambda o: (1.0 - o["beta1"]) / np.sqrt(1.0 - o["beta2"]), T_SHIFTED: lambda o: np.sqrt(1.0 + o["beta2"]) / (1.0 + o["beta1"]),
-             CORRECTION_BETA: lambda o: np.sqrt((1.0 - o["beta1"]) / (1.0 - o["beta2"]))},
+             CORRECTION_BETA: lambda o: np.sqrt((1.0 - o["beta1"]) / (1.0 - o["beta2"])), LR_MISSING: lambda o: 1.0 / o["lr"],
+             f"{NO_BIAS}/m only": lambda o: 1.0 - o["beta1"],  # v corrected, m not: the first step is (1 - beta1) lr g / |g|
+             f"{NO_BIAS}/v only": lambda o: 1.0 / np.sqrt(1.0 - o["beta2"]),  # m corrected, v not
+             f"{MOMENT_WEIGHT}/v": lambda o: np.sqrt(1.0 - o["beta2"])},  # v <- beta2 * v + g**2: v_hat = g**2 / (1 - beta2)
 }
 FIRST_STATE = {"AdaGrad": lambda g, o: g ** 2, "RMSprop": lambda g, o: (1.0 - o["rho"]) * g ** 2}
 """The state after the first step from zero; what a first update implies about the state is compared with it."""
@@ -230,6 +266,13 @@ def _first_state_mistake(cls: str, got_step: list, grads: list, hyper: dict) -> 
     return key or (STATE_START if constant_shift(implied, right, rtol=1e-4) is not None else None)
 
 
+def _unique_factor(ratio: float | None, factors: dict[str, float]) -> str | None:
+    """The catalogue key of the factors (labels ``key`` or ``key/variant``) that ``ratio`` equals, if they all
+    name one mistake; None when none matches or the matching factors name different mistakes."""
+    keys = {label.split("/")[0] for label, factor in factors.items() if named_factor(ratio, {label: factor}) is not None}
+    return keys.pop() if len(keys) == 1 else None
+
+
 def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step: list, named: tuple[str, str] | None,
              extra_relations: dict | None = None, options: dict | None = None, grads: list | None = None) -> Mismatch:
     """The Mismatch for a trajectory whose step ``k`` (0-based) is the first to differ."""
@@ -245,7 +288,7 @@ def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step
         if ratio is not None and np.isclose(ratio, factor, rtol=1e-3):
             return Mismatch(f"{head} {text}", misconception=key)
     hyper = {**DEFAULTS[cls], **(options or {})}
-    factor_key = named_factor(ratio, {key: factor(hyper) for key, factor in FACTORS.get(cls, {}).items()})
+    factor_key = _unique_factor(ratio, {key: factor(hyper) for key, factor in FACTORS.get(cls, {}).items()})
     if factor_key is not None:
         return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.", misconception=factor_key)
     state_key = _first_state_mistake(cls, got_step, grads, hyper) if k == 0 and grads is not None else None
@@ -254,7 +297,7 @@ def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step
     if ratio is not None and not np.isclose(ratio, 0.0):
         return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.")
     if all(not np.any(s) for s in got_step):
-        return Mismatch(f"{head} Your step did not change the parameters at all.")
+        return Mismatch(f"{head} Your step did not change the parameters at all.", misconception=NO_UPDATE)
     return Mismatch(f"{head} Compare your state update and your step with the formulas in the docstring.")
 
 
@@ -532,6 +575,9 @@ def _quadratic_check(A: np.ndarray, w0: np.ndarray, lr: float, steps: int):
         if isinstance(losses, np.ndarray) and losses.shape == (steps,):
             raise Mismatch(f"run_quadratic returned {steps} losses for {steps} steps; return steps + 1 = {steps + 1}, starting with f(w0) before any step.",
                            misconception=LOSS_START)
+        if isinstance(losses, np.ndarray) and losses.shape == (steps + 2,):
+            raise Mismatch(f"run_quadratic returned {steps + 2} losses for {steps} steps: one step too many; return steps + 1 = {steps + 1}.",
+                           misconception=LOSS_COUNT)
         losses = expect_array(losses, (steps + 1,), "the losses returned by run_quadratic", finite=False)
         if not oracles.reveal and oracles.has_reference:
             expected = np.asarray(oracles.reference("run_quadratic")(oracles.reference("GradientDescent")(lr=lr), A.copy(), w0.copy(), steps), dtype=float)
@@ -539,7 +585,10 @@ def _quadratic_check(A: np.ndarray, w0: np.ndarray, lr: float, steps: int):
             expected = gd_losses_closed_form(A, w0, lr, steps)
         f0 = quadratic_loss(A, w0)
         if np.isclose(losses[0], 2 * f0, rtol=1e-9):
-            raise Mismatch("losses[0] is w0 @ A @ w0, twice f(w0): the loss is 0.5 * w @ A @ w.")
+            raise Mismatch("losses[0] is w0 @ A @ w0, twice f(w0): the loss is 0.5 * w @ A @ w.", misconception=LOSS_HALF)
+        if steps and np.isclose(losses[0], f0, rtol=1e-9) and np.allclose(losses[1:], 2 * expected[1:], rtol=1e-8) and not np.allclose(losses, expected, rtol=1e-8):
+            raise Mismatch("losses[0] is f(w0), but every later loss is twice the loss after that step: each loss is 0.5 * w @ A @ w.",
+                           misconception=LOSS_HALF)
         expect_true(bool(np.isclose(losses[0], f0, rtol=1e-9)), f"losses[0] should be f(w0) = 0.5 * w0 @ A @ w0, the loss before any step{f' = {f0:.10g}' if oracles.reveal else ''}, but it is {losses[0]:.10g}.")
         if np.allclose(losses[1:], expected[:-1], rtol=1e-8) and not np.allclose(losses, expected, rtol=1e-8):
             raise Mismatch("your losses lag one step behind: losses[k] must be the loss after k steps (compute it after each update).")
@@ -734,10 +783,17 @@ def _norms_check(params, X, Y, activations):
         if np.allclose(got, bias_norms, rtol=1e-8, atol=1e-14):
             raise Mismatch("your values are the norms of the bias gradients dC/db.", misconception=NORM_BIASES)
         wrong = [l + 1 for l in range(L) if not np.isclose(got[l], expected[l], rtol=1e-8, atol=1e-14)]
-        hint = (" Only the last layer is right: does your backward multiply by f'(Z) and by W.T on the way down?" if wrong == list(range(1, L)) and L > 1 else
+        n, d = Y.shape
+        scale = named_factor(constant_ratio(got, expected, rtol=1e-8), {"n": float(n), "n / d": n / d})  # dC/dA_out without / n, or / d
+        below = wrong == list(range(1, L)) and L > 1
+        hint = (" Only the last layer is right: does your backward multiply by f'(Z) and by W.T on the way down?" if below else
+                f" Every norm is {'n' if scale == 'n' else 'n / d'} times autograd's: dC/dA_out = (A - Y) / n divides by the batch size n = {n}." if scale else
                 " Is mse_cost_grad (A - Y) / n, and does your forward apply each layer's activation?")
-        expect_close(got, expected, f"the gradient norms ({'layer' if len(wrong) == 1 else 'layers'} {', '.join(map(str, wrong))} differ from autograd's; hidden layers {activations[0]})",
-                     rtol=1e-8, atol=1e-14, reveal=oracles.reveal)
+        try:
+            expect_close(got, expected, f"the gradient norms ({'layer' if len(wrong) == 1 else 'layers'} {', '.join(map(str, wrong))} differ from autograd's; hidden layers {activations[0]})",
+                         rtol=1e-8, atol=1e-14, reveal=oracles.reveal)
+        except Mismatch as mismatch:
+            raise Mismatch(mismatch.message + "\n" + hint.strip(), misconception=NORM_BELOW_OUTPUT if below else MSE_SCALE if scale else None) from None
         raise Mismatch(hint)
 
     return check

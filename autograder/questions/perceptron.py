@@ -56,11 +56,20 @@ ASSIGNMENT.misconception("converged_on_xor", "converged on XOR", "XOR is not lin
 ASSIGNMENT.misconception("eta_changes_run", "eta changes the run", "from w = 0 every weight vector is eta times that of the run with eta = 1, so the mistakes cannot depend on eta.",
    "relation", ("eta_invariance",))
 ASSIGNMENT.misconception("margin_not_normalised", "margin not normalised", "the geometric margin is a distance: divide min_i y_i (w . x_i) by ||w||.", "relation", ("margin",))
-ASSIGNMENT.misconception("margin_ignores_labels", "margin ignores labels", "a misclassified point must give a negative margin: use y_i (w . x_i), not |w . x_i|.", "relation", ("margin",))
+ASSIGNMENT.misconception("margin_ignores_labels", "margin ignores labels", "a misclassified point must give a negative margin: use y_i (w . x_i), not w . x_i or |w . x_i|.",
+   "relation", ("margin",))
 ASSIGNMENT.misconception("radius_squared", "squared norm", "R is the largest norm of a sample, not the largest squared norm.", "relation", ("radius",))
 ASSIGNMENT.misconception("radius_matrix_norm", "norm of the whole matrix", "R is the largest norm of ONE sample (a row), max_i ||x_i||.", "relation", ("radius",))
 ASSIGNMENT.misconception("radius_wrong_axis", "norms of columns, not rows", "each sample is a row of X_h: take the norms along axis=1.", "relation", ("radius",))
 ASSIGNMENT.misconception("bound_not_squared", "bound not squared", "Novikoff's bound on the number of mistakes is (R / gamma) squared.", "relation", ("novikoff_bound",))
+ASSIGNMENT.misconception("bound_inverted", "gamma / R instead of R / gamma", "the bound grows with the radius and shrinks with the margin: (R / gamma)**2.",
+   "relation", ("novikoff_bound",))
+ASSIGNMENT.misconception("margin_largest", "largest instead of smallest", "the margin is that of the worst-placed sample: the MINIMUM of y_i (w . x_i) / ||w||.",
+   "relation", ("margin",))
+ASSIGNMENT.misconception("radius_smallest", "smallest norm", "R bounds every sample: the LARGEST norm of a row, max_i ||x_i||.", "relation", ("radius",))
+ASSIGNMENT.misconception("labels_reversed", "labels reversed", "+1 goes with a positive score X_h @ w > 0, -1 with the rest.", "relation", ("predict",))
+ASSIGNMENT.misconception("bias_column_not_ones", "bias column not ones", "homogeneous coordinates put x_0 = 1 in the first column: np.ones, not np.zeros.",
+   "relation", ("add_bias",))
 
 
 def homogeneous(X: np.ndarray) -> np.ndarray:
@@ -96,6 +105,8 @@ def _add_bias_check(X: np.ndarray):
         got = expect_array(got, (n, d + 1), "add_bias(X)")
         if np.array_equal(got, np.hstack([X, np.ones((n, 1))])):
             raise Mismatch("the column of ones is the LAST column; it must be the first (x_0 = 1 pairs with the bias weight w_0).", misconception="bias_column_last")
+        if np.array_equal(got, np.hstack([np.zeros((n, 1)), X])):
+            raise Mismatch("the first column is zeros; in homogeneous coordinates it is a column of ones (x_0 = 1).", misconception="bias_column_not_ones")
         expected = oracles.reference("add_bias")(X) if oracles.has_reference and not oracles.reveal else homogeneous(X)
         expect_close(got, expected, "add_bias(X)", rtol=0, atol=0, reveal=oracles.reveal)
 
@@ -120,6 +131,8 @@ def _predict_check(X_h: np.ndarray, w: np.ndarray):
         zero = scores == 0
         if np.all(np.isin(got, (0.0, 1.0))) and np.any(expected == -1):
             raise Mismatch("predict returned labels in {0, 1}; the perceptron's labels are signs in {-1, +1}.", misconception="labels_01")
+        if np.array_equal(got[~zero], -expected[~zero]) and np.all(np.isin(got, (-1.0, 1.0))) and (~zero).any():
+            raise Mismatch("predict returned -1 where X_h @ w > 0 and +1 where it is negative: the labels are reversed.", misconception="labels_reversed")
         if zero.any() and np.all(got[zero] == 0) and np.array_equal(got[~zero], expected[~zero]):
             raise Mismatch("predict returned 0 where X_h @ w is exactly 0 (np.sign does that); a score of 0 must give the label -1.", misconception="sign_of_zero")
         if zero.any() and np.all(got[zero] == 1) and np.array_equal(got[~zero], expected[~zero]):
@@ -576,6 +589,13 @@ def _margin_check(X_h, y, w):
         got = expect_scalar(got, "margin(X_h, y, w)")
         scores = y * (X_h @ w)
         expected = oracles.reference("margin")(X_h, y, w) if oracles.has_reference and not oracles.reveal else np.min(scores) / np.linalg.norm(w)
+        norm = np.linalg.norm(w)
+        variants = {"margin_not_normalised": (np.min(scores) * norm, "margin is min_i y_i (w . x_i) times ||w||; divide by the norm of w instead."),
+                    "margin_ignores_labels": (np.min(X_h @ w) / norm, "margin is min_i (w . x_i) / ||w||, without the labels: use y_i (w . x_i)."),
+                    "margin_largest": (np.max(scores) / norm, "margin is the LARGEST y_i (w . x_i) / ||w||; the margin is the smallest.")}
+        for key, (value, text) in variants.items():
+            if np.isclose(got, value, rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
+                raise Mismatch(text, misconception=key)
         if np.isclose(got, np.min(scores), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
             raise Mismatch("margin is min_i y_i (w . x_i) without dividing by ||w||; the geometric margin is a distance, so divide by the norm of w.",
                            misconception="margin_not_normalised")
@@ -605,6 +625,8 @@ def _radius_check(X_h):
             raise Mismatch("radius is the largest SQUARED norm; R = max_i ||x_i|| takes the square root.", misconception="radius_squared")
         if np.isclose(got, np.linalg.norm(X_h), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
             raise Mismatch("radius is the norm of the whole matrix X_h; R is the largest norm of one row (one sample), max_i ||x_i||.", misconception="radius_matrix_norm")
+        if np.isclose(got, np.linalg.norm(X_h, axis=1).min(), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
+            raise Mismatch("radius is the SMALLEST norm of a row; R = max_i ||x_i|| is the largest.", misconception="radius_smallest")
         if np.isclose(got, np.linalg.norm(X_h, axis=0).max(), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
             raise Mismatch("radius takes norms of columns; each sample is a ROW of X_h, so take norms along axis=1.", misconception="radius_wrong_axis")
         expect_close(got, expected, "radius(X_h)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
@@ -625,6 +647,10 @@ def _bound_check(X_h, y, w_star):
         expected = oracles.reference("novikoff_bound")(X_h, y, w_star) if oracles.has_reference and not oracles.reveal else novikoff(X_h, y, w_star)
         if np.isclose(got, np.sqrt(expected), rtol=1e-9):
             raise Mismatch("novikoff_bound returned R / gamma; the bound on the number of mistakes is its square, (R / gamma)**2.", misconception="bound_not_squared")
+        if np.isclose(got, 2 * np.sqrt(expected), rtol=1e-9) and expected > 0:
+            raise Mismatch("novikoff_bound returned 2 * R / gamma; the bound squares the ratio, (R / gamma)**2 (** 2, not * 2).", misconception="bound_not_squared")
+        if expected > 0 and np.isclose(got, 1.0 / expected, rtol=1e-9) and not np.isclose(expected, 1.0, rtol=1e-6):
+            raise Mismatch("novikoff_bound returned (gamma / R)**2; the bound is (R / gamma)**2.", misconception="bound_inverted")
         try:
             expect_close(got, expected, "novikoff_bound(X_h, y, w_star)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
         except Mismatch as wrong:

@@ -23,8 +23,9 @@ class _Stateful:
 
     def _init(self, params):
         if self.a is None:
-            self.a = [np.zeros_like(p, dtype=np.float64) for p in params]
-            self.b = [np.zeros_like(p, dtype=np.float64) for p in params]
+            mistake = getattr(self, "mistake", None)
+            self.a = [(np.ones_like if mistake in ("ones", "m ones") else np.zeros_like)(p, dtype=np.float64) for p in params]
+            self.b = [(np.ones_like if mistake in ("ones", "v ones") else np.zeros_like)(p, dtype=np.float64) for p in params]
 
 
 class GradientDescentUphill:
@@ -49,6 +50,8 @@ class MomentumMistake(_Stateful):
         self._init(params)
         if self.mistake == "dampened":
             self.a = [self.beta * v + (1 - self.beta) * g for v, g in zip(self.a, grads)]
+        elif self.mistake == "forgets":
+            self.a = [g for g in grads]
         else:
             self.a = [self.beta * v + g for v, g in zip(self.a, grads)]
         sign = -1.0 if self.mistake == "uphill" else 1.0
@@ -69,6 +72,8 @@ def _denominator(s, eps, mistake):
         return np.sqrt(s + eps)
     if mistake == "no root":
         return s + eps
+    if mistake == "no eps":
+        return np.sqrt(s)
     return np.sqrt(s) + eps
 
 
@@ -83,6 +88,8 @@ class AdaGradMistake(_Stateful):
         self._init(params)
         if self.mistake == "sum of |g|":
             self.a = [G + np.abs(g) for G, g in zip(self.a, grads)]
+        elif self.mistake == "forgets":
+            self.a = [g ** 2 for g in grads]
         else:
             self.a = [G + g ** 2 for G, g in zip(self.a, grads)]
         sign = -1.0 if self.mistake == "uphill" else 1.0
@@ -110,6 +117,8 @@ class RMSpropMistake(_Stateful):
             return [p - self.lr * g / (s + self.eps) for p, g, s in zip(params, grads, self.a)]
         if self.mistake == "swapped":
             self.a = [(1 - r) * s + r * g ** 2 for s, g in zip(self.a, grads)]
+        elif self.mistake == "forgets":
+            self.a = [(1 - r) * g ** 2 for g in grads]
         else:
             self.a = [r * s + (1 - r) * g ** 2 for s, g in zip(self.a, grads)]
         sign = -1.0 if self.mistake == "uphill" else 1.0
@@ -136,8 +145,8 @@ class AdamMistake(_Stateful):
                 self.a[i] = (1 - b1) * self.a[i] + b1 * g
                 self.b[i] = (1 - b2) * self.b[i] + b2 * g ** 2
             else:
-                self.a[i] = b1 * self.a[i] + (1 - b1) * g
-                self.b[i] = b2 * self.b[i] + (1 - b2) * g ** 2
+                self.a[i] = {"m forgets": 0.0}.get(self.mistake, b1) * self.a[i] + {"no 1 - beta1": 1.0}.get(self.mistake, 1 - b1) * g
+                self.b[i] = {"v forgets": 0.0}.get(self.mistake, b2) * self.b[i] + {"no 1 - beta2": 1.0}.get(self.mistake, 1 - b2) * g ** 2
             if self.mistake == "no bias correction":
                 m_hat, v_hat = self.a[i], self.b[i]
             else:
@@ -158,12 +167,16 @@ MUTANTS = {
     "Momentum": [
         (MomentumUphill, "update_sign", "momentum with the sign flipped, w + lr * v: a step uphill"),
         (MomentumDampened, "momentum_dampened", "v <- beta * v + (1 - beta) * g, a velocity that averages the gradients"),
+        (_variant(MomentumMistake, "ones"), "state_not_from_zero", "a velocity that starts at ones instead of zeros"),
+        (_variant(MomentumMistake, "forgets"), "state_not_carried", "v <- g, a velocity that forgets the previous steps (plain gradient descent)"),
     ],
     "AdaGrad": [
         (_variant(AdaGradMistake, "uphill"), "update_sign", "AdaGrad with the sign flipped: a step uphill"),
         (_variant(AdaGradMistake, "eps inside"), "eps_inside_root", "g / sqrt(G + eps), eps inside the root"),
         (_variant(AdaGradMistake, "no root"), "root_misplaced", "g / (G + eps), without the square root"),
         (_variant(AdaGradMistake, "sum of |g|"), "root_misplaced", "a sum of |g| instead of g**2"),
+        (_variant(AdaGradMistake, "forgets"), "state_not_carried", "G <- g**2, a sum that forgets the previous gradients"),
+        (_variant(AdaGradMistake, "no eps"), "eps_missing", "g / sqrt(G), without eps"),
     ],
     "RMSprop": [
         (_variant(RMSpropMistake, "uphill"), "update_sign", "RMSprop with the sign flipped: a step uphill"),
@@ -173,6 +186,8 @@ MUTANTS = {
         (_variant(RMSpropMistake, "mean of |g|"), "root_misplaced", "a running average of |g| = sqrt(g**2) instead of g**2"),
         (_variant(RMSpropMistake, "root of g"), "root_misplaced", "a running average of sqrt(|g|) instead of g**2"),
         (_variant(RMSpropMistake, "swapped"), "decay_swapped", "s <- (1 - rho) * s + rho * g**2"),
+        (_variant(RMSpropMistake, "forgets"), "state_not_carried", "s <- (1 - rho) * g**2, an average that forgets the previous gradients"),
+        (_variant(RMSpropMistake, "no eps"), "eps_missing", "g / sqrt(s), without eps"),
     ],
     "Adam": [
         (_variant(AdamMistake, "no bias correction"), "no_bias_correction", "Adam without bias correction (m / (sqrt(v) + eps))"),
@@ -182,5 +197,12 @@ MUTANTS = {
         (_variant(AdamMistake, "correction stored"), "bias_correction_stored", "m and v replaced by m_hat and v_hat in the state"),
         (_variant(AdamMistake, "t per parameter"), "t_per_parameter", "a step counter t increased once per parameter array"),
         (_variant(AdamMistake, "swapped"), "decay_swapped", "the weights beta and 1 - beta swapped in m and v"),
+        (_variant(AdamMistake, "m ones"), "state_not_from_zero", "a first moment m that starts at ones instead of zeros"),
+        (_variant(AdamMistake, "v ones"), "state_not_from_zero", "a second moment v that starts at ones instead of zeros"),
+        (_variant(AdamMistake, "m forgets"), "state_not_carried", "m <- (1 - beta1) * g, a first moment that forgets the previous gradients"),
+        (_variant(AdamMistake, "v forgets"), "state_not_carried", "v <- (1 - beta2) * g**2, a second moment that forgets the previous gradients"),
+        (_variant(AdamMistake, "no 1 - beta1"), "moment_weight_missing", "m <- beta1 * m + g, without the weight 1 - beta1 on g"),
+        (_variant(AdamMistake, "no 1 - beta2"), "moment_weight_missing", "v <- beta2 * v + g**2, without the weight 1 - beta2 on g**2"),
+        (_variant(AdamMistake, "no eps"), "eps_missing", "m_hat / sqrt(v_hat), without eps"),
     ],
 }
