@@ -16,7 +16,6 @@ instructor (nbgrader does not release them and the package does not ship them).
 
 from __future__ import annotations
 
-import functools
 import time
 
 import numpy as np
@@ -759,20 +758,27 @@ def train_xor(rng, hidden):
 TIMING = {"layer_sizes": [4, 8, 8, 2], "n": 256, "repeats": 300}
 
 
-@functools.cache
+_BASELINE_BEST: dict[tuple, float] = {}
+
+
 def baseline_cpu_seconds(sizes: tuple, n: int, repeats: int) -> float:
     """CPU seconds of the vectorised baseline over as many passes of the same shapes, measured
-    in this (the grader's) process, best of three: building the workload and one
-    :func:`matmul_baseline` per batch, the work a vectorised forward + backward does. The
-    values do not change the cost, so it is measured once per process."""
-    best = float("inf")
-    for _ in range(3):
+    in this (the grader's) process: building the workload and one :func:`matmul_baseline` per
+    batch, the work a vectorised forward + backward does.
+
+    The work is fixed, so noise (a busy sibling core, a stolen time slice) can only lengthen a
+    measurement: the baseline is the best of every measurement this process has made, three
+    the first time and one more each time it is asked for, right after the student's call it
+    judges. A baseline measured once in a noisy moment would let a loop over the samples pass.
+    """
+    key = (sizes, n, repeats)
+    for _ in range(1 if key in _BASELINE_BEST else 3):
         start = time.thread_time()
         params, Xs, Gs, _ = timing_workload(list(sizes), n, repeats, 0)
         for X, G in zip(Xs, Gs):
             matmul_baseline(params, X, G)
-        best = min(best, time.thread_time() - start)
-    return best
+        _BASELINE_BEST[key] = min(_BASELINE_BEST.get(key, float("inf")), time.thread_time() - start)
+    return _BASELINE_BEST[key]
 
 
 def _summed_grads(params, Xs, Gs, acts, oracles):
