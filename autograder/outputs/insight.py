@@ -230,6 +230,12 @@ def markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+LABEL_INCHES_PER_CHARACTER = 0.085
+"""A generous width of one character of a 10-point tick label: margins are laid out from the
+labels' lengths, not measured by drawing (a constrained layout drew the figure several times,
+about a second for a class of seven assignments)."""
+
+
 def chart_png(assignment: dict[str, Any]) -> bytes:
     """A horizontal bar chart of an assignment's most common mistakes (named ones dark, kinds light)."""
     import matplotlib
@@ -239,8 +245,12 @@ def chart_png(assignment: dict[str, Any]) -> bytes:
     from matplotlib.ticker import MaxNLocator
 
     top = assignment["mistakes"][:10][::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(top) + 1.4), layout="constrained")
-    ax.barh([m["mistake"] if m["named"] else f"unnamed: {m['mistake']}" for m in top], [m["count"] for m in top],
+    labels = [m["mistake"] if m["named"] else f"unnamed: {m['mistake']}" for m in top]
+    width, height = 8.0, 0.45 * len(top) + 1.4
+    left = min(LABEL_INCHES_PER_CHARACTER * max(map(len, labels), default=8) + 0.3, width / 2)  # inches; longer labels are cut
+    fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes([left / width, 0.6 / height, (width - left - 0.3) / width, (height - 1.0) / height])
+    ax.barh(labels, [m["count"] for m in top],
             color=["#c44e52" if m["named"] else "#dd8452" for m in top])
     ax.set(title=f"{assignment['assignment']}: most common mistakes", xlabel="failed questions (student x question)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

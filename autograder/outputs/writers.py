@@ -195,7 +195,8 @@ def write_junit(results: Sequence[SubmissionResult], out: Path) -> None:
 
 def summary_figure(results: Sequence[SubmissionResult]):
     """The class at a glance, a row per assignment: the score histogram (students counted in
-    integers) and the share of students passing each question; titles kept inside the figure."""
+    integers) and the share of students passing each question; titles kept inside the figure.
+    Laid out in inches: a row is 3.6 in high, the question names get the room their length needs."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -203,16 +204,24 @@ def summary_figure(results: Sequence[SubmissionResult]):
     from matplotlib.ticker import MaxNLocator
 
     assignments = list(dict.fromkeys(r.assignment for r in results))
-    fig, axes = plt.subplots(len(assignments), 2, figsize=(11, 3.6 * len(assignments)), squeeze=False, layout="constrained")
-    for (left, right), name in zip(axes, assignments):
+    rates = {name: _pass_rates([r for r in results if r.assignment == name]) for name in assignments}
+    label = insight.LABEL_INCHES_PER_CHARACTER * max((len(q) for questions in rates.values() for q in questions), default=8)
+    width, row, rows = 11.0, 3.6, len(assignments)
+    fig = plt.figure(figsize=(width, row * rows))
+    top, bottom, left, gap, right = 0.65, 0.6, 0.8, 0.45, 0.3  # inches: two-line title, x label, y label, between the columns, edge
+    histogram_width = (width - left - gap - label - right) / 2
+    for i, name in enumerate(assignments):
+        y = (rows - i - 1) * row + bottom
+        frame = (histogram_width, row - top - bottom)
+        hist = fig.add_axes([left / width, y / (row * rows), frame[0] / width, frame[1] / (row * rows)])
+        bars = fig.add_axes([(left + histogram_width + gap + label) / width, y / (row * rows), frame[0] / width, frame[1] / (row * rows)])
         subset = [r for r in results if r.assignment == name]
-        top = max(r.max_score for r in subset)
-        left.hist([r.score for r in subset], bins=min(20, max(5, int(top) + 1)), range=(0, top or 1), color="#4c72b0", edgecolor="white")
-        left.set(title=f"{name}: total scores\n({len(subset)} submissions)", xlabel="points", ylabel="students")
-        left.yaxis.set_major_locator(MaxNLocator(integer=True))
-        questions = _pass_rates(subset)
-        right.barh(list(questions)[::-1], list(questions.values())[::-1], color="#55a868")
-        right.set(xlim=(0, 1), title=f"{name}: share of students\npassing each question", xlabel="share passing")
+        most = max(r.max_score for r in subset)
+        hist.hist([r.score for r in subset], bins=min(20, max(5, int(most) + 1)), range=(0, most or 1), color="#4c72b0", edgecolor="white")
+        hist.set(title=f"{name}: total scores\n({len(subset)} submissions)", xlabel="points", ylabel="students")
+        hist.yaxis.set_major_locator(MaxNLocator(integer=True))
+        bars.barh(list(rates[name])[::-1], list(rates[name].values())[::-1], color="#55a868")
+        bars.set(xlim=(0, 1), title=f"{name}: share of students\npassing each question", xlabel="share passing")
     return fig
 
 
@@ -237,7 +246,7 @@ def write_summary(results: Sequence[SubmissionResult], out: Path) -> None:
                   "| question | passing |", "|---|---|"] + [f"| {q} | {rate:.0%} |" for q, rate in _pass_rates(subset).items()] + [""]
     fig = summary_figure(results)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", pad_inches=0.2)
+    fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
     atomic_write_bytes(out / "summary.png", buffer.getvalue())
     atomic_write(out / "summary.md", "\n".join(lines + ["![scores](summary.png)", ""]))
