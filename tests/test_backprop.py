@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from autograder import course
+from autograder.judge import networks
 from autograder.judge.compare import rel_error
 from autograder.data import load
 from autograder.student.probes.backprop import backprop_test_function
@@ -127,7 +128,7 @@ def test_autograd_agrees_with_reference_and_hand_backward(reference):
     for sizes, acts, n in bp._visible_networks() + bp._hidden_networks(rng):
         params, X = bp.random_network(rng, sizes, acts, n)
         G = rng.normal(size=(n, sizes[-1]))
-        out, cache = bp.define_forward(params, X, acts)
+        out, cache = networks.forward_pass(params, X, acts)
         ref_out, ref_cache = reference["forward"](params, X, acts)
         np.testing.assert_allclose(ref_out, out, rtol=1e-12, atol=1e-14)
         expected = bp.linear_cost_grads(params, X, acts, G)
@@ -142,7 +143,7 @@ def test_kinks_are_avoided():
     for _ in range(30):
         for sizes, acts, n in bp._hidden_networks(rng):
             params, X = bp.random_network(rng, sizes, acts, n)
-            _, cache = bp.define_forward(params, X, acts)
+            _, cache = networks.forward_pass(params, X, acts)
             for Z, name in zip(cache["Z"], acts):
                 assert name not in bp.KINKED or np.min(np.abs(Z)) > bp.KINK_GAP
 
@@ -150,10 +151,10 @@ def test_kinks_are_avoided():
 def test_activation_oracle_matches_table_derivatives(reference):
     """Do autograd's derivatives of the definitions equal the reference's f_prime (z away from kinks)?"""
     z = np.linspace(-4, 4, 81) + 0.013
-    for name in bp.NAMES:
+    for name in networks.ACTIVATION_NAMES:
         f, f_prime = reference["ACTIVATIONS"][name]
-        np.testing.assert_allclose(f(z), bp.apply_activation(name, z), rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(f_prime(z), bp.activation_prime(name, z), rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(f(z), networks.apply_activation(name, z), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(f_prime(z), networks.activation_prime(name, z), rtol=1e-10, atol=1e-14)
 
 
 def test_gradient_checker_agrees_with_autograd(reference):
@@ -164,7 +165,7 @@ def test_gradient_checker_agrees_with_autograd(reference):
     params = [(0.5 * rng.normal(size=(3, 4)), 0.5 * rng.normal(size=4)), (0.5 * rng.normal(size=(4, 2)), 0.5 * rng.normal(size=2))]
     for name in ("cubic", "network"):
         numeric = reference["numerical_gradient"](backprop_test_function(name), params)
-        exact = bp.autograd_grads(params, backprop_test_function(name, anp))
+        exact = networks.autograd_grads(params, backprop_test_function(name, anp))
         for (nW, nb_), (eW, eb) in zip(numeric, exact):
             np.testing.assert_allclose(nW, eW, rtol=1e-6, atol=2e-8)
             np.testing.assert_allclose(nb_, eb, rtol=1e-6, atol=2e-8)

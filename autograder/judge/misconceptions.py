@@ -24,11 +24,11 @@ A mistake is recognised in one of three ways (``detected_by``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["DETECTION", "Misconception", "Relation", "common_relation", "locate", "recognised", "relation"]
+__all__ = ["DETECTION", "Misconception", "Relation", "close", "common_relation", "locate", "recognised", "relation"]
 
 DETECTION = {
     "relation": "a relation between the student's value and the expected one (factor, sign, transpose, shift, axis)",
@@ -90,8 +90,14 @@ class Relation:
         return f"{self.kind}:{self.label}" if self.label else self.kind
 
 
-def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+def close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
+    """Whether ``got`` and ``expected``, read as float arrays, have one shape and agree within
+    ``rtol`` and ``atol`` (as ``np.allclose``); False for what cannot be read as numbers."""
+    try:
+        got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
 
 
 def relation(got, expected, n: int | None = None, rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
@@ -103,16 +109,16 @@ def relation(got, expected, n: int | None = None, rtol: float = 1e-7, atol: floa
     got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
     atol = max(atol, rtol * scale)
-    if got.shape != expected.shape or _close(got, expected, rtol, atol) or not np.all(np.isfinite(got)) or scale == 0.0:
+    if got.shape != expected.shape or close(got, expected, rtol, atol) or not np.all(np.isfinite(got)) or scale == 0.0:
         return None
-    if _close(got, -expected, rtol, atol):
+    if close(got, -expected, rtol, atol):
         return Relation("sign", "of the wrong sign", -1.0)
     factors = ([(float(n), "n"), (1.0 / n, "1/n")] if n and n > 1 else []) + [(2.0, "2"), (0.5, "1/2")]
     for factor, label in factors:
-        if _close(got, factor * expected, rtol, atol * max(factor, 1.0)):
+        if close(got, factor * expected, rtol, atol * max(factor, 1.0)):
             shown = f"{label} = {factor:g}" if label in ("n", "1/n") else label
             return Relation("factor", f"off by a factor of {shown}", factor, label)
-    if expected.ndim == 2 and expected.shape[0] == expected.shape[1] > 1 and _close(got, expected.T, rtol, atol):
+    if expected.ndim == 2 and expected.shape[0] == expected.shape[1] > 1 and close(got, expected.T, rtol, atol):
         return Relation("transpose", "the transpose of the right value")
     if expected.size > 1:
         diff = got - expected

@@ -26,12 +26,12 @@ from ..judge.digests import visible
 from ..student.probes.backprop import backprop_test_function, matmul_baseline, timing_workload
 from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
 from ..judge.misconceptions import common_relation, locate
+from ..judge.networks import ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, forward_pass, layer_pairs, sizes_of
 from ..judge.question import Assignment, Case
 from ..judge.relations import factor_relation, length_shift
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
 
-NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
 KINKED = {"relu", "leaky_relu", "elu"}
 KINK_GAP = 1e-6
 GRAD_RTOL = 1e-7
@@ -107,62 +107,20 @@ ASSIGNMENT.misconception("train_step_without_lr", "learning rate missing from a 
 ASSIGNMENT.misconception("loop_over_samples", "loop over samples", "process the whole batch with matrix products instead of a Python loop over rows.", "property", ("vectorised",))
 
 
-# --- the definitions, for any array module (NumPy here, autograd.numpy for gradients) ---
-
-def apply_activation(name: str, z, xp=np):
-    """f(z) from its definition; ``xp`` is numpy or autograd.numpy."""
-    if name == "identity":
-        return z
-    if name == "sigmoid":
-        return 1.0 / (1.0 + xp.exp(-z))
-    if name == "tanh":
-        return xp.tanh(z)
-    if name == "relu":
-        return xp.where(z > 0, z, 0.0 * z)
-    if name == "leaky_relu":
-        return xp.where(z > 0, z, 0.01 * z)
-    if name == "elu":
-        return xp.where(z > 0, z, xp.exp(xp.minimum(z, 0.0)) - 1.0)
-    raise KeyError(name)
-
-
-def activation_prime(name: str, z: np.ndarray) -> np.ndarray:
-    """f'(z) by autograd's elementwise gradient of the definition (an oracle, not a formula typed here)."""
-    from autograd import elementwise_grad
-    import autograd.numpy as anp
-
-    return np.asarray(elementwise_grad(lambda v: apply_activation(name, v, anp))(np.asarray(z, dtype=float)), dtype=float)
-
-
-def define_forward(params, X, activations, xp=np):
-    """Output and cache ``{"Z": [...], "A": [X, ...]}`` of the network, from the definition."""
-    Zs, As = [], [X]
-    for (W, b), name in zip(params, activations):
-        Zs.append(As[-1] @ W + b)
-        As.append(apply_activation(name, Zs[-1], xp))
-    return As[-1], {"Z": Zs, "A": As}
-
-
-def autograd_grads(params, cost):
-    """[(dC/dW, dC/db), ...] of ``cost(params)`` by autograd."""
-    from autograd import grad
-
-    grads = grad(cost)([(np.asarray(W, float), np.asarray(b, float)) for W, b in params])
-    return [(np.asarray(dW, float), np.asarray(db, float)) for dW, db in grads]
-
+# --- the definitions (autograder.judge.networks), and the gradients this assignment's questions need ---
 
 def linear_cost_grads(params, X, activations, G):
     """Gradients of C = sum(G * A_L), whose dC/dA_L is G: what backward(..., G, ...) must return."""
     import autograd.numpy as anp
 
-    return autograd_grads(params, lambda p: anp.sum(G * define_forward(p, X, activations, anp)[0]))
+    return autograd_grads(params, lambda p: anp.sum(G * forward_pass(p, X, activations, anp)[0]))
 
 
 def mse_grads(params, X, Y, activations):
     """Gradients of 0.5 * sum((A_L - Y)**2) / n by autograd."""
     import autograd.numpy as anp
 
-    return autograd_grads(params, lambda p: 0.5 * anp.sum((define_forward(p, X, activations, anp)[0] - Y) ** 2) / X.shape[0])
+    return autograd_grads(params, lambda p: 0.5 * anp.sum((forward_pass(p, X, activations, anp)[0] - Y) ** 2) / X.shape[0])
 
 
 def init_recipe(layer_sizes, seed):
@@ -171,29 +129,9 @@ def init_recipe(layer_sizes, seed):
     return [(rng.normal(size=(n_in, n_out)) / np.sqrt(n_in), np.zeros(n_out)) for n_in, n_out in zip(layer_sizes, layer_sizes[1:])]
 
 
-def _kind(value) -> str:
-    """The type a student returned, by name (the original type for values that could not cross as plain data)."""
-    return getattr(value, "type_name", type(value).__name__)
-
-
 def _grads_structure(got, params, n: int, what: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Validate ``[(dW, db), ...]`` against the layer shapes; return float arrays."""
-    L = len(params)
-    if not isinstance(got, (list, tuple)) or len(got) != L:
-        length = f" of length {len(got)}" if isinstance(got, (list, tuple)) else ""
-        raise Mismatch(f"{what} should be a list of {L} pairs (dW, db), one per layer, but it is a {_kind(got)}{length}.")
-    pairs = []
-    for l, (pair, (W, b)) in enumerate(zip(got, params), start=1):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise Mismatch(f"entry {l - 1} of {what} (layer {l}) should be a pair (dW, db), but it is a {_kind(pair)}.")
-        dW, db = pair
-        if isinstance(db, np.ndarray) and db.ndim == 2 and db.shape == (n, b.shape[0]) and n != 1:
-            raise Mismatch(f"db of layer {l} has shape {db.shape}, one row per sample: the bias gradient must be summed over the batch (axis 0) to shape {b.shape}.",
-                           misconception="db_not_summed")
-        if isinstance(db, np.ndarray) and db.shape == (1, b.shape[0]):
-            raise Mismatch(f"db of layer {l} has shape {db.shape}, expected {b.shape}: sum over axis 0 without keepdims, so db has the shape of b.")
-        pairs.append((expect_array(dW, W.shape, f"dW of layer {l}"), expect_array(db, b.shape, f"db of layer {l}")))
-    return pairs
+    """``got`` read as ``[(dW, db), ...]`` with the shapes of ``params`` (``n`` samples, or -1)."""
+    return layer_pairs(got, sizes_of(params), what, names=("dW", "db"), batch=n if n > 0 else None, mistakes={"rows_not_summed": "db_not_summed"})
 
 
 def _compare_grads(pairs, expected, reveal: bool, diagnosis, n: int | None = None) -> None:
@@ -249,7 +187,7 @@ def random_network(rng, sizes, activations, n, scale=1.0):
     for _ in range(1000):
         params = [(scale * rng.normal(size=(a, b)) / np.sqrt(a), 0.5 * rng.normal(size=b)) for a, b in zip(sizes[:-1], sizes[1:])]
         X = rng.normal(size=(n, sizes[0]))
-        _, cache = define_forward(params, X, activations)
+        _, cache = forward_pass(params, X, activations)
         if all(name not in KINKED or np.min(np.abs(Z)) > KINK_GAP for Z, name in zip(cache["Z"], activations)):
             return params, X
     raise RuntimeError("could not draw a network away from the kinks")
@@ -276,7 +214,7 @@ def _hidden_networks(rng):
             sizes = [int(rng.integers(2, 9))] * (depth + 1)
         else:
             sizes = [int(w) for w in rng.integers(1, 9, size=depth + 1)]
-        acts = [str(a) for a in rng.choice(NAMES, size=depth)]
+        acts = [str(a) for a in rng.choice(ACTIVATION_NAMES, size=depth)]
         nets.append((sizes, acts, int(rng.integers(1, 33))))
     nets.append(([3, 5, 4, 2], ["relu", "sigmoid", "tanh"], 16))
     nets.append(([6, 2, 7], ["leaky_relu", "elu"], 9))
@@ -340,7 +278,7 @@ def _stable_sigmoid_check(z: np.ndarray):
 @ASSIGNMENT.question(points=2, functions=("ACTIVATIONS",))
 def activations(rng, hidden):
     """ACTIVATIONS[name] is (f, f_prime) for the six activations, with f_prime taking z."""
-    for name in NAMES:
+    for name in ACTIVATION_NAMES:
         z = rng.normal(scale=3.0, size=(4, 5)) if hidden else np.array([[-3.0, -1.0, -0.25, 0.5], [2.0, 0.1, -0.1, 4.0]])
         z[np.abs(z) < KINK_GAP] = 0.5
         yield Case(f"ACTIVATIONS[{name!r}] on z of shape {z.shape}", "ACTIVATIONS", (name, z), check=_activation_check(name, z), probe="activation_pair")
@@ -349,27 +287,9 @@ def activations(rng, hidden):
                kwargs={"strict": True}, check=_stable_sigmoid_check(z), probe="activation_pair", clauses=("ACTIVATIONS.sigmoid_stable",))
 
 
-def _params_structure(got, layer_sizes, what="init_params"):
-    L = len(layer_sizes) - 1
-    miscounted = length_shift(got, L) if isinstance(got, (list, tuple)) else None
-    if miscounted is not None:
-        raise Mismatch(f"{what} should return a list of {L} pairs (W, b), one per layer, for layer_sizes={list(layer_sizes)}, but it returned "
-                       f"{len(got)}: {miscounted.text}.", relation=miscounted.key)
-    if not isinstance(got, (list, tuple)) or len(got) != L:
-        raise Mismatch(f"{what} should return a list of {L} pairs (W, b), one per layer, for layer_sizes={list(layer_sizes)}, but it returned a {_kind(got)}"
-                       + (f" of length {len(got)}." if isinstance(got, (list, tuple)) else "."))
-    out = []
-    for l, pair in enumerate(got, start=1):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise Mismatch(f"layer {l} of {what} should be a pair (W, b), but it is a {_kind(pair)}.")
-        n_in, n_out = layer_sizes[l - 1], layer_sizes[l]
-        out.append((expect_array(pair[0], (n_in, n_out), f"W of layer {l}"), expect_array(pair[1], (n_out,), f"b of layer {l}")))
-    return out
-
-
 def _init_check(layer_sizes, seed):
     def check(got, oracles):
-        params = _params_structure(got, layer_sizes)
+        params = layer_pairs(got, list(layer_sizes), "init_params's result")
         for l, ((W, b), (eW, eb)) in enumerate(zip(params, init_recipe(layer_sizes, seed)), start=1):
             expect_true(np.all(b == 0), f"b of layer {l} should start at zero.")
             if not np.allclose(W, eW, rtol=1e-12, atol=0):
@@ -394,7 +314,7 @@ def _forward_check(params, X, acts):
         if not isinstance(got, (list, tuple)) or len(got) != 2:
             raise Mismatch("forward should return a pair (output, cache).")
         output, cache = got
-        exp_out, exp_cache = define_forward(params, X, acts)
+        exp_out, exp_cache = forward_pass(params, X, acts)
         L = len(params)
         if not isinstance(cache, dict) or not isinstance(cache.get("Z"), (list, tuple)) or not isinstance(cache.get("A"), (list, tuple)):
             raise Mismatch('cache should be a dict {"Z": [Z_1, ..., Z_L], "A": [A_0 = X, A_1, ..., A_L]} of lists of arrays.')
@@ -486,7 +406,7 @@ def backward(rng, hidden):
     nets = _visible_networks() if not hidden else _hidden_networks(rng)
     for sizes, acts, n in nets:
         params, X = random_network(rng, sizes, acts, n)
-        _, cache = define_forward(params, X, acts)
+        _, cache = forward_pass(params, X, acts)
         G = rng.normal(size=(n, sizes[-1]))
         yield Case(f"layers {sizes}, activations {acts}, batch of {n}", "backward", (params, cache, G, acts), check=_backward_check(params, X, acts, G, cache))
 
@@ -564,7 +484,7 @@ TRAINING_PIECES = ("activations", "init_params", "forward", "mse", "backward")
 def _train_result(got, layer_sizes, epochs):
     if not isinstance(got, (list, tuple)) or len(got) != 2:
         raise Mismatch("train should return a pair (params, losses).")
-    params = _params_structure(got[0], layer_sizes, "the params returned by train")
+    params = layer_pairs(got[0], list(layer_sizes), "the params returned by train")
     miscounted = length_shift(got[1], epochs)
     if miscounted is not None:
         raise Mismatch(f"losses holds {len(got[1])} values for {epochs} epochs: {miscounted.text}.", relation=miscounted.key)
@@ -591,7 +511,7 @@ def _full_batch_descent(X, Y, setup, seed, step_W=_descend, step_b=_descend):
     for _ in range(setup["epochs"]):
         grads = mse_grads(params, X, Y, setup["activations"])
         params = [(step_W(W, dW, setup["lr"]), step_b(b, db, setup["lr"])) for (W, b), (dW, db) in zip(params, grads)]
-        out, _ = define_forward(params, X, setup["activations"])
+        out, _ = forward_pass(params, X, setup["activations"])
         losses.append(0.5 * np.sum((out - Y) ** 2) / X.shape[0])
     return params, np.asarray(losses)
 
@@ -603,7 +523,7 @@ def _convention_check(X, Y, setup, seed):
             exp_params, exp_losses = _full_batch_descent(X, Y, setup, seed)
         else:
             exp_params, exp_losses = oracles.reference("train")(X, Y, seed=seed, **setup)
-        out, _ = define_forward(params, X, setup["activations"])
+        out, _ = forward_pass(params, X, setup["activations"])
         expect_close(losses[-1], 0.5 * np.sum((out - Y) ** 2) / X.shape[0], "the last loss (it should be the MSE cost of the returned params on the whole data set)",
                      rtol=1e-9, atol=1e-14, reveal=True)
         differ = ~np.isclose(losses, exp_losses, rtol=1e-6, atol=1e-12)
@@ -653,7 +573,7 @@ def sgd_training(X, Y, setup, seed, orders):
             rows = order[start:start + size]
             grads = mse_grads(params, X[rows], Y[rows], setup["activations"])
             params = [(W - setup["lr"] * dW, b - setup["lr"] * db) for (W, b), (dW, db) in zip(params, grads)]
-        out, _ = define_forward(params, X, setup["activations"])
+        out, _ = forward_pass(params, X, setup["activations"])
         losses.append(0.5 * np.sum((out - Y) ** 2) / X.shape[0])
     return params, np.asarray(losses)
 
@@ -710,7 +630,7 @@ def train_convention(rng, hidden):
 def _regression_check(X, Y, seed):
     def check(got, oracles):
         params, losses = _train_result(got, REGRESSION["layer_sizes"], REGRESSION["epochs"])
-        out, _ = define_forward(params, X, REGRESSION["activations"])
+        out, _ = forward_pass(params, X, REGRESSION["activations"])
         final = 0.5 * np.sum((out - Y) ** 2) / X.shape[0]
         expect_true(np.isclose(losses[-1], final, rtol=1e-6, atol=1e-12),
                     f"losses[-1] = {losses[-1]:.6g}, but the cost of the returned params on the data is {final:.6g}: record mse_cost on the whole data set after each epoch.")
@@ -733,7 +653,7 @@ def train_regression(rng, hidden):
 def _xor_check(X, Y):
     def check(got, oracles):
         params, losses = _train_result(got, XOR["layer_sizes"], XOR["epochs"])
-        out, _ = define_forward(params, X, XOR["activations"])
+        out, _ = forward_pass(params, X, XOR["activations"])
         predicted = (out > 0.5).astype(float)
         wrong = np.flatnonzero(predicted[:, 0] != Y[:, 0])
         if wrong.size:

@@ -25,7 +25,8 @@ import numpy as np
 from ..judge.digests import visible
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..data import load
-from ..judge.misconceptions import locate, relation
+from ..judge.misconceptions import close, locate, relation
+from ..judge.networks import forward_pass, layer_pairs, sizes_of
 from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("07_generalisation", "generalisation.ipynb", "Generalisation: regularisation, dropout, batch normalisation")
@@ -104,8 +105,8 @@ RTOL = 1e-7  # batch normalisation's gradients against autograd
 
 
 def _close(got: Any, expected: Any, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
-    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
-    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+    """:func:`~autograder.judge.misconceptions.close` with this assignment's tolerances unless a call gives others."""
+    return close(got, expected, rtol, atol)
 
 
 def _hidden_reference(oracles, name: str, *args, **kwargs):
@@ -174,11 +175,7 @@ def l2_penalty(rng, hidden):
 def _l2_grad_check(params, l2: float):
     def check(got, oracles):
         what = "l2_penalty_grad(params, l2)"
-        if not isinstance(got, (list, tuple)) or len(got) != len(params):
-            raise Mismatch(f"{what} should be a list of {len(params)} pairs (dW, db), one per layer.")
-        for l, ((W, b), pair) in enumerate(zip(params, got), start=1):
-            dW, db = _pair(pair, f"{what}[{l - 1}]", ("dW", "db"))
-            dW, db = expect_array(dW, W.shape, f"dW of layer {l}"), expect_array(db, b.shape, f"db of layer {l}")
+        for l, ((W, b), (dW, db)) in enumerate(zip(params, layer_pairs(got, sizes_of(params), what, names=("dW", "db"))), start=1):
             if _close(db, l2 * b) and l2 and np.any(b):
                 raise Mismatch(f"{what}: your db of layer {l} is l2 * b; the biases are not penalised, so their gradient is zero.", misconception=BIASES)
             expect_close(db, np.zeros_like(b), f"db of layer {l} (the biases are not penalised)", rtol=0, atol=0, reveal=oracles.reveal)
@@ -719,7 +716,7 @@ def _bn_backward_check(Z, gamma, beta, eps, d_out):
 def _bn_backward_mistake(got: dict, wrong: dict, Z, gamma, eps, d_out) -> str | None:
     """The catalogue key of a recognised wrong backward pass, from its dZ (or its parameter gradients)."""
     mean, var = Z.mean(axis=0), Z.var(axis=0)
-    inv_std, Z_hat = 1 / np.sqrt(var + eps), (Z - Z.mean(axis=0)) / np.sqrt(var + eps)
+    inv_std, Z_hat = 1 / np.sqrt(var + eps), (Z - mean) / np.sqrt(var + eps)
     g_hat = d_out * gamma
     if "dZ" in wrong:
         variants = {CONSTANT_STATS: g_hat * inv_std, NO_VAR_PATH: inv_std * (g_hat - g_hat.mean(axis=0)),
@@ -814,8 +811,8 @@ def universal_target(rng=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def tanh_network(params, x: np.ndarray) -> np.ndarray:
-    (W1, b1), (W2, b2) = params
-    return np.tanh(x @ W1 + b1) @ W2 + b2
+    """The output of a network with a tanh hidden layer and an identity output."""
+    return forward_pass(params, x, ["tanh", "identity"])[0]
 
 
 def _universal_check(x: np.ndarray, y: np.ndarray, threshold: float):
@@ -826,11 +823,7 @@ def _universal_check(x: np.ndarray, y: np.ndarray, threshold: float):
         for width, run in zip(UNIVERSAL_WIDTHS, got):
             what = f"universal_fit(width={width}, ...)"
             params, reported = _pair(run, what, ("params", "final_mse"))
-            if not isinstance(params, (list, tuple)) or len(params) != 2:
-                raise Mismatch(f"{what}: params should be [(W1, b1), (W2, b2)].")
-            shapes = (((1, width), (width,)), ((width, 1), (1,)))
-            pairs = [tuple(expect_array(a, s, f"{what}: {name}") for a, s, name in zip(_pair(layer, f"{what}: layer {l + 1}", ("W", "b")), shape, (f"W{l + 1}", f"b{l + 1}")))
-                     for l, (layer, shape) in enumerate(zip(params, shapes))]
+            pairs = layer_pairs(params, [1, width, 1], f"{what}: params")
             mse = float(np.mean((tanh_network(pairs, x) - y) ** 2))
             reported = expect_scalar(reported, f"{what}: final_mse")
             if not np.isclose(reported, mse, rtol=1e-6, atol=1e-12):
@@ -872,9 +865,7 @@ def tanh_network_grads(pairs, x: np.ndarray, y: np.ndarray) -> list[tuple[np.nda
 def _one_step_check(x: np.ndarray, y: np.ndarray, width: int, lr: float):
     """The second call's parameters are one gradient step of the MSE from the first call's (the same seed)."""
     def check(got, oracles):
-        shapes = (((1, width), (width,)), ((width, 1), (1,)))
-        before, after = ([tuple(expect_array(a, s, f"universal_fit(epochs={e}, ...): {n}") for a, s, n in zip(layer, shape, ("W", "b")))
-                          for layer, shape in zip(_pair(run, f"universal_fit(epochs={e}, ...)", ("params", "final_mse"))[0], shapes)]
+        before, after = (layer_pairs(_pair(run, f"universal_fit(epochs={e}, ...)", ("params", "final_mse"))[0], [1, width, 1], f"universal_fit(epochs={e}, ...): params")
                          for e, run in enumerate(got))
         for l, ((W0, b0), (W1, b1), (dW, db)) in enumerate(zip(before, after, tanh_network_grads(before, x, y)), start=1):
             for name, step, grad in ((f"W{l}", W1 - W0, dW), (f"b{l}", b1 - b0, db)):

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_float64, expect_true, salted_digest
 from ..judge.digests import visible
+from ..judge.networks import autograd_grads, forward_pass
 from ..student.probes.optimizers import optimizer_steps
 from ..judge.question import Assignment, Case
 from ..judge.relations import IN_PLACE, constant_ratio, constant_shift, named_factor
@@ -744,18 +745,10 @@ def he_init(rng, hidden):
 
 def weight_gradients(params: list, X: np.ndarray, Y: np.ndarray, activations: list) -> list[np.ndarray]:
     """dC/dW_l of C = 0.5 sum((A_L - Y)^2) / n for every layer, by autograd through the definition of the forward pass."""
-    import autograd
     import autograd.numpy as anp
 
-    funcs = {"identity": lambda z: z, "sigmoid": lambda z: 1.0 / (1.0 + anp.exp(-z)), "relu": lambda z: anp.maximum(z, 0.0)}
-
-    def cost(weights):
-        A = X
-        for W, (_, b), name in zip(weights, params, activations):
-            A = funcs[name](anp.dot(A, W) + b)
-        return 0.5 * anp.sum((A - Y) ** 2) / X.shape[0]
-
-    return autograd.grad(cost)([W for W, _ in params])
+    grads = autograd_grads(params, lambda p: 0.5 * anp.sum((forward_pass(p, X, activations, anp)[0] - Y) ** 2) / X.shape[0])
+    return [dW for dW, _ in grads]
 
 
 def _random_network(rng, depth: int, kind: str):

@@ -10,11 +10,14 @@ evaluated here, in the grader, with a plain forward pass through the returned
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..data import load
-from ..judge.misconceptions import locate
+from ..judge.misconceptions import close, locate
+from ..judge.networks import autograd_grads, forward_pass, layer_pairs
 from ..judge.question import Assignment, Case
 from ..judge.relations import describe, normalised_axis
 
@@ -104,14 +107,14 @@ def sigmoid(t: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -t))
 
 
+def relu_layers(params) -> list[str]:
+    """The activations of this assignment's networks: ReLU hidden layers, an identity output (the logits)."""
+    return ["relu"] * (len(params) - 1) + ["identity"]
+
+
 def relu_network(params, X: np.ndarray) -> np.ndarray:
     """Logits of a network with ReLU hidden layers and an identity output layer."""
-    A = X
-    for l, (W, b) in enumerate(params):
-        A = A @ W + b
-        if l < len(params) - 1:
-            A = np.maximum(A, 0.0)
-    return A
+    return forward_pass(params, X, relu_layers(params))[0]
 
 
 def _ce_gradient_autograd(Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -142,22 +145,17 @@ def _jacobian_autograd(z: np.ndarray) -> np.ndarray:
 
 def _network_gradients_autograd(params, X: np.ndarray, labels: np.ndarray):
     """Gradients of the mean cross-entropy of ``relu_network`` with respect to every W and b."""
-    import autograd
     import autograd.numpy as anp
 
     Y = one_hot_rows(labels, params[-1][0].shape[1])
 
     def cost(flat):
-        A = X
-        for l, (W, b) in enumerate(flat):
-            A = anp.dot(A, W) + b
-            if l < len(flat) - 1:
-                A = anp.where(A > 0, A, 0.0)  # ReLU with derivative 0 at 0, as in the notebook
+        A = forward_pass(flat, X, relu_layers(flat), anp)[0]
         m = anp.max(A, axis=1, keepdims=True)
         log_p = A - m - anp.log(anp.sum(anp.exp(A - m), axis=1, keepdims=True))
         return -anp.sum(Y * log_p) / X.shape[0]
 
-    return autograd.grad(cost)([(W, b) for W, b in params])
+    return autograd_grads(params, cost)
 
 
 def _reference_or(oracles, name: str, args: tuple, fallback: np.ndarray) -> np.ndarray:
@@ -167,8 +165,9 @@ def _reference_or(oracles, name: str, args: tuple, fallback: np.ndarray) -> np.n
     return fallback
 
 
-def _close(got: np.ndarray, expected: np.ndarray, rtol: float = 1e-8, atol: float = 1e-12) -> bool:
-    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+def _close(got: Any, expected: Any, rtol: float = 1e-8, atol: float = 1e-12) -> bool:
+    """:func:`~autograder.judge.misconceptions.close` with this assignment's tolerances unless a call gives others."""
+    return close(got, expected, rtol, atol)
 
 
 def _random_labels(rng, n: int, C: int) -> np.ndarray:
@@ -487,24 +486,13 @@ def accuracy(rng, hidden):
 
 # --- the classifier: 04_backprop pieces and one SGD step with L2 --------------------
 
+STRUCTURE = {"W": {"transposed": "transposed_w"}, "dW": {"transposed": "transposed_dw"}}
+"""The structural mistakes this assignment names, by what the pairs hold (see :func:`~autograder.judge.networks.layer_pairs`)."""
+
+
 def _pairs(got, sizes: list[int], what: str, names: tuple[str, str] = ("W", "b")) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Validate a list of (W, b) pairs (or (dW, db), per ``names``) for layer sizes ``sizes``."""
-    L = len(sizes) - 1
-    if not isinstance(got, (list, tuple)) or len(got) != L:
-        raise Mismatch(f"{what} should be a list of {L} pairs (W, b), one per layer, but it is {type(got).__name__}"
-                       f"{' of length ' + str(len(got)) if isinstance(got, (list, tuple)) else ''}.")
-    pairs = []
-    for l, pair in enumerate(got):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise Mismatch(f"{what}[{l}] should be a pair ({names[0]}, {names[1]}).")
-        first = pair[0]
-        if isinstance(first, np.ndarray) and first.shape == (sizes[l + 1], sizes[l]) and sizes[l] != sizes[l + 1]:
-            raise Mismatch(f"{what}[{l}][0] ({names[0]} of layer {l + 1}) has shape {first.shape}, the transpose of the expected "
-                           f"({sizes[l]}, {sizes[l + 1]}): W is (n_in, n_out){', so dC/dW = A_prev.T @ delta' if names[0] == 'dW' else ''}.",
-                           misconception="transposed_dw" if names[0] == "dW" else "transposed_w")
-        pairs.append((expect_array(first, (sizes[l], sizes[l + 1]), f"{what}[{l}][0] ({names[0]} of layer {l + 1})"),
-                      expect_array(pair[1], (sizes[l + 1],), f"{what}[{l}][1] ({names[1]} of layer {l + 1})")))
-    return pairs
+    """``got`` read as a list of (W, b) pairs (or (dW, db), per ``names``) for layer sizes ``sizes``."""
+    return layer_pairs(got, sizes, what, names, mistakes=STRUCTURE[names[0]])
 
 
 def _forward_backward_check(params, X: np.ndarray, labels: np.ndarray):

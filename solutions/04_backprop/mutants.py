@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from autograder.questions.backprop import activation_prime
+from autograder.judge.networks import activation_prime
 
 
 def mistaken_backward(params, cache, G, activations, mistake: str):

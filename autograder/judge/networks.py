@@ -1,0 +1,137 @@
+"""What the network questions share: the definitions they judge against, and reading a
+student's list of layers.
+
+A network's parameters, and their gradients, are a list with one ``(W, b)`` pair per layer:
+``W`` of shape (n_in, n_out) and ``b`` of shape (n_out,), for layer sizes
+``[n_0, n_1, ..., n_L]``; a batch ``X`` has one sample per row, and layer ``l`` computes
+``A_l = f_l(A_{l-1} @ W_l + b_l)``.
+
+- :func:`apply_activation` and :func:`forward_pass` are the definitions, written once for any
+  array module: NumPy, or autograd.numpy so that :func:`autograd_grads` differentiates them
+  (gradients are never typed by hand here).
+- :func:`layer_pairs` reads such a list from a student's result, explains what is wrong with
+  its structure in the curriculum's terms, and names the structural mistakes a question
+  catalogues (a rule is an entry of ``mistakes``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from .compare import Mismatch, expect_array
+from .relations import length_shift
+
+__all__ = ["ACTIVATION_NAMES", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "forward_pass", "kind", "layer_pairs",
+           "sizes_of"]
+
+ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
+
+
+def apply_activation(name: str, z, xp=np):
+    """f(z) for the activation ``name`` (one of :data:`ACTIVATION_NAMES`) from its definition;
+    ``xp`` is numpy or autograd.numpy. ReLU-like functions have derivative 0 at 0 (``where``)."""
+    if name == "identity":
+        return z
+    if name == "sigmoid":
+        return 1.0 / (1.0 + xp.exp(-z))
+    if name == "tanh":
+        return xp.tanh(z)
+    if name == "relu":
+        return xp.where(z > 0, z, 0.0 * z)
+    if name == "leaky_relu":
+        return xp.where(z > 0, z, 0.01 * z)
+    if name == "elu":
+        return xp.where(z > 0, z, xp.exp(xp.minimum(z, 0.0)) - 1.0)
+    raise KeyError(name)
+
+
+def activation_prime(name: str, z: np.ndarray) -> np.ndarray:
+    """f'(z) by autograd's elementwise gradient of the definition (an oracle, not a formula typed here)."""
+    from autograd import elementwise_grad
+    import autograd.numpy as anp
+
+    return np.asarray(elementwise_grad(lambda v: apply_activation(name, v, anp))(np.asarray(z, dtype=float)), dtype=float)
+
+
+def forward_pass(params, X, activations, xp=np):
+    """The output A_L (n, n_L) and the cache ``{"Z": [Z_1..Z_L], "A": [X, A_1..A_L]}`` of the
+    network ``params`` with one activation name per layer, from the definition."""
+    Zs, As = [], [X]
+    for (W, b), name in zip(params, activations):
+        Zs.append(As[-1] @ W + b)
+        As.append(apply_activation(name, Zs[-1], xp))
+    return As[-1], {"Z": Zs, "A": As}
+
+
+def autograd_grads(params, cost) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(dC/dW, dC/db), ...]`` of ``cost(params)`` (written with autograd.numpy) by autograd."""
+    from autograd import grad
+
+    grads = grad(cost)([(np.asarray(W, float), np.asarray(b, float)) for W, b in params])
+    return [(np.asarray(dW, float), np.asarray(db, float)) for dW, db in grads]
+
+STRUCTURAL_MISTAKES = {
+    "transposed": "the first entry of a pair has the shape of its transpose, (n_out, n_in)",
+    "rows_not_summed": "the second entry keeps one row per sample (a bias gradient not summed over the batch)",
+}
+"""The structural mistakes :func:`layer_pairs` recognises, by key; a question names them
+through its ``mistakes`` table (structural key -> catalogue key)."""
+
+
+def kind(value: Any) -> str:
+    """The type a student returned, by name (the original type for values that could not cross as plain data)."""
+    return getattr(value, "type_name", type(value).__name__)
+
+
+def sizes_of(params: list) -> list[int]:
+    """The layer sizes ``[n_0, ..., n_L]`` of a list of (W, b) pairs."""
+    return [W.shape[0] for W, _ in params] + [params[-1][0].shape[1]]
+
+
+def layer_pairs(got: Any, sizes: list[int], what: str, names: tuple[str, str] = ("W", "b"), batch: int | None = None,
+                mistakes: Mapping[str, str] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Read ``got`` as one pair per layer of ``sizes``; return the pairs as float arrays.
+
+    Args:
+        got: the student's value.
+        sizes: the layer sizes ``[n_0, ..., n_L]``; layer ``l`` (from 1) has a first entry of
+            shape (n_{l-1}, n_l) and a second of shape (n_l,).
+        what: the value in the student's words ("backward's result", "the returned params").
+        names: what the two entries are called ("W", "b" or "dW", "db").
+        batch: the number of samples, where a second entry of shape (batch, n_l) means a
+            gradient not summed over the batch.
+        mistakes: structural key (:data:`STRUCTURAL_MISTAKES`) -> the catalogue key it names.
+
+    Raises:
+        Mismatch: a list one layer too long or short (its relation says so), another length
+            or type, an entry that is not a pair, or an entry of the wrong shape.
+    """
+    mistakes = mistakes or {}
+    first, second = names
+    layers = len(sizes) - 1
+    listed = isinstance(got, (list, tuple))
+    expected = f"{what} should be a list of {layers} pairs ({first}, {second}), one per layer, for layer sizes {list(sizes)}"
+    miscounted = length_shift(got, layers) if listed else None
+    if miscounted is not None:
+        raise Mismatch(f"{expected}, but it has {len(got)}: {miscounted.text}.", relation=miscounted.key)
+    if not listed or len(got) != layers:
+        raise Mismatch(f"{expected}, but it is a {kind(got)}" + (f" of length {len(got)}." if listed else "."))
+    pairs = []
+    for l, pair in enumerate(got, start=1):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise Mismatch(f"entry {l - 1} of {what} (layer {l}) should be a pair ({first}, {second}), but it is a {kind(pair)}.")
+        matrix, vector = pair
+        n_in, n_out = sizes[l - 1], sizes[l]
+        if isinstance(matrix, np.ndarray) and matrix.shape == (n_out, n_in) and n_in != n_out:
+            raise Mismatch(f"{first} of layer {l} has shape {matrix.shape}, the transpose of the expected ({n_in}, {n_out}): {first} is (n_in, n_out)"
+                           + (", so dC/dW = A_prev.T @ delta." if first == "dW" else "."), misconception=mistakes.get("transposed"))
+        if isinstance(vector, np.ndarray) and vector.ndim == 2 and batch not in (None, 1) and vector.shape == (batch, n_out):
+            raise Mismatch(f"{second} of layer {l} has shape {vector.shape}, one row per sample: the bias gradient must be summed over the batch "
+                           f"(axis 0) to shape ({n_out},).", misconception=mistakes.get("rows_not_summed"))
+        if isinstance(vector, np.ndarray) and vector.shape == (1, n_out):
+            raise Mismatch(f"{second} of layer {l} has shape {vector.shape}, expected ({n_out},): sum over axis 0 without keepdims, "
+                           f"so {second} has the shape of b.")
+        pairs.append((expect_array(matrix, (n_in, n_out), f"{first} of layer {l}"), expect_array(vector, (n_out,), f"{second} of layer {l}")))
+    return pairs
