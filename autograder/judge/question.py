@@ -68,6 +68,23 @@ class Oracles:
     def has_reference(self) -> bool:
         return self._reference is not None
 
+    @property
+    def judges_by_reference(self) -> bool:
+        """Whether expected values come from the reference: on hidden cases, where it is present."""
+        return self.has_reference and not self.reveal
+
+    def hidden_reference(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """The reference's ``name(*args, **kwargs)`` where :attr:`judges_by_reference` (array
+        arguments copied, so it cannot change the case's), else None."""
+        if not self.judges_by_reference:
+            return None
+        return self.reference(name)(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args], **kwargs)
+
+    def expected(self, name: str, definition: Any, *args: Any, **kwargs: Any) -> Any:
+        """What ``name(*args, **kwargs)`` should return: the reference's result where
+        :attr:`judges_by_reference`, else ``definition`` (the value the question's own definition gives)."""
+        return self.hidden_reference(name, *args, **kwargs) if self.judges_by_reference else definition
+
     def reference(self, name: str) -> Callable[..., Any]:
         """The reference implementation of ``name`` from the solution notebook."""
         if self._reference is None:

@@ -109,14 +109,6 @@ def _close(got: Any, expected: Any, rtol: float = 1e-9, atol: float = 1e-12) -> 
     return close(got, expected, rtol, atol)
 
 
-def _hidden_reference(oracles, name: str, *args, **kwargs):
-    """The reference's ``name(*args, **kwargs)`` on hidden cases (inputs copied), else None."""
-    if oracles.reveal or not oracles.has_reference:
-        return None
-    copied = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
-    return oracles.reference(name)(*copied, **kwargs)
-
-
 def _name(got: Any, variants: dict[str, Callable[[], Any]], what: str, text: dict[str, str], compare=_close) -> None:
     """Raise the Mismatch of the first variant (catalogue key, or ``key/variant`` for one of several of a key
     -> its wrong value) that ``got`` equals."""
@@ -150,7 +142,7 @@ def _l2_penalty_check(params, l2: float):
         what = "l2_penalty(params, l2)"
         value = expect_scalar(got, what)
         expected = 0.5 * l2 * weights
-        reference = _hidden_reference(oracles, "l2_penalty", params, l2)
+        reference = oracles.hidden_reference("l2_penalty", params, l2)
         expected = expected if reference is None else float(reference)
         _name(value, {BIASES: lambda: 0.5 * l2 * (weights + biases), NO_HALF: lambda: l2 * weights}, what, {
             BIASES: "your penalty includes the biases; only the weights W are penalised.",
@@ -182,7 +174,7 @@ def _l2_grad_check(params, l2: float):
             for factor in (2.0, 0.5):
                 if l2 and _close(dW, factor * l2 * W):
                     raise Mismatch(f"{what}: your dW of layer {l} is {factor:g} * l2 * W.", misconception=GRAD_FACTOR)
-            reference = _hidden_reference(oracles, "l2_penalty_grad", params, l2)
+            reference = oracles.hidden_reference("l2_penalty_grad", params, l2)
             expect_close(dW, l2 * W if reference is None else reference[l - 1][0], f"dW of layer {l}", rtol=1e-12, atol=1e-15, reveal=oracles.reveal)
 
     return check
@@ -214,7 +206,7 @@ def _split_check(n: int, val_fraction: float, seed: int):
         train, val = _pair(got, what, ("train_idx", "val_idx"))
         train, val = np.asarray(train), np.asarray(val)
         expected = split_definition(n, val_fraction, seed)
-        reference = _hidden_reference(oracles, "train_val_split", n, val_fraction, seed)
+        reference = oracles.hidden_reference("train_val_split", n, val_fraction, seed)
         if reference is not None:
             expected = tuple(np.asarray(r) for r in reference)
         same = lambda g, e: all(np.asarray(a).shape == np.asarray(b).shape and np.array_equal(a, b) for a, b in zip(g, e))
@@ -287,7 +279,7 @@ def _early_check(losses: list[float], patience: int):
             values.append(int(v))
         got_pair = tuple(values)
         expected = early_definition(losses, patience)
-        reference = _hidden_reference(oracles, "early_stopping", list(losses), patience)
+        reference = oracles.hidden_reference("early_stopping", list(losses), patience)
         if reference is not None:
             expected = (int(reference[0]), int(reference[1]))
         _name_early(got_pair, expected, losses, patience, what)
@@ -505,7 +497,7 @@ def _dropout_check(A: np.ndarray, p: float, seed: int, training: bool):
         out, mask = _pair(got, what, ("out", "mask"))
         out, mask = expect_array(out, A.shape, f"{what}: out"), expect_array(mask, A.shape, f"{what}: mask")
         expected = dropout_definition(A, p, seed, training)
-        reference = _hidden_reference(oracles, "dropout_forward", A, p, seed, training=training)
+        reference = oracles.hidden_reference("dropout_forward", A, p, seed, training=training)
         if reference is not None:
             expected = (np.asarray(reference[0], dtype=float), np.asarray(reference[1], dtype=float))
         both = lambda g, v: _close(g[0], v[0]) and _close(g[1], v[1]) and not (_close(g[0], expected[0]) and _close(g[1], expected[1]))
@@ -626,7 +618,7 @@ def _bn_forward_check(Z, gamma, beta, eps):
             raise Mismatch(f"{what}: NaN or inf where a column has equal values (variance 0): divide by sqrt(var + eps).", misconception=NO_EPS)
         out = expect_array(out, Z.shape, f"{what}: out")
         expected = batchnorm_definition(Z, gamma, beta, eps)
-        reference = _hidden_reference(oracles, "batchnorm_forward", Z, gamma, beta, eps)
+        reference = oracles.hidden_reference("batchnorm_forward", Z, gamma, beta, eps)
         if reference is not None:
             expected = np.asarray(reference[0], dtype=float)
         variants = {UNBIASED: lambda: batchnorm_definition(Z, gamma, beta, eps, ddof=1) if n > 1 else None,
@@ -693,8 +685,8 @@ def _bn_backward_check(Z, gamma, beta, eps, d_out):
                                    "sum over the batch, axis=0, one entry per column.", misconception=BN_AXIS)
         got_t = {name: expect_array(g, s, f"batchnorm_backward(...): {name}") for name, g, s in zip(names, grads, (Z.shape, gamma.shape, beta.shape))}
         expected = batchnorm_gradients_autograd(Z, gamma, beta, eps, d_out)
-        reference = _hidden_reference(oracles, "batchnorm_backward", d_out, oracles.reference("batchnorm_forward")(np.copy(Z), gamma, beta, eps)[1]) \
-            if not oracles.reveal and oracles.has_reference else None
+        reference = oracles.hidden_reference("batchnorm_backward", d_out, oracles.reference("batchnorm_forward")(np.copy(Z), gamma, beta, eps)[1]) \
+            if oracles.judges_by_reference else None
         checks = [expected] + ([dict(zip(names, (np.asarray(r, dtype=float) for r in reference)))] if reference is not None else [])
         for oracle in checks:
             located, wrong = locate(got_t, oracle, n=n, rtol=RTOL, atol=1e-12)
@@ -745,7 +737,7 @@ def _bn_inference_check(Z, gamma, beta, mean, var, eps):
         what = "batchnorm_inference(Z, gamma, beta, running_mean, running_var)"
         got = expect_array(got, Z.shape, what)
         expected = gamma * (Z - mean) / np.sqrt(var + eps) + beta
-        reference = _hidden_reference(oracles, "batchnorm_inference", Z, gamma, beta, mean, var, eps)
+        reference = oracles.hidden_reference("batchnorm_inference", Z, gamma, beta, mean, var, eps)
         expected = expected if reference is None else np.asarray(reference, dtype=float)
         _name(got, {BATCH_STATS: lambda: batchnorm_definition(Z, gamma, beta, eps), EPS_OUTSIDE: lambda: gamma * (Z - mean) / (np.sqrt(var) + eps) + beta,
                     f"{SCALE_SHIFT}/gamma": lambda: (Z - mean) / np.sqrt(var + eps) + beta, f"{SCALE_SHIFT}/beta": lambda: gamma * (Z - mean) / np.sqrt(var + eps)}, what, {
@@ -774,7 +766,7 @@ def _running_check(running, batch, momentum):
         shape = np.shape(running)
         got = expect_array(got, shape, what)
         expected = momentum * np.asarray(running) + (1 - momentum) * np.asarray(batch)
-        reference = _hidden_reference(oracles, "update_running", running, batch, momentum)
+        reference = oracles.hidden_reference("update_running", running, batch, momentum)
         expected = expected if reference is None else np.asarray(reference, dtype=float)
         if momentum != 0.5 and _close(got, (1 - momentum) * np.asarray(running) + momentum * np.asarray(batch)):
             raise Mismatch(f"{what}: you gave the new batch value the weight momentum and the old value 1 - momentum; the old value keeps momentum.", misconception=MOMENTUM_SWAPPED)

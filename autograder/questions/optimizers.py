@@ -350,7 +350,7 @@ def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs
     def check(got, oracles):
         trajectories = _read_runs(got, cls, params, steps, runs)
         trajectory = trajectories[0]
-        if not oracles.reveal and oracles.has_reference:
+        if oracles.judges_by_reference:
             (target,) = run_reference(oracles.reference(cls), cls, params, sequence, options)
             rtol, where = REFERENCE_RTOL, "the reference implementation (to 1e-12)"
         elif expected is not None:
@@ -580,7 +580,7 @@ def _quadratic_check(A: np.ndarray, w0: np.ndarray, lr: float, steps: int):
             raise Mismatch(f"run_quadratic returned {steps + 2} losses for {steps} steps: one step too many; return steps + 1 = {steps + 1}.",
                            misconception=LOSS_COUNT)
         losses = expect_array(losses, (steps + 1,), "the losses returned by run_quadratic", finite=False)
-        if not oracles.reveal and oracles.has_reference:
+        if oracles.judges_by_reference:
             expected = np.asarray(oracles.reference("run_quadratic")(oracles.reference("GradientDescent")(lr=lr), A.copy(), w0.copy(), steps), dtype=float)
         else:
             expected = gd_losses_closed_form(A, w0, lr, steps)
