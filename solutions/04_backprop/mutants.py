@@ -9,8 +9,6 @@ on, so it must never reach students.
 
 import functools
 
-import numpy as np
-
 from autograder.judge.networks import activation_prime
 
 
