@@ -55,6 +55,8 @@ ASSIGNMENT.misconception("fprime_formula", "f_prime formula wrong", "compare f_p
    "relation", ("activations",))
 ASSIGNMENT.misconception("kink_negative_slope", "derivative wrong for negative z", "below zero, ReLU's slope is 0, leaky ReLU's is alpha and ELU's is alpha * exp(z).",
    "relation", ("activations",))
+ASSIGNMENT.misconception("init_w_transposed", "W of shape (n_out, n_in)", "W maps a layer's inputs to its outputs: shape (n_in, n_out), one row per input, so A_prev @ W works.",
+                         "relation", ("init_params",))
 ASSIGNMENT.misconception("init_not_scaled", "init not scaled", "divide the standard normal draws by sqrt(n_in) so every layer's output keeps unit scale.", "relation", ("init_params",))
 ASSIGNMENT.misconception("output_activation_missing", "output activation missing", "the last layer also applies its activation: the output is A_L = f(Z_L).", "relation", ("forward",))
 ASSIGNMENT.misconception("cost_not_over_n", "cost not divided by n", "the cost is a mean over the n rows, so the cost and every gradient carry a factor 1/n.",
@@ -127,6 +129,10 @@ def init_recipe(layer_sizes, seed):
     """The initialisation the notebook prescribes: W ~ N(0, 1) / sqrt(n_in) drawn layer by layer, b = 0."""
     rng = np.random.default_rng(seed)
     return [(rng.normal(size=(n_in, n_out)) / np.sqrt(n_in), np.zeros(n_out)) for n_in, n_out in zip(layer_sizes, layer_sizes[1:])]
+
+
+PARAMS_STRUCTURE = {"transposed": "init_w_transposed"}
+"""The structural mistakes of init_params's (W, b) that this assignment names (see :func:`~autograder.judge.networks.layer_pairs`)."""
 
 
 def _grads_structure(got, params, n: int, what: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -289,7 +295,7 @@ def activations(rng, hidden):
 
 def _init_check(layer_sizes, seed):
     def check(got, oracles):
-        params = layer_pairs(got, list(layer_sizes), "init_params's result")
+        params = layer_pairs(got, list(layer_sizes), "init_params's result", mistakes=PARAMS_STRUCTURE)
         for l, ((W, b), (eW, eb)) in enumerate(zip(params, init_recipe(layer_sizes, seed)), start=1):
             expect_true(np.all(b == 0), f"b of layer {l} should start at zero.")
             if not np.allclose(W, eW, rtol=1e-12, atol=0):
