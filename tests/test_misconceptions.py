@@ -129,6 +129,8 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
                                               'grads[l] = (cache["A"][l].T @ delta / len(delta), delta.sum(axis=0) / len(delta))'))},
          {"backward": "divided_by_n_twice"}),
         ({"numerical_gradient": mutate(B, "numerical_gradient", ("/ (2 * eps)", "/ eps"))}, {"numerical_gradient": "numgrad_missing_2"}),
+        ({"numerical_gradient": mutate(B, "numerical_gradient", ("(f_plus - f_minus)", "(f_minus - f_plus)"))}, {"numerical_gradient": "numgrad_reversed"}),
+        ({"numerical_gradient": mutate(B, "numerical_gradient", ("(f_plus - f_minus) / (2 * eps)", "(f_plus - f_minus)"))}, {"numerical_gradient": "numgrad_not_divided"}),
         ({"numerical_gradient": mutate(B, "numerical_gradient", ("/ (2 * eps)", "/ (4 * eps)"))}, {"numerical_gradient": "numgrad_extra_2"}),
         ({"numerical_gradient": mutate(B, "numerical_gradient", ("P[index] = old - eps\n                f_minus = f(work)", "P[index] = old\n                f_minus = f(work)"),
                                        ("/ (2 * eps)", "/ eps"))}, {"numerical_gradient": "forward_difference"}),

@@ -28,7 +28,7 @@ from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
 from ..judge.misconceptions import common_relation, locate
 from ..judge.networks import ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, forward_pass, layer_pairs, sizes_of
 from ..judge.question import Assignment, Case
-from ..judge.relations import factor_relation, length_shift
+from ..judge.relations import constant_ratio, factor_relation, length_shift, named_factor
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
 
@@ -91,6 +91,10 @@ ASSIGNMENT.misconception("backward_sign", "sign flipped", "the gradients point u
 ASSIGNMENT.misconception("divided_by_n_twice", "divided by n twice", "the 1/n of the mean cost enters once, through dC/dA_L: backward must not divide by n again.",
    "relation", ("backward", "gradients"))
 ASSIGNMENT.misconception("numgrad_missing_2", "missing 2 in the denominator", "a central difference spans 2 * eps, from w - eps to w + eps.", "relation", ("numerical_gradient",))
+ASSIGNMENT.misconception("numgrad_reversed", "difference taken the wrong way round", "a derivative compares the value at w + eps with the value at w - eps: f(w + eps) - f(w - eps), in that order.",
+                         "relation", ("numerical_gradient",))
+ASSIGNMENT.misconception("numgrad_not_divided", "difference not divided by the step", "a derivative is a change in f divided by the change in w: divide f(w + eps) - f(w - eps) by 2 * eps.",
+                         "relation", ("numerical_gradient",))
 ASSIGNMENT.misconception("numgrad_extra_2", "factor 2 in the denominator", "the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps.", "relation", ("numerical_gradient",))
 ASSIGNMENT.misconception("forward_difference", "forward difference", "the one-sided difference has an error of order eps; the central one, of order eps**2.", "relation", ("numerical_gradient",))
 ASSIGNMENT.misconception("train_not_shuffled", "mini-batches not shuffled", "draw order = rng.permutation(n) at the start of every epoch and take the batches in that order.",
@@ -435,6 +439,14 @@ def gradients(rng, hidden):
                    probe="forward_backward_mse", check=_pipeline_check(params, X, Y, acts))
 
 
+NUMGRAD_FACTORS = {  # catalogue key -> (the student's value / the true gradient, for a step eps; what the student reads)
+    "numgrad_missing_2": (lambda eps: 2.0, "twice the true gradient: a central difference divides by 2 * eps, the distance between w + eps and w - eps"),
+    "numgrad_extra_2": (lambda eps: 0.5, "half the true gradient: the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps"),
+    "numgrad_reversed": (lambda eps: -1.0, "minus the true gradient: the central difference is f(w + eps) - f(w - eps), the value at the larger w first"),
+    "numgrad_not_divided": (lambda eps: 2.0 * eps, "2 * eps times the true gradient: the difference f(w + eps) - f(w - eps) is not divided by 2 * eps"),
+}
+
+
 def _numgrad_check(name, params, eps=1e-6):
     def check(got, oracles):
         pairs = _grads_structure(got, params, -1, f"numerical_gradient of {name!r}")
@@ -445,12 +457,10 @@ def _numgrad_check(name, params, eps=1e-6):
             for got_g, exp_g, P, what in ((dW, eW, W, "dW"), (db, eb, b, "db")):
                 if np.allclose(got_g, exp_g, rtol=1e-6, atol=2e-8):
                     continue
-                if np.allclose(got_g, 2 * exp_g, rtol=1e-5, atol=1e-7):
-                    raise Mismatch(f"numerical_gradient is twice the true gradient ({what} of layer {l}): a central difference divides by 2 * eps, the distance between w + eps and w - eps.",
-                                   misconception="numgrad_missing_2")
-                if np.allclose(got_g, 0.5 * exp_g, rtol=1e-5, atol=1e-7):
-                    raise Mismatch(f"numerical_gradient is half the true gradient ({what} of layer {l}): the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps.",
-                                   misconception="numgrad_extra_2")
+                factors = {key: factor(eps) for key, (factor, _) in NUMGRAD_FACTORS.items()}
+                key = named_factor(constant_ratio(got_g, exp_g), factors, rtol=1e-5)
+                if key is not None:
+                    raise Mismatch(f"numerical_gradient is {NUMGRAD_FACTORS[key][1]} ({what} of layer {l}).", misconception=key)
                 forward_diff = _forward_difference(f, params, l - 1, what, eps)
                 if np.allclose(got_g, forward_diff, rtol=1e-6, atol=1e-9):
                     raise Mismatch(f"numerical_gradient uses a one-sided (forward) difference (f(w + eps) - f(w)) / eps ({what} of layer {l}); its error is of order eps. "
