@@ -72,6 +72,7 @@ def autograd_grads(params, cost) -> list[tuple[np.ndarray, np.ndarray]]:
     grads = grad(cost)([(np.asarray(W, float), np.asarray(b, float)) for W, b in params])
     return [(np.asarray(dW, float), np.asarray(db, float)) for dW, db in grads]
 
+
 STRUCTURAL_MISTAKES = {
     "transposed": "the first entry of a pair has the shape of its transpose, (n_out, n_in)",
     "rows_not_summed": "the second entry keeps one row per sample (a bias gradient not summed over the batch)",
