@@ -23,7 +23,7 @@ import numpy as np
 from .compare import Mismatch, expect_array
 from .relations import length_shift
 
-__all__ = ["ACTIVATION_NAMES", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "forward_pass", "kind", "layer_pairs",
+__all__ = ["ACTIVATION_NAMES", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "forward_pass", "layer_pairs",
            "sizes_of"]
 
 ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
@@ -81,7 +81,7 @@ STRUCTURAL_MISTAKES = {
 through its ``mistakes`` table (structural key -> catalogue key)."""
 
 
-def kind(value: Any) -> str:
+def _kind(value: Any) -> str:
     """The type a student returned, by name (the original type for values that could not cross as plain data)."""
     return getattr(value, "type_name", type(value).__name__)
 
@@ -110,6 +110,9 @@ def layer_pairs(got: Any, sizes: list[int], what: str, names: tuple[str, str] = 
             or type, an entry that is not a pair, or an entry of the wrong shape.
     """
     mistakes = mistakes or {}
+    unknown = set(mistakes) - set(STRUCTURAL_MISTAKES)
+    if unknown:
+        raise ValueError(f"layer_pairs recognises {sorted(STRUCTURAL_MISTAKES)}, not {sorted(unknown)}")
     first, second = names
     layers = len(sizes) - 1
     listed = isinstance(got, (list, tuple))
@@ -118,11 +121,11 @@ def layer_pairs(got: Any, sizes: list[int], what: str, names: tuple[str, str] = 
     if miscounted is not None:
         raise Mismatch(f"{expected}, but it has {len(got)}: {miscounted.text}.", relation=miscounted.key)
     if not listed or len(got) != layers:
-        raise Mismatch(f"{expected}, but it is a {kind(got)}" + (f" of length {len(got)}." if listed else "."))
+        raise Mismatch(f"{expected}, but it is a {_kind(got)}" + (f" of length {len(got)}." if listed else "."))
     pairs = []
     for l, pair in enumerate(got, start=1):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise Mismatch(f"entry {l - 1} of {what} (layer {l}) should be a pair ({first}, {second}), but it is a {kind(pair)}.")
+            raise Mismatch(f"entry {l - 1} of {what} (layer {l}) should be a pair ({first}, {second}), but it is a {_kind(pair)}.")
         matrix, vector = pair
         n_in, n_out = sizes[l - 1], sizes[l]
         if isinstance(matrix, np.ndarray) and matrix.shape == (n_out, n_in) and n_in != n_out:

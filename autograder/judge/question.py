@@ -80,10 +80,11 @@ class Oracles:
             return None
         return self.reference(name)(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args], **kwargs)
 
-    def expected(self, name: str, definition: Any, *args: Any, **kwargs: Any) -> Any:
+    def expected(self, name: str, definition: Callable[[], Any], *args: Any, **kwargs: Any) -> Any:
         """What ``name(*args, **kwargs)`` should return: the reference's result where
-        :attr:`judges_by_reference`, else ``definition`` (the value the question's own definition gives)."""
-        return self.hidden_reference(name, *args, **kwargs) if self.judges_by_reference else definition
+        :attr:`judges_by_reference`, else ``definition()`` (the question's own definition; only
+        one of the two is computed)."""
+        return self.hidden_reference(name, *args, **kwargs) if self.judges_by_reference else definition()
 
     def reference(self, name: str) -> Callable[..., Any]:
         """The reference implementation of ``name`` from the solution notebook."""

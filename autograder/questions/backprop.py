@@ -139,9 +139,9 @@ PARAMS_STRUCTURE = {"transposed": "init_w_transposed"}
 """The structural mistakes of init_params's (W, b) that this assignment names (see :func:`~autograder.judge.networks.layer_pairs`)."""
 
 
-def _grads_structure(got, params, n: int, what: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``got`` read as ``[(dW, db), ...]`` with the shapes of ``params`` (``n`` samples, or -1)."""
-    return layer_pairs(got, sizes_of(params), what, names=("dW", "db"), batch=n if n > 0 else None, mistakes={"rows_not_summed": "db_not_summed"})
+def _grads_structure(got, params, n: int | None, what: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``got`` read as ``[(dW, db), ...]`` with the shapes of ``params`` (``n`` samples; None where no batch)."""
+    return layer_pairs(got, sizes_of(params), what, names=("dW", "db"), batch=n, mistakes={"rows_not_summed": "db_not_summed"})
 
 
 def _compare_grads(pairs, expected, reveal: bool, diagnosis, n: int | None = None) -> None:
@@ -449,7 +449,8 @@ NUMGRAD_FACTORS = {  # catalogue key -> (the student's value / the true gradient
 
 def _numgrad_check(name, params, eps=1e-6):
     def check(got, oracles):
-        pairs = _grads_structure(got, params, -1, f"numerical_gradient of {name!r}")
+        pairs = _grads_structure(got, params, None, f"numerical_gradient of {name!r}")
+        factors = {key: factor(eps) for key, (factor, _) in NUMGRAD_FACTORS.items()}
         f = backprop_test_function(name)
         import autograd.numpy as anp
         expected = autograd_grads(params, backprop_test_function(name, anp))
@@ -457,7 +458,6 @@ def _numgrad_check(name, params, eps=1e-6):
             for got_g, exp_g, P, what in ((dW, eW, W, "dW"), (db, eb, b, "db")):
                 if np.allclose(got_g, exp_g, rtol=1e-6, atol=2e-8):
                     continue
-                factors = {key: factor(eps) for key, (factor, _) in NUMGRAD_FACTORS.items()}
                 key = named_factor(constant_ratio(got_g, exp_g), factors, rtol=1e-5)
                 if key is not None:
                     raise Mismatch(f"numerical_gradient is {NUMGRAD_FACTORS[key][1]} ({what} of layer {l}).", misconception=key)

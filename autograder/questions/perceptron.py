@@ -107,7 +107,7 @@ def _add_bias_check(X: np.ndarray):
             raise Mismatch("the column of ones is the LAST column; it must be the first (x_0 = 1 pairs with the bias weight w_0).", misconception="bias_column_last")
         if np.array_equal(got, np.hstack([np.zeros((n, 1)), X])):
             raise Mismatch("the first column is zeros; in homogeneous coordinates it is a column of ones (x_0 = 1).", misconception="bias_column_not_ones")
-        expected = oracles.expected("add_bias", homogeneous(X), X)
+        expected = oracles.expected("add_bias", lambda: homogeneous(X), X)
         expect_close(got, expected, "add_bias(X)", rtol=0, atol=0, reveal=oracles.reveal)
 
     return check
@@ -127,7 +127,7 @@ def _predict_check(X_h: np.ndarray, w: np.ndarray):
         n = X_h.shape[0]
         got = expect_array(got, (n,), "predict(X_h, w)")
         scores = X_h @ w
-        expected = oracles.expected("predict", np.where(scores > 0, 1.0, -1.0), X_h, w)
+        expected = oracles.expected("predict", lambda: np.where(scores > 0, 1.0, -1.0), X_h, w)
         zero = scores == 0
         if np.all(np.isin(got, (0.0, 1.0))) and np.any(expected == -1):
             raise Mismatch("predict returned labels in {0, 1}; the perceptron's labels are signs in {-1, +1}.", misconception="labels_01")
@@ -588,7 +588,7 @@ def _margin_check(X_h, y, w):
     def check(got, oracles):
         got = expect_scalar(got, "margin(X_h, y, w)")
         scores = y * (X_h @ w)
-        expected = oracles.expected("margin", np.min(scores) / np.linalg.norm(w), X_h, y, w)
+        expected = oracles.expected("margin", lambda: np.min(scores) / np.linalg.norm(w), X_h, y, w)
         norm = np.linalg.norm(w)
         variants = {"margin_not_normalised": (np.min(scores) * norm, "margin is min_i y_i (w . x_i) times ||w||; divide by the norm of w instead."),
                     "margin_ignores_labels": (np.min(X_h @ w) / norm, "margin is min_i (w . x_i) / ||w||, without the labels: use y_i (w . x_i)."),
@@ -620,7 +620,7 @@ def margin(rng, hidden):
 def _radius_check(X_h):
     def check(got, oracles):
         got = expect_scalar(got, "radius(X_h)")
-        expected = oracles.expected("radius", np.linalg.norm(X_h, axis=1).max(), X_h)
+        expected = oracles.expected("radius", lambda: np.linalg.norm(X_h, axis=1).max(), X_h)
         if np.isclose(got, expected**2, rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
             raise Mismatch("radius is the largest SQUARED norm; R = max_i ||x_i|| takes the square root.", misconception="radius_squared")
         if np.isclose(got, np.linalg.norm(X_h), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
@@ -644,7 +644,7 @@ def radius(rng, hidden):
 def _bound_check(X_h, y, w_star):
     def check(got, oracles):
         got = expect_scalar(got, "novikoff_bound(X_h, y, w_star)")
-        expected = oracles.expected("novikoff_bound", novikoff(X_h, y, w_star), X_h, y, w_star)
+        expected = oracles.expected("novikoff_bound", lambda: novikoff(X_h, y, w_star), X_h, y, w_star)
         if np.isclose(got, np.sqrt(expected), rtol=1e-9):
             raise Mismatch("novikoff_bound returned R / gamma; the bound on the number of mistakes is its square, (R / gamma)**2.", misconception="bound_not_squared")
         if np.isclose(got, 2 * np.sqrt(expected), rtol=1e-9) and expected > 0:
