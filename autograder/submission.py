@@ -39,7 +39,7 @@ def _missing_function_hints(cells: list[nb.CodeCell], release_cells: list[nb.Cod
         error = errors.get(cell.label)
         if error is None:
             continue
-        names = nb.defined_names(cell.source) or release_names.get(cell.label, set())
+        names = nb.defined_names(cell.source) or release_names.get(cell.label) or nb.intended_names(cell.source)
         line = f"Its cell '{cell.label}' stopped with {error.get('type')}: {error.get('message')}"
         for name in names:
             hints[name] = line + (f"\n{error['traceback']}" if error.get("traceback") else "")

@@ -173,3 +173,16 @@ def test_links_out_of_a_students_folder_are_refused_and_never_read(tmp_path):
     assert found["ada"].notebook == (submitted / "ada" / GATES.name / GATES.notebook).resolve()
     assert found["eve"].notebook is None and "link" in found["eve"].notes[0]
     assert found["mallory"].notebook is None and "link" in found["mallory"].notes[0]
+
+
+def test_autograder_check_says_which_cell_did_not_parse(tmp_path):
+    """`autograder check` has no released notebook beside the student's, so the names a cell that
+    does not parse meant to define come from its own def lines: the reason says the cell's error,
+    not 'did you rename or delete it?'."""
+    from autograder.submission import evaluate
+
+    broken = simulate.fill(GATES, ROOT, replace={"gate_weights": "def gate_weights(name):\n    w = np.ones(2)\n        return w, -1.5\n"})
+    path = tmp_path / GATES.notebook
+    nbformat.write(broken, path)
+    got = by_question(evaluate(path, GATES))["gate_weights"]
+    assert got.points == 0 and "IndentationError" in got.reason and "rename" not in got.reason, got.reason

@@ -212,6 +212,15 @@ def cell_report(submission: Any, release: Any) -> list[str]:
     return notes
 
 
+_DEF_LINE = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def intended_names(source: str) -> set[str]:
+    """The functions and classes a cell that does not parse meant to define: the names of its
+    unindented ``def`` and ``class`` lines (so a syntax error can be reported against them)."""
+    return set(_DEF_LINE.findall(source))
+
+
 def defined_names(source: str) -> set[str] | None:
     """Top-level function, class and variable names a cell defines; None on a syntax error."""
     try:
