@@ -110,6 +110,7 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"mse_cost": mutate(B, "mse_cost", (" / A.shape[0]", ""))}, {"mse": "cost_not_over_n"}),
         ({"mse_cost_grad": mutate(B, "mse_cost_grad", (" / A.shape[0]", ""))}, {"mse": "cost_not_over_n", "gradients": "cost_not_over_n"}),
         ({"mse_cost": "def mse_cost(A, Y):\n    return 0.5 * np.mean((A - Y) ** 2)\n"}, {"mse": "mse_over_every_entry"}),
+        ({"mse_cost_grad": "def mse_cost_grad(A, Y):\n    return (A - Y) / A.size\n"}, {"mse": "mse_over_every_entry"}),
         ({"mse_cost": mutate(B, "mse_cost", ("0.5 * ", ""))}, {"mse": "mse_half_missing"}),
         ({"mse_cost_grad": mutate(B, "mse_cost_grad", ("(A - Y)", "2 * (A - Y)"))}, {"mse": "mse_grad_doubled", "gradients": "mse_grad_doubled"}),
         ({"mse_cost_grad": mutate(B, "mse_cost_grad", ("(A - Y)", "(Y - A)"))}, {"mse": "mse_grad_sign", "gradients": "backward_sign"}),

@@ -350,34 +350,35 @@ def forward(rng, hidden):
         yield Case(f"layers {sizes}, activations {acts}, batch of {n}", "forward", (params, X, acts), check=_forward_check(params, X, acts))
 
 
+MSE_FACTORS = {  # value -> [(the student's value / the right one, for n rows and d outputs; catalogue key; what the student reads)], in the order tried
+    "cost": [(lambda n, d: n, "cost_not_over_n", "mse_cost is off by a factor {factor:g}: average over the n rows: divide the sum by n = A.shape[0]."),
+             (lambda n, d: 1 / d, "mse_over_every_entry", "mse_cost is off by a factor {factor:g}: divide by the number of rows n only, not by n times the number of outputs."),
+             (lambda n, d: n / d, "mse_over_outputs", "mse_cost is off by a factor {factor:g}: divide by the number of rows n = A.shape[0], not by the number of outputs A.shape[1]."),
+             (lambda n, d: 2.0, "mse_half_missing", "mse_cost is off by a factor {factor:g}: the cost is 0.5 * sum((A - Y)**2) / n.")],
+    "grad": [(lambda n, d: n, "cost_not_over_n", "mse_cost_grad is n times too large: the cost is divided by n, so its gradient (A - Y) / n is too."),
+             (lambda n, d: 2.0, "mse_grad_doubled", "mse_cost_grad is twice too large: the 0.5 in the cost cancels the 2 from differentiating the square."),
+             (lambda n, d: -1.0, "mse_grad_sign", "mse_cost_grad has the wrong sign: the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y)."),
+             (lambda n, d: n / d, "mse_over_outputs", "mse_cost_grad is divided by the number of outputs A.shape[1]: the cost is averaged over the n = A.shape[0] rows."),
+             (lambda n, d: 1 / d, "mse_over_every_entry", "mse_cost_grad is divided by every entry, n times the number of outputs: the cost is averaged over the n = A.shape[0] rows only.")],
+}
+
+
 def _mse_check(A, Y, kind):
-    n = A.shape[0]
+    n, d = A.shape
     def check(got, oracles):
         if kind == "cost":
-            value = expect_scalar(got, "mse_cost(A, Y)")
-            expected = 0.5 * np.sum((A - Y) ** 2) / n
-            for factor, name, hint in ((n, "cost_not_over_n", "average over the n rows: divide the sum by n = A.shape[0]."),
-                                       (1 / A.shape[1], "mse_over_every_entry", "divide by the number of rows n only, not by n times the number of outputs."),
-                                       (n / A.shape[1], "mse_over_outputs", "divide by the number of rows n = A.shape[0], not by the number of outputs A.shape[1]."),
-                                       (2.0, "mse_half_missing", "the cost is 0.5 * sum((A - Y)**2) / n.")):
-                if not np.isclose(factor, 1.0) and np.isclose(value, factor * expected, rtol=1e-9, atol=0.0):
-                    raise Mismatch(f"mse_cost is off by a factor {factor:g}: {hint}", misconception=name)
-            expect_close(value, expected, "mse_cost(A, Y)", rtol=1e-10, atol=1e-14, reveal=oracles.reveal)
+            value, what = expect_scalar(got, "mse_cost(A, Y)"), "mse_cost(A, Y)"
+            expected, terms = 0.5 * np.sum((A - Y) ** 2) / n, None
         else:
             import autograd.numpy as anp
             from autograd import grad
-            expected = grad(lambda a: 0.5 * anp.sum((a - Y) ** 2) / n)(A)
-            value = expect_array(got, A.shape, "mse_cost_grad(A, Y)")
-            if n > 1 and np.allclose(value, expected * n, rtol=1e-9):
-                raise Mismatch("mse_cost_grad is n times too large: the cost is divided by n, so its gradient (A - Y) / n is too.", misconception="cost_not_over_n")
-            if np.allclose(value, 2 * expected, rtol=1e-9):
-                raise Mismatch("mse_cost_grad is twice too large: the 0.5 in the cost cancels the 2 from differentiating the square.", misconception="mse_grad_doubled")
-            if np.allclose(value, -expected, rtol=1e-9):
-                raise Mismatch("mse_cost_grad has the wrong sign: the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", misconception="mse_grad_sign")
-            if A.shape[1] != n and np.allclose(value, expected * n / A.shape[1], rtol=1e-9):
-                raise Mismatch("mse_cost_grad is divided by the number of outputs A.shape[1]: the cost is averaged over the n = A.shape[0] rows.",
-                               misconception="mse_over_outputs")
-            expect_close(value, expected, "mse_cost_grad(A, Y)", rtol=1e-10, atol=1e-14, reveal=oracles.reveal, terms={"Y": -Y / n})
+            value, what = expect_array(got, A.shape, "mse_cost_grad(A, Y)"), "mse_cost_grad(A, Y)"
+            expected, terms = grad(lambda a: 0.5 * anp.sum((a - Y) ** 2) / n)(A), {"Y": -Y / n}
+        for factor_of, key, message in MSE_FACTORS[kind]:
+            factor = factor_of(n, d)
+            if not np.isclose(factor, 1.0) and np.allclose(value, factor * expected, rtol=1e-9, atol=0.0):
+                raise Mismatch(message.format(factor=factor), misconception=key)
+        expect_close(value, expected, what, rtol=1e-10, atol=1e-14, reveal=oracles.reveal, terms=terms)
     return check
 
 
