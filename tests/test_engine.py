@@ -6,6 +6,7 @@ import pytest
 from autograder.student import plain
 from autograder.judge.compare import expect_close
 from autograder.judge.engine import judge, plan, requests_for
+from autograder.judge.expectation import Expect, Mistake
 from autograder.student.probes import run_call
 from autograder.judge.question import Assignment, Case
 
@@ -84,10 +85,12 @@ def test_a_case_without_a_check_is_refused_when_planned_rather_than_passing_ever
         """anything() is never judged."""
         yield Case("no check given", "anything", (1,))
 
-    with pytest.raises(TypeError, match="'no check given' .* has no check="):
+    with pytest.raises(TypeError, match="'no check given' .* needs exactly one of expect= and a callable check="):
         plan(forgetful, list(forgetful), None)
-    with pytest.raises(TypeError, match="has no check="):
+    with pytest.raises(TypeError, match="needs exactly one of"):
         Case("a check that is not callable", "f", (), check="expect_close")
+    with pytest.raises(TypeError, match="needs exactly one of"):
+        Case("two judgements", "f", (), check=lambda got, oracles: None, expect=Expect("f()", definition=lambda: 1.0))
 
 
 def test_every_declared_case_has_a_check():
@@ -96,4 +99,4 @@ def test_every_declared_case_has_a_check():
 
     for assignment in course.assignments().values():
         planned = plan(assignment, list(assignment), 7)
-        assert planned and all(callable(p.case.check) for p in planned), assignment.name
+        assert planned and all(callable(p.case.check) or isinstance(p.case.expect, (Expect, tuple)) for p in planned), assignment.name

@@ -107,7 +107,7 @@ def test_in_notebook_check_agrees_with_the_grader_on_wrong_answers():
     exec(WRONG_STEP + XOR_ONE_ROW_WRONG, namespace)
     check = checker("01_gates", namespace)
     assert check("neuron").passed and check("gate_weights").passed
-    with pytest.raises(CheckFailed, match="step\\(0\\) returned 1.0"):
+    with pytest.raises(CheckFailed, match="Recognised mistake: step\\(0\\) = 1"):
         check("step")
     with pytest.raises(CheckFailed, match="wrong on 1 of 4 rows"):
         check("xor_network")

@@ -184,7 +184,7 @@ def test_closed_forms_agree_with_reference(reference):
     for name, cases in question_cases.items():
         for case in cases:
             got = PROBES[case.probe](dict(reference), case.fn, list(case.args), dict(case.kwargs))
-            case.check(got, Oracles(None, reveal=True))  # visible checks without the reference: properties and digests only
+            case.judge(got, Oracles(None, reveal=True))  # visible checks without the reference: properties and digests only
     rng = np.random.default_rng(8)
     for _ in range(5):
         A = rng.normal(size=(4, 4))
@@ -214,7 +214,7 @@ def test_initialisation_statistics_tolerances(reference):
         for seed in range(6):
             for case in ASSIGNMENT[f"{kind}_init"].cases(seed, True)[:2]:
                 n_in, n_out = case.args
-                case.check(reference[f"{kind}_init"](n_in, n_out, **case.kwargs), Oracles(None, reveal=True))
+                case.judge(reference[f"{kind}_init"](n_in, n_out, **case.kwargs), Oracles(None, reveal=True))
 
 
 def test_uniform_initialisation_and_bias_norms_named(submit):

@@ -134,6 +134,7 @@ def expect_close(
     reveal: bool = True,
     n: int | None = None,
     terms: Mapping[str, Any] | None = None,
+    relations: bool = True,
 ) -> None:
     """Require ``got`` to equal ``expected`` within ``|got - exp| <= atol + rtol * |exp|``.
 
@@ -141,7 +142,8 @@ def expect_close(
     simple relation holds between the two (a factor, here also ``n`` and ``1/n`` when the batch
     size ``n`` is given; the sign; the transpose; a shift by one index; one of the additive
     ``terms`` of ``expected``, by id, missing or counted twice), the message says so and the
-    Mismatch carries its key (see :mod:`autograder.judge.relations`).
+    Mismatch carries its key (see :mod:`autograder.judge.relations`); ``relations=False`` leaves
+    them out, where the caller has already named what is wrong.
     """
     expected = np.asarray(expected, dtype=float)
     got = expect_array(got, expected.shape, what)
@@ -156,7 +158,7 @@ def expect_close(
             where = f"[{', '.join(map(str, index))}]" if index else ""
             lines.append(f"  at {what}{where}: expected {float(expected[index]):.12g}, got {float(got[index]):.12g}")
     lines.append(f"  largest absolute difference {abs_diff.max():.3g}, largest relative difference {rel_error(got, expected):.3g}")
-    found = describe(got, expected, n=n, rtol=max(rtol, 1e-9), atol=max(atol, 1e-12), terms=terms)
+    found = describe(got, expected, n=n, rtol=max(rtol, 1e-9), atol=max(atol, 1e-12), terms=terms) if relations else None
     if found is not None:
         lines.append(f"  your values are {found[1].text}.")
     raise Mismatch("\n".join(lines), relation=found[0] if found else None)

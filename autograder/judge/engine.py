@@ -153,7 +153,7 @@ def _check(question: Question, planned: PlannedCase, observation: Mapping[str, A
                         **_named(question, question.relations.get(IN_PLACE)))
     got = plain.decode(observation.get("value"))
     try:
-        case.check(got, Oracles(reference, reveal=not planned.hidden, cpu_seconds=observation.get("cpu_seconds")))
+        case.judge(got, Oracles(reference, reveal=not planned.hidden, cpu_seconds=observation.get("cpu_seconds")))
     except Mismatch as wrong:
         kind = "hidden case" if planned.hidden else "case"
         key = wrong.misconception or question.relations.get(wrong.relation or "")

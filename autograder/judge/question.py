@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
+from .expectation import Expect
 from .misconceptions import Misconception
 from ..protocol import CALL_SECONDS, CallRequest
 
@@ -125,8 +126,13 @@ class Case:
         label: what the student reads, e.g. ``"AND on the truth table"``.
         fn: the name of the student function to call.
         args: positional arguments, plain data (arrays, numbers, strings, lists).
-        check: ``check(got, oracles)``; raises ``Mismatch`` when ``got`` is wrong. Required:
-            a case without one would pass every answer, so it is refused when made.
+        expect: the judgement as data (:class:`~autograder.judge.expectation.Expect`, or a tuple
+            of them judged in order, one per part of a structured result): the expected value, its
+            oracle, the comparison and the mistakes that explain wrong values.
+        check: ``check(got, oracles)``, for what is not one value against one definition (a
+            property, a training run); raises ``Mismatch`` when ``got`` is wrong. A case has
+            exactly one of ``expect`` and ``check``: a case with neither would pass every answer,
+            so it is refused when made.
         kwargs: keyword arguments, plain data.
         probe: the name of the routine in :mod:`autograder.student.probes` that performs the
             call inside the student's process; ``"call"`` calls ``fn(*args, **kwargs)``.
@@ -143,6 +149,7 @@ class Case:
     fn: str
     args: tuple = ()
     check: Check | None = field(default=None, repr=False)
+    expect: Expect | tuple[Expect, ...] | None = field(default=None, repr=False)
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     probe: str = "call"
     timeout: float = CALL_SECONDS
@@ -150,8 +157,17 @@ class Case:
     forbidden_libraries: tuple[str, ...] = ()
 
     def __post_init__(self):
-        if not callable(self.check):
-            raise TypeError(f"the case {self.label!r} (calling {self.fn}) has no check=: without one every answer would pass")
+        if (self.expect is None) == (self.check is None) or self.check is not None and not callable(self.check):
+            raise TypeError(f"the case {self.label!r} (calling {self.fn}) needs exactly one of expect= and a callable check=: "
+                            "without one every answer would pass")
+
+    def judge(self, got: Any, oracles: Oracles) -> None:
+        """Raise ``Mismatch`` when ``got`` is not what this case's call should return."""
+        if self.expect is not None:
+            for expectation in (self.expect if isinstance(self.expect, tuple) else (self.expect,)):
+                expectation.judge(self, got, oracles)
+        else:
+            self.check(got, oracles)
 
     def call(self) -> CallRequest:
         """The request sent to whatever runs the student's code (plain data)."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..judge.compare import Mismatch, expect_array, expect_close, expect_float64, expect_scalar, expect_true
+from ..judge.compare import Mismatch, expect_array, expect_scalar, expect_true
 from ..data import load
+from ..judge.expectation import Expect, Mistake
 from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("01_gates", "gates.ipynb", "A neuron computes logic")
@@ -71,22 +72,13 @@ def _inputs_and_targets(gate: str) -> tuple[np.ndarray, np.ndarray]:
     return (table["X1"] if gate == "NOT" else table["X2"]), table[gate]
 
 
-def _step_check(z: np.ndarray):
-    def check(got, oracles):
-        raw = got
-        got = expect_array(got, z.shape, "step(z)")
-        expected = oracles.expected("step", lambda: heaviside(z), z)
-        at_zero = z == 0
-        if at_zero.any() and np.all(got[at_zero] == 1) and np.array_equal(got[~at_zero], expected[~at_zero]):
-            raise Mismatch("step(0) returned 1.0; the step is 1 only where z > 0 strictly, so step(0) = 0.", misconception="step_zero_is_one")
-        if not np.array_equal(got, expected) and (np.array_equal(got, (z < 0).astype(float)) or np.array_equal(got, (z <= 0).astype(float))):
-            raise Mismatch("step(z) returned 1 where z < 0 and 0 where z > 0: the step is the other way round.", misconception=STEP_INVERTED)
-        if np.any(got == -1) and np.array_equal(np.where(got == -1, 0.0, got), expected):
-            raise Mismatch("step(z) returned -1 where it should return 0: the step's outputs are 0 and 1.", misconception="step_returns_sign")
-        expect_close(got, expected, "step(z)", rtol=0, atol=0, reveal=oracles.reveal)
-        expect_float64(raw, "step(z)")
-
-    return check
+STEP_MISTAKES = (
+    Mistake("step_zero_is_one", lambda z: (z >= 0).astype(float)),
+    Mistake(STEP_INVERTED, lambda z: (z < 0).astype(float)),
+    Mistake(STEP_INVERTED, lambda z: (z <= 0).astype(float)),
+    Mistake("step_returns_sign", lambda z: np.sign(z)),
+    Mistake("step_returns_sign", lambda z: np.where(z > 0, 1.0, -1.0)),
+)
 
 
 @ASSIGNMENT.question(points=1, functions=("step",))
@@ -102,43 +94,26 @@ def step(rng, hidden):
             cases.append(z)
         cases.append(np.array([-0.0, 5e-324, -5e-324]))
     for z in cases:
-        yield Case(f"z of shape {z.shape}", "step", (z,), check=_step_check(z))
+        yield Case(f"z of shape {z.shape}", "step", (z,), expect=Expect("step(z)", heaviside, reference="step", rtol=0, atol=0, dtype="float64",
+                                                                        mistakes=STEP_MISTAKES))
 
 
 ACTIVATION_FUNCTIONS = {"step": heaviside, "identity": lambda v: v, "sigmoid": lambda v: 1 / (1 + np.exp(-v))}
 
-# What a neuron computes with one typical mistake, before the activation (catalogue key -> pre-activation).
-NEURON_VARIANTS = {
-    BIAS_SIGN: lambda X, w, b: X @ w - b,
-    BIAS_MISSING: lambda X, w, b: X @ w,
-    ELEMENTWISE: lambda X, w, b: X * w + b,
-}
-NEURON_TEXT = {BIAS_SIGN: "activation(X @ w - b): the bias is subtracted", BIAS_MISSING: "activation(X @ w): the bias is missing",
-               ELEMENTWISE: "activation(X * w + b), of shape (n, d): an elementwise product"}
 
 
-def _same(got, value) -> bool:
-    """``got`` is an array equal to ``value`` (same shape), to rounding."""
-    return (isinstance(got, np.ndarray) and np.shape(got) == np.shape(value) and got.dtype.kind in "fiub"
-            and bool(np.allclose(got, value, rtol=1e-12, atol=1e-12)))
+def neuron_definition(X, w, b, activation="step"):
+    """activation(X @ w + b), shape (n,): what the question states."""
+    return ACTIVATION_FUNCTIONS[activation](X @ w + b)
 
 
-def _neuron_check(X, w, b, activation):
-    def check(got, oracles):
-        z = X @ w + b
-        expected = ACTIVATION_FUNCTIONS[activation](z)
-        apply = ACTIVATION_FUNCTIONS[activation]
-        for key, variant in NEURON_VARIANTS.items():
-            with np.errstate(all="ignore"):
-                wrong = apply(variant(X, w, b))
-            if _same(got, wrong) and not _same(wrong, expected):
-                raise Mismatch(f"neuron(X, w, b): your outputs are {NEURON_TEXT[key]}.", misconception=key)
-        got = expect_array(got, (X.shape[0],), f"neuron(X, w, b{'' if activation == 'step' else ', ' + activation})")
-        if activation != "step" and np.array_equal(got, heaviside(z)):
-            raise Mismatch(f"neuron ignored its `activation` argument: with activation={activation} it still applied the step.", misconception="activation_ignored")
-        expect_close(got, expected, "neuron output", rtol=1e-12, atol=1e-12, reveal=oracles.reveal)
-
-    return check
+NEURON_MISTAKES = (  # what a neuron with one typical mistake computes
+    Mistake(BIAS_SIGN, lambda X, w, b, activation="step": ACTIVATION_FUNCTIONS[activation](X @ w - b)),
+    Mistake(BIAS_MISSING, lambda X, w, b, activation="step": ACTIVATION_FUNCTIONS[activation](X @ w)),
+    Mistake(ELEMENTWISE, lambda X, w, b, activation="step": ACTIVATION_FUNCTIONS[activation](X * w + b)),
+    Mistake("activation_ignored", lambda X, w, b, activation="step": heaviside(X @ w + b)),
+)
+NEURON = Expect("neuron(X, w, b, activation)", neuron_definition, mistakes=NEURON_MISTAKES)
 
 
 @ASSIGNMENT.question(points=1, functions=("neuron",))
@@ -148,11 +123,11 @@ def neuron(rng, hidden):
         X, w, b = rng.normal(size=(n, d)), rng.normal(size=d), float(rng.normal())
         z = X @ w + b
         X[np.abs(z) < 1e-6, 0] += 1e-3  # keep away from the step's threshold
-        yield Case(f"step neuron, X of shape {X.shape}", "neuron", (X, w, b), check=_neuron_check(X, w, b, "step"))
+        yield Case(f"step neuron, X of shape {X.shape}", "neuron", (X, w, b), expect=NEURON)
     X, w, b = rng.normal(size=(5, 3)), rng.normal(size=3), 0.25
     for activation in ("identity", "sigmoid"):
         yield Case(f"neuron with activation={activation}", "neuron", (X, w, b), kwargs={"activation": activation},
-                   probe="with_activation", check=_neuron_check(X, w, b, activation))
+                   probe="with_activation", expect=NEURON)
 
 
 def _weights(got, gate: str) -> tuple[np.ndarray, float]:

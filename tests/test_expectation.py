@@ -1,0 +1,95 @@
+"""The generic engine that runs a case's judgement stated as data (autograder.judge.expectation)."""
+
+import numpy as np
+import pytest
+
+from autograder.judge.compare import Mismatch, expect_array
+from autograder.judge.expectation import Expect, Mistake
+from autograder.judge.question import Case, Oracles
+
+VISIBLE, HIDDEN = Oracles(None, reveal=True), Oracles({"double": lambda x: 2.0 * x + 1.0}, reveal=False)
+X = np.array([[1.0, -2.0], [0.5, 3.0]])
+DOUBLE = Expect("double(x)", lambda x: 2.0 * x, reference="double", dtype="float64",
+                mistakes=(Mistake("forgot_to_double", lambda x: x), Mistake("squared", lambda x: x * x)))
+
+
+def judged(got, expect=DOUBLE, oracles=VISIBLE, args=(X,)):
+    """The Mismatch the case raises for ``got``, or None when it passes."""
+    try:
+        Case("x of shape (2, 2)", "double", args, expect=expect).judge(got, oracles)
+    except Mismatch as wrong:
+        return wrong
+    return None
+
+
+def test_right_answers_written_differently_pass_and_name_nothing():
+    assert judged(X + X) is None
+    assert judged(np.multiply(X, 2.0)) is None
+    assert judged(X * 2.0 + 1e-14) is None
+
+
+@pytest.mark.parametrize("got, key", [(X.copy(), "forgot_to_double"), (X * X, "squared")])
+def test_a_wrong_value_is_named_by_the_mistake_that_gives_it(got, key):
+    wrong = judged(got)
+    assert wrong is not None and wrong.misconception == key
+    assert "entries differ" in wrong.message  # what differs is still said; the catalogue gives the words of the mistake
+
+
+def test_a_wrong_value_no_mistake_explains_fails_without_a_name():
+    wrong = judged(X * 3.0)
+    assert wrong is not None and wrong.misconception is None
+    assert "4 of 4 entries differ" in wrong.message and "expected 1, got 1.5" in wrong.message
+
+
+def test_a_mistake_that_coincides_with_the_right_answer_is_never_named():
+    """On x = 0 (and x = 2 for squaring) the mistakes give the right value; a wrong value there names nothing."""
+    zeros, twos = np.zeros(3), np.full(3, 2.0)
+    assert judged(zeros, args=(zeros,)) is None
+    assert judged(twos * 2.0, args=(twos,)) is None
+    wrong = judged(np.ones(3), args=(zeros,))
+    assert wrong is not None and wrong.misconception is None
+
+
+def test_hidden_cases_expect_the_reference_and_hide_values():
+    assert judged(2.0 * X + 1.0, oracles=HIDDEN) is None
+    wrong = judged(2.0 * X, oracles=HIDDEN)
+    assert wrong is not None and "expected" not in wrong.message
+
+
+def test_shape_and_dtype_are_part_of_the_comparison():
+    assert "shape" in judged(np.ones(3)).message
+    assert "dtype" in judged((2.0 * X).astype(np.float32)).message
+    assert "NumPy array" in judged("twice x").message
+
+
+def test_a_structured_result_is_judged_part_by_part():
+    def part(index):
+        def read(got, x):
+            if not isinstance(got, tuple) or len(got) != 2:
+                raise Mismatch("pair() should return a pair.")
+            return expect_array(got[index], x.shape, f"pair()[{index}]")
+        return read
+
+    both = (Expect("pair()[0]", lambda x: x, read=part(0)),
+            Expect("pair()[1]", lambda x: -x, read=part(1), mistakes=(Mistake("no_minus", lambda x: x),)))
+    case = Case("a pair", "pair", (X,), expect=both)
+    case.judge((X.copy(), -X), VISIBLE)
+    with pytest.raises(Mismatch, match="should return a pair"):
+        case.judge(X, VISIBLE)
+    with pytest.raises(Mismatch) as wrong:
+        case.judge((X.copy(), X.copy()), VISIBLE)
+    assert wrong.value.misconception == "no_minus" and "pair()[1]" in wrong.value.message
+
+
+def test_a_scalar_result():
+    mean = Expect("mean(x)", lambda x: float(np.mean(x)), result="scalar", mistakes=(Mistake("summed", lambda x: float(np.sum(x))),))
+    assert judged(float(X.mean()), expect=mean) is None
+    assert judged(float(X.sum()), expect=mean).misconception == "summed"
+    assert "single number" in judged(X, expect=mean).message
+
+
+def test_an_expectation_refuses_what_it_cannot_mean():
+    with pytest.raises(ValueError, match="result"):
+        Expect("f()", lambda: 1.0, result="matrix")
+    with pytest.raises(ValueError, match="dtype"):
+        Expect("f()", lambda: 1.0, dtype="int")
