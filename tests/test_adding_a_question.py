@@ -25,12 +25,15 @@ GATES = course.get_assignment("01_gates")
 
 QUESTION = '''
 
+ASSIGNMENT.misconception("added_two", "2 added instead of doubling", "doubling multiplies every entry by 2.", questions=("double_all",))
+
+
 @ASSIGNMENT.question(points=3, functions=("double_all",))
 def double_all(rng, hidden):
     """double_all(x) returns 2 * x, elementwise."""
     for n in (4,) if not hidden else (int(rng.integers(2, 9)), int(rng.integers(10, 30))):
-        x = rng.normal(size=n)
-        yield Case(f"x of length {n}", "double_all", (x,), check=lambda got, o, x=x: expect_close(got, 2 * x, "double_all(x)", reveal=o.reveal))
+        yield Case(f"x of length {n}", "double_all", (rng.normal(size=n),),
+                   expect=Expect("double_all(x)", lambda x: 2 * x, reference="double_all", mistakes=(Mistake("added_two", lambda x: x + 2),)))
 '''
 
 ANSWER = "def double_all(x):\n    ### BEGIN SOLUTION\n    return 2 * np.asarray(x, dtype=float)\n    ### END SOLUTION\n"
@@ -89,3 +92,4 @@ def test_a_question_added_in_the_notebook_and_its_module_is_built_and_graded(tmp
     result = json.loads((tmp_path / "out" / "results" / "wrong" / "01_gates.json").read_text())
     (question,) = [q for q in result["questions"] if q["question"] == "double_all"]
     assert question["status"] == "failed" and "double_all(x)" in question["reason"], question
+    assert question["misconception"] == "2 added instead of doubling", question
