@@ -85,6 +85,8 @@ def test_a_scalar_result():
     mean = Expect("mean(x)", lambda x: float(np.mean(x)), result="scalar", mistakes=(Mistake("summed", lambda x: float(np.sum(x))),))
     assert judged(float(X.mean()), expect=mean) is None
     assert judged(float(X.sum()), expect=mean).misconception == "summed"
+    assert judged(np.array([X.sum()]), expect=mean).misconception == "summed"  # one number in an array is read as that number
+    assert judged(np.array([X.mean()]), expect=mean) is None
     assert "single number" in judged(X, expect=mean).message
 
 

@@ -169,9 +169,9 @@ def test_sign_conventions_and_norms(submit):
         predict="def predict(X_h, w):\n    return np.sign(X_h @ w)\n",
         margin="def margin(X_h, y, w):\n    return np.min(y * (X_h @ w))\n",
     ), NAME)
-    assert_only_fail(result, {"add_bias": ["last"], "predict": ["np.sign", "-1"], "margin": ["dividing by ||w||"], "novikoff_bound": ["differ"]})
+    assert_only_fail(result, {"add_bias": ["entries differ"], "predict": ["np.sign", "-1"], "margin": ["entries differ"], "novikoff_bound": ["differ"]})
     q = by_question(result)
-    assert (q["predict"].misconception, q["margin"].misconception) == ("np.sign(0) = 0", "margin not normalised")
+    assert (q["add_bias"].misconception, q["predict"].misconception, q["margin"].misconception) == ("bias column last", "np.sign(0) = 0", "margin not normalised")
 
 
 def test_strict_inequality_labels01_squared_radius(submit):
@@ -184,7 +184,7 @@ def test_strict_inequality_labels01_squared_radius(submit):
     ), NAME)
     assert_only_fail(result, {
         "perceptron_train": ["no update", "< 0"], "perceptron_xor": ["converged is true"], "eta_invariance": ["no update"],
-        "predict": ["{0, 1}"], "radius": ["squared"], "novikoff_bound": ["differ"],
+        "predict": ["{0, 1}"], "radius": ["entries differ"], "novikoff_bound": ["differ"],
     })
     q = by_question(result)
     assert q["perceptron_train"].misconception == "strict inequality"
@@ -201,8 +201,9 @@ def test_shuffled_sweep_and_unsquared_bound(submit):
         perceptron_train=SHUFFLED,
         novikoff_bound="def novikoff_bound(X_h, y, w_star):\n    return radius(X_h) / margin(X_h, y, w_star)\n",
     ), NAME)
-    assert_only_fail(result, {"perceptron_train": ["order"], "novikoff_bound": ["square"]})
-    assert by_question(result)["perceptron_train"].misconception == "sweep order"
+    assert_only_fail(result, {"perceptron_train": ["order"], "novikoff_bound": ["entries differ"]})
+    q = by_question(result)
+    assert (q["perceptron_train"].misconception, q["novikoff_bound"].misconception) == ("sweep order", "bound not squared")
 
 
 def test_epochs_off_by_one(submit):

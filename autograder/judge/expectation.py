@@ -109,9 +109,12 @@ class Expect:
         if self.read is not None:
             got = self.read(got, *case.args, **case.kwargs)
         expected = self.expected(case, oracles)
-        key = None if self._same(got, expected) else self.named(case, got, expected)
         try:
             value = expect_scalar(got, self.what) if self.result == "scalar" else got
+        except Mismatch as wrong:
+            raise Mismatch(wrong.message, misconception=self.named(case, got, expected)) from None
+        key = None if self._same(value, expected) else self.named(case, value, expected)
+        try:
             expect_close(value, expected, self.what, rtol=self.rtol, atol=self.atol, reveal=oracles.reveal, relations=key is None,
                          n=self.batch(*case.args, **case.kwargs) if self.batch else None,
                          terms=self.terms(*case.args, **case.kwargs) if self.terms and key is None else None)

@@ -22,6 +22,7 @@ import numpy as np
 from ..judge.digests import visible
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, expect_true, salted_digest
 from ..data import load
+from ..judge.expectation import Expect, Mistake
 from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("02_perceptron", "perceptron.ipynb", "The perceptron: learning rule and convergence")
@@ -99,18 +100,11 @@ def random_separable(rng: np.random.Generator, n: int, d: int, gamma: float) -> 
 # ---------------------------------------------------------------- add_bias, predict
 
 
-def _add_bias_check(X: np.ndarray):
-    def check(got, oracles):
-        n, d = X.shape
-        got = expect_array(got, (n, d + 1), "add_bias(X)")
-        if np.array_equal(got, np.hstack([X, np.ones((n, 1))])):
-            raise Mismatch("the column of ones is the LAST column; it must be the first (x_0 = 1 pairs with the bias weight w_0).", misconception="bias_column_last")
-        if np.array_equal(got, np.hstack([np.zeros((n, 1)), X])):
-            raise Mismatch("the first column is zeros; in homogeneous coordinates it is a column of ones (x_0 = 1).", misconception="bias_column_not_ones")
-        expected = oracles.expected("add_bias", lambda: homogeneous(X), X)
-        expect_close(got, expected, "add_bias(X)", rtol=0, atol=0, reveal=oracles.reveal)
-
-    return check
+ADD_BIAS_MISTAKES = (
+    Mistake("bias_column_last", lambda X: np.hstack([X, np.ones((X.shape[0], 1))])),
+    Mistake("bias_column_not_ones", lambda X: np.hstack([np.zeros((X.shape[0], 1)), X])),
+)
+ADD_BIAS = Expect("add_bias(X)", homogeneous, reference="add_bias", rtol=0, atol=0, mistakes=ADD_BIAS_MISTAKES)
 
 
 @ASSIGNMENT.question(points=1, functions=("add_bias",))
@@ -119,7 +113,7 @@ def add_bias(rng, hidden):
     shapes = [(4, 2), (1, 3), (6, 1)] if not hidden else [(int(rng.integers(1, 30)), int(rng.integers(1, 6))) for _ in range(4)]
     for shape in shapes:
         X = rng.normal(size=shape)
-        yield Case(f"X of shape {shape}", "add_bias", (X,), check=_add_bias_check(X))
+        yield Case(f"X of shape {shape}", "add_bias", (X,), expect=ADD_BIAS)
 
 
 def _predict_check(X_h: np.ndarray, w: np.ndarray):
@@ -472,11 +466,19 @@ def compare_with_reference(run: dict, order: list[int], reference_result: dict, 
     expect_close(run["w"], expected["w"], "result['w']", rtol=1e-9, atol=1e-12, reveal=False)
 
 
+def geometric_margin(X_h: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """gamma = min_i y_i (w . x_i) / ||w||, for X_h (n, d), y (n,) in {-1, +1} and w (d,) of any norm."""
+    return float(np.min(y * (X_h @ w)) / np.linalg.norm(w))
+
+
+def largest_norm(X_h: np.ndarray) -> float:
+    """R = max_i ||x_i||, the largest Euclidean norm of a row of X_h (n, d)."""
+    return float(np.linalg.norm(X_h, axis=1).max())
+
+
 def novikoff(X_h: np.ndarray, y: np.ndarray, w_star: np.ndarray) -> float:
     """(R / gamma)^2 from the definitions R = max ||x_i||, gamma = min y_i (w* . x_i) / ||w*||."""
-    R = np.linalg.norm(X_h, axis=1).max()
-    gamma = np.min(y * (X_h @ w_star)) / np.linalg.norm(w_star)
-    return float((R / gamma) ** 2)
+    return float((largest_norm(X_h) / geometric_margin(X_h, y, w_star)) ** 2)
 
 
 @ASSIGNMENT.question(points=3, functions=("perceptron_train",), depends_on=("predict",), on_dependency_failure="excuse")
@@ -584,26 +586,14 @@ def _norm_cases(rng, hidden, count):
         yield X_h, w
 
 
-def _margin_check(X_h, y, w):
-    def check(got, oracles):
-        got = expect_scalar(got, "margin(X_h, y, w)")
-        scores = y * (X_h @ w)
-        expected = oracles.expected("margin", lambda: np.min(scores) / np.linalg.norm(w), X_h, y, w)
-        norm = np.linalg.norm(w)
-        variants = {"margin_not_normalised": (np.min(scores) * norm, "margin is min_i y_i (w . x_i) times ||w||; divide by the norm of w instead."),
-                    "margin_ignores_labels": (np.min(X_h @ w) / norm, "margin is min_i (w . x_i) / ||w||, without the labels: use y_i (w . x_i)."),
-                    "margin_largest": (np.max(scores) / norm, "margin is the LARGEST y_i (w . x_i) / ||w||; the margin is the smallest.")}
-        for key, (value, text) in variants.items():
-            if np.isclose(got, value, rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-                raise Mismatch(text, misconception=key)
-        if np.isclose(got, np.min(scores), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-            raise Mismatch("margin is min_i y_i (w . x_i) without dividing by ||w||; the geometric margin is a distance, so divide by the norm of w.",
-                           misconception="margin_not_normalised")
-        if np.isclose(got, np.min(np.abs(X_h @ w)) / np.linalg.norm(w), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-            raise Mismatch("margin ignores the labels: use y_i (w . x_i), which is negative for a misclassified point, not |w . x_i|.", misconception="margin_ignores_labels")
-        expect_close(got, expected, "margin(X_h, y, w)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
-
-    return check
+MARGIN_MISTAKES = (
+    Mistake("margin_not_normalised", lambda X_h, y, w: np.min(y * (X_h @ w)) * np.linalg.norm(w)),
+    Mistake("margin_ignores_labels", lambda X_h, y, w: np.min(X_h @ w) / np.linalg.norm(w)),
+    Mistake("margin_largest", lambda X_h, y, w: np.max(y * (X_h @ w)) / np.linalg.norm(w)),
+    Mistake("margin_not_normalised", lambda X_h, y, w: np.min(y * (X_h @ w))),
+    Mistake("margin_ignores_labels", lambda X_h, y, w: np.min(np.abs(X_h @ w)) / np.linalg.norm(w)),
+)
+MARGIN = Expect("margin(X_h, y, w)", geometric_margin, reference="margin", result="scalar", rtol=1e-9, atol=1e-12, mistakes=MARGIN_MISTAKES)
 
 
 @ASSIGNMENT.question(points=1, functions=("margin",))
@@ -612,51 +602,33 @@ def margin(rng, hidden):
     for X_h, w in _norm_cases(rng, hidden, 3 if not hidden else 5):
         y = np.sign(X_h @ w)
         y[0] = -y[0]  # one misclassified point: the margin is negative
-        yield Case(f"X_h of shape {X_h.shape}, one point on the wrong side", "margin", (X_h, y, w), check=_margin_check(X_h, y, w))
+        yield Case(f"X_h of shape {X_h.shape}, one point on the wrong side", "margin", (X_h, y, w), expect=MARGIN)
         y = np.sign(X_h @ w)
-        yield Case(f"X_h of shape {X_h.shape}, separated by w", "margin", (X_h, y, w), check=_margin_check(X_h, y, w))
+        yield Case(f"X_h of shape {X_h.shape}, separated by w", "margin", (X_h, y, w), expect=MARGIN)
 
 
-def _radius_check(X_h):
-    def check(got, oracles):
-        got = expect_scalar(got, "radius(X_h)")
-        expected = oracles.expected("radius", lambda: np.linalg.norm(X_h, axis=1).max(), X_h)
-        if np.isclose(got, expected**2, rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-            raise Mismatch("radius is the largest SQUARED norm; R = max_i ||x_i|| takes the square root.", misconception="radius_squared")
-        if np.isclose(got, np.linalg.norm(X_h), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-            raise Mismatch("radius is the norm of the whole matrix X_h; R is the largest norm of one row (one sample), max_i ||x_i||.", misconception="radius_matrix_norm")
-        if np.isclose(got, np.linalg.norm(X_h, axis=1).min(), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-            raise Mismatch("radius is the SMALLEST norm of a row; R = max_i ||x_i|| is the largest.", misconception="radius_smallest")
-        if np.isclose(got, np.linalg.norm(X_h, axis=0).max(), rtol=1e-9) and not np.isclose(got, expected, rtol=1e-9):
-            raise Mismatch("radius takes norms of columns; each sample is a ROW of X_h, so take norms along axis=1.", misconception="radius_wrong_axis")
-        expect_close(got, expected, "radius(X_h)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
-
-    return check
+RADIUS_MISTAKES = (
+    Mistake("radius_squared", lambda X_h: largest_norm(X_h) ** 2),
+    Mistake("radius_matrix_norm", lambda X_h: np.linalg.norm(X_h)),
+    Mistake("radius_smallest", lambda X_h: np.linalg.norm(X_h, axis=1).min()),
+    Mistake("radius_wrong_axis", lambda X_h: np.linalg.norm(X_h, axis=0).max()),
+)
+RADIUS = Expect("radius(X_h)", largest_norm, reference="radius", result="scalar", rtol=1e-9, atol=1e-12, mistakes=RADIUS_MISTAKES)
 
 
 @ASSIGNMENT.question(points=1, functions=("radius",))
 def radius(rng, hidden):
     """radius(X_h) = max_i ||x_i||, the largest norm of a sample (a row)."""
     for X_h, _ in _norm_cases(rng, hidden, 3 if not hidden else 5):
-        yield Case(f"X_h of shape {X_h.shape}", "radius", (X_h,), check=_radius_check(X_h))
+        yield Case(f"X_h of shape {X_h.shape}", "radius", (X_h,), expect=RADIUS)
 
 
-def _bound_check(X_h, y, w_star):
-    def check(got, oracles):
-        got = expect_scalar(got, "novikoff_bound(X_h, y, w_star)")
-        expected = oracles.expected("novikoff_bound", lambda: novikoff(X_h, y, w_star), X_h, y, w_star)
-        if np.isclose(got, np.sqrt(expected), rtol=1e-9):
-            raise Mismatch("novikoff_bound returned R / gamma; the bound on the number of mistakes is its square, (R / gamma)**2.", misconception="bound_not_squared")
-        if np.isclose(got, 2 * np.sqrt(expected), rtol=1e-9) and expected > 0:
-            raise Mismatch("novikoff_bound returned 2 * R / gamma; the bound squares the ratio, (R / gamma)**2 (** 2, not * 2).", misconception="bound_not_squared")
-        if expected > 0 and np.isclose(got, 1.0 / expected, rtol=1e-9) and not np.isclose(expected, 1.0, rtol=1e-6):
-            raise Mismatch("novikoff_bound returned (gamma / R)**2; the bound is (R / gamma)**2.", misconception="bound_inverted")
-        try:
-            expect_close(got, expected, "novikoff_bound(X_h, y, w_star)", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
-        except Mismatch as wrong:
-            raise Mismatch(f"{wrong.message}\nThe bound is (radius(X_h) / margin(X_h, y, w_star))**2; if radius or margin fails its own check, fix it first.") from None
-
-    return check
+BOUND_MISTAKES = (
+    Mistake("bound_not_squared", lambda X_h, y, w_star: np.sqrt(novikoff(X_h, y, w_star))),
+    Mistake("bound_not_squared", lambda X_h, y, w_star: 2 * np.sqrt(novikoff(X_h, y, w_star))),  # ** 2 written * 2
+    Mistake("bound_inverted", lambda X_h, y, w_star: 1 / novikoff(X_h, y, w_star)),
+)
+BOUND = Expect("novikoff_bound(X_h, y, w_star)", novikoff, reference="novikoff_bound", result="scalar", rtol=1e-9, atol=1e-12, mistakes=BOUND_MISTAKES)
 
 
 @ASSIGNMENT.question(points=1, functions=("novikoff_bound",), depends_on=("margin", "radius"))
@@ -665,10 +637,10 @@ def novikoff_bound(rng, hidden):
     if not hidden:
         for name in SEPARABLE:
             X_h, y, w_star = shipped(name)
-            yield Case(f"{name} with its w_star", "novikoff_bound", (X_h, y, w_star), check=_bound_check(X_h, y, w_star))
+            yield Case(f"{name} with its w_star", "novikoff_bound", (X_h, y, w_star), expect=BOUND)
     for X_h, w in _norm_cases(rng, hidden, 2 if not hidden else 4):
         y = np.sign(X_h @ w)
-        yield Case(f"X_h of shape {X_h.shape}, w_star of norm {np.linalg.norm(w):.3g}", "novikoff_bound", (X_h, y, w), check=_bound_check(X_h, y, w))
+        yield Case(f"X_h of shape {X_h.shape}, w_star of norm {np.linalg.norm(w):.3g}", "novikoff_bound", (X_h, y, w), expect=BOUND)
 
 
 
