@@ -160,13 +160,14 @@ def test_unstable_softmax_off_by_one_log_of_softmax_missing_diag_one_hot_accurac
     )
     result = grade(path, "05_softmax")
     assert_lost_exactly(result, {
-        "softmax_stable": "subtract each row's maximum", "one_hot": "off-by-one", "log_softmax": "log-sum-exp",
-        "softmax_jacobian": "missing the diagonal", "accuracy": "one-hot", "digits": "at least 95%",
+        "softmax_stable": "subtract each row's maximum", "one_hot": "off by one", "log_softmax": "log-sum-exp",
+        "softmax_jacobian": "without its diagonal", "accuracy": "one-hot", "digits": "at least 95%",
     })
     got = by_question(result)
     assert got["softmax_stable"].misconception == "unstable softmax"
     assert got["log_softmax"].misconception == "log of softmax"
     assert got["one_hot"].misconception == "one_hot off by one"
+    assert got["softmax_jacobian"].misconception == "Jacobian without its diagonal term"
     # a zero initialisation takes a correct first step: only the digits question can catch it
     assert got["classifier_step"].passed
 
@@ -181,7 +182,7 @@ def test_wrong_axis_sum_not_mean_gradient_without_n_inner_product_and_transposed
     result = grade(path, "05_softmax")
     assert_lost_exactly(result, {
         "softmax": "wrong axis", "softmax_stable": "axis", "two_class": "sigmoid",
-        "cross_entropy": "instead of summing", "cross_entropy_grad": "not divided by n", "softmax_jacobian": "outer product",
+        "cross_entropy": "sum instead of mean", "cross_entropy_grad": "not divided by n", "softmax_jacobian": "outer product",
         "classifier_step": "transposed",
     }, unknown=("digits",))
     got = by_question(result)
@@ -200,7 +201,7 @@ def test_gradient_sign_wrong_class_percentage_accuracy_and_l2_over_batch(submit)
     )
     result = grade(path, "05_softmax")
     assert_lost_exactly(result, {
-        "cross_entropy_grad": "wrong sign", "cross_entropy": "wrong entries", "two_class": "binary cross-entropy",
+        "cross_entropy_grad": "wrong sign", "cross_entropy": "wrong class probability", "two_class": "binary cross-entropy",
         "accuracy": "percentage", "classifier_step": "divided by the batch size",
     }, unknown=("digits",))
     got = by_question(result)
@@ -218,7 +219,7 @@ def test_in_notebook_check_agrees_and_hidden_failures_reveal_no_expected_values(
     exec(GRAD_NOT_OVER_N, namespace)
     check = checker("05_softmax", namespace)
     assert check("softmax").passed and check("softmax_stable").passed and check("cross_entropy").passed
-    with pytest.raises(CheckFailed, match="sigmoid-with-binary-cross-entropy gradient"):
+    with pytest.raises(CheckFailed, match="cross_entropy_grad\\(Z, labels\\) with two classes"):
         check("two_class")
     with pytest.raises(CheckFailed, match="factor 1/n"):
         check("cross_entropy_grad")

@@ -10,12 +10,14 @@ evaluated here, in the grader, with a plain forward pass through the returned
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..data import load
+from ..judge.expectation import Expect, Mistake
 from ..judge.misconceptions import close, locate
 from ..judge.networks import autograd_grads, forward_pass, layer_pairs
 from ..judge.question import Assignment, Case
@@ -173,23 +175,23 @@ def _random_labels(rng, n: int, C: int) -> np.ndarray:
 
 # --- one_hot ----------------------------------------------------------------------
 
-def _one_hot_check(labels: np.ndarray, C: int):
-    def check(got, oracles):
-        what = f"one_hot(labels, {C})"
-        if isinstance(got, np.ndarray) and got.ndim == 2 and got.shape[0] == len(labels) and got.shape[1] != C:
-            raise Mismatch(f"{what} has {got.shape[1]} columns; it should have exactly num_classes = {C}, one per class 0..{C - 1}"
-                           f"{' (not labels.max() + 1: use the num_classes argument)' if got.shape[1] == labels.max() + 1 else ''}.",
-                           misconception="one_hot_width")
-        if isinstance(got, np.ndarray) and got.dtype.kind != "f":
-            raise Mismatch(f"{what} has dtype {got.dtype}; return float64 (e.g. np.eye(num_classes)[labels]) so it mixes with probabilities.")
-        got = expect_array(got, (len(labels), C), what)
-        for shift in (-1, 1):
-            if np.array_equal(got, one_hot_rows((labels + shift) % C, C)):
-                raise Mismatch(f"{what} puts each 1 one column {'left' if shift < 0 else 'right'} of the label: an off-by-one error. "
-                               "Labels are already 0..C-1, so label k goes to column k.", misconception="one_hot_off_by_one")
-        expect_close(got, one_hot_rows(labels, C), what, rtol=0, atol=0, reveal=oracles.reveal)
+def _one_hot_read(got, labels: np.ndarray, C: int):
+    """one_hot's result, refused when it has another width than num_classes or is not an array of floats."""
+    what = f"one_hot(labels, {C})"
+    if isinstance(got, np.ndarray) and got.ndim == 2 and got.shape[0] == len(labels) and got.shape[1] != C:
+        raise Mismatch(f"{what} has {got.shape[1]} columns; it should have exactly num_classes = {C}, one per class 0..{C - 1}"
+                       f"{' (not labels.max() + 1: use the num_classes argument)' if got.shape[1] == labels.max() + 1 else ''}.",
+                       misconception="one_hot_width")
+    if isinstance(got, np.ndarray) and got.dtype.kind != "f":
+        raise Mismatch(f"{what} has dtype {got.dtype}; return float64 (e.g. np.eye(num_classes)[labels]) so it mixes with probabilities.")
+    return got
 
-    return check
+
+ONE_HOT_MISTAKES = (  # each 1 one column left or right of its label
+    Mistake("one_hot_off_by_one", lambda labels, C: one_hot_rows((labels - 1) % C, C)),
+    Mistake("one_hot_off_by_one", lambda labels, C: one_hot_rows((labels + 1) % C, C)),
+)
+ONE_HOT = Expect("one_hot(labels, num_classes)", one_hot_rows, rtol=0, atol=0, read=_one_hot_read, mistakes=ONE_HOT_MISTAKES)
 
 
 @ASSIGNMENT.question(points=1, functions=("one_hot",))
@@ -198,9 +200,9 @@ def one_hot(rng, hidden):
     shapes = [(6, 3), (10, 10), (4, 7)] if not hidden else [(int(rng.integers(1, 40)), int(rng.integers(2, 12))) for _ in range(4)]
     for n, C in shapes:
         labels = _random_labels(rng, n, C)
-        yield Case(f"{n} labels, {C} classes", "one_hot", (labels, C), check=_one_hot_check(labels, C))
+        yield Case(f"{n} labels, {C} classes", "one_hot", (labels, C), expect=ONE_HOT)
     labels = np.array([0, 2, 1, 2], dtype=np.int64)  # class 3 and 4 unused: width comes from num_classes
-    yield Case("4 labels, 5 classes (two never used)", "one_hot", (labels, 5), check=_one_hot_check(labels, 5))
+    yield Case("4 labels, 5 classes (two never used)", "one_hot", (labels, 5), expect=ONE_HOT)
 
 
 # --- softmax ------------------------------------------------------------------------
@@ -299,30 +301,27 @@ def log_softmax(rng, hidden):
 
 # --- cross_entropy -----------------------------------------------------------------
 
-def _cross_entropy_check(Z: np.ndarray, labels: np.ndarray):
-    def check(got, oracles):
-        what = "cross_entropy(Z, labels)"
-        if isinstance(got, (float, np.ndarray)) and np.size(got) == 1 and not np.all(np.isfinite(got)):
-            raise Mismatch(f"{what} is {float(np.ravel(got)[0])}: the log of a probability that underflowed to 0. "
-                           "Compute the cost from log_softmax(Z), not from np.log(softmax(Z)).", misconception="unstable_cross_entropy")
-        if isinstance(got, np.ndarray) and got.size > 1:
-            raise Mismatch(f"{what} should be one number (the mean over the {len(labels)} rows), but it is an array of shape {got.shape}.")
-        value = expect_scalar(got, what)
-        expected = float(oracles.expected("cross_entropy", lambda: mean_cross_entropy(Z, labels), Z, labels))
-        n = len(labels)
-        log_p = stable_log_softmax(Z)
-        if n > 1 and np.isclose(value, n * expected, rtol=1e-8):
-            raise Mismatch(f"{what} is {n} times too large: average over the rows (divide by n = {n}) instead of summing.", misconception="ce_sum")
-        if np.isclose(value, -expected, rtol=1e-8) and expected != 0:
-            raise Mismatch(f"{what} has the wrong sign: the cost is the *negative* log-probability of the true class, which is >= 0.", misconception="ce_sign")
-        wrong_class = [float(-np.mean(log_p[:, labels])), float(-np.mean(log_p[np.arange(n), (labels + 1) % Z.shape[1]])),
-                       float(-np.mean(log_p[np.arange(n), (labels - 1) % Z.shape[1]])), float(-np.mean(log_p[np.arange(n), np.argmax(Z, axis=1)]))]
-        if not np.isclose(value, expected, rtol=1e-8) and np.any(np.isclose(value, wrong_class, rtol=1e-8)):
-            raise Mismatch(f"{what} uses the log-probability of the wrong entries: pick, in row i, the entry of the true class labels[i] "
-                           "(P[np.arange(n), labels]); P[:, labels] selects an n-by-n block instead.", misconception="ce_wrong_class")
-        expect_close(value, expected, what, rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+def _one_cost(got, Z: np.ndarray, labels: np.ndarray) -> float:
+    """cross_entropy's result as one finite number; NaN or inf is the log of a probability that underflowed to 0."""
+    what = "cross_entropy(Z, labels)"
+    if isinstance(got, (float, np.ndarray)) and np.size(got) == 1 and not np.all(np.isfinite(got)):
+        raise Mismatch(f"{what} is {float(np.ravel(got)[0])}: the log of a probability that underflowed to 0. "
+                       "Compute the cost from log_softmax(Z), not from np.log(softmax(Z)).", misconception="unstable_cross_entropy")
+    if isinstance(got, np.ndarray) and got.size > 1:
+        raise Mismatch(f"{what} should be one number (the mean over the {len(labels)} rows), but it is an array of shape {got.shape}.")
+    return expect_scalar(got, what)
 
-    return check
+
+CROSS_ENTROPY_MISTAKES = (
+    Mistake("ce_sum", lambda Z, labels: len(labels) * mean_cross_entropy(Z, labels)),
+    Mistake("ce_sign", lambda Z, labels: -mean_cross_entropy(Z, labels)),
+    Mistake("ce_wrong_class", lambda Z, labels: float(-np.mean(stable_log_softmax(Z)[:, labels]))),  # P[:, labels], an n-by-n block
+    Mistake("ce_wrong_class", lambda Z, labels: mean_cross_entropy(Z, (labels + 1) % Z.shape[1])),
+    Mistake("ce_wrong_class", lambda Z, labels: mean_cross_entropy(Z, (labels - 1) % Z.shape[1])),
+    Mistake("ce_wrong_class", lambda Z, labels: mean_cross_entropy(Z, np.argmax(Z, axis=1))),
+)
+CROSS_ENTROPY = Expect("cross_entropy(Z, labels)", mean_cross_entropy, reference="cross_entropy", result="scalar", rtol=1e-9, atol=1e-12,
+                       read=_one_cost, mistakes=CROSS_ENTROPY_MISTAKES)
 
 
 @ASSIGNMENT.question(points=1, functions=("cross_entropy",), depends_on=("log_softmax",))
@@ -331,34 +330,35 @@ def cross_entropy(rng, hidden):
     shapes = [(5, 3), (8, 10), (1, 4)] if not hidden else [(int(rng.integers(1, 40)), int(rng.integers(2, 12))) for _ in range(4)]
     for n, C in shapes:
         Z, labels = rng.normal(scale=2.0, size=(n, C)), _random_labels(rng, n, C)
-        yield Case(f"{n} rows, {C} classes", "cross_entropy", (Z, labels), check=_cross_entropy_check(Z, labels))
+        yield Case(f"{n} rows, {C} classes", "cross_entropy", (Z, labels), expect=CROSS_ENTROPY)
     labels = np.array([1, 2, 0, 1], dtype=np.int64)
-    yield Case("logits of +-1000 (confidently wrong rows cost about 1000-2000)", "cross_entropy", (EXTREME, labels), check=_cross_entropy_check(EXTREME, labels), clauses=("cross_entropy.stable",))
+    yield Case("logits of +-1000 (confidently wrong rows cost about 1000-2000)", "cross_entropy", (EXTREME, labels), expect=CROSS_ENTROPY, clauses=("cross_entropy.stable",))
 
 
 # --- cross_entropy_grad ------------------------------------------------------------
 
-def _ce_grad_check(Z: np.ndarray, labels: np.ndarray):
-    def check(got, oracles):
-        what = "cross_entropy_grad(Z, labels)"
-        got = expect_array(got, Z.shape, what)
-        expected = _ce_gradient_autograd(Z, labels)
-        expected = np.asarray(oracles.expected("cross_entropy_grad", lambda: expected, Z, labels), dtype=float)
-        n = Z.shape[0]
-        if _close(got, -expected):
-            raise Mismatch(f"{what} has the wrong sign: the cost falls when the true class's logit rises, so that entry of the gradient is negative (p - y, not y - p).", misconception="ce_grad_sign")
-        if n > 1 and _close(got, n * expected):
-            raise Mismatch(f"{what} is n = {n} times too large: the cost is averaged over the rows, so its gradient carries a factor 1/n.", misconception="ce_grad_factor_n")
-        if _close(got, stable_softmax(Z) / n) or _close(got, stable_softmax(Z)):
-            raise Mismatch(f"{what} forgot to subtract the one-hot labels: the gradient is (softmax(Z) - Y) / n.", misconception="ce_grad_missing_y")
-        P, C = stable_softmax(Z), Z.shape[1]
-        for shifted in (one_hot_rows((labels + 1) % C, C), one_hot_rows((labels - 1) % C, C), np.roll(one_hot_rows(labels, C), 1, axis=0), np.roll(one_hot_rows(labels, C), -1, axis=0)):
-            if not _close(shifted, one_hot_rows(labels, C)) and _close(got, (P - shifted) / n):
-                raise Mismatch(f"{what} subtracts the 1 of the one-hot labels from the wrong entries: in row i it belongs in column labels[i].",
-                               misconception="ce_wrong_class")
-        expect_close(got, expected, what, rtol=1e-7, atol=1e-12, reveal=oracles.reveal, terms={"Y / n": -one_hot_rows(labels, C) / n})
+def _targets(Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The one-hot rows Y of ``labels``, (n, C) for logits Z of shape (n, C)."""
+    return one_hot_rows(labels, Z.shape[1])
 
-    return check
+
+def _gradient_with(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """(softmax(Z) - Y) / n: the cross-entropy gradient when Y holds the one-hot rows (misplaced ones, for a mistake)."""
+    return (stable_softmax(Z) - Y) / len(Z)
+
+
+CE_GRAD_MISTAKES = (
+    Mistake("ce_grad_sign", lambda Z, labels: -_gradient_with(Z, _targets(Z, labels))),
+    Mistake("ce_grad_factor_n", lambda Z, labels: len(Z) * _gradient_with(Z, _targets(Z, labels))),
+    Mistake("ce_grad_missing_y", lambda Z, labels: stable_softmax(Z) / len(Z)),
+    Mistake("ce_grad_missing_y", lambda Z, labels: stable_softmax(Z)),
+    Mistake("ce_wrong_class", lambda Z, labels: _gradient_with(Z, _targets(Z, (labels + 1) % Z.shape[1]))),
+    Mistake("ce_wrong_class", lambda Z, labels: _gradient_with(Z, _targets(Z, (labels - 1) % Z.shape[1]))),
+    Mistake("ce_wrong_class", lambda Z, labels: _gradient_with(Z, np.roll(_targets(Z, labels), 1, axis=0))),
+    Mistake("ce_wrong_class", lambda Z, labels: _gradient_with(Z, np.roll(_targets(Z, labels), -1, axis=0))),
+)
+CE_GRAD = Expect("cross_entropy_grad(Z, labels)", _ce_gradient_autograd, reference="cross_entropy_grad", rtol=1e-7, atol=1e-12,
+                 mistakes=CE_GRAD_MISTAKES, terms=lambda Z, labels: {"Y / n": -_targets(Z, labels) / len(Z)})
 
 
 @ASSIGNMENT.question(points=2, functions=("cross_entropy_grad",), depends_on=("one_hot", "softmax"))
@@ -367,34 +367,33 @@ def cross_entropy_grad(rng, hidden):
     shapes = [(5, 3), (8, 10), (1, 4)] if not hidden else [(int(rng.integers(1, 40)), int(rng.integers(2, 12))) for _ in range(4)]
     for n, C in shapes:
         Z, labels = rng.normal(scale=2.0, size=(n, C)), _random_labels(rng, n, C)
-        yield Case(f"{n} rows, {C} classes (compared with autograd)", "cross_entropy_grad", (Z, labels), check=_ce_grad_check(Z, labels))
+        yield Case(f"{n} rows, {C} classes (compared with autograd)", "cross_entropy_grad", (Z, labels), expect=CE_GRAD)
     labels = np.array([1, 2, 0, 1], dtype=np.int64)
-    yield Case("logits of +-1000", "cross_entropy_grad", (EXTREME, labels), check=_ce_grad_check(EXTREME, labels), clauses=("cross_entropy_grad.stable",))
+    yield Case("logits of +-1000", "cross_entropy_grad", (EXTREME, labels), expect=CE_GRAD, clauses=("cross_entropy_grad.stable",))
 
 
 # --- softmax_jacobian --------------------------------------------------------------
 
-def _jacobian_check(z: np.ndarray):
-    def check(got, oracles):
-        C = z.shape[0]
-        what = "softmax_jacobian(z)"
-        if isinstance(got, np.ndarray) and got.shape == (C, C) and not np.all(np.isfinite(got)):
-            raise Mismatch(f"{what} contains NaN or inf: compute p with your stable softmax.", misconception="unstable_softmax")
-        got = expect_array(got, (C, C), what)
-        p = stable_softmax(z)
-        expected = np.asarray(oracles.expected("softmax_jacobian", lambda: _jacobian_autograd(z), z), dtype=float)
-        if _close(got, -np.outer(p, p)):
-            raise Mismatch(f"{what} is missing the diagonal term: d p_i / d z_i has an extra p_i from the numerator, so J = diag(p) - p p^T.", misconception="jacobian_missing_diag")
-        if _close(got, np.diag(p) - p @ p):
-            raise Mismatch(f"{what} subtracted the inner product p . p (one number) from every entry; the second term is the outer product "
-                           "p p^T, an (C, C) matrix with entries p_i p_j (np.outer(p, p)).", misconception="jacobian_inner")
-        if _close(got, np.outer(p, p) - np.diag(p)):
-            raise Mismatch(f"{what} has the wrong sign: the diagonal entries p_i (1 - p_i) are positive.", misconception="jacobian_sign")
-        if _close(got, np.diag(p)):
-            raise Mismatch(f"{what} keeps only the diagonal: every p_i depends on every z_j through the denominator, so the off-diagonal entries are -p_i p_j.", misconception="jacobian_missing_offdiag")
-        expect_close(got, expected, what, rtol=1e-7, atol=1e-12, reveal=oracles.reveal)
+def _jacobian_read(got, z: np.ndarray):
+    """softmax_jacobian's result; NaN or inf in a (C, C) result is the overflow of an unstable softmax."""
+    if isinstance(got, np.ndarray) and got.shape == (len(z), len(z)) and not np.all(np.isfinite(got)):
+        raise Mismatch("softmax_jacobian(z) contains NaN or inf: compute p with your stable softmax.", misconception="unstable_softmax")
+    return got
 
-    return check
+
+def _of_p(jacobian):
+    """A Jacobian written in p = softmax(z), as a function of z."""
+    return lambda z: jacobian(stable_softmax(z))
+
+
+JACOBIAN_MISTAKES = (
+    Mistake("jacobian_missing_diag", _of_p(lambda p: -np.outer(p, p))),
+    Mistake("jacobian_inner", _of_p(lambda p: np.diag(p) - p @ p)),
+    Mistake("jacobian_sign", _of_p(lambda p: np.outer(p, p) - np.diag(p))),
+    Mistake("jacobian_missing_offdiag", _of_p(np.diag)),
+)
+JACOBIAN = Expect("softmax_jacobian(z)", _jacobian_autograd, reference="softmax_jacobian", rtol=1e-7, atol=1e-12, read=_jacobian_read,
+                  mistakes=JACOBIAN_MISTAKES)
 
 
 @ASSIGNMENT.question(points=2, functions=("softmax_jacobian",), depends_on=("softmax",))
@@ -403,35 +402,48 @@ def softmax_jacobian(rng, hidden):
     sizes = [3, 5, 2] if not hidden else [int(rng.integers(2, 12)) for _ in range(4)]
     for C in sizes:
         z = rng.normal(scale=2.0, size=C)
-        yield Case(f"z with {C} logits (compared with autograd.jacobian)", "softmax_jacobian", (z,), check=_jacobian_check(z))
+        yield Case(f"z with {C} logits (compared with autograd.jacobian)", "softmax_jacobian", (z,), expect=JACOBIAN)
     z = np.array([1000.0, -1000.0, 999.0])
-    yield Case("z = [1000, -1000, 999]", "softmax_jacobian", (z,), check=_jacobian_check(z), clauses=("softmax_jacobian.stable",))
+    yield Case("z = [1000, -1000, 999]", "softmax_jacobian", (z,), expect=JACOBIAN, clauses=("softmax_jacobian.stable",))
 
 
 # --- two classes: softmax = sigmoid ------------------------------------------------
 
-def _two_class_check(Z: np.ndarray, labels: np.ndarray):
-    def check(got, oracles):
+def two_class_probabilities(Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(n, 2): the columns 1 - s and s, s = sigmoid(z_1 - z_0)."""
+    s = sigmoid(Z[:, 1] - Z[:, 0])
+    return np.column_stack([1 - s, s])
+
+
+def binary_cross_entropy(Z: np.ndarray, labels: np.ndarray) -> float:
+    """-mean(y log s + (1 - y) log(1 - s)) with s = sigmoid(z_1 - z_0) and y = labels, by logaddexp."""
+    t, y = Z[:, 1] - Z[:, 0], labels.astype(float)
+    return float(np.mean(np.logaddexp(0.0, -t) * y + np.logaddexp(0.0, t) * (1 - y)))
+
+
+def binary_gradient(Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(n, 2): the columns -g and g, g = (sigmoid(z_1 - z_0) - y) / n, the sigmoid-with-binary-cross-entropy gradient."""
+    g = (sigmoid(Z[:, 1] - Z[:, 0]) - labels) / len(labels)
+    return np.column_stack([-g, g])
+
+
+def _two_class_part(name: str):
+    """A ``read=`` for one of the results of the two-class probe, a dict by function name."""
+    def read(got, Z, labels):
         if not isinstance(got, dict):
             raise Mismatch("the two-class check could not read your results.")
-        n = len(labels)
-        t = Z[:, 1] - Z[:, 0]
-        s, y = sigmoid(t), labels.astype(float)
-        P = expect_array(got["softmax"], Z.shape, "softmax(Z) for two classes")
-        if not np.allclose(P[:, 1], s, rtol=1e-9, atol=1e-15) or not np.allclose(P[:, 0], 1 - s, rtol=1e-9, atol=1e-15):
-            raise Mismatch("with two classes, softmax(Z)[:, 1] should equal sigmoid(z_1 - z_0) and softmax(Z)[:, 0] = 1 - that; yours differ. Fix softmax first.")
-        bce = float(np.mean(np.logaddexp(0.0, -t) * y + np.logaddexp(0.0, t) * (1 - y)))
-        ce = expect_scalar(got["cross_entropy"], "cross_entropy(Z, labels) for two classes")
-        if not np.isclose(ce, bce, rtol=1e-9, atol=1e-12):
-            shown = f"; yours is {ce:.10g}, the binary one {bce:.10g}" if oracles.reveal else f"; yours is {ce:.10g}"
-            raise Mismatch(f"with two classes, cross_entropy(Z, labels) should equal the binary cross-entropy "
-                           f"-mean(y log s + (1 - y) log(1 - s)) with s = sigmoid(z_1 - z_0){shown}.")
-        G = expect_array(got["cross_entropy_grad"], Z.shape, "cross_entropy_grad(Z, labels) for two classes")
-        if not np.allclose(G[:, 1], (s - y) / n, rtol=1e-7, atol=1e-12) or not np.allclose(G[:, 0], -G[:, 1], rtol=1e-7, atol=1e-12):
-            raise Mismatch("with two classes, the gradient with respect to z_1 should be (sigmoid(z_1 - z_0) - y) / n, the familiar "
-                           "sigmoid-with-binary-cross-entropy gradient, and the one for z_0 its negative; yours differs.")
+        return got[name]
+    return read
 
-    return check
+
+TWO_CLASS = (
+    Expect("softmax(Z) with two classes (columns 1 - sigmoid(z_1 - z_0) and sigmoid(z_1 - z_0))", two_class_probabilities,
+           rtol=1e-9, atol=1e-15, read=_two_class_part("softmax")),
+    Expect("cross_entropy(Z, labels) with two classes (the binary cross-entropy)", binary_cross_entropy, result="scalar",
+           rtol=1e-9, atol=1e-12, read=_two_class_part("cross_entropy")),
+    Expect("cross_entropy_grad(Z, labels) with two classes (columns -g and g, g = (sigmoid(z_1 - z_0) - y) / n)", binary_gradient,
+           rtol=1e-7, atol=1e-12, read=_two_class_part("cross_entropy_grad")),
+)
 
 
 @ASSIGNMENT.question(points=1, functions=("softmax", "cross_entropy", "cross_entropy_grad"), depends_on=("softmax", "cross_entropy", "cross_entropy_grad"))
@@ -442,30 +454,37 @@ def two_class(rng, hidden):
         if offset:
             Z[:, 0] = 0.0  # then softmax(Z)[:, 1] is exactly sigmoid(z_1)
         labels = rng.integers(0, 2, size=n).astype(np.int64)
-        yield Case(f"{n} two-class rows{' with z_0 = 0' if offset else ''}", "softmax", (Z, labels), probe="two_class_softmax", check=_two_class_check(Z, labels))
+        yield Case(f"{n} two-class rows{' with z_0 = 0' if offset else ''}", "softmax", (Z, labels), probe="two_class_softmax", expect=TWO_CLASS)
 
 
 # --- accuracy ----------------------------------------------------------------------
 
-def _accuracy_check(predicted: np.ndarray, labels: np.ndarray):
-    def check(got, oracles):
-        what = "accuracy(predicted, labels)"
-        if isinstance(got, np.ndarray) and got.size > 1:
-            raise Mismatch(f"{what} should be one number (a fraction between 0 and 1), but it is an array of shape {got.shape}.")
-        value = expect_scalar(got, what)
-        right = int(np.sum(predicted == labels))
-        expected = right / len(labels)
-        if not np.isclose(value, expected) and np.isclose(value, 100 * expected):
-            raise Mismatch(f"{what} returned a percentage; return the fraction of correct predictions, between 0 and 1.", misconception="accuracy_percentage")
-        if not np.isclose(value, expected) and value == right:
-            raise Mismatch(f"{what} returned the number of correct predictions; divide by the number of samples.", misconception="accuracy_count")
-        C = int(max(predicted.max(), labels.max())) + 1
-        if not np.isclose(value, expected) and any(np.isclose(value, 1 - 2 * (1 - expected) / c) for c in range(C, C + 11)):
-            raise Mismatch(f"{what} compared one-hot rows entry by entry, so the many agreeing zeros count as correct. "
-                           "Compare the predicted labels with the true labels directly, one comparison per sample.", misconception="accuracy_onehot")
-        expect_close(value, expected, what, rtol=1e-12, atol=1e-12, reveal=oracles.reveal)
+def fraction_correct(predicted: np.ndarray, labels: np.ndarray) -> float:
+    """The fraction of i with predicted[i] == labels[i]."""
+    return int(np.sum(predicted == labels)) / len(labels)
 
-    return check
+
+def _one_fraction(got, predicted: np.ndarray, labels: np.ndarray) -> float:
+    """accuracy's result as one number."""
+    what = "accuracy(predicted, labels)"
+    if isinstance(got, np.ndarray) and got.size > 1:
+        raise Mismatch(f"{what} should be one number (a fraction between 0 and 1), but it is an array of shape {got.shape}.")
+    return expect_scalar(got, what)
+
+
+def _one_hot_accuracy(predicted: np.ndarray, labels: np.ndarray, extra: int) -> float:
+    """The mean agreement of one-hot rows with C = max label + 1 + ``extra`` columns: a wrong row disagrees in 2 of its C entries."""
+    C = int(max(predicted.max(), labels.max())) + 1 + extra
+    return 1 - 2 * (1 - fraction_correct(predicted, labels)) / C
+
+
+ACCURACY_MISTAKES = (
+    Mistake("accuracy_percentage", lambda predicted, labels: 100 * fraction_correct(predicted, labels)),
+    Mistake("accuracy_count", lambda predicted, labels: float(np.sum(predicted == labels))),
+    *(Mistake("accuracy_onehot", partial(_one_hot_accuracy, extra=extra)) for extra in range(11)),
+)
+ACCURACY = Expect("accuracy(predicted, labels)", fraction_correct, result="scalar", rtol=1e-12, atol=1e-12, read=_one_fraction,
+                  mistakes=ACCURACY_MISTAKES)
 
 
 @ASSIGNMENT.question(points=1, functions=("accuracy",))
@@ -474,7 +493,7 @@ def accuracy(rng, hidden):
     for n, C, rate in ([(50, 10, 0.7), (7, 3, 1.0), (4, 2, 0.0)] if not hidden else [(int(rng.integers(5, 200)), int(rng.integers(2, 12)), float(rng.uniform(0.3, 0.95))) for _ in range(3)]):
         labels = _random_labels(rng, n, C)
         predicted = np.where(rng.random(n) < rate, labels, (labels + rng.integers(1, C, size=n)) % C).astype(np.int64)
-        yield Case(f"{n} predictions, {C} classes", "accuracy", (predicted, labels), check=_accuracy_check(predicted, labels))
+        yield Case(f"{n} predictions, {C} classes", "accuracy", (predicted, labels), expect=ACCURACY)
 
 
 # --- the classifier: 04_backprop pieces and one SGD step with L2 --------------------
