@@ -12,7 +12,8 @@ import conftest
 from conftest import ROOT, by_question, grade
 
 from autograder import course
-from autograder.judge.compare import rel_error
+from autograder.judge.compare import Mismatch, rel_error
+from autograder.judge.question import Case, Oracles
 from autograder.questions import generalisation as gen
 
 NAME = "07_generalisation"
@@ -75,7 +76,7 @@ def test_tiny_variances_make_eps_matter_and_batches_of_one_give_zero_dz(referenc
 
 
 def test_recipes_in_the_module_agree_with_the_reference(reference):
-    """Dropout, the split, early stopping, the running average and L2: definitions = reference."""
+    """Dropout, the split, early stopping, L2 and its gradient, the running average and batch normalisation at inference: definitions = reference."""
     rng = np.random.default_rng(9)
     for _ in range(20):
         A, p, seed = rng.normal(size=(int(rng.integers(1, 20)), int(rng.integers(1, 9)))), float(rng.uniform(0, 0.9)), int(rng.integers(2**31))
@@ -88,7 +89,16 @@ def test_recipes_in_the_module_agree_with_the_reference(reference):
         losses, patience = [float(v) for v in rng.integers(0, 5, size=int(rng.integers(1, 15)))], int(rng.integers(0, 5))
         assert tuple(reference["early_stopping"](losses, patience)) == gen.early_definition(losses, patience)
         params = gen._random_params(rng, [3, 4, 2])
-        assert np.isclose(reference["l2_penalty"](params, 0.3), 0.15 * sum(np.sum(W ** 2) for W, _ in params))
+        assert np.isclose(reference["l2_penalty"](params, 0.3), gen.l2_penalty_definition(params, 0.3))
+        assert np.isclose(gen.l2_penalty_definition(params, 0.3), 0.15 * sum(np.sum(W ** 2) for W, _ in params))
+        for (dW, db), (W, b) in zip(reference["l2_penalty_grad"](params, 0.3), params):  # the definition of every part of the list
+            np.testing.assert_array_equal(dW, 0.3 * W)
+            np.testing.assert_array_equal(db, np.zeros_like(b))
+        running, batch, momentum = rng.normal(size=4), rng.normal(size=4), float(rng.uniform(0.5, 1))
+        np.testing.assert_allclose(reference["update_running"](running, batch, momentum), gen.running_definition(running, batch, momentum), rtol=1e-15)
+        Z, gamma, beta = gen._bn_inputs(rng, 5, 3)
+        mean, var = rng.normal(size=3), rng.uniform(1e-6, 2.0, size=3)
+        np.testing.assert_allclose(reference["batchnorm_inference"](Z, gamma, beta, mean, var), gen.batchnorm_inference_definition(Z, gamma, beta, mean, var), rtol=1e-15)
     assert reference["early_stopping"]([5.0, 3.0, 4.0, 3.0, 6.0, 1.0], 2) == (1, 3)  # the notebook's worked example
     assert reference["early_stopping"]([2.0, 1.0], 0) == (0, 0)
     assert reference["early_stopping"]([3.0, 2.0, 2.5, 2.4, 1.0], 3) == (4, 4)
@@ -123,6 +133,28 @@ def test_inverted_dropout_preserves_the_mean_and_the_unscaled_one_does_not():
     assert abs(np.mean(means) / 3.0 - 1) < 0.02
     unscaled = A * (np.random.default_rng(0).random(A.shape) >= 0.6)
     assert abs(unscaled.mean() / 3.0 - 0.4) < 0.02
+
+
+def dropout_verdict(got, A, p, training):
+    """The misconception key a dropout_forward case names for ``got`` ("passed" when it passes)."""
+    try:
+        Case("dropout", "dropout_forward", (A, p, 3), kwargs={"training": training}, expect=gen.DROPOUT).judge(got, Oracles(None, reveal=True))
+    except Mismatch as wrong:
+        return wrong.misconception
+    return "passed"
+
+
+def test_dropout_mistakes_are_named_only_where_they_apply():
+    """The unscaled pair (A * keep, keep) is a training mistake: named in training, never at inference, where
+    the training recipe itself is the mistake; both parts must be the variant's."""
+    A = np.random.default_rng(11).normal(size=(6, 5))
+    keep = (np.random.default_rng(3).random(A.shape) >= 0.5).astype(float)
+    assert dropout_verdict((A * keep, keep), A, 0.5, True) == "dropout_not_scaled"
+    assert dropout_verdict((A * keep, keep), A, 0.5, False) is None
+    assert dropout_verdict(gen.dropout_definition(A, 0.5, 3), A, 0.5, False) == "dropout_at_inference"
+    assert dropout_verdict((A, np.zeros_like(A)), A, 0.5, True) is None and dropout_verdict((A, np.zeros_like(A)), A, 0.5, False) == "dropout_at_inference"
+    assert dropout_verdict((A * keep, 2 * keep), A, 0.5, True) is None
+    assert dropout_verdict(gen.dropout_definition(A, 0.5, 3), A, 0.5, True) == "passed"
 
 
 # --- wrong answers: each catalogued mistake fails with its name ---------------------------------

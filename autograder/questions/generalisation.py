@@ -4,7 +4,9 @@ batch normalisation and the universal approximation theorem.
 Oracles. The recipes the notebook states exactly (the dropout mask, the split, the
 early-stopping rule, the running average, the batch-normalisation forward pass) are written
 here as plain NumPy definitions for visible cases; hidden cases compare with the reference
-from the solution notebook, and a test asserts both agree. Batch normalisation's three
+from the solution notebook, and a test asserts both agree (a part of a structured result, a
+layer's dW or batchnorm_forward's out, is compared with the definition on hidden cases too,
+the reference's result being the whole structure). Batch normalisation's three
 gradients come from autograd differentiating the forward definition. The grid search trains
 with the notebook's *provided* ``train_classifier`` (a setup cell, run by the grader and by
 the reference alike), so its cells are reproducible exactly: visible cases compare salted
@@ -12,8 +14,9 @@ digests of the reference's correct counts (:func:`expected_digests`; a test asse
 agree), hidden ones the reference itself. The universal fit is judged by the mean squared
 error of the returned parameters, computed here.
 
-Typical mistakes are named from tables: each entry is a catalogue key and the wrong variant
-of the definition it stands for; a wrong answer that equals a variant on the case is named.
+Typical mistakes are named from tables (:class:`~autograder.judge.expectation.Mistake`
+entries, tried in order): each entry is a catalogue key and the wrong variant of the
+definition it stands for; a wrong answer that equals a variant on the case is named.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 
 from ..judge.digests import visible
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
+from ..judge.expectation import Expect, Mistake
 from ..data import load
 from ..judge.misconceptions import close, locate, relation
 from ..judge.networks import forward_pass, layer_pairs, sizes_of
@@ -134,22 +138,15 @@ def _random_params(rng, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]
 
 # --- L2 ------------------------------------------------------------------------------
 
-def _l2_penalty_check(params, l2: float):
-    weights = sum(float(np.sum(W ** 2)) for W, _ in params)
-    biases = sum(float(np.sum(b ** 2)) for _, b in params)
+def l2_penalty_definition(params, l2: float) -> float:
+    """l2 / 2 times the sum of the squared weights W of every layer; the biases b are not penalised."""
+    return 0.5 * l2 * sum(float(np.sum(W ** 2)) for W, _ in params)
 
-    def check(got, oracles):
-        what = "l2_penalty(params, l2)"
-        value = expect_scalar(got, what)
-        expected = 0.5 * l2 * weights
-        reference = oracles.hidden_reference("l2_penalty", params, l2)
-        expected = expected if reference is None else float(reference)
-        _name(value, {BIASES: lambda: 0.5 * l2 * (weights + biases), NO_HALF: lambda: l2 * weights}, what, {
-            BIASES: "your penalty includes the biases; only the weights W are penalised.",
-            NO_HALF: "your penalty is twice too large: it is l2 / 2 times the sum of squared weights."}, compare=lambda g, v: np.isclose(g, v, rtol=1e-10) and not np.isclose(g, expected, rtol=1e-10))
-        expect_close(value, expected, what, rtol=1e-10, atol=1e-14, reveal=oracles.reveal)
 
-    return check
+L2_PENALTY = Expect("l2_penalty(params, l2)", l2_penalty_definition, reference="l2_penalty", result="scalar", rtol=1e-10, atol=1e-14, mistakes=(
+    Mistake(BIASES, lambda params, l2: 0.5 * l2 * sum(float(np.sum(W ** 2) + np.sum(b ** 2)) for W, b in params)),
+    Mistake(NO_HALF, lambda params, l2: 2.0 * l2_penalty_definition(params, l2)),
+))
 
 
 @ASSIGNMENT.question(points=1, functions=("l2_penalty",))
@@ -159,25 +156,22 @@ def l2_penalty(rng, hidden):
         [([int(v) for v in rng.integers(1, 7, size=int(rng.integers(2, 5)))], float(rng.uniform(1e-3, 1.0))) for _ in range(3)]
     for sizes, l2 in layouts:
         params = _random_params(rng, sizes)
-        yield Case(f"layer sizes {sizes}, l2 = {l2:.3g} (biases nonzero)", "l2_penalty", (params, l2), check=_l2_penalty_check(params, l2))
+        yield Case(f"layer sizes {sizes}, l2 = {l2:.3g} (biases nonzero)", "l2_penalty", (params, l2), expect=L2_PENALTY)
     params = _random_params(rng, [3, 2])
-    yield Case("l2 = 0", "l2_penalty", (params, 0.0), check=_l2_penalty_check(params, 0.0))
+    yield Case("l2 = 0", "l2_penalty", (params, 0.0), expect=L2_PENALTY)
 
 
-def _l2_grad_check(params, l2: float):
-    def check(got, oracles):
-        what = "l2_penalty_grad(params, l2)"
-        for l, ((W, b), (dW, db)) in enumerate(zip(params, layer_pairs(got, sizes_of(params), what, names=("dW", "db"))), start=1):
-            if _close(db, l2 * b) and l2 and np.any(b):
-                raise Mismatch(f"{what}: your db of layer {l} is l2 * b; the biases are not penalised, so their gradient is zero.", misconception=BIASES)
-            expect_close(db, np.zeros_like(b), f"db of layer {l} (the biases are not penalised)", rtol=0, atol=0, reveal=oracles.reveal)
-            for factor in (2.0, 0.5):
-                if l2 and _close(dW, factor * l2 * W):
-                    raise Mismatch(f"{what}: your dW of layer {l} is {factor:g} * l2 * W.", misconception=GRAD_FACTOR)
-            reference = oracles.hidden_reference("l2_penalty_grad", params, l2)
-            expect_close(dW, l2 * W if reference is None else reference[l - 1][0], f"dW of layer {l}", rtol=1e-12, atol=1e-15, reveal=oracles.reveal)
+def _l2_grad_layer(l: int) -> tuple[Expect, Expect]:
+    """The two parts of layer l (from 0) in l2_penalty_grad's list of (dW, db): db, exactly zeros like b, then dW = l2 * W.
 
-    return check
+    The definition is the oracle on hidden cases too: it is the reference's, as a test asserts."""
+    def part(k: int):
+        return lambda got, params, l2: layer_pairs(got, sizes_of(params), "l2_penalty_grad(params, l2)", names=("dW", "db"))[l][k]
+
+    return (Expect(f"db of layer {l + 1} (the biases are not penalised)", lambda params, l2: np.zeros_like(params[l][1]), rtol=0, atol=0, read=part(1),
+                   mistakes=(Mistake(BIASES, lambda params, l2: l2 * params[l][1]),)),
+            Expect(f"dW of layer {l + 1}", lambda params, l2: l2 * params[l][0], rtol=1e-12, atol=1e-15, read=part(0),
+                   mistakes=(Mistake(GRAD_FACTOR, lambda params, l2: 2.0 * l2 * params[l][0]), Mistake(GRAD_FACTOR, lambda params, l2: 0.5 * l2 * params[l][0]))))
 
 
 @ASSIGNMENT.question(points=1, functions=("l2_penalty_grad",))
@@ -187,7 +181,7 @@ def l2_penalty_grad(rng, hidden):
         [([int(v) for v in rng.integers(1, 7, size=int(rng.integers(2, 5)))], float(rng.uniform(1e-3, 1.0))) for _ in range(3)]
     for sizes, l2 in layouts:
         params = _random_params(rng, sizes)
-        yield Case(f"layer sizes {sizes}, l2 = {l2:.3g}", "l2_penalty_grad", (params, l2), check=_l2_grad_check(params, l2))
+        yield Case(f"layer sizes {sizes}, l2 = {l2:.3g}", "l2_penalty_grad", (params, l2), expect=tuple(e for l in range(len(params)) for e in _l2_grad_layer(l)))
 
 
 # --- the validation split -----------------------------------------------------------------
@@ -467,48 +461,35 @@ def dropout_definition(A: np.ndarray, p: float, seed: int, training: bool = True
     return A * mask, mask
 
 
-def _dropout_variants(A: np.ndarray, p: float, seed: int, training: bool) -> dict[str, Callable[[], tuple]]:
-    """Wrong (out, mask) pairs by catalogue key."""
-    u = np.random.default_rng(seed).random(A.shape)
-    keep, flipped = (u >= p).astype(float), (u < p).astype(float)
-    if not training:
-        return {AT_INFERENCE: lambda: (A * keep / (1 - p), keep / (1 - p)) if p else None, f"{AT_INFERENCE}/zeros": lambda: (A.copy(), np.zeros_like(A)),
-                f"{AT_INFERENCE}/scaled": lambda: (A * (1 - p), np.full_like(A, 1 - p)) if p else None}
-    skipped = {f"{AT_INFERENCE}/zeros": lambda: (A.copy(), np.zeros_like(A))} if p == 0 else {DROPOUT_SKIPPED: lambda: (A.copy(), np.ones_like(A))}
-    return {**skipped, NOT_SCALED: lambda: (A * keep, keep), SCALED_P: lambda: (A * keep / p, keep / p) if p else None,
-            MASK_FLIPPED: lambda: (A * flipped / (1 - p), flipped / (1 - p)), f"{MASK_FLIPPED}/unscaled": lambda: (A * flipped, flipped)}
+def _kept(A: np.ndarray, p: float, seed: int) -> np.ndarray:
+    """The recipe's 0/1 keep pattern: default_rng(seed).random(A.shape) >= p."""
+    return (np.random.default_rng(seed).random(A.shape) >= p).astype(float)
 
 
-_DROPOUT_TEXT = {
-    NOT_SCALED: "your kept activations are not divided by 1 - p (mask = keep); inverted dropout scales them so that E[out] = A.",
-    SCALED_P: "you divided by p; a unit is kept with probability 1 - p, so divide by 1 - p.",
-    MASK_FLIPPED: "your mask keeps the units whose random number is BELOW p: keep = rng.random(A.shape) >= p.",
-    f"{MASK_FLIPPED}/unscaled": "your mask keeps the units whose random number is below p, and is not divided by 1 - p: keep = rng.random(A.shape) >= p, mask = keep / (1 - p).",
-    AT_INFERENCE: "with training=False you still dropped units; at inference dropout does nothing: out = A, mask = ones.",
-    f"{AT_INFERENCE}/zeros": "your mask is zeros where nothing is dropped (training=False or p == 0); then mask = ones.",
-    DROPOUT_SKIPPED: "with training=True and p > 0 you returned out = A and mask = ones: no unit was dropped. Is the test for inference inverted?",
-    f"{AT_INFERENCE}/scaled": "with training=False you multiplied by 1 - p; with inverted dropout the scaling happened at training time, so out = A.",
-}
+def _dropout_pair(got, A: np.ndarray, p: float, seed: int, training: bool = True) -> np.ndarray:
+    """The student's (out, mask), both of A's shape, as one array of shape (2, *A.shape): a wrong
+    variant is one (out, mask) pair, named only when both parts are the variant's."""
+    what = f"dropout_forward(A, p={p:g}, seed={seed}, training={training})"
+    out, mask = _pair(got, what, ("out", "mask"))
+    return np.stack((expect_array(out, A.shape, f"{what}: out"), expect_array(mask, A.shape, f"{what}: mask")))
 
 
-def _dropout_check(A: np.ndarray, p: float, seed: int, training: bool):
-    def check(got, oracles):
-        what = f"dropout_forward(A, p={p:g}, seed={seed}, training={training})"
-        out, mask = _pair(got, what, ("out", "mask"))
-        out, mask = expect_array(out, A.shape, f"{what}: out"), expect_array(mask, A.shape, f"{what}: mask")
-        expected = dropout_definition(A, p, seed, training)
-        reference = oracles.hidden_reference("dropout_forward", A, p, seed, training=training)
-        if reference is not None:
-            expected = (np.asarray(reference[0], dtype=float), np.asarray(reference[1], dtype=float))
-        both = lambda g, v: _close(g[0], v[0]) and _close(g[1], v[1]) and not (_close(g[0], expected[0]) and _close(g[1], expected[1]))
-        for key, variant in _dropout_variants(A, p, seed, training).items():
-            value = variant()
-            if value is not None and both((out, mask), value):
-                raise Mismatch(f"{what}: {_DROPOUT_TEXT[key]}", misconception=key.split("/")[0])
-        expect_close(mask, expected[1], f"{what}: mask", rtol=1e-12, atol=1e-12, reveal=oracles.reveal)
-        expect_close(out, expected[0], f"{what}: out", rtol=1e-12, atol=1e-12, reveal=oracles.reveal)
+def _masked(A: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return A * mask, mask
 
-    return check
+
+DROPOUT_MISTAKES = (  # (out, mask) with one typical mistake; None where the mistake does not apply to the case
+    Mistake(AT_INFERENCE, lambda A, p, seed, training=True: dropout_definition(A, p, seed)),  # the training recipe, whatever training says
+    Mistake(AT_INFERENCE, lambda A, p, seed, training=True: (A, np.zeros_like(A)) if not training or p == 0 else None),
+    Mistake(AT_INFERENCE, lambda A, p, seed, training=True: _masked(A, np.full_like(A, 1 - p)) if not training else None),
+    Mistake(DROPOUT_SKIPPED, lambda A, p, seed, training=True: _masked(A, np.ones_like(A))),
+    Mistake(NOT_SCALED, lambda A, p, seed, training=True: _masked(A, _kept(A, p, seed)) if training else None),
+    Mistake(SCALED_P, lambda A, p, seed, training=True: _masked(A, _kept(A, p, seed) / p) if training and p else None),
+    Mistake(MASK_FLIPPED, lambda A, p, seed, training=True: _masked(A, (1 - _kept(A, p, seed)) / (1 - p)) if training else None),
+    Mistake(MASK_FLIPPED, lambda A, p, seed, training=True: _masked(A, 1 - _kept(A, p, seed)) if training else None),
+)
+DROPOUT = Expect("dropout_forward's (out, mask)", dropout_definition, reference="dropout_forward", rtol=1e-12, atol=1e-12, read=_dropout_pair,
+                 mistakes=DROPOUT_MISTAKES)
 
 
 @ASSIGNMENT.question(points=2, functions=("dropout_forward",))
@@ -519,7 +500,7 @@ def dropout_forward(rng, hidden):
     for shape, p, seed, training in cases:
         A = rng.normal(size=shape)
         yield Case(f"A of shape {shape}, p = {p:.3g}, seed {seed}, training={training}", "dropout_forward", (A, p, seed), kwargs={"training": training},
-                   check=_dropout_check(A, p, seed, training))
+                   expect=DROPOUT)
 
 
 def _dropout_mean_check(A: np.ndarray, p: float, seeds: list[int]):
@@ -549,20 +530,10 @@ def dropout_mean(rng, hidden):
                    probe="call_each", check=_dropout_mean_check(A, p, seeds))
 
 
-def _dropout_backward_check(d_out: np.ndarray, mask: np.ndarray, p: float):
-    def check(got, oracles):
-        what = "dropout_backward(d_out, mask)"
-        got = expect_array(got, d_out.shape, what)
-        expected = d_out * mask
-        if not _close(got, expected):
-            if _close(got, d_out):
-                raise Mismatch(f"{what} returned d_out unchanged; the dropped units must get no gradient: d_out * mask.", misconception=BACKWARD_NO_MASK)
-            if _close(got, d_out * (mask > 0)):
-                raise Mismatch(f"{what} multiplied by the 0/1 keep pattern; multiply by the mask itself, which holds 1 / (1 - p) = {1 / (1 - p):g} for kept units.",
-                               misconception=BACKWARD_UNSCALED)
-        expect_close(got, expected, what, rtol=1e-12, atol=1e-15, reveal=oracles.reveal)
-
-    return check
+DROPOUT_BACKWARD = Expect("dropout_backward(d_out, mask)", lambda d_out, mask: d_out * mask, rtol=1e-12, atol=1e-15, mistakes=(
+    Mistake(BACKWARD_NO_MASK, lambda d_out, mask: d_out),
+    Mistake(BACKWARD_UNSCALED, lambda d_out, mask: d_out * (mask > 0)),
+))
 
 
 @ASSIGNMENT.question(points=1, functions=("dropout_backward",))
@@ -571,7 +542,7 @@ def dropout_backward(rng, hidden):
     for shape, p in ([((4, 6), 0.5), ((7, 3), 0.25)] if not hidden else [((int(rng.integers(1, 30)), int(rng.integers(1, 20))), float(rng.uniform(0.05, 0.9))) for _ in range(3)]):
         _, mask = dropout_definition(np.ones(shape), p, int(rng.integers(2**31)))
         d_out = rng.normal(size=shape)
-        yield Case(f"d_out of shape {shape}, a mask with p = {p:.3g}", "dropout_backward", (d_out, mask), check=_dropout_backward_check(d_out, mask, p))
+        yield Case(f"d_out of shape {shape}, a mask with p = {p:.3g}", "dropout_backward", (d_out, mask), expect=DROPOUT_BACKWARD)
 
 
 # --- batch normalisation ----------------------------------------------------------------------
@@ -607,41 +578,36 @@ def _bn_inputs(rng, n: int, h: int, kind: str = "random") -> tuple[np.ndarray, n
     return Z, rng.uniform(0.5, 2.0, size=h), rng.normal(size=h)
 
 
-def _bn_forward_check(Z, gamma, beta, eps):
-    def check(got, oracles):
-        what = f"batchnorm_forward(Z, gamma, beta, eps={eps:g}) on a batch of {Z.shape[0]}"
-        out, _ = _pair(got, what, ("out", "cache"))
-        n = Z.shape[0]
-        if isinstance(out, np.ndarray) and out.shape == Z.shape and not np.all(np.isfinite(out)):
-            if n == 1:
-                raise Mismatch(f"{what}: NaN or inf for a single sample; the variance of a batch of one is 0 when divided by n (you divided by n - 1 = 0).", misconception=UNBIASED)
-            raise Mismatch(f"{what}: NaN or inf where a column has equal values (variance 0): divide by sqrt(var + eps).", misconception=NO_EPS)
-        out = expect_array(out, Z.shape, f"{what}: out")
-        expected = batchnorm_definition(Z, gamma, beta, eps)
-        reference = oracles.hidden_reference("batchnorm_forward", Z, gamma, beta, eps)
-        if reference is not None:
-            expected = np.asarray(reference[0], dtype=float)
-        variants = {UNBIASED: lambda: batchnorm_definition(Z, gamma, beta, eps, ddof=1) if n > 1 else None,
-                    EPS_OUTSIDE: lambda: batchnorm_definition(Z, gamma, beta, eps, eps_outside=True),
-                    BN_AXIS: lambda: batchnorm_definition(Z, gamma, beta, eps, axis=1) if Z.shape[1] > 1 else None,
-                    NO_EPS: lambda: batchnorm_definition(Z, gamma, beta, 0.0) if np.all(Z.var(axis=0) > 0) else None,
-                    f"{BN_AXIS}/mean": lambda: batchnorm_definition(Z, gamma, beta, eps, mean_over_all=True) if Z.shape[1] > 1 else None,
-                    f"{BN_AXIS}/var": lambda: batchnorm_definition(Z, gamma, beta, eps, var_over_all=True) if Z.shape[1] > 1 else None,
-                    f"{SCALE_SHIFT}/gamma": lambda: batchnorm_definition(Z, gamma, beta, eps, scale=False),
-                    f"{SCALE_SHIFT}/beta": lambda: batchnorm_definition(Z, gamma, beta, eps, shift=False)}
-        _name(out, variants, what, {UNBIASED: "you used the unbiased variance (divided by n - 1); batch normalisation divides by n.",
-                                    EPS_OUTSIDE: "you divided by sqrt(var) + eps; eps goes under the root: sqrt(var + eps). It matters where the variance is tiny.",
-                                    BN_AXIS: "you normalised each row (sample); the statistics are per column (unit), over the batch: axis=0.",
-                                    NO_EPS: "you divided by sqrt(var) without eps; a column of equal values (variance 0) then gives 0 / 0.",
-                                    f"{BN_AXIS}/mean": "your mean is over every entry of Z; each column (unit) has its own mean over the batch: axis=0.",
-                                    f"{BN_AXIS}/var": "your variance is over every entry of Z; each column (unit) has its own variance over the batch: axis=0.",
-                                    f"{SCALE_SHIFT}/gamma": "your output is Z_hat + beta: the scale gamma is missing.",
-                                    f"{SCALE_SHIFT}/beta": "your output is gamma * Z_hat: the shift beta is missing."},
-              compare=lambda g, v: _close(g, v, 1e-8, 1e-10) and not _close(g, expected, 1e-8, 1e-10))
-        scale = max(1.0, float(np.max(np.abs(expected))))
-        expect_close(out, expected, f"{what}: out", rtol=1e-8, atol=1e-10 * scale, reveal=oracles.reveal)
+def _bn_forward_out(got, Z, gamma, beta, eps: float = EPS) -> np.ndarray:
+    """The student's out from batchnorm_forward's (out, cache); NaN or inf there is the variance divided by
+    n - 1 = 0 on a batch of one, else eps missing on a column of equal values."""
+    what = f"batchnorm_forward(Z, gamma, beta, eps={eps:g}) on a batch of {len(Z)}"
+    out, _ = _pair(got, what, ("out", "cache"))
+    if isinstance(out, np.ndarray) and out.shape == Z.shape and not np.all(np.isfinite(out)):
+        if len(Z) == 1:
+            raise Mismatch(f"{what}: NaN or inf for a single sample; the variance of a batch of one is 0 when divided by n (you divided by n - 1 = 0).", misconception=UNBIASED)
+        raise Mismatch(f"{what}: NaN or inf where a column has equal values (variance 0): divide by sqrt(var + eps).", misconception=NO_EPS)
+    return expect_array(out, Z.shape, f"{what}: out")
 
-    return check
+
+BN_FORWARD_MISTAKES = (  # out with one typical mistake; None where the mistake does not apply to the case
+    Mistake(UNBIASED, lambda Z, gamma, beta, eps=EPS: batchnorm_definition(Z, gamma, beta, eps, ddof=1) if len(Z) > 1 else None),
+    Mistake(EPS_OUTSIDE, lambda Z, gamma, beta, eps=EPS: batchnorm_definition(Z, gamma, beta, eps, eps_outside=True)),
+    Mistake(BN_AXIS, lambda Z, gamma, beta, eps=EPS: batchnorm_definition(Z, gamma, beta, eps, axis=1) if Z.shape[1] > 1 else None),
+    Mistake(NO_EPS, lambda Z, gamma, beta, eps=EPS: batchnorm_definition(Z, gamma, beta, 0.0) if np.all(Z.var(axis=0) > 0) else None),
+    Mistake(BN_AXIS, lambda Z, gamma, beta, eps=EPS: batchnorm_definition(Z, gamma, beta, eps, mean_over_all=True) if Z.shape[1] > 1 else None),
+    Mistake(BN_AXIS, lambda Z, gamma, beta, eps=EPS: batchnorm_definition(Z, gamma, beta, eps, var_over_all=True) if Z.shape[1] > 1 else None),
+    Mistake(SCALE_SHIFT, lambda Z, gamma, beta, eps=EPS: batchnorm_definition(Z, gamma, beta, eps, scale=False)),
+    Mistake(SCALE_SHIFT, lambda Z, gamma, beta, eps=EPS: batchnorm_definition(Z, gamma, beta, eps, shift=False)),
+)
+
+
+def _bn_forward_expect(Z, gamma, beta, eps: float) -> Expect:
+    """out of batchnorm_forward against the definition (the oracle on hidden cases too: a test asserts it is the
+    reference's), with an absolute tolerance that grows with the largest |out|."""
+    scale = max(1.0, float(np.max(np.abs(batchnorm_definition(Z, gamma, beta, eps)))))
+    return Expect(f"batchnorm_forward(Z, gamma, beta, eps={eps:g}) on a batch of {len(Z)}: out", batchnorm_definition, rtol=1e-8, atol=1e-10 * scale,
+                  read=_bn_forward_out, mistakes=BN_FORWARD_MISTAKES)
 
 
 BN_SHAPES = [((5, 3), "random", EPS), ((1, 4), "random", EPS), ((6, 3), "equal", EPS), ((8, 2), "tiny", EPS), ((7, 4), "random", 1e-2)]
@@ -661,7 +627,7 @@ def batchnorm_forward(rng, hidden):
         Z, gamma, beta = _bn_inputs(rng, n, h, kind)
         label = {"random": "", "equal": ", one column of equal values", "tiny": ", one column of variance ~1e-8 (eps matters)"}[kind]
         yield Case(f"Z of shape {(n, h)}{label}, eps = {eps:g}", "batchnorm_forward", (Z, gamma, beta), kwargs={} if eps == EPS else {"eps": eps},
-                   check=_bn_forward_check(Z, gamma, beta, eps))
+                   expect=_bn_forward_expect(Z, gamma, beta, eps))
 
 
 def _bn_backward_check(Z, gamma, beta, eps, d_out):
@@ -732,22 +698,18 @@ def batchnorm_backward(rng, hidden):
                    probe="batchnorm_round_trip", check=_bn_backward_check(Z, gamma, beta, eps, d_out))
 
 
-def _bn_inference_check(Z, gamma, beta, mean, var, eps):
-    def check(got, oracles):
-        what = "batchnorm_inference(Z, gamma, beta, running_mean, running_var)"
-        got = expect_array(got, Z.shape, what)
-        expected = gamma * (Z - mean) / np.sqrt(var + eps) + beta
-        reference = oracles.hidden_reference("batchnorm_inference", Z, gamma, beta, mean, var, eps)
-        expected = expected if reference is None else np.asarray(reference, dtype=float)
-        _name(got, {BATCH_STATS: lambda: batchnorm_definition(Z, gamma, beta, eps), EPS_OUTSIDE: lambda: gamma * (Z - mean) / (np.sqrt(var) + eps) + beta,
-                    f"{SCALE_SHIFT}/gamma": lambda: (Z - mean) / np.sqrt(var + eps) + beta, f"{SCALE_SHIFT}/beta": lambda: gamma * (Z - mean) / np.sqrt(var + eps)}, what, {
-            BATCH_STATS: "you normalised with the statistics of Z itself; at inference use running_mean and running_var, so that each sample's output does not depend on its batch.",
-            EPS_OUTSIDE: "you divided by sqrt(running_var) + eps; eps goes under the root.",
-            f"{SCALE_SHIFT}/gamma": "your output is the normalised Z plus beta: the scale gamma is missing.",
-            f"{SCALE_SHIFT}/beta": "your output is gamma times the normalised Z: the shift beta is missing."}, compare=lambda g, v: _close(g, v, 1e-9, 1e-12) and not _close(g, expected, 1e-9, 1e-12))
-        expect_close(got, expected, what, rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+def batchnorm_inference_definition(Z, gamma, beta, running_mean, running_var, eps: float = EPS) -> np.ndarray:
+    """gamma * (Z - running_mean) / sqrt(running_var + eps) + beta: Z (n, h), the others (h,)."""
+    return gamma * (Z - running_mean) / np.sqrt(running_var + eps) + beta
 
-    return check
+
+BN_INFERENCE = Expect("batchnorm_inference(Z, gamma, beta, running_mean, running_var)", batchnorm_inference_definition, reference="batchnorm_inference",
+                      rtol=1e-9, atol=1e-12, mistakes=(
+    Mistake(BATCH_STATS, lambda Z, gamma, beta, mean, var, eps=EPS: batchnorm_definition(Z, gamma, beta, eps)),
+    Mistake(EPS_OUTSIDE, lambda Z, gamma, beta, mean, var, eps=EPS: gamma * (Z - mean) / (np.sqrt(var) + eps) + beta),
+    Mistake(SCALE_SHIFT, lambda Z, gamma, beta, mean, var, eps=EPS: (Z - mean) / np.sqrt(var + eps) + beta),
+    Mistake(SCALE_SHIFT, lambda Z, gamma, beta, mean, var, eps=EPS: gamma * (Z - mean) / np.sqrt(var + eps)),
+))
 
 
 @ASSIGNMENT.question(points=1, functions=("batchnorm_inference",))
@@ -757,23 +719,18 @@ def batchnorm_inference(rng, hidden):
         Z, gamma, beta = _bn_inputs(rng, n, h)
         mean, var = rng.normal(size=h), rng.uniform(1e-6, 2.0, size=h)
         var[0] = 1e-7  # eps matters
-        yield Case(f"Z of shape {(n, h)}", "batchnorm_inference", (Z, gamma, beta, mean, var), check=_bn_inference_check(Z, gamma, beta, mean, var, EPS))
+        yield Case(f"Z of shape {(n, h)}", "batchnorm_inference", (Z, gamma, beta, mean, var), expect=BN_INFERENCE)
 
 
-def _running_check(running, batch, momentum):
-    def check(got, oracles):
-        what = f"update_running(running, batch_value, momentum={momentum:g})"
-        shape = np.shape(running)
-        got = expect_array(got, shape, what)
-        expected = momentum * np.asarray(running) + (1 - momentum) * np.asarray(batch)
-        reference = oracles.hidden_reference("update_running", running, batch, momentum)
-        expected = expected if reference is None else np.asarray(reference, dtype=float)
-        if momentum != 0.5 and _close(got, (1 - momentum) * np.asarray(running) + momentum * np.asarray(batch)):
-            raise Mismatch(f"{what}: you gave the new batch value the weight momentum and the old value 1 - momentum; the old value keeps momentum.", misconception=MOMENTUM_SWAPPED)
-        terms = {"momentum * running": momentum * np.asarray(running), "(1 - momentum) * batch_value": (1 - momentum) * np.asarray(batch)}
-        expect_close(got, expected, what, rtol=1e-12, atol=1e-15, reveal=oracles.reveal, terms=terms)
+def running_definition(running, batch_value, momentum: float = 0.9):
+    """momentum * running + (1 - momentum) * batch_value, for arrays of one shape or floats."""
+    return momentum * np.asarray(running) + (1 - momentum) * np.asarray(batch_value)
 
-    return check
+
+UPDATE_RUNNING = Expect("update_running(running, batch_value, momentum)", running_definition, reference="update_running", rtol=1e-12, atol=1e-15,
+                        terms=lambda running, batch_value, momentum=0.9: {"momentum * running": momentum * np.asarray(running),
+                                                                          "(1 - momentum) * batch_value": (1 - momentum) * np.asarray(batch_value)},
+                        mistakes=(Mistake(MOMENTUM_SWAPPED, lambda running, batch_value, momentum=0.9: running_definition(batch_value, running, momentum)),))
 
 
 @ASSIGNMENT.question(points=1, functions=("update_running",))
@@ -784,7 +741,7 @@ def update_running(rng, hidden):
         if shape == ():
             running, batch = float(running), float(batch)
         yield Case(f"{'arrays of shape ' + str(shape) if shape else 'two floats'}, momentum {momentum:g}", "update_running", (running, batch),
-                   kwargs={} if momentum == 0.9 else {"momentum": momentum}, check=_running_check(running, batch, momentum))
+                   kwargs={} if momentum == 0.9 else {"momentum": momentum}, expect=UPDATE_RUNNING)
 
 
 # --- universal approximation -----------------------------------------------------------------
