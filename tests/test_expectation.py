@@ -81,6 +81,16 @@ def test_a_structured_result_is_judged_part_by_part():
     assert wrong.value.misconception == "no_minus" and "pair()[1]" in wrong.value.message
 
 
+def test_on_hidden_cases_a_part_is_read_from_the_reference_result_like_the_students():
+    halves = Expect("halves()[1]", lambda x: x / 2, reference="halves", read=lambda got, x: got[1])
+    reference = Oracles({"halves": lambda x: (x / 2 - 1.0, x / 2 + 1.0)}, reveal=False)
+    case = Case("a pair", "halves", (X,), expect=halves)
+    case.judge((None, X / 2 + 1.0), reference)  # the reference's second part, not the definition
+    with pytest.raises(Mismatch):
+        case.judge((None, X / 2), reference)
+    case.judge((None, X / 2), VISIBLE)
+
+
 def test_a_scalar_result():
     mean = Expect("mean(x)", lambda x: float(np.mean(x)), result="scalar", mistakes=(Mistake("summed", lambda x: float(np.sum(x))),))
     assert judged(float(X.mean()), expect=mean) is None

@@ -6,23 +6,25 @@ case states the judgement as an :class:`Expect` and the one generic engine, :met
 runs it. Every entry is read with the case's own arguments, so they are written once::
 
     Case("z of shape (3,)", "step", (z,), expect=Expect(
-        "step(z)", definition=heaviside, reference="step", exact=True, dtype="float64",
+        "step(z)", definition=heaviside, reference="step", rtol=0, atol=0, dtype="float64",
         mistakes=(Mistake("step_zero_is_one", lambda z: (z >= 0).astype(float)),
                   Mistake(STEP_INVERTED, lambda z: (z < 0).astype(float)))))
 
 The engine, for a student's value ``got``:
 
-1. computes the expected value: ``definition(*args, **kwargs)`` (the question's definition,
+1. reads the part of ``got`` it judges, where ``read`` is given (a structural refusal is a
+   ``Mismatch`` of its own);
+2. computes the expected value: ``definition(*args, **kwargs)`` (the question's definition,
    an oracle a student may see), or on hidden cases where the reference solution is present,
-   the reference's ``reference(*args, **kwargs)`` (:meth:`~autograder.judge.question.Oracles.expected`);
-2. reads ``got`` as the expected value's kind and shape, then compares within ``rtol`` and
+   the reference's ``reference(*args, **kwargs)``, read like the student's;
+3. reads ``got`` as the expected value's kind and shape, then compares within ``rtol`` and
    ``atol`` (:func:`~autograder.judge.compare.expect_close`, whose message says how many
    entries differ and which relation holds, by key, for the question's relation table);
-3. when that fails, names the first mistake whose value, computed from the same arguments,
+4. when that fails, names the first mistake whose value, computed from the same arguments,
    equals ``got`` while differing from the expected value (the catalogue supplies the words,
    so the message only says what differs); a wrong value no mistake explains is reported as
    it is;
-4. then checks the dtype, where the contract states one.
+5. then checks the dtype, where the contract states one.
 
 A mistake is tried only on a value that is wrong, so a mistake that coincides with the right
 answer on some case can never be named for a right answer.
@@ -99,10 +101,13 @@ class Expect:
             raise ValueError(f"Expect({self.what!r}): dtype must be None or 'float64', not {self.dtype!r}")
 
     def expected(self, case: Case, oracles: Oracles) -> Any:
-        """The value the case's call should return, from the reference on hidden cases where it is present."""
-        def definition():
+        """The value the case's call should return (its part, where :attr:`read` reads one): the
+        definition's, or on hidden cases where the reference is present, the reference's result,
+        read like the student's."""
+        if self.reference is None or not oracles.judges_by_reference:
             return self.definition(*case.args, **case.kwargs)
-        return definition() if self.reference is None else oracles.expected(self.reference, definition, *case.args, **case.kwargs)
+        result = oracles.hidden_reference(self.reference, *case.args, **case.kwargs)
+        return result if self.read is None else self.read(result, *case.args, **case.kwargs)
 
     def judge(self, case: Case, got: Any, oracles: Oracles) -> None:
         """Raise :class:`~autograder.judge.compare.Mismatch` when ``got`` is not the case's expected value."""

@@ -162,16 +162,14 @@ def l2_penalty(rng, hidden):
 
 
 def _l2_grad_layer(l: int) -> tuple[Expect, Expect]:
-    """The two parts of layer l (from 0) in l2_penalty_grad's list of (dW, db): db, exactly zeros like b, then dW = l2 * W.
-
-    The definition is the oracle on hidden cases too: it is the reference's, as a test asserts."""
+    """The two parts of layer l (from 0) in l2_penalty_grad's list of (dW, db): db, exactly zeros like b, then dW = l2 * W."""
     def part(k: int):
         return lambda got, params, l2: layer_pairs(got, sizes_of(params), "l2_penalty_grad(params, l2)", names=("dW", "db"))[l][k]
 
     return (Expect(f"db of layer {l + 1} (the biases are not penalised)", lambda params, l2: np.zeros_like(params[l][1]), rtol=0, atol=0, read=part(1),
-                   mistakes=(Mistake(BIASES, lambda params, l2: l2 * params[l][1]),)),
+                   reference="l2_penalty_grad", mistakes=(Mistake(BIASES, lambda params, l2: l2 * params[l][1]),)),
             Expect(f"dW of layer {l + 1}", lambda params, l2: l2 * params[l][0], rtol=1e-12, atol=1e-15, read=part(0),
-                   mistakes=(Mistake(GRAD_FACTOR, lambda params, l2: 2.0 * l2 * params[l][0]), Mistake(GRAD_FACTOR, lambda params, l2: 0.5 * l2 * params[l][0]))))
+                   reference="l2_penalty_grad", mistakes=(Mistake(GRAD_FACTOR, lambda params, l2: 2.0 * l2 * params[l][0]), Mistake(GRAD_FACTOR, lambda params, l2: 0.5 * l2 * params[l][0]))))
 
 
 @ASSIGNMENT.question(points=1, functions=("l2_penalty_grad",))
@@ -603,11 +601,10 @@ BN_FORWARD_MISTAKES = (  # out with one typical mistake; None where the mistake 
 
 
 def _bn_forward_expect(Z, gamma, beta, eps: float) -> Expect:
-    """out of batchnorm_forward against the definition (the oracle on hidden cases too: a test asserts it is the
-    reference's), with an absolute tolerance that grows with the largest |out|."""
+    """out of batchnorm_forward, with an absolute tolerance that grows with the largest |out|."""
     scale = max(1.0, float(np.max(np.abs(batchnorm_definition(Z, gamma, beta, eps)))))
     return Expect(f"batchnorm_forward(Z, gamma, beta, eps={eps:g}) on a batch of {len(Z)}: out", batchnorm_definition, rtol=1e-8, atol=1e-10 * scale,
-                  read=_bn_forward_out, mistakes=BN_FORWARD_MISTAKES)
+                  reference="batchnorm_forward", read=_bn_forward_out, mistakes=BN_FORWARD_MISTAKES)
 
 
 BN_SHAPES = [((5, 3), "random", EPS), ((1, 4), "random", EPS), ((6, 3), "equal", EPS), ((8, 2), "tiny", EPS), ((7, 4), "random", 1e-2)]
