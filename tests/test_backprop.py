@@ -58,7 +58,7 @@ def test_cost_not_divided_and_forward_difference(submit):
         mse_cost=mutate("mse_cost", "0.5 * np.sum((A - Y) ** 2) / A.shape[0]", "0.5 * np.sum((A - Y) ** 2)"),
         numerical_gradient=mutate("numerical_gradient", "P[index] = old - eps\n                f_minus = f(work)", "P[index] = old\n                f_minus = f(work)").replace("/ (2 * eps)", "/ eps"),
     ), NAME)
-    assert_outcome(result, {"mse": "divide the sum by n", "numerical_gradient": "forward"},
+    assert_outcome(result, {"mse": "a mean over the n rows", "numerical_gradient": "forward"},
                    ["activations", "init_params", "forward", "backward", "gradients", "vectorised", "train_xor"])
     assert by_question(result)["mse"].misconception == "cost not divided by n"
     assert by_question(result)["numerical_gradient"].misconception == "forward difference"

@@ -20,7 +20,8 @@ import time
 
 import numpy as np
 
-from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
+from ..judge.compare import Mismatch, expect_array, expect_close, expect_true, salted_digest
+from ..judge.expectation import Expect, Mistake
 from ..data import load
 from ..judge.digests import visible
 from ..student.probes.backprop import backprop_test_function, matmul_baseline, timing_workload
@@ -273,16 +274,25 @@ def _prime_parts(name: str, z: np.ndarray) -> tuple[dict, dict]:
     return {}, {}
 
 
-def _stable_sigmoid_check(z: np.ndarray):
-    """sigmoid and its derivative on large |z|, against the closed forms 0.5 (1 + tanh(z / 2)) and s (1 - s), which never overflow."""
-    def check(got, oracles):
+def _activation_part(k: int):
+    """A ``read=`` for f(z) (k = 0) or f'(z) (k = 1) in the pair the activation_pair probe returns for ACTIVATIONS[name]."""
+    def read(got, name, z, **kwargs):
         if not isinstance(got, (list, tuple)) or len(got) != 2:
-            raise Mismatch("ACTIVATIONS['sigmoid'] should be a pair (f, f_prime).")
-        s = 0.5 * (1.0 + np.tanh(0.5 * z))
-        expect_close(expect_array(got[0], z.shape, "ACTIVATIONS['sigmoid'][0](z)"), s, "f(z) for sigmoid on large |z|", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
-        expect_close(expect_array(got[1], z.shape, "ACTIVATIONS['sigmoid'][1](z)"), s * (1.0 - s), "f'(z) for sigmoid on large |z|", rtol=1e-9, atol=1e-12,
-                     reveal=oracles.reveal)
-    return check
+            raise Mismatch(f"ACTIVATIONS[{name!r}] should be a pair (f, f_prime).")
+        return got[k]
+    return read
+
+
+def stable_sigmoid(z: np.ndarray) -> np.ndarray:
+    """sigma(z) in the closed form 0.5 (1 + tanh(z / 2)), which never overflows."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+STABLE_SIGMOID = (  # on large |z|: sigmoid and its derivative s (1 - s), against forms that never overflow
+    Expect("f(z) for sigmoid on large |z|", lambda name, z, strict: stable_sigmoid(z), rtol=1e-9, atol=1e-12, read=_activation_part(0)),
+    Expect("f'(z) for sigmoid on large |z|", lambda name, z, strict: stable_sigmoid(z) * (1.0 - stable_sigmoid(z)), rtol=1e-9, atol=1e-12,
+           read=_activation_part(1)),
+)
 
 
 @ASSIGNMENT.question(points=2, functions=("ACTIVATIONS",))
@@ -294,20 +304,21 @@ def activations(rng, hidden):
         yield Case(f"ACTIVATIONS[{name!r}] on z of shape {z.shape}", "ACTIVATIONS", (name, z), check=_activation_check(name, z), probe="activation_pair")
     z = np.array([[-1000.0, -60.0, -0.5, 0.5, 60.0, 1000.0]])
     yield Case("ACTIVATIONS['sigmoid'] on z of +-60 and +-1000, where a floating-point overflow counts as an error", "ACTIVATIONS", ("sigmoid", z),
-               kwargs={"strict": True}, check=_stable_sigmoid_check(z), probe="activation_pair", clauses=("ACTIVATIONS.sigmoid_stable",))
+               kwargs={"strict": True}, expect=STABLE_SIGMOID, probe="activation_pair", clauses=("ACTIVATIONS.sigmoid_stable",))
 
 
-def _init_check(layer_sizes, seed):
-    def check(got, oracles):
-        params = layer_pairs(got, list(layer_sizes), "init_params's result", mistakes=PARAMS_STRUCTURE)
-        for l, ((W, b), (eW, eb)) in enumerate(zip(params, init_recipe(layer_sizes, seed)), start=1):
-            expect_true(np.all(b == 0), f"b of layer {l} should start at zero.")
-            if not np.allclose(W, eW, rtol=1e-12, atol=0):
-                if np.allclose(W, eW * np.sqrt(layer_sizes[l - 1]), rtol=1e-12):
-                    raise Mismatch(f"W of layer {l} is not scaled: divide the standard normal draws by sqrt(n_in) = sqrt({layer_sizes[l - 1]}).", misconception="init_not_scaled")
-                raise Mismatch(f"W of layer {l} does not follow the recipe: rng = np.random.default_rng(seed) once, then for each layer in order "
-                               "W = rng.normal(size=(n_in, n_out)) / np.sqrt(n_in) (draw nothing else from rng).")
-    return check
+def _init_layer(l: int) -> tuple[Expect, Expect]:
+    """The two parts of layer l (from 0) in init_params's list of (W, b): b, exactly zeros, then W by the recipe."""
+    def part(k: int):
+        return lambda got, layer_sizes, seed: layer_pairs(got, list(layer_sizes), "init_params's result", mistakes=PARAMS_STRUCTURE)[l][k]
+
+    def recipe(layer_sizes, seed):
+        return init_recipe(layer_sizes, seed)[l][0]
+
+    return (Expect(f"b of layer {l + 1} (it starts at zero)", lambda layer_sizes, seed: np.zeros(layer_sizes[l + 1]), rtol=0, atol=0, read=part(1)),
+            Expect(f"W of layer {l + 1} (the recipe: rng = np.random.default_rng(seed) once, then for each layer in order "
+                   "W = rng.normal(size=(n_in, n_out)) / np.sqrt(n_in), drawing nothing else from rng)", recipe, rtol=1e-12, atol=0, read=part(0),
+                   mistakes=(Mistake("init_not_scaled", lambda layer_sizes, seed: recipe(layer_sizes, seed) * np.sqrt(layer_sizes[l])),)))
 
 
 @ASSIGNMENT.question(points=1, functions=("init_params",))
@@ -316,29 +327,43 @@ def init_params(rng, hidden):
     cases = [([2, 3, 1], 0), ([4, 4], 7), ([1, 5, 2, 3], 123)] if not hidden else [
         ([int(w) for w in rng.integers(1, 9, size=int(rng.integers(2, 6)))], int(rng.integers(0, 2**31))) for _ in range(3)]
     for sizes, seed in cases:
-        yield Case(f"layer_sizes={sizes}, seed={seed}", "init_params", (sizes, seed), check=_init_check(sizes, seed))
+        yield Case(f"layer_sizes={sizes}, seed={seed}", "init_params", (sizes, seed),
+                   expect=tuple(e for l in range(len(sizes) - 1) for e in _init_layer(l)))
 
 
-def _forward_check(params, X, acts):
-    def check(got, oracles):
-        if not isinstance(got, (list, tuple)) or len(got) != 2:
-            raise Mismatch("forward should return a pair (output, cache).")
-        output, cache = got
-        exp_out, exp_cache = forward_pass(params, X, acts)
-        L = len(params)
-        if not isinstance(cache, dict) or not isinstance(cache.get("Z"), (list, tuple)) or not isinstance(cache.get("A"), (list, tuple)):
-            raise Mismatch('cache should be a dict {"Z": [Z_1, ..., Z_L], "A": [A_0 = X, A_1, ..., A_L]} of lists of arrays.')
-        expect_true(len(cache["Z"]) == L, f'cache["Z"] should hold {L} arrays (one per layer), but it holds {len(cache["Z"])}.')
-        expect_true(len(cache["A"]) == L + 1, f'cache["A"] should hold {L + 1} arrays (X, then one per layer), but it holds {len(cache["A"])}.')
-        expect_close(cache["A"][0], X, 'cache["A"][0] (it must be X itself)', rtol=0, atol=0, reveal=oracles.reveal)
-        out = expect_array(output, exp_out.shape, "output")
-        if not np.allclose(exp_out, exp_cache["Z"][-1], rtol=1e-9, atol=1e-12) and np.allclose(out, exp_cache["Z"][-1], rtol=1e-9, atol=1e-12):
-            raise Mismatch("the output is Z_L: the last layer's activation was not applied.", misconception="output_activation_missing")
-        expect_close(out, exp_out, "output", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
-        for l in range(L):
-            expect_close(cache["Z"][l], exp_cache["Z"][l], f'cache["Z"][{l}] (Z of layer {l + 1})', rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
-            expect_close(cache["A"][l + 1], exp_cache["A"][l + 1], f'cache["A"][{l + 1}] (A of layer {l + 1})', rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
-    return check
+def _forward_cache(got, params, X, activations) -> tuple:
+    """forward's (output, cache), refused unless cache is {"Z": L arrays, "A": L + 1 arrays} for the L layers of params."""
+    if not isinstance(got, (list, tuple)) or len(got) != 2:
+        raise Mismatch("forward should return a pair (output, cache).")
+    output, cache = got
+    L = len(params)
+    if not isinstance(cache, dict) or not isinstance(cache.get("Z"), (list, tuple)) or not isinstance(cache.get("A"), (list, tuple)):
+        raise Mismatch('cache should be a dict {"Z": [Z_1, ..., Z_L], "A": [A_0 = X, A_1, ..., A_L]} of lists of arrays.')
+    expect_true(len(cache["Z"]) == L, f'cache["Z"] should hold {L} arrays (one per layer), but it holds {len(cache["Z"])}.')
+    expect_true(len(cache["A"]) == L + 1, f'cache["A"] should hold {L + 1} arrays (X, then one per layer), but it holds {len(cache["A"])}.')
+    return output, cache
+
+
+def _cached(kind: str, i: int, what: str, rtol: float = 1e-9, atol: float = 1e-12) -> Expect:
+    """cache[kind][i] of forward's result (kind "Z" or "A") against the definition's."""
+    return Expect(f'cache["{kind}"][{i}] ({what})', lambda params, X, activations: forward_pass(params, X, activations)[1][kind][i],
+                  rtol=rtol, atol=atol, read=lambda got, *args: _forward_cache(got, *args)[1][kind][i])
+
+
+def forward_output(params, X, activations) -> np.ndarray:
+    """A_L, (n, n_L): the output of the forward pass."""
+    return forward_pass(params, X, activations)[0]
+
+
+FORWARD_OUTPUT = Expect("output", forward_output, rtol=1e-9, atol=1e-12, read=lambda got, *args: _forward_cache(got, *args)[0], mistakes=(
+    Mistake("output_activation_missing", lambda params, X, activations: forward_pass(params, X, activations)[1]["Z"][-1]),
+))
+
+
+def forward_expectations(L: int) -> tuple[Expect, ...]:
+    """forward's result for L layers, part by part: cache["A"][0] is X itself, then the output, then Z and A of each layer."""
+    layers = (e for l in range(L) for e in (_cached("Z", l, f"Z of layer {l + 1}"), _cached("A", l + 1, f"A of layer {l + 1}")))
+    return (_cached("A", 0, "it must be X itself", rtol=0, atol=0), FORWARD_OUTPUT, *layers)
 
 
 @ASSIGNMENT.question(points=2, functions=("forward",))
@@ -347,39 +372,39 @@ def forward(rng, hidden):
     nets = _visible_networks()[3:] if not hidden else _hidden_networks(rng)[2:6]
     for sizes, acts, n in nets:
         params, X = random_network(rng, sizes, acts, n)
-        yield Case(f"layers {sizes}, activations {acts}, batch of {n}", "forward", (params, X, acts), check=_forward_check(params, X, acts))
+        yield Case(f"layers {sizes}, activations {acts}, batch of {n}", "forward", (params, X, acts), expect=forward_expectations(len(params)))
 
 
-MSE_FACTORS = {  # value -> [(the student's value / the right one, for n rows and d outputs; catalogue key; what the student reads)], in the order tried
-    "cost": [(lambda n, d: n, "cost_not_over_n", "mse_cost is off by a factor {factor:g}: average over the n rows: divide the sum by n = A.shape[0]."),
-             (lambda n, d: 1 / d, "mse_over_every_entry", "mse_cost is off by a factor {factor:g}: divide by the number of rows n only, not by n times the number of outputs."),
-             (lambda n, d: n / d, "mse_over_outputs", "mse_cost is off by a factor {factor:g}: divide by the number of rows n = A.shape[0], not by the number of outputs A.shape[1]."),
-             (lambda n, d: 2.0, "mse_half_missing", "mse_cost is off by a factor {factor:g}: the cost is 0.5 * sum((A - Y)**2) / n.")],
-    "grad": [(lambda n, d: n, "cost_not_over_n", "mse_cost_grad is n times too large: the cost is divided by n, so its gradient (A - Y) / n is too."),
-             (lambda n, d: 2.0, "mse_grad_doubled", "mse_cost_grad is twice too large: the 0.5 in the cost cancels the 2 from differentiating the square."),
-             (lambda n, d: -1.0, "mse_grad_sign", "mse_cost_grad has the wrong sign: the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y)."),
-             (lambda n, d: n / d, "mse_over_outputs", "mse_cost_grad is divided by the number of outputs A.shape[1]: the cost is averaged over the n = A.shape[0] rows."),
-             (lambda n, d: 1 / d, "mse_over_every_entry", "mse_cost_grad is divided by every entry, n times the number of outputs: the cost is averaged over the n = A.shape[0] rows only.")],
-}
+def mse_cost_definition(A, Y, xp=np) -> float:
+    """0.5 * sum((A - Y)**2) / n for A, Y of shape (n, k): summed over the outputs, averaged over the n rows."""
+    return 0.5 * xp.sum((A - Y) ** 2) / A.shape[0]
 
 
-def _mse_check(A, Y, kind):
-    n, d = A.shape
-    def check(got, oracles):
-        if kind == "cost":
-            value, what = expect_scalar(got, "mse_cost(A, Y)"), "mse_cost(A, Y)"
-            expected, terms = 0.5 * np.sum((A - Y) ** 2) / n, None
-        else:
-            import autograd.numpy as anp
-            from autograd import grad
-            value, what = expect_array(got, A.shape, "mse_cost_grad(A, Y)"), "mse_cost_grad(A, Y)"
-            expected, terms = grad(lambda a: 0.5 * anp.sum((a - Y) ** 2) / n)(A), {"Y": -Y / n}
-        for factor_of, key, message in MSE_FACTORS[kind]:
-            factor = factor_of(n, d)
-            if not np.isclose(factor, 1.0) and np.allclose(value, factor * expected, rtol=1e-9, atol=0.0):
-                raise Mismatch(message.format(factor=factor), misconception=key)
-        expect_close(value, expected, what, rtol=1e-10, atol=1e-14, reveal=oracles.reveal, terms=terms)
-    return check
+def mse_gradient(A, Y) -> np.ndarray:
+    """dC/dA of :func:`mse_cost_definition` by autograd, (n, k)."""
+    import autograd.numpy as anp
+    from autograd import grad
+
+    return grad(lambda a: mse_cost_definition(a, Y, anp))(A)
+
+
+MSE_COST_MISTAKES = (  # each a factor (for n = A.shape[0] rows and d = A.shape[1] outputs) on the right cost
+    Mistake("cost_not_over_n", lambda A, Y: A.shape[0] * mse_cost_definition(A, Y)),
+    Mistake("mse_over_every_entry", lambda A, Y: 1 / A.shape[1] * mse_cost_definition(A, Y)),
+    Mistake("mse_over_outputs", lambda A, Y: A.shape[0] / A.shape[1] * mse_cost_definition(A, Y)),
+    Mistake("mse_half_missing", lambda A, Y: 2.0 * mse_cost_definition(A, Y)),
+)
+MSE_COST = Expect("mse_cost(A, Y)", mse_cost_definition, result="scalar", rtol=1e-10, atol=1e-14, mistakes=MSE_COST_MISTAKES)
+
+MSE_GRAD_MISTAKES = (  # each a factor on the right gradient, as for the cost
+    Mistake("cost_not_over_n", lambda A, Y: A.shape[0] * mse_gradient(A, Y)),
+    Mistake("mse_grad_doubled", lambda A, Y: 2.0 * mse_gradient(A, Y)),
+    Mistake("mse_grad_sign", lambda A, Y: -mse_gradient(A, Y)),
+    Mistake("mse_over_outputs", lambda A, Y: A.shape[0] / A.shape[1] * mse_gradient(A, Y)),
+    Mistake("mse_over_every_entry", lambda A, Y: 1 / A.shape[1] * mse_gradient(A, Y)),
+)
+MSE_GRAD = Expect("mse_cost_grad(A, Y)", mse_gradient, rtol=1e-10, atol=1e-14, mistakes=MSE_GRAD_MISTAKES,
+                  terms=lambda A, Y: {"Y": -Y / A.shape[0]})
 
 
 @ASSIGNMENT.question(points=1, functions=("mse_cost", "mse_cost_grad"))
@@ -388,8 +413,8 @@ def mse(rng, hidden):
     shapes = [(5, 3), (1, 1), (8, 1)] if not hidden else [(int(rng.integers(2, 30)), int(rng.integers(2, 5))) for _ in range(2)]
     for shape in shapes:
         A, Y = rng.normal(size=shape), rng.normal(size=shape)
-        yield Case(f"mse_cost on A, Y of shape {shape}", "mse_cost", (A, Y), check=_mse_check(A, Y, "cost"), clauses=("mse_cost.value",))
-        yield Case(f"mse_cost_grad on A, Y of shape {shape}", "mse_cost_grad", (A, Y), check=_mse_check(A, Y, "grad"), clauses=("mse_cost_grad.value",))
+        yield Case(f"mse_cost on A, Y of shape {shape}", "mse_cost", (A, Y), expect=MSE_COST, clauses=("mse_cost.value",))
+        yield Case(f"mse_cost_grad on A, Y of shape {shape}", "mse_cost_grad", (A, Y), expect=MSE_GRAD, clauses=("mse_cost_grad.value",))
 
 
 def _backward_check(params, X, acts, G, cache):
