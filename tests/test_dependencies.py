@@ -218,7 +218,7 @@ def test_one_hot_off_by_one_is_named_first_in_the_training_questions(off_by_one)
         assert q[name].misconception == "one_hot off by one"  # instead of the question's own generic hint
         assert q[name].reason.index("one_hot(labels") < q[name].reason.index("This question's own check")
     digits = q["digits"].reason
-    assert digits.index("off-by-one") < digits.index("initialisation scale")
+    assert digits.index("one_hot(labels") < digits.index("initialisation scale")  # the cause first, then the question's own advice
     charge = q["one_hot"].max_points - q["one_hot"].points
     assert sum(q[n].excused for n in ("cross_entropy_grad", "classifier_step", "digits")) <= charge + 1e-9
 
