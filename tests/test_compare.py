@@ -30,6 +30,18 @@ def test_hidden_cases_do_not_reveal_expected_values():
     assert "1 of 2 entries differ" in info.value.message
 
 
+def test_one_number_is_reported_as_one_number():
+    with pytest.raises(Mismatch) as info:
+        expect_close(2.5, 2.0, "margin(X_h, y, w)")
+    assert info.value.message.startswith("margin(X_h, y, w) is 2.5, expected 2: it differs by 0.5, relative 0.111")
+    with pytest.raises(Mismatch) as info:
+        expect_close(2.5, 2.0, "margin(X_h, y, w)", reveal=False)
+    assert "expected 2" not in info.value.message and "differs from the expected value by a relative 0.111" in info.value.message
+    with pytest.raises(Mismatch) as info:
+        expect_close(-3.0, 3.0, "cost")
+    assert info.value.relation == "sign" and "your value is" in info.value.message
+
+
 def test_shape_mismatch_suggests_a_transpose():
     with pytest.raises(Mismatch, match=r"shape \(3, 2\), expected \(2, 3\) \(a transposed result\?\)"):
         expect_array(np.zeros((3, 2)), (2, 3), "W")

@@ -169,7 +169,7 @@ def test_sign_conventions_and_norms(submit):
         predict="def predict(X_h, w):\n    return np.sign(X_h @ w)\n",
         margin="def margin(X_h, y, w):\n    return np.min(y * (X_h @ w))\n",
     ), NAME)
-    assert_only_fail(result, {"add_bias": ["entries differ"], "predict": ["np.sign", "-1"], "margin": ["entries differ"], "novikoff_bound": ["differ"]})
+    assert_only_fail(result, {"add_bias": ["entries differ"], "predict": ["np.sign", "-1"], "margin": ["margin(X_h, y, w) is", "differs"], "novikoff_bound": ["differ"]})
     q = by_question(result)
     assert (q["add_bias"].misconception, q["predict"].misconception, q["margin"].misconception) == ("bias column last", "np.sign(0) = 0", "margin not normalised")
 
@@ -184,7 +184,7 @@ def test_strict_inequality_labels01_squared_radius(submit):
     ), NAME)
     assert_only_fail(result, {
         "perceptron_train": ["no update", "< 0"], "perceptron_xor": ["converged is true"], "eta_invariance": ["no update"],
-        "predict": ["{0, 1}"], "radius": ["entries differ"], "novikoff_bound": ["differ"],
+        "predict": ["{0, 1}"], "radius": ["radius(X_h) is", "differs"], "novikoff_bound": ["differ"],
     })
     q = by_question(result)
     assert q["perceptron_train"].misconception == "strict inequality"
@@ -201,7 +201,7 @@ def test_shuffled_sweep_and_unsquared_bound(submit):
         perceptron_train=SHUFFLED,
         novikoff_bound="def novikoff_bound(X_h, y, w_star):\n    return radius(X_h) / margin(X_h, y, w_star)\n",
     ), NAME)
-    assert_only_fail(result, {"perceptron_train": ["order"], "novikoff_bound": ["entries differ"]})
+    assert_only_fail(result, {"perceptron_train": ["order"], "novikoff_bound": ["novikoff_bound(X_h, y, w_star) is", "differs"]})
     q = by_question(result)
     assert (q["perceptron_train"].misconception, q["novikoff_bound"].misconception) == ("sweep order", "bound not squared")
 

@@ -151,16 +151,22 @@ def expect_close(
     if not bad.any():
         return
     abs_diff = np.abs(got - expected)
-    lines = [f"{what}: {int(bad.sum())} of {expected.size} entries differ (rtol={rtol:g}, atol={atol:g})."]
-    if reveal:
-        for index in np.argwhere(bad)[:SHOWN_ENTRIES] if expected.ndim else [()]:
+    if expected.ndim == 0:
+        shown = f"{float(got):.12g}, expected {float(expected):.12g}: it differs by {float(abs_diff):.3g}, relative" if reveal else \
+            f"{float(got):.12g}: it differs from the expected value by a relative"
+        lines = [f"{what} is {shown} {rel_error(got, expected):.3g} (rtol={rtol:g}, atol={atol:g})."]
+    else:
+        lines = [f"{what}: {int(bad.sum())} of {expected.size} entries differ (rtol={rtol:g}, atol={atol:g})."]
+    if reveal and expected.ndim:
+        for index in np.argwhere(bad)[:SHOWN_ENTRIES]:
             index = tuple(int(i) for i in index)
             where = f"[{', '.join(map(str, index))}]" if index else ""
             lines.append(f"  at {what}{where}: expected {float(expected[index]):.12g}, got {float(got[index]):.12g}")
-    lines.append(f"  largest absolute difference {abs_diff.max():.3g}, largest relative difference {rel_error(got, expected):.3g}")
+    if expected.ndim:
+        lines.append(f"  largest absolute difference {abs_diff.max():.3g}, largest relative difference {rel_error(got, expected):.3g}")
     found = describe(got, expected, n=n, rtol=max(rtol, 1e-9), atol=max(atol, 1e-12), terms=terms) if relations else None
     if found is not None:
-        lines.append(f"  your values are {found[1].text}.")
+        lines.append(f"  your {'values are' if expected.ndim else 'value is'} {found[1].text}.")
     raise Mismatch("\n".join(lines), relation=found[0] if found else None)
 
 
