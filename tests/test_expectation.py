@@ -105,3 +105,24 @@ def test_an_expectation_refuses_what_it_cannot_mean():
         Expect("f()", lambda: 1.0, result="matrix")
     with pytest.raises(ValueError, match="dtype"):
         Expect("f()", lambda: 1.0, dtype="int")
+
+
+def test_tolerances_of_mistakes_a_further_relation_and_a_last_name():
+    """match_rtol and distinct_rtol set when a mistake is tried and matched; explain finds a relation the
+    comparison does not; otherwise names what nothing else explains, and only that."""
+    from autograder.judge.misconceptions import Relation
+
+    near = Expect("f(x)", lambda x: 2.0 * x, mistakes=(Mistake("close_call", lambda x: 2.0 * x * (1 + 1e-6)),))
+    assert judged(2.0 * X * (1 + 1e-6), expect=near).misconception == "close_call"
+    apart = Expect("f(x)", lambda x: 2.0 * x, distinct_rtol=1e-4, mistakes=near.mistakes)
+    assert judged(2.0 * X * (1 + 1e-6), expect=apart).misconception is None  # too near the right value to be told apart: never tried
+    fuzzy = Expect("f(x)", lambda x: 2.0 * x, match_rtol=1e-3, mistakes=(Mistake("tripled", lambda x: 3.0 * x),))
+    assert judged(3.0 * X * (1 + 1e-5), expect=fuzzy).misconception == "tripled"
+
+    by_parts = Expect("f(x)", lambda x: 2.0 * x, explain=lambda value, expected, x: Relation("extra_factor", "the product with its factor x twice")
+                      if np.allclose(value, 2.0 * x * x) else None, otherwise="formula")
+    wrong = judged(2.0 * X * X, expect=by_parts)
+    assert wrong.relation == "extra_factor" and wrong.misconception is None and "with its factor x twice" in wrong.message
+    assert judged(-2.0 * X, expect=by_parts).relation == "sign" and judged(-2.0 * X, expect=by_parts).misconception is None
+    assert judged(X + 5.0, expect=by_parts).misconception == "formula"
+    assert judged(2.0 * X, expect=by_parts) is None

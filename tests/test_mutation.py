@@ -169,3 +169,16 @@ def test_a_sample_of_each_assignments_mutants_is_caught(name, root):
     for outcome in outcomes:
         if outcome.verdict == "caught":
             assert outcome.status and outcome.detail, outcome
+
+
+def test_a_mutant_of_a_function_whose_values_are_left_open_is_judged_by_the_checks_alone(root):
+    """05's init_params fixes only shapes ("random initial parameters"): biases started at one instead
+    of zero is equivalent (the checks pass, though the training runs' outputs differ from the
+    reference's), while a mutant that breaks the shapes is still caught."""
+    assignment = course.get_assignment("05_softmax")
+    mutants = [m for m in generate(assignment, root) if m.function == "init_params"]
+    ones = [m for m in mutants if m.description == "zeros -> ones"]
+    shapes = [m for m in mutants if m.operator == "index_shift"]  # zip(layer_sizes[:-1], layer_sizes[1:]) misaligned: wrong shapes
+    assert ones and shapes, sorted({(m.operator, m.description) for m in mutants})
+    outcomes = run([ones[0], shapes[0]], root, jobs=1)
+    assert [o.verdict for o in outcomes] == ["equivalent", "caught"], [(o.mutant.key, o.verdict, o.detail) for o in outcomes]

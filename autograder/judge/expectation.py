@@ -77,6 +77,17 @@ class Expect:
         read: ``read(got, *args, **kwargs)``: the part of the student's result this expectation
             judges, read from a structured result (one array of a pair, say); raises ``Mismatch``
             when the structure is wrong. None: the whole result.
+        match_rtol: how near the student's value must be to a mistake's (relative; the absolute
+            tolerance is ``atol``, at least 1e-12), by default ``rtol`` (at least 1e-12).
+        distinct_rtol: how far a mistake's value must be from the right one for the mistake to be
+            tried at all, by default the matching tolerance.
+        explain: ``explain(value, expected, *args, **kwargs)``: a further relation
+            (:class:`~autograder.judge.misconceptions.Relation`) the question finds by parts where
+            the comparison finds none (a product with a factor missing, say); its key goes
+            through the question's relation table like the others.
+        otherwise: the catalogue key named for a wrong value that no mistake and no relation
+            explains: for a part whose every wrong value means one mistake (a cost computed from a
+            part already judged right can only have a wrong formula).
 
     A case may hold several, judged in order (``Case(..., expect=(Expect(...), Expect(...)))``):
     one per part of a structured result.
@@ -93,6 +104,10 @@ class Expect:
     terms: Callable[..., Mapping[str, Any]] | None = field(default=None, repr=False)
     batch: Callable[..., int] | None = field(default=None, repr=False)
     read: Callable[..., Any] | None = field(default=None, repr=False)
+    match_rtol: float | None = None
+    distinct_rtol: float | None = None
+    explain: Callable[..., Any] | None = field(default=None, repr=False)
+    otherwise: str | None = None
 
     def __post_init__(self):
         if self.result not in ("array", "scalar"):
@@ -124,16 +139,26 @@ class Expect:
                          n=self.batch(*case.args, **case.kwargs) if self.batch else None,
                          terms=self.terms(*case.args, **case.kwargs) if self.terms and key is None else None)
         except Mismatch as wrong:
-            raise Mismatch(wrong.message, misconception=key, relation=wrong.relation) from None
+            message, relation = wrong.message, wrong.relation
+            if key is None and relation is None and self.explain is not None:
+                found = self.explain(value, expected, *case.args, **case.kwargs)
+                if found is not None:
+                    message, relation = f"{message}\n  your {'value is' if np.ndim(expected) == 0 else 'values are'} {found.text}.", found.key
+            if key is None and relation is None:
+                key = self.otherwise
+            raise Mismatch(message, misconception=key, relation=relation) from None
         if self.dtype == "float64" and self.result == "array":
             expect_float64(got, self.what)
 
     def named(self, case: Case, got: Any, expected: Any) -> str | None:
         """The key of the first mistake that gives ``got`` on this case, among those whose value is wrong."""
+        atol = max(self.atol, 1e-12)
+        match = max(self.rtol, 1e-12) if self.match_rtol is None else self.match_rtol
+        distinct = match if self.distinct_rtol is None else self.distinct_rtol
         for mistake in self.mistakes:
             with np.errstate(all="ignore"):
                 wrong = mistake.value(*case.args, **case.kwargs)
-            if self._same(got, wrong) and not self._same(wrong, expected):
+            if close(got, wrong, rtol=match, atol=atol) and not close(wrong, expected, rtol=distinct, atol=atol):
                 return mistake.key
         return None
 
