@@ -27,6 +27,7 @@ import functools
 import numpy as np
 
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..judge.expectation import Expect, Mistake
 from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
 from ..judge.relations import factor_relation, flipped_term, length_shift, term_relation
 from ..judge.question import Assignment, Case
@@ -271,6 +272,15 @@ def _fields(value, keys, fn: str) -> dict[str, float]:
     return {k: expect_scalar(value[k], f"{fn}(...)[{k!r}]") for k in keys}
 
 
+def _part(fn: str, keys, key: str):
+    """A ``read=`` for ``key`` of ``fn``'s dict of numbers: the student's observed call is unwrapped first
+    (refusing autodiff), the reference's plain dict is read as it is; every key is validated, as one result."""
+    def read(got, *args):
+        plain = isinstance(got, dict) and "autodiff" not in got and all(k in got for k in keys)
+        return _fields(got if plain else _unwrap(got, fn), keys, fn)[key]
+    return read
+
+
 def _close(a: float, b: float, rtol: float = 1e-7) -> bool:
     return abs(a - b) <= 1e-12 + rtol * abs(b)
 
@@ -312,10 +322,25 @@ def _by_parts(got: float, expected: float, factors, terms):
         factor_relation(got, expected, factors, rtol=1e-7)
 
 
-def _forward_wrong(what: str, agreeing: bool = True) -> Mismatch:
-    """The forward value ``what`` is wrong (``agreeing``: and the student's other values agree with that wrong value)."""
-    agree = ", and your other values agree with it" if agreeing else ""
-    return Mismatch(f"{what} is wrong{agree}: the forward pass itself differs from its definition.", misconception=FORWARD)
+def _sign_and_factor_2(definition) -> tuple[Mistake, ...]:
+    """The mistakes :func:`_compare` always tries, after a question's own: the sign, twice, half."""
+    return (Mistake(SIGN, lambda *args: -definition(*args)), Mistake(FACTOR_2, lambda *args: 2 * definition(*args)),
+            Mistake(FACTOR_2, lambda *args: definition(*args) / 2))
+
+
+def _scalar(fn: str, keys, key: str, definition, mistakes=(), factors=None, terms=None, otherwise=None) -> Expect:
+    """One key of ``fn``'s dict judged as :func:`_compare` does: against ``definition(*args)`` (the reference's
+    on hidden cases), the question's ``mistakes`` then the sign and factor 2 named at rtol 1e-7 where they
+    differ from the right value by 1e-4, else a relation by parts to ``factors(*args)`` and ``terms(*args)``."""
+    explain = None if factors is None and terms is None else \
+        lambda got, expected, *args: _by_parts(got, expected, factors(*args) if factors else {}, terms(*args) if terms else {})
+    return Expect(f"{fn}(...)[{key!r}]", definition, reference=fn, result="scalar", rtol=RTOL, atol=ATOL, read=_part(fn, keys, key),
+                  mistakes=(*mistakes, *_sign_and_factor_2(definition)), match_rtol=1e-7, distinct_rtol=1e-4, explain=explain, otherwise=otherwise)
+
+
+def _forward_wrong(what: str) -> Mismatch:
+    """The forward value ``what`` is wrong, and the student's other values agree with that wrong value."""
+    return Mismatch(f"{what} is wrong, and your other values agree with it: the forward pass itself differs from its definition.", misconception=FORWARD)
 
 
 def _cost(got: float, expected: float, what: str, oracles, alternatives, right: str) -> None:
@@ -381,69 +406,75 @@ def forward_trace(rng, hidden):
         yield Case(f"x = {x:.6g}", "forward_trace", (x,), check=_trace_check(x), probe="watch_autodiff")
 
 
-def _adjoint_check(x: float):
-    def check(got, oracles):
-        values = _fields(_unwrap(got, "reverse_mode"), ADJOINT_KEYS, "reverse_mode")
-        exact, auto = sympy_adjoints(x), autograd_adjoints(x)
-        t = trace(x)
-        alternatives = {
-            "df_dd": [],
-            "df_dc": [(1 / np.sqrt(t["c"]), FACTOR_2, "df_dc is 1/sqrt(c): the derivative of sqrt(c) is 1/(2 sqrt(c)), a factor 1/2 is missing.")],
-            "df_db": [(exact["df_dc"] * t["b"], MISSING_FACTOR, "df_db = df_dc * dc/db, and dc/db = 1 for c = a + b; exp belongs to the edge a -> b, not to b -> c.")],
-            "df_da": [
-                (exact["df_db"] * t["b"], MISSING_PATH, "df_da only follows the path a -> b -> c: a also feeds c directly (c = a + b), so add df_dc * dc/da = df_dc."),
-                (exact["df_dc"], MISSING_PATH, "df_da only follows the direct edge a -> c: a also reaches c through b = exp(a), so add df_db * db/da = df_db * exp(a)."),
-                (exact["df_dc"] * t["b"], MISSING_PATH, "df_da counts only one path: a reaches c directly and through b = exp(a); add the adjoints of both paths."),
-            ],
-            "df_dx": [
-                (exact["df_da"], MISSING_FACTOR, "df_dx lacks the factor da/dx = 2x: after reaching a, the chain rule still multiplies by the derivative of a = x**2."),
-                (exact["df_da"] * x, FACTOR_2, "df_dx = df_da * x: the derivative of a = x**2 is 2x, a factor 2 is missing."),
-            ],
-        }
-        factors = {"df_dc": {"1/2": 0.5, "1/d": 1 / t["d"]}, "df_db": {"df_dc": exact["df_dc"]}, "df_dx": {"df_da": exact["df_da"], "2": 2.0, "x": x}}
-        terms = {"df_da": {"path a -> c": exact["df_dc"], "path a -> b -> c": exact["df_db"] * t["b"]}}
-        for key in ADJOINT_KEYS:  # in the order reverse mode computes them: the first wrong one is the one to fix
-            expect_close(auto[key], exact[key], f"autograd vs SymPy for {key}", rtol=1e-9, atol=1e-12)
-            _compare(values[key], exact[key], f"reverse_mode({x:g})[{key!r}]", oracles, alternatives[key], factors=factors.get(key), terms=terms.get(key))
-        _reference_agrees(values, oracles, "reverse_mode", x)
-    return check
+def adjoint(key: str):
+    """df/d<node> at x for ``key`` of ADJOINT_KEYS, by SymPy, once autograd's agrees."""
+    def value(x):
+        exact = sympy_adjoints(x)[key]
+        expect_close(autograd_adjoints(x)[key], exact, f"autograd vs SymPy for {key}", rtol=1e-9, atol=1e-12)
+        return exact
+    return value
+
+
+_exact = lambda key: lambda x: sympy_adjoints(x)[key]
+_node = lambda key: lambda x: trace(x)[key]
+ADJOINT_MISTAKES = {
+    "df_dc": (Mistake(FACTOR_2, lambda x: 1 / np.sqrt(trace(x)["c"])),),  # d sqrt(c)/dc without its 1/2
+    "df_db": (Mistake(MISSING_FACTOR, lambda x: _exact("df_dc")(x) * _node("b")(x)),),  # exp(a) of the edge a -> b put on b -> c
+    "df_da": (Mistake(MISSING_PATH, lambda x: _exact("df_db")(x) * _node("b")(x)),  # only a -> b -> c
+              Mistake(MISSING_PATH, _exact("df_dc")),  # only a -> c
+              Mistake(MISSING_PATH, lambda x: _exact("df_dc")(x) * _node("b")(x))),
+    "df_dx": (Mistake(MISSING_FACTOR, _exact("df_da")),  # without da/dx = 2x
+              Mistake(FACTOR_2, lambda x: _exact("df_da")(x) * x)),
+}
+ADJOINT_FACTORS = {"df_dc": lambda x: {"1/2": 0.5, "1/d": 1 / trace(x)["d"]}, "df_db": lambda x: {"df_dc": _exact("df_dc")(x)},
+                   "df_dx": lambda x: {"df_da": _exact("df_da")(x), "2": 2.0, "x": x}}
+ADJOINT_TERMS = {"df_da": lambda x: {"path a -> c": _exact("df_dc")(x), "path a -> b -> c": _exact("df_db")(x) * _node("b")(x)}}
+ADJOINTS = tuple(_scalar("reverse_mode", ADJOINT_KEYS, key, adjoint(key), ADJOINT_MISTAKES.get(key, ()), ADJOINT_FACTORS.get(key), ADJOINT_TERMS.get(key))
+                 for key in ADJOINT_KEYS)  # in the order reverse mode computes them: the first wrong one is the one to fix
 
 
 @ASSIGNMENT.question(points=2, functions=("reverse_mode",))
 def reverse_mode(rng, hidden):
     """reverse_mode(x) returns the adjoints df/dd, df/dc, df/db, df/da, df/dx of f(x) = sqrt(x^2 + exp(x^2))."""
     for x in _xs(rng, hidden):
-        yield Case(f"x = {x:.6g}", "reverse_mode", (x,), check=_adjoint_check(x), probe="watch_autodiff")
+        yield Case(f"x = {x:.6g}", "reverse_mode", (x,), expect=ADJOINTS, probe="watch_autodiff")
 
 
-def _linear_check(x, y, w, b, lr):
-    def check(got, oracles):
-        values = _fields(_unwrap(got, "linear_neuron_step"), LINEAR_KEYS, "linear_neuron_step")
-        o = w * x + b
-        gw, gb = autograd_gradient("linear", x, y, (w, b))
-        call = f"linear_neuron_step(x={x:g}, y={y:g}, w={w:g}, b={b:g}, lr={lr:g})"
-        if not _close(values["o"], o, RTOL):
-            raise _forward_wrong(f"{call}['o'] (o = w*x + b)", agreeing=False)
-        _cost(values["L"], (o - y) ** 2, f"{call}['L']", oracles, [
-            (abs(o - y), NO_SQUARE, "L is |o - y|: the loss is the squared error (o - y)**2."),
-            (o - y, NO_SQUARE, "L is o - y: the loss is the squared error (o - y)**2."),
-            (0.5 * (o - y) ** 2, FACTOR_2, "L is 0.5 * (o - y)**2: this neuron's loss has no 1/2, L = (o - y)**2."),
-        ], right="o is right, so your output is right")
-        _compare(values["dL_dw"], gw, f"{call}['dL_dw']", oracles, [
-            ((o - y) * x, FACTOR_2, "dL_dw is (o - y) * x: the derivative of the square (o - y)**2 is 2(o - y), the factor 2 is missing."),
-            (2 * (o - y), MISSING_FACTOR, "dL_dw lacks the factor do/dw = x."),
-        ], factors={"2": 2.0, "o - y": o - y, "x": x}, terms={"y": -2 * y * x})
-        _compare(values["dL_db"], gb, f"{call}['dL_db']", oracles, [
-            (o - y, FACTOR_2, "dL_db is (o - y): the derivative of the square (o - y)**2 is 2(o - y), the factor 2 is missing."),
-            (gb * x, MISSING_FACTOR, "dL_db has a factor x: do/db = 1, only dL_dw gets the factor x."),
-        ], factors={"2": 2.0, "o - y": o - y}, terms={"y": -2 * y})
-        for key, old, grad in (("w_new", w, gw), ("b_new", b, gb)):
-            _compare(values[key], old - lr * grad, f"{call}[{key!r}]", oracles, [
-                (old + lr * grad, UPDATE_PLUS, f"{key} = {key[0]} + lr * gradient moves uphill: gradient descent subtracts the gradient."),
-                (old - grad, MISSING_FACTOR, f"{key} ignores the learning rate: step by lr * gradient."),
-            ], terms={"step": -lr * grad})
-        _reference_agrees(values, oracles, "linear_neuron_step", x, y, w, b, lr)
-    return check
+def linear_gradient(k: int):
+    """dL/dw (k = 0) or dL/db (k = 1) of the linear neuron at (x, y, w, b), by autograd."""
+    return lambda x, y, w, b, lr: autograd_gradient("linear", x, y, (w, b))[k]
+
+
+def linear_update(k: int):
+    """w_new (k = 0) or b_new (k = 1): the parameter minus lr times its gradient."""
+    return lambda x, y, w, b, lr: (w, b)[k] - lr * linear_gradient(k)(x, y, w, b, lr)
+
+
+_o = lambda x, y, w, b, lr: w * x + b
+_error = lambda x, y, w, b, lr: w * x + b - y
+_linear = functools.partial(_scalar, "linear_neuron_step", LINEAR_KEYS)
+LINEAR = (
+    # every wrong o is the forward pass, also one that expect_close finds of the wrong sign, off by 2 or zero
+    Expect("linear_neuron_step(...)['o'] (o = w*x + b)", _o, reference="linear_neuron_step", result="scalar", rtol=RTOL, atol=ATOL,
+           read=_part("linear_neuron_step", LINEAR_KEYS, "o"), otherwise=FORWARD,
+           mistakes=tuple(Mistake(FORWARD, lambda *args, k=k: k * _o(*args)) for k in (-1.0, 2.0, 0.5, 0.0))),
+    _linear("L", lambda *args: _error(*args) ** 2, otherwise=COST_FORMULA, mistakes=(  # judged once o is right
+        Mistake(NO_SQUARE, lambda *args: abs(_error(*args))),
+        Mistake(NO_SQUARE, _error),
+        Mistake(FACTOR_2, lambda *args: 0.5 * _error(*args) ** 2))),
+    _linear("dL_dw", linear_gradient(0), mistakes=(
+        Mistake(FACTOR_2, lambda x, y, w, b, lr: _error(x, y, w, b, lr) * x),
+        Mistake(MISSING_FACTOR, lambda *args: 2 * _error(*args))),
+        factors=lambda x, y, w, b, lr: {"2": 2.0, "o - y": _error(x, y, w, b, lr), "x": x}, terms=lambda x, y, w, b, lr: {"y": -2 * y * x}),
+    _linear("dL_db", linear_gradient(1), mistakes=(
+        Mistake(FACTOR_2, _error),
+        Mistake(MISSING_FACTOR, lambda x, y, w, b, lr: linear_gradient(1)(x, y, w, b, lr) * x)),
+        factors=lambda *args: {"2": 2.0, "o - y": _error(*args)}, terms=lambda x, y, w, b, lr: {"y": -2 * y}),
+    *(_linear(key, linear_update(k), mistakes=(
+        Mistake(UPDATE_PLUS, lambda x, y, w, b, lr, k=k: (w, b)[k] + lr * linear_gradient(k)(x, y, w, b, lr)),
+        Mistake(MISSING_FACTOR, lambda x, y, w, b, lr, k=k: (w, b)[k] - linear_gradient(k)(x, y, w, b, lr))),  # the step without lr
+        terms=lambda x, y, w, b, lr, k=k: {"step": -lr * linear_gradient(k)(x, y, w, b, lr)}) for k, key in enumerate(("w_new", "b_new"))),
+)
 
 
 @ASSIGNMENT.question(points=2, functions=("linear_neuron_step",))
@@ -455,7 +486,7 @@ def linear_neuron_step(rng, hidden):
         cases = [(float(rng.uniform(-3, 3)), float(rng.uniform(-2, 2)), float(rng.normal()), float(rng.normal()), float(rng.uniform(0.01, 0.3))) for _ in range(5)]
     for x, y, w, b, lr in cases:
         label = f"x={x:.4g}, y={y:.4g}, w={w:.4g}, b={b:.4g}, lr={lr:.4g}" + (" (the worked example)" if (x, y, w, b, lr) == tuple(WORKED_EXAMPLE.values()) else "")
-        yield Case(label, "linear_neuron_step", (x, y, w, b, lr), check=_linear_check(x, y, w, b, lr), probe="watch_autodiff")
+        yield Case(label, "linear_neuron_step", (x, y, w, b, lr), expect=LINEAR, probe="watch_autodiff")
 
 
 def _sigmoid_check(x, y, w, b):

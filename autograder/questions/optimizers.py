@@ -34,6 +34,8 @@ import numpy as np
 
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_float64, expect_true, salted_digest
 from ..judge.digests import visible
+from ..judge.expectation import Expect, Mistake
+from ..judge.misconceptions import Relation
 from ..judge.networks import autograd_grads, forward_pass
 from ..student.probes.optimizers import optimizer_steps
 from ..judge.question import Assignment, Case
@@ -759,37 +761,23 @@ def _random_network(rng, depth: int, kind: str):
     return params, rng.normal(size=(n, widths[0])), rng.normal(size=(n, widths[-1])), activations
 
 
-def _norms_check(params, X, Y, activations):
-    L = len(params)
+def weight_gradient_norms(params, X, Y, activations) -> np.ndarray:
+    """(L,): ||dC/dW_l||_F for every layer, first layer first."""
+    return np.array([np.linalg.norm(g) for g in weight_gradients(params, X, Y, activations)])
 
-    def check(got, oracles):
-        grads = weight_gradients(params, X, Y, activations)
-        expected = np.array([np.linalg.norm(g) for g in grads])
-        got = expect_array(got, (L,), f"layer_gradient_norms (one norm per layer, {L} layers)")
-        if np.allclose(got, expected, rtol=1e-8, atol=1e-14):
-            return
-        if L > 1 and np.allclose(got, expected[::-1], rtol=1e-8, atol=1e-14):
-            raise Mismatch("your norms are right but in reverse order: entry 0 must be the first layer's.", misconception=NORM_ORDER)
-        if np.allclose(got, expected ** 2, rtol=1e-8, atol=1e-14):
-            raise Mismatch("your values are the squares of the norms.", misconception=NORM_SQUARED)
-        bias_norms = np.array([np.linalg.norm(g) for g in _bias_gradients(params, X, Y, activations)])
-        if np.allclose(got, bias_norms, rtol=1e-8, atol=1e-14):
-            raise Mismatch("your values are the norms of the bias gradients dC/db.", misconception=NORM_BIASES)
-        wrong = [l + 1 for l in range(L) if not np.isclose(got[l], expected[l], rtol=1e-8, atol=1e-14)]
-        n, d = Y.shape
-        scale = named_factor(constant_ratio(got, expected, rtol=1e-8), {"n": float(n), "n / d": n / d})  # dC/dA_out without / n, or / d
-        below = wrong == list(range(1, L)) and L > 1
-        hint = (" Only the last layer is right: does your backward multiply by f'(Z) and by W.T on the way down?" if below else
-                f" Every norm is {'n' if scale == 'n' else 'n / d'} times autograd's: dC/dA_out = (A - Y) / n divides by the batch size n = {n}." if scale else
-                " Is mse_cost_grad (A - Y) / n, and does your forward apply each layer's activation?")
-        try:
-            expect_close(got, expected, f"the gradient norms ({'layer' if len(wrong) == 1 else 'layers'} {', '.join(map(str, wrong))} differ from autograd's; hidden layers {activations[0]})",
-                         rtol=1e-8, atol=1e-14, reveal=oracles.reveal)
-        except Mismatch as mismatch:
-            raise Mismatch(mismatch.message + "\n" + hint.strip(), misconception=NORM_BELOW_OUTPUT if below else MSE_SCALE if scale else None) from None
-        raise Mismatch(hint)
 
-    return check
+BELOW_OUTPUT = "below_output"
+"""The relation key of :func:`_wrong_below_output`."""
+
+
+def _wrong_below_output(got, expected, params, X, Y, activations) -> Relation | None:
+    """The output layer's norm right and every norm below it wrong: backward goes wrong on the way down."""
+    if np.shape(got) != np.shape(expected):
+        return None
+    right = np.isclose(got, expected, rtol=1e-8, atol=1e-14)
+    if len(right) > 1 and right[-1] and not right[:-1].any():
+        return Relation(BELOW_OUTPUT, "right for the output layer only, wrong for every layer below it")
+    return None
 
 
 def _bias_gradients(params, X, Y, activations):
@@ -807,6 +795,15 @@ def _bias_gradients(params, X, Y, activations):
     return autograd.grad(cost)([b for _, b in params])
 
 
+NORMS_MISTAKES = (
+    Mistake(NORM_ORDER, lambda params, X, Y, activations: weight_gradient_norms(params, X, Y, activations)[::-1]),
+    Mistake(NORM_SQUARED, lambda params, X, Y, activations: weight_gradient_norms(params, X, Y, activations) ** 2),
+    Mistake(NORM_BIASES, lambda params, X, Y, activations: np.array([np.linalg.norm(g) for g in _bias_gradients(params, X, Y, activations)])),
+    Mistake(MSE_SCALE, lambda params, X, Y, activations: Y.shape[0] * weight_gradient_norms(params, X, Y, activations)),  # dC/dA_out without / n
+    Mistake(MSE_SCALE, lambda params, X, Y, activations: Y.shape[0] / Y.shape[1] * weight_gradient_norms(params, X, Y, activations)),  # / d instead
+)
+
+
 @ASSIGNMENT.question(points=2, functions=("forward", "backward", "mse_cost_grad", "layer_gradient_norms"))
 def gradient_norms(rng, hidden):
     """layer_gradient_norms returns ||dC/dW_l||_F for every layer (first layer first), from your forward and backward."""
@@ -814,7 +811,9 @@ def gradient_norms(rng, hidden):
                         [(int(rng.integers(2, 6)), str(rng.choice(["sigmoid", "relu"]))) for _ in range(3)]):
         params, X, Y, activations = _random_network(rng, depth, kind)
         yield Case(f"a {depth}-layer network with {kind} hidden layers, widths {[params[0][0].shape[0]] + [W.shape[1] for W, _ in params]}, batch of {len(X)}",
-                   "layer_gradient_norms", (params, X, Y, activations), check=_norms_check(params, X, Y, activations))
+                   "layer_gradient_norms", (params, X, Y, activations),
+                   expect=Expect(f"layer_gradient_norms (one norm per layer, {depth} layers; hidden layers {activations[0]})", weight_gradient_norms,
+                                 rtol=1e-8, atol=1e-14, mistakes=NORMS_MISTAKES, explain=_wrong_below_output))
 
 
 ASSIGNMENT.sample_mistakes.update({
@@ -871,3 +870,4 @@ ASSIGNMENT.checks("gradient_norms", "layer_gradient_norms.shape", "layer_gradien
                   "backward.value", "mse_cost_grad.value")
 for _question in ("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"):
     ASSIGNMENT.relations(_question, {IN_PLACE: IN_PLACE_UPDATE})
+ASSIGNMENT.relations("gradient_norms", {BELOW_OUTPUT: NORM_BELOW_OUTPUT})
