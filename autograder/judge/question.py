@@ -3,8 +3,10 @@
 A question names the student function(s) it exercises, its points, and a *case
 generator*: a function of a NumPy random generator and a ``hidden`` flag that yields
 :class:`Case` objects. Each case says which student function to call with which
-plain-data arguments, and how to judge what comes back (a ``check`` callable that
-raises :class:`~autograder.judge.compare.Mismatch`). The same declaration is used by the
+plain-data arguments, and how to judge what comes back: an
+:class:`~autograder.judge.expectation.Expect` (the expected value, its oracle, the comparison and
+the catalogued mistakes, as data), or for a property or a training run a ``check`` callable that
+raises :class:`~autograder.judge.compare.Mismatch`. The same declaration is used by the
 ``check(...)`` cells in a notebook, by ``autograder check`` and by ``autograder grade``.
 
 Visible cases (``hidden=False``) are generated from a fixed seed and may only use
@@ -19,7 +21,8 @@ Example::
     @GATES.question(points=1, functions=("step",))
     def step(rng, hidden):
         z = rng.normal(size=(3, 4))
-        yield Case("step on a 3x4 batch", "step", (z,), check=lambda got, o: ...)
+        yield Case("step on a 3x4 batch", "step", (z,), expect=Expect("step(z)", heaviside, reference="step",
+                   mistakes=(Mistake("step_zero_is_one", lambda z: (z >= 0).astype(float)),)))
 """
 
 from __future__ import annotations
