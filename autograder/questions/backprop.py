@@ -123,11 +123,16 @@ def linear_cost_grads(params, X, activations, G):
     return autograd_grads(params, lambda p: anp.sum(G * forward_pass(p, X, activations, anp)[0]))
 
 
+def mse_cost_definition(A, Y, xp=np) -> float:
+    """0.5 * sum((A - Y)**2) / n for A, Y of shape (n, k): summed over the outputs, averaged over the n rows."""
+    return 0.5 * xp.sum((A - Y) ** 2) / A.shape[0]
+
+
 def mse_grads(params, X, Y, activations):
-    """Gradients of 0.5 * sum((A_L - Y)**2) / n by autograd."""
+    """Gradients of :func:`mse_cost_definition` of the network's output by autograd."""
     import autograd.numpy as anp
 
-    return autograd_grads(params, lambda p: 0.5 * anp.sum((forward_pass(p, X, activations, anp)[0] - Y) ** 2) / X.shape[0])
+    return autograd_grads(params, lambda p: mse_cost_definition(forward_pass(p, X, activations, anp)[0], Y, anp))
 
 
 def init_recipe(layer_sizes, seed):
@@ -373,11 +378,6 @@ def forward(rng, hidden):
     for sizes, acts, n in nets:
         params, X = random_network(rng, sizes, acts, n)
         yield Case(f"layers {sizes}, activations {acts}, batch of {n}", "forward", (params, X, acts), expect=forward_expectations(len(params)))
-
-
-def mse_cost_definition(A, Y, xp=np) -> float:
-    """0.5 * sum((A - Y)**2) / n for A, Y of shape (n, k): summed over the outputs, averaged over the n rows."""
-    return 0.5 * xp.sum((A - Y) ** 2) / A.shape[0]
 
 
 def mse_gradient(A, Y) -> np.ndarray:

@@ -4,9 +4,9 @@ batch normalisation and the universal approximation theorem.
 Oracles. The recipes the notebook states exactly (the dropout mask, the split, the
 early-stopping rule, the running average, the batch-normalisation forward pass) are written
 here as plain NumPy definitions for visible cases; hidden cases compare with the reference
-from the solution notebook, and a test asserts both agree (a part of a structured result, a
-layer's dW or batchnorm_forward's out, is compared with the definition on hidden cases too,
-the reference's result being the whole structure). Batch normalisation's three
+from the solution notebook (for a part of a structured result, a layer's dW or
+batchnorm_forward's out, that part of the reference's result), and a test asserts both
+agree. Batch normalisation's three
 gradients come from autograd differentiating the forward definition. The grid search trains
 with the notebook's *provided* ``train_classifier`` (a setup cell, run by the grader and by
 the reference alike), so its cells are reproducible exactly: visible cases compare salted
