@@ -63,13 +63,13 @@ def main(argv: list[str] | None = None) -> None:
     seconds = time.perf_counter() - start
     summaries = summarise(outcomes)
 
-    header = f"{'assignment':18} {'mutants':>7} {'equiv':>5} {'caught':>6} {'wrong':>5} {'error':>5} {'time':>4} {'surv':>4} {'score':>6} {'named':>6} {'of wrong':>8}"
+    header = f"{'assignment':18} {'mutants':>7} {'equiv':>5} {'caught':>6} {'wrong':>5} {'error':>5} {'time':>4} {'surv':>4} {'score':>6} {'named':>6} {'of wrong':>8} {'of errors':>9}"
     print("\n" + header + "\n" + "-" * len(header))
     for s in summaries.values():
         wrong = s.statuses["failed"]
         timed = s.statuses["timeout"] + s.statuses["killed"]
         print(f"{s.assignment:18} {s.generated:7} {s.equivalent:5} {s.caught:6} {wrong:5} {s.caught - wrong - timed:5} {timed:4} "
-              f"{len(s.survivors):4} {s.score:6.1%} {s.named_share:6.1%} {s.named_wrong_share:8.1%}")
+              f"{len(s.survivors):4} {s.score:6.1%} {s.named_share:6.1%} {s.named_wrong_share:8.1%} {s.named_error_share:9.1%}")
     print(f"\n{len(outcomes)} mutants graded in {seconds:.0f} s")
     for s in summaries.values():
         for o in s.survivors:

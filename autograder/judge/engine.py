@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Collection, Mapping, Sequence
 
 from ..student import plain
+from . import crashes
 from .compare import Mismatch
 from .misconceptions import recognised
 from .relations import IN_PLACE
@@ -93,7 +94,9 @@ def _unusable(question: Question, planned: PlannedCase, observation: Mapping[str
                         f"{error.get('message', 'stopped')}. Is there an infinite loop, or a loop over samples that should be vectorised?")
     if status == "error":
         reason = f"`{case.fn}` raised {error.get('type', 'an error')}: {error.get('message', '')}{where}"
-        return _failure(question, "error", case, reason, traceback=error.get("traceback"))
+        named = crashes.diagnose(error)
+        misconception, hint = named if named else (None, None)
+        return _failure(question, "error", case, reason, traceback=error.get("traceback"), misconception=misconception, hint=hint)
     return _failure(question, "not_run", case, f"`{case.fn}` could not be run{where}: {error.get('message', 'the student process stopped')}")
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import linecache
 import multiprocessing
 import os
 import resource
@@ -153,7 +154,9 @@ def mutant_namespace(mutant: Mutant, setup: Sequence[nb.CodeCell], answers: Sequ
     with contextlib.redirect_stdout(io.StringIO()):
         for cell in [*setup, *answers]:
             source = mutant.source if cell.label == mutant.cell else cell.source
-            exec(compile(source, f"<mutant {cell.label}>", "exec"), namespace)
+            filename = f"<mutant {cell.label}>"
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # as the grading child does
+            exec(compile(source, filename, "exec"), namespace)
     return namespace
 
 
@@ -321,7 +324,7 @@ class Summary:
     ``score`` is caught / (caught + survivors): equivalent mutants are not scored;
     ``named_share`` is the share of caught mutants whose failure names a catalogued mistake;
     ``named_wrong_share`` the same among those that returned a wrong value (status ``failed``),
-    leaving out the ones that raised or ran out of time, whose reason is their own traceback.
+    ``named_error_share`` among those that raised (named by the exception, :mod:`autograder.judge.crashes`).
     """
 
     assignment: str
@@ -329,6 +332,7 @@ class Summary:
     equivalent: int = 0
     caught: int = 0
     named: int = 0
+    named_statuses: Counter = field(default_factory=Counter)
     survivors: list[Outcome] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
 
@@ -343,7 +347,14 @@ class Summary:
 
     @property
     def named_wrong_share(self) -> float:
-        return self.named / self.statuses["failed"] if self.statuses["failed"] else 1.0
+        return self._named_among("failed")
+
+    @property
+    def named_error_share(self) -> float:
+        return self._named_among("error")
+
+    def _named_among(self, status: str) -> float:
+        return self.named_statuses[status] / self.statuses[status] if self.statuses[status] else 1.0
 
 
 def summarise(outcomes: Iterable[Outcome]) -> dict[str, Summary]:
@@ -359,5 +370,6 @@ def summarise(outcomes: Iterable[Outcome]) -> dict[str, Summary]:
         else:
             summary.caught += 1
             summary.named += outcome.named
+            summary.named_statuses[outcome.status] += outcome.named
             summary.statuses[outcome.status] += 1
     return dict(sorted(summaries.items()))
