@@ -104,6 +104,9 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
     B: [
         ({"ACTIVATIONS": mutate(B, "ACTIVATIONS", ("s = sigmoid(z)\n    return s * (1.0 - s)", "return z * (1.0 - z)"))}, {"activations": "fprime_of_a"}),
         ({"ACTIVATIONS": mutate(B, "ACTIVATIONS", ("return np.where(z > 0, 1.0, 0.0)", "return np.ones_like(z)"))}, {"activations": "kink_negative_slope"}),
+        ({"ACTIVATIONS": mutate(B, "ACTIVATIONS", ("return np.where(z > 0, z, alpha * z)", "return np.where(z > 0, z, alpha)"))}, {"activations": "negative_branch"}),
+        ({"ACTIVATIONS": mutate(B, "ACTIVATIONS", ("return np.where(z > 0, 1.0, alpha * np.exp(", "return np.where(z > 0, z, alpha * np.exp("))},
+         {"activations": "positive_branch"}),
         ({"init_params": mutate(B, "init_params", (" / np.sqrt(n_in)", ""))}, {"init_params": "init_not_scaled"}),
         ({"init_params": mutate(B, "init_params", ("size=(n_in, n_out)", "size=(n_out, n_in)"))}, {"init_params": "init_w_transposed"}),
         ({"forward": mutate(B, "forward", ("A = ACTIVATIONS[name][0](Z)", "A = ACTIVATIONS[name][0](Z) if len(cache['Z']) < len(params) - 1 else Z"))},

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from autograder.judge.compare import Mismatch, expect_close
-from autograder.judge.relations import constant_ratio, constant_shift, describe, index_shift, named_factor
+from autograder.judge.relations import constant_ratio, constant_shift, describe, index_shift, named_factor, region_relation
 from test_contracts import judged
 
 # (cell, question, old, new, the name the student reads)
@@ -274,6 +274,10 @@ GENERAL_VARIANTS = [  # correct, written differently: nothing may be named
     ("05_softmax", "cross_entropy_grad", "cross_entropy_grad", "return P / n", "return (softmax(Z) - np.eye(Z.shape[1])[labels]) / n"),
     ("05_softmax", "classifier_step", "train_classifier", "sum(W.ravel() @ W.ravel() for W, _ in params)", "sum(float(np.sum(W * W)) for W, _ in params)"),
     ("05_softmax", "classifier_step", "train_classifier", "dC_dZ /= m", "dC_dZ = dC_dZ / m"),
+    ("04_backprop", "activations", "ACTIVATIONS", "return np.where(z > 0, z, alpha * z)", "return np.maximum(z, alpha * z)"),
+    ("04_backprop", "activations", "ACTIVATIONS", "return np.maximum(z, 0.0)", "return z * (z > 0)"),
+    ("04_backprop", "activations", "ACTIVATIONS", "return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))",
+     "return np.where(z > 0, 1.0, elu(z, alpha) + alpha)"),
 ]
 
 
@@ -313,3 +317,15 @@ def test_a_length_off_by_one_only_when_it_is():
 
     assert length_shift([0] * 5, 4).kind == "length+1" and length_shift(np.zeros(3), 4).kind == "length-1"
     assert length_shift([0] * 4, 4) is None and length_shift([], 1) is None and length_shift(3.0, 4) is None
+
+
+def test_a_region_relation_only_when_every_wrong_entry_is_inside_one_region():
+    z = np.array([-2.0, -0.5, 0.5, 2.0])
+    regions = {"z < 0": z < 0, "z > 0": z > 0}
+    right = np.maximum(z, 0.0)
+    assert region_relation(np.where(z > 0, z, 1.0), right, regions).key == "region:z < 0"
+    assert region_relation(np.where(z > 0, 2 * z, 0.0), right, regions).key == "region:z > 0"
+    assert region_relation(np.where(z > 0, z, 0.0)[[0, 1, 2, 2]], right, regions).key == "region:z > 0"  # one entry of the region wrong
+    assert region_relation(-right - 1.0, right, regions) is None  # wrong on both sides
+    assert region_relation(right, right, regions) is None
+    assert region_relation(right + 1.0, right, {"all": np.ones(4, dtype=bool)}) is None  # no right entry outside the region

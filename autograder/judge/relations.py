@@ -27,7 +27,9 @@ Keys of the relations (what a question's table maps to catalogue keys):
 - ``"axis:0"``, ``"axis:1"``, ``"axis:all"``: a normalisation along another axis (or the whole
   array) than the right one (:func:`normalised_axis`);
 - ``"length+1"`` / ``"length-1"``: one entry too many or too few, a loop bound off by one
-  (:func:`length_shift`).
+  (:func:`length_shift`);
+- ``"region:<id>"``: every wrong entry lies in one of the regions a check lists (``z < 0``), and
+  the entries outside it are right: one branch of a piecewise formula (:func:`region_relation`).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import numpy as np
 from .misconceptions import Relation, relation
 
 __all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
-           "normalised_axis", "term_relation"]
+           "normalised_axis", "region_relation", "term_relation"]
 
 IN_PLACE = "in_place"
 """The relation key of an argument changed in place (the engine raises it for every question)."""
@@ -201,4 +203,21 @@ def length_shift(got, expected_length: int) -> Relation | None:
         return Relation("length+1", "one entry too many (a loop bound or a range off by one)")
     if length == expected_length - 1 and expected_length > 1:
         return Relation("length-1", "one entry too few (a loop bound or a range off by one)")
+    return None
+
+
+def region_relation(got, expected, regions: Mapping[str, object], rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
+    """Compared region by region: ``got`` differs from ``expected`` only inside one of ``regions`` (id -> a boolean
+    mask of the shape of ``expected``) and is right at every entry outside it, of which there is at least one
+    (kind ``"region:<id>"``): the branch of a piecewise formula for that region is wrong, the others right."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    if got.shape != expected.shape:
+        return None
+    wrong = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    if not wrong.any():
+        return None
+    for region, mask in regions.items():
+        inside = np.broadcast_to(np.asarray(mask, dtype=bool), expected.shape)
+        if (~inside).any() and not wrong[~inside].any():
+            return Relation(f"region:{region}", f"right everywhere except where {region}")
     return None

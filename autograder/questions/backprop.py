@@ -29,7 +29,7 @@ from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
 from ..judge.misconceptions import common_relation, locate
 from ..judge.networks import ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, forward_pass, layer_pairs, sizes_of
 from ..judge.question import Assignment, Case
-from ..judge.relations import constant_ratio, factor_relation, length_shift, named_factor
+from ..judge.relations import constant_ratio, factor_relation, length_shift, named_factor, region_relation
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
 
@@ -55,6 +55,10 @@ ASSIGNMENT.misconception("fprime_of_a", "f'(a) instead of f'(z)", "f_prime recei
 ASSIGNMENT.misconception("fprime_formula", "f_prime formula wrong", "compare f_prime factor by factor and term by term with the derivative: sigma'(z) = s (1 - s) with s = sigma(z), tanh'(z) = 1 - tanh(z)**2.",
    "relation", ("activations",))
 ASSIGNMENT.misconception("kink_negative_slope", "derivative wrong for negative z", "below zero, ReLU's slope is 0, leaky ReLU's is alpha and ELU's is alpha * exp(z).",
+   "relation", ("activations",))
+ASSIGNMENT.misconception("negative_branch", "f wrong for negative z", "below zero, ReLU is 0, leaky ReLU is alpha * z and ELU is alpha * (exp(z) - 1): check that branch and the condition choosing it.",
+   "relation", ("activations",))
+ASSIGNMENT.misconception("positive_branch", "wrong for positive z", "above zero, ReLU, leaky ReLU and ELU are z itself and their slope is 1: check that branch and the condition choosing it.",
    "relation", ("activations",))
 ASSIGNMENT.misconception("init_w_transposed", "W of shape (n_out, n_in)", "W maps a layer's inputs to its outputs: shape (n_in, n_out), one row per input, so A_prev @ W works.",
                          "relation", ("init_params",))
@@ -245,6 +249,7 @@ def _activation_check(name: str, z: np.ndarray):
             raise Mismatch(f"ACTIVATIONS[{name!r}] should be a pair (f, f_prime).")
         f_z = expect_array(got[0], z.shape, f"ACTIVATIONS[{name!r}][0](z)")
         fp_z = expect_array(got[1], z.shape, f"ACTIVATIONS[{name!r}][1](z)")
+        _branches("f", name, f_z, apply_activation(name, z), z)
         expect_close(f_z, apply_activation(name, z), f"f(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
         expected = activation_prime(name, z)
         if np.allclose(fp_z, expected, rtol=1e-9, atol=1e-12):
@@ -253,10 +258,7 @@ def _activation_check(name: str, z: np.ndarray):
                 name == "sigmoid" and np.allclose(fp_z, z * (1 - z), rtol=1e-9, atol=1e-12)) or (name == "tanh" and np.allclose(fp_z, 1 - z ** 2, rtol=1e-9, atol=1e-12)):
             raise Mismatch(f"f_prime for {name} treats its argument as the activation a = f(z): here f_prime receives z, so compute f(z) inside it first.",
                            misconception="fprime_of_a")
-        negative = z < 0
-        if name in KINKED and np.allclose(fp_z[~negative], expected[~negative]) and not np.allclose(fp_z[negative], expected[negative]):
-            slope = {"relu": "0", "leaky_relu": "alpha = 0.01", "elu": "alpha * exp(z) = exp(z)"}[name]
-            raise Mismatch(f"f_prime for {name} is wrong where z < 0: its slope there is {slope}.", misconception="kink_negative_slope")
+        _branches("f'", name, fp_z, expected, z)
         factors, terms = _prime_parts(name, z)
         try:
             expect_close(fp_z, expected, f"f'(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal, terms=terms)
@@ -266,6 +268,17 @@ def _activation_check(name: str, z: np.ndarray):
                 raise
             raise Mismatch(f"{wrong.message}\n  your values are {found.text}.", relation=found.key) from None
     return check
+
+
+BRANCH_MISTAKES = {("f", "z < 0"): "negative_branch", ("f'", "z < 0"): "kink_negative_slope", ("f", "z > 0"): "positive_branch", ("f'", "z > 0"): "positive_branch"}
+"""(f or f', the region where only it is wrong) -> catalogue key, for the piecewise activations."""
+
+
+def _branches(part: str, name: str, got: np.ndarray, expected: np.ndarray, z: np.ndarray) -> None:
+    """Raise the named Mismatch when a piecewise activation's ``part`` is wrong on one side of the kink only."""
+    found = region_relation(got, expected, {"z < 0": z < 0, "z > 0": z > 0}, rtol=1e-9, atol=1e-12) if name in KINKED else None
+    if found is not None:
+        raise Mismatch(f"{part}(z) for {name} is {found.text}.", misconception=BRANCH_MISTAKES[(part, found.key.split(":", 1)[1])])
 
 
 def _prime_parts(name: str, z: np.ndarray) -> tuple[dict, dict]:
