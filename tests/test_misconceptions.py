@@ -102,6 +102,7 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"novikoff_bound": mutate(P, "novikoff_bound", (") ** 2", ")"))}, {"novikoff_bound": "bound_not_squared"}),
     ],
     B: [
+        ({"backward": mutate(B, "backward", ("for l in reversed(range(len(params))):", "for l in reversed(range(1, len(params))):"))}, {"backward": "layer_skipped"}),
         ({"ACTIVATIONS": mutate(B, "ACTIVATIONS", ("s = sigmoid(z)\n    return s * (1.0 - s)", "return z * (1.0 - z)"))}, {"activations": "fprime_of_a"}),
         ({"ACTIVATIONS": mutate(B, "ACTIVATIONS", ("return np.where(z > 0, 1.0, 0.0)", "return np.ones_like(z)"))}, {"activations": "kink_negative_slope"}),
         ({"ACTIVATIONS": mutate(B, "ACTIVATIONS", ("return np.where(z > 0, z, alpha * z)", "return np.where(z > 0, z, alpha)"))}, {"activations": "negative_branch"}),
@@ -154,6 +155,8 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
          {"train_convention": "train_shuffled_once"}),
     ],
     S: [
+        ({"backprop_pieces": mutate(S, "backprop_pieces", ("for l in range(len(params) - 1, -1, -1):", "for l in range(len(params) - 1, 0, -1):"))},
+         {"classifier_step": "layer_skipped"}),
         ({"one_hot": "def one_hot(labels, num_classes):\n    return np.eye(int(np.max(labels)) + 1)[labels]\n"}, {"one_hot": "one_hot_width"}),
         ({"one_hot": mutate(S, "one_hot", ("[np.asarray(labels, dtype=np.int64)]", "[np.asarray(labels, dtype=np.int64) - 1]"))}, {"one_hot": "one_hot_off_by_one"}),
         ({"softmax": mutate(S, "softmax", ("Z - Z.max(axis=1, keepdims=True)", "Z"))}, {"softmax_stable": "unstable_softmax"}),

@@ -76,6 +76,7 @@ def autograd_grads(params, cost) -> list[tuple[np.ndarray, np.ndarray]]:
 STRUCTURAL_MISTAKES = {
     "transposed": "the first entry of a pair has the shape of its transpose, (n_out, n_in)",
     "rows_not_summed": "the second entry keeps one row per sample (a bias gradient not summed over the batch)",
+    "layer_skipped": "an entry is still None: a layer the loop over layers never reached",
 }
 """The structural mistakes :func:`layer_pairs` recognises, by key; a question names them
 through its ``mistakes`` table (structural key -> catalogue key)."""
@@ -124,6 +125,9 @@ def layer_pairs(got: Any, sizes: list[int], what: str, names: tuple[str, str] = 
         raise Mismatch(f"{expected}, but it is a {_kind(got)}" + (f" of length {len(got)}." if listed else "."))
     pairs = []
     for l, pair in enumerate(got, start=1):
+        if pair is None:
+            raise Mismatch(f"entry {l - 1} of {what} (layer {l}) is None: a layer your loop over the layers never reached.",
+                           misconception=mistakes.get("layer_skipped"))
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise Mismatch(f"entry {l - 1} of {what} (layer {l}) should be a pair ({first}, {second}), but it is a {_kind(pair)}.")
         matrix, vector = pair

@@ -75,6 +75,8 @@ ASSIGNMENT.misconception("mse_half_missing", "factor 0.5 missing", "the cost is 
 ASSIGNMENT.misconception("mse_grad_doubled", "gradient of 0.5 * (A - Y)**2 doubled", "the 0.5 in the cost cancels the 2 from the square's derivative.",
    "relation", ("mse", "gradients"))
 ASSIGNMENT.misconception("mse_grad_sign", "sign flipped in dC/dA", "the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", "relation", ("mse",))
+ASSIGNMENT.misconception("layer_skipped", "a layer the loop never reached", "backward gives every layer its (dW, db): the loop over the layers "
+   "visits each of them once, from the output layer down to the first (index 0); check its range's start, stop and step.", "relation", ("backward", "gradients"))
 ASSIGNMENT.misconception("db_not_summed", "bias gradient not summed over the batch", "every sample contributes to dC/db: sum delta over the rows (axis 0), giving the shape of b.",
    "property", ("backward", "gradients"))
 ASSIGNMENT.misconception("db_averaged", "bias gradient averaged", "dC/db is delta summed over the rows, not averaged: the 1/n of the cost is already inside dC/dA_L.",
@@ -151,7 +153,7 @@ PARAMS_STRUCTURE = {"transposed": "init_w_transposed"}
 
 def _grads_structure(got, params, n: int | None, what: str) -> list[tuple[np.ndarray, np.ndarray]]:
     """``got`` read as ``[(dW, db), ...]`` with the shapes of ``params`` (``n`` samples; None where no batch)."""
-    return layer_pairs(got, sizes_of(params), what, names=("dW", "db"), batch=n, mistakes={"rows_not_summed": "db_not_summed"})
+    return layer_pairs(got, sizes_of(params), what, names=("dW", "db"), batch=n, mistakes={"rows_not_summed": "db_not_summed", "layer_skipped": "layer_skipped"})
 
 
 def _compare_grads(pairs, expected, reveal: bool, diagnosis, n: int | None = None) -> None:
