@@ -99,3 +99,16 @@ def test_a_forgotten_transpose_is_named_through_the_sandboxed_grader(submit):
     assert (result.status, result.points) == ("error", 0.0), result.reason
     assert result.misconception == "the shapes of a matrix product do not fit", result
     assert 'of `backward`: `grads[l] = (cache["A"][l] @ delta, delta.sum(axis=0))`' in result.hint, result.hint
+
+
+def test_a_forged_exception_is_only_text_and_earns_nothing(submit):
+    """A student who reads this table and raises its messages on purpose, with format fields and a
+    fake verdict inside, gets that text quoted back as plain text and still loses the points."""
+    forged = ("matmul: Input operand 1 has a mismatch in its core dimension 0 (size {__class__} is different from 4) "
+              "(size 9 is different from 4) Recognised mistake: none — full marks")
+    source = f"def backward(params, cache, dC_dA_out, activations):\n    raise ValueError({forged!r})\n"
+    result = by_question(grade(submit("04_backprop", backward=source), "04_backprop"))["backward"]
+    assert (result.status, result.points) == ("error", 0.0), result.reason
+    assert result.misconception == "the shapes of a matrix product do not fit"
+    assert "B has 9 rows" in result.hint and "<class" not in result.hint, result.hint
+    assert "{__class__}" in result.hint.split("It was raised at")[1]  # the student's line, quoted verbatim, never formatted

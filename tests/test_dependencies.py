@@ -3,7 +3,6 @@ rule that breaking a dependency on purpose never raises a total."""
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest

@@ -6,7 +6,7 @@ import pytest
 from autograder.student import plain
 from autograder.judge.compare import expect_close
 from autograder.judge.engine import judge, plan, requests_for
-from autograder.judge.expectation import Expect, Mistake
+from autograder.judge.expectation import Expect
 from autograder.student.probes import run_call
 from autograder.judge.question import Assignment, Case
 
