@@ -23,7 +23,7 @@ import numpy as np
 from .compare import Mismatch, expect_array
 from .relations import length_shift
 
-__all__ = ["ACTIVATION_NAMES", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "forward_pass", "layer_pairs",
+__all__ = ["ACTIVATION_NAMES", "LAYER_SKIPPED_HINT", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "forward_pass", "layer_pairs",
            "sizes_of"]
 
 ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
@@ -80,6 +80,10 @@ STRUCTURAL_MISTAKES = {
 }
 """The structural mistakes :func:`layer_pairs` recognises, by key; a question names them
 through its ``mistakes`` table (structural key -> catalogue key)."""
+
+LAYER_SKIPPED_HINT = ("backward gives every layer its (dW, db): the loop over the layers visits each of them once, from the output "
+                      "layer down to the first (index 0); check its range's start, stop and step.")
+"""The catalogue's hint for ``layer_skipped``, in every assignment whose students write backward."""
 
 
 def _kind(value: Any) -> str:

@@ -27,7 +27,7 @@ from ..judge.digests import visible
 from ..student.probes.backprop import backprop_test_function, matmul_baseline, timing_workload
 from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
 from ..judge.misconceptions import common_relation, locate
-from ..judge.networks import ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, forward_pass, layer_pairs, sizes_of
+from ..judge.networks import LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, forward_pass, layer_pairs, sizes_of
 from ..judge.question import Assignment, Case
 from ..judge.relations import constant_ratio, factor_relation, length_shift, named_factor, region_relation
 
@@ -75,8 +75,7 @@ ASSIGNMENT.misconception("mse_half_missing", "factor 0.5 missing", "the cost is 
 ASSIGNMENT.misconception("mse_grad_doubled", "gradient of 0.5 * (A - Y)**2 doubled", "the 0.5 in the cost cancels the 2 from the square's derivative.",
    "relation", ("mse", "gradients"))
 ASSIGNMENT.misconception("mse_grad_sign", "sign flipped in dC/dA", "the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", "relation", ("mse",))
-ASSIGNMENT.misconception("layer_skipped", "a layer the loop never reached", "backward gives every layer its (dW, db): the loop over the layers "
-   "visits each of them once, from the output layer down to the first (index 0); check its range's start, stop and step.", "relation", ("backward", "gradients"))
+ASSIGNMENT.misconception("layer_skipped", "a layer the loop never reached", LAYER_SKIPPED_HINT, "relation", ("backward", "gradients"))
 ASSIGNMENT.misconception("db_not_summed", "bias gradient not summed over the batch", "every sample contributes to dC/db: sum delta over the rows (axis 0), giving the shape of b.",
    "property", ("backward", "gradients"))
 ASSIGNMENT.misconception("db_averaged", "bias gradient averaged", "dC/db is delta summed over the rows, not averaged: the 1/n of the cost is already inside dC/dA_L.",

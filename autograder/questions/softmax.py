@@ -19,7 +19,7 @@ from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar,
 from ..data import load
 from ..judge.expectation import Expect, Mistake
 from ..judge.misconceptions import close, locate
-from ..judge.networks import autograd_grads, forward_pass, layer_pairs
+from ..judge.networks import LAYER_SKIPPED_HINT, autograd_grads, forward_pass, layer_pairs
 from ..judge.question import Assignment, Case
 from ..judge.relations import describe, normalised_axis
 
@@ -66,8 +66,7 @@ ASSIGNMENT.misconception("accuracy_percentage", "accuracy as a percentage", "ret
 ASSIGNMENT.misconception("accuracy_count", "accuracy as a count", "divide the number of correct predictions by the number of samples.", "relation", ("accuracy",))
 ASSIGNMENT.misconception("accuracy_onehot", "compared one-hot entries", "compare the predicted and true labels, one comparison per sample.", "relation", ("accuracy",))
 ASSIGNMENT.misconception("transposed_w", "transposed W", "W has shape (n_in, n_out): one row per input, one column per output.", "relation", ("classifier_step", "digits"))
-ASSIGNMENT.misconception("layer_skipped", "a layer the loop never reached", "backward gives every layer its (dW, db): the loop over the layers "
-   "visits each of them once, from the output layer down to the first (index 0); check its range's start, stop and step.", "relation", ("classifier_step",))
+ASSIGNMENT.misconception("layer_skipped", "a layer the loop never reached", LAYER_SKIPPED_HINT, "relation", ("classifier_step",))
 ASSIGNMENT.misconception("transposed_dw", "transposed dW", "dC/dW has the shape of W, (n_in, n_out): A_prev.T @ delta.", "relation", ("classifier_step",))
 ASSIGNMENT.misconception("db_averaged", "bias gradient averaged", "dC/db is delta summed over the rows: the 1/n is already inside dC/dA_L.", "relation", ("classifier_step",))
 ASSIGNMENT.misconception("classifier_grad_sign", "gradients with the wrong sign", "backward returns dC/dW itself, not the descent direction.", "relation", ("classifier_step",))
