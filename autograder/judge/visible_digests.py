@@ -35,7 +35,7 @@ DIGESTS = {'02_perceptron': {'separable_medium/eta=1.0/max_epochs=100': {'conver
                                '50a95262c74207df',
                                '3b75dd187e5598b5']},
  '07_generalisation': {'grid_search': '65e5b7d3e0e87215',
-                       'l2_helps/1': '00bf1cedfa748264',
-                       'l2_helps/2': '9a44aabe1e8e3b90',
-                       'l2_helps/3': '8e5e5408e696c89c',
-                       'l2_helps/4': '473e57ee947f31eb'}}
+                       'l2_helps/1': '21670bdf280a6a5e',
+                       'l2_helps/2': 'c6c36ce945b8323e',
+                       'l2_helps/3': 'cc78bc12b4e49ff7',
+                       'l2_helps/4': '02d02c99fabb9709'}}
