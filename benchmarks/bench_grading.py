@@ -119,7 +119,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         base = Path(tmp)
         course_dir = copy_course(ROOT, base / "course")
-        build(course_dir, args.assignments)
+        build(course_dir, list(dict.fromkeys([*args.assignments, *([args.scale_assignment] if args.scale else [])])))
         submitted = course_dir / "submitted"
         kinds = make_class(course_dir, submitted, args.students, args.assignments)
         n = len(kinds)

@@ -129,3 +129,22 @@ def test_a_child_that_imports_the_judge_is_seen(tmp_path):
     child = tmp_path / "autograder" / "student" / "child.py"
     child.write_text(child.read_text() + "\nfrom ..judge import engine  # noqa\n")
     assert "autograder.judge.engine" in _loaded_beside_student_code(tmp_path)
+
+
+def test_a_setup_cells_checker_loads_the_judge_only_when_used():
+    """In the grading child, ``check = checker(...)`` of a setup cell loads nothing of the judge (grading runs no
+    test cell); ``check`` works as the real checker once it is used, as a plot cell's ``check.drawing`` does."""
+    from autograder.course.notebook import CodeCell
+    from autograder.sandbox import Limits, SandboxRunner
+    from autograder.student import plain
+
+    setup = 'from autograder import checker\ncheck = checker("01_gates", globals())\n'
+    probe = ("import sys\n"
+             "def judge_loaded():\n    return sorted(m for m in sys.modules if m.startswith('autograder.judge'))\n"
+             "def checked():\n    return type(check.assignment).__name__, check.assignment.name\n")
+    call = {"args": plain.encode([]), "kwargs": {}, "probe": "call", "timeout": 10.0}
+    before, used, after = SandboxRunner([CodeCell("setup", setup), CodeCell("probe", probe)], Limits(), budget_seconds=60)(
+        [{**call, "fn": "judge_loaded"}, {**call, "fn": "checked"}, {**call, "fn": "judge_loaded"}])
+    assert plain.decode(before["value"]) == []
+    assert plain.decode(used["value"]) == ("Assignment", "01_gates")
+    assert "autograder.judge.engine" in plain.decode(after["value"])

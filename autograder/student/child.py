@@ -95,6 +95,28 @@ def import_lazily(name: str) -> None:
         sys.meta_path.insert(0, AlreadyImported)
 
 
+class DeferredChecker:
+    """What ``checker(...)`` returns in this process: the setup cell's ``check = checker("01_gates",
+    globals())`` costs nothing (grading runs no test cell), and the real checker, with the judge's
+    modules, is built only when ``check`` is first used (``check.drawing`` in a plot cell)."""
+
+    def __init__(self, assignment: str, namespace: dict):
+        self._arguments, self._checker = (assignment, namespace), None
+
+    def _real(self):
+        if self._checker is None:
+            from .check import checker
+
+            self._checker = checker(*self._arguments)
+        return self._checker
+
+    def __call__(self, *args, **kwargs):
+        return self._real()(*args, **kwargs)
+
+    def __getattr__(self, attribute: str):
+        return getattr(self._real(), attribute)
+
+
 def run_cell(label: str, source: str, namespace: dict, timeout: float, wall_seconds: float | None = None) -> dict | None:
     """Execute one cell; return None on success or a plain description of its error."""
     filename = f"<cell {label}>"
@@ -157,6 +179,7 @@ def main(request_fd: int, response_fd: int) -> None:
             apply_limits(message.get("limits", {}))
             for name in LAZY_MODULES:
                 import_lazily(name)
+            sys.modules["autograder"].checker = DeferredChecker
             builtins.input = lambda *args: (_ for _ in ()).throw(EOFError("input() is not available while grading"))
             emit({"event": "ready"})
         elif op == "cell":
