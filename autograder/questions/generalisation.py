@@ -744,7 +744,7 @@ def update_running(rng, hidden):
 
 # --- universal approximation -----------------------------------------------------------------
 
-UNIVERSAL = {"epochs": 1500, "lr": 0.1}
+UNIVERSAL = {"epochs": 1000, "lr": 0.15}
 UNIVERSAL_MSE = {"visible": 0.01, "hidden": 0.05}  # the largest final MSE allowed with 10 units (the reference: 0.002 visible, rarely above 0.02 hidden)
 UNIVERSAL_WIDTHS = (1, 10)
 
