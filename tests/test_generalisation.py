@@ -207,7 +207,10 @@ SUBMISSIONS = {
         "grid_search": mutate("grid_search", "l2, seed)", "l2, seed + i * len(l2s) + j)"),
         "dropout_forward": mutate("dropout_forward", ">= p", "< p"),
         "batchnorm_forward": mutate("batchnorm_forward", "inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = 1.0 / (np.sqrt(var) + eps)"),
+        "l2_penalty": mutate("l2_penalty", "0.5 * l2 *", "0.5 / l2 *"),
+        "update_running": mutate("update_running", "momentum * running + (1.0 - momentum) * batch_value", "momentum * running - (1.0 - momentum) * batch_value"),
     }, {
+        "l2_penalty": "l2_penalty_factor", "update_running": "running_term_missing",
         "train_val_split": "split_truncated", "early_stopping": "early_best_after_stop", "grid_search": "grid_seed_varies", "l2_helps": "grid_seed_varies",
         "dropout_forward": "dropout_mask_flipped", "dropout_mean": "dropout_mask_flipped", "batchnorm_forward": "bn_eps_outside_root",
     }),

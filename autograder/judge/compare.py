@@ -135,13 +135,15 @@ def expect_close(
     n: int | None = None,
     terms: Mapping[str, Any] | None = None,
     relations: bool = True,
+    factors: Mapping[str, Any] | None = None,
 ) -> None:
     """Require ``got`` to equal ``expected`` within ``|got - exp| <= atol + rtol * |exp|``.
 
     ``expected`` is a number or array computed by an oracle in the grader process. When a
     simple relation holds between the two (a factor, here also ``n`` and ``1/n`` when the batch
     size ``n`` is given; the sign; the transpose; a shift by one index; one of the additive
-    ``terms`` of ``expected``, by id, missing or counted twice), the message says so and the
+    ``terms`` of ``expected``, by id, missing or counted twice; one of its ``factors`` missing,
+    dividing or twice), the message says so and the
     Mismatch carries its key (see :mod:`autograder.judge.relations`); ``relations=False`` leaves
     them out, where the caller has already named what is wrong.
     """
@@ -164,7 +166,7 @@ def expect_close(
             lines.append(f"  at {what}{where}: expected {float(expected[index]):.12g}, got {float(got[index]):.12g}")
     if expected.ndim:
         lines.append(f"  largest absolute difference {abs_diff.max():.3g}, largest relative difference {rel_error(got, expected):.3g}")
-    found = describe(got, expected, n=n, rtol=max(rtol, 1e-9), atol=max(atol, 1e-12), terms=terms) if relations else None
+    found = describe(got, expected, n=n, rtol=max(rtol, 1e-9), atol=max(atol, 1e-12), terms=terms, factors=factors) if relations else None
     if found is not None:
         lines.append(f"  your {'values are' if expected.ndim else 'value is'} {found[1].text}.")
     raise Mismatch("\n".join(lines), relation=found[0] if found else None)

@@ -73,6 +73,9 @@ class Expect:
         mistakes: tried in order on a wrong value; the first one that gives it is named.
         terms: the additive terms of the expected value from the case's arguments (id -> value),
             so a missing or doubled term is found (relations ``missing:<id>``, ``extra:<id>``).
+        factors: the factors of the expected value, a product, from the case's arguments (id -> value),
+            so a missing, dividing or doubled factor is found (``missing_factor``, ``inverted_factor``,
+            ``extra_factor``).
         batch: the number of samples from the case's arguments, so factors n and 1/n are found.
         read: ``read(got, *args, **kwargs)``: the part of the student's result this expectation
             judges, read from a structured result (one array of a pair, say); raises ``Mismatch``
@@ -102,6 +105,7 @@ class Expect:
     dtype: str | None = None
     mistakes: Sequence[Mistake] = field(default=(), repr=False)
     terms: Callable[..., Mapping[str, Any]] | None = field(default=None, repr=False)
+    factors: Callable[..., Mapping[str, Any]] | None = field(default=None, repr=False)
     batch: Callable[..., int] | None = field(default=None, repr=False)
     read: Callable[..., Any] | None = field(default=None, repr=False)
     match_rtol: float | None = None
@@ -137,7 +141,8 @@ class Expect:
         try:
             expect_close(value, expected, self.what, rtol=self.rtol, atol=self.atol, reveal=oracles.reveal, relations=key is None,
                          n=self.batch(*case.args, **case.kwargs) if self.batch else None,
-                         terms=self.terms(*case.args, **case.kwargs) if self.terms and key is None else None)
+                         terms=self.terms(*case.args, **case.kwargs) if self.terms and key is None else None,
+                         factors=self.factors(*case.args, **case.kwargs) if self.factors and key is None else None)
         except Mismatch as wrong:
             message, relation = wrong.message, wrong.relation
             if key is None and relation is None and self.explain is not None:

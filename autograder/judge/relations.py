@@ -63,17 +63,17 @@ def index_shift(got, expected, rtol: float = 1e-7, atol: float = 1e-12) -> Relat
 
 
 def describe(got, expected, n: int | None = None, rtol: float = 1e-7, atol: float = 1e-12,
-             terms: Mapping[str, object] | None = None) -> tuple[str, Relation] | None:
+             terms: Mapping[str, object] | None = None, factors: Mapping[str, object] | None = None) -> tuple[str, Relation] | None:
     """``(key, relation)`` of the first relation that holds between ``got`` and ``expected``, else None:
     a missing, extra or sign-flipped one of ``terms`` first (when given), then :func:`autograder.judge.misconceptions.relation`,
-    then a shift by one index."""
+    then a shift by one index, then one of ``factors`` (when given) missing, dividing or twice (:func:`factor_relation`)."""
     by_term = (term_relation(got, expected, terms, rtol=rtol, atol=atol) or flipped_term(got, expected, terms, rtol=rtol, atol=atol)) if terms else None
     if by_term is not None:
         return by_term.key, by_term
     found = relation(got, expected, n=n, rtol=rtol, atol=atol)
     if found is not None:
         return found.key, found
-    shifted = index_shift(got, expected, rtol=rtol, atol=atol)
+    shifted = index_shift(got, expected, rtol=rtol, atol=atol) or (factor_relation(got, expected, factors, rtol=rtol, atol=atol) if factors else None)
     return (shifted.key, shifted) if shifted is not None else None
 
 

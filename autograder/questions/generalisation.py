@@ -39,6 +39,9 @@ ASSIGNMENT = Assignment("07_generalisation", "generalisation.ipynb", "Generalisa
 BIASES = ASSIGNMENT.misconception("biases_regularised", "biases regularised", "the L2 penalty and its gradient involve the weights W only; the biases get no penalty and a zero gradient.",
             "relation", ("l2_penalty", "l2_penalty_grad"))
 NO_HALF = ASSIGNMENT.misconception("l2_without_half", "penalty without the 1/2", "the penalty is l2 / 2 times the sum of squared weights, so that its gradient is l2 * W.", "relation", ("l2_penalty",))
+PENALTY_FACTOR = ASSIGNMENT.misconception("l2_penalty_factor", "a factor of the penalty missing or dividing",
+                                          "the penalty is the product of l2, 1/2 and the sum over layers of sum(W**2): each factor once, multiplying.",
+                                          "relation", ("l2_penalty",))
 GRAD_FACTOR = ASSIGNMENT.misconception("l2_grad_factor", "L2 gradient off by a factor", "the gradient of l2/2 * sum(W**2) with respect to W is l2 * W, no more and no less.", "relation", ("l2_penalty_grad",))
 SPLIT_LAST = ASSIGNMENT.misconception("split_last_indices", "validation from the end", "the validation indices are the FIRST round(n * val_fraction) entries of the permutation.", "relation", ("train_val_split",))
 SPLIT_UNSHUFFLED = ASSIGNMENT.misconception("split_not_shuffled", "split not shuffled", "draw one permutation with np.random.default_rng(seed).permutation(n) and cut it; do not cut 0..n-1 itself.",
@@ -101,7 +104,7 @@ DROPOUT_SKIPPED = ASSIGNMENT.misconception("dropout_skipped_in_training", "dropo
 SCALE_SHIFT = ASSIGNMENT.misconception("bn_scale_shift_missing", "gamma or beta left out",
                                        "after normalising, scale by gamma and shift by beta: out = gamma * Z_hat + beta, both per column.",
                                        "relation", ("batchnorm_forward", "batchnorm_inference"))
-RUNNING_TERM = ASSIGNMENT.misconception("running_term_missing", "a term of the running average missing",
+RUNNING_TERM = ASSIGNMENT.misconception("running_term_missing", "a term of the running average missing or subtracted",
                                         "the running average keeps momentum * running AND adds (1 - momentum) * batch_value.", "relation", ("update_running",))
 
 EPS = 1e-5
@@ -143,7 +146,8 @@ def l2_penalty_definition(params, l2: float) -> float:
     return 0.5 * l2 * sum(float(np.sum(W ** 2)) for W, _ in params)
 
 
-L2_PENALTY = Expect("l2_penalty(params, l2)", l2_penalty_definition, reference="l2_penalty", result="scalar", rtol=1e-10, atol=1e-14, mistakes=(
+L2_PENALTY = Expect("l2_penalty(params, l2)", l2_penalty_definition, reference="l2_penalty", result="scalar", rtol=1e-10, atol=1e-14,
+                    factors=lambda params, l2: {"l2": l2, "1/2": 0.5, "the sum of W**2": sum(float(np.sum(W ** 2)) for W, _ in params)}, mistakes=(
     Mistake(BIASES, lambda params, l2: 0.5 * l2 * sum(float(np.sum(W ** 2) + np.sum(b ** 2)) for W, b in params)),
     Mistake(NO_HALF, lambda params, l2: 2.0 * l2_penalty_definition(params, l2)),
 ))
@@ -871,4 +875,5 @@ ASSIGNMENT.checks("update_running", "update_running.value")
 ASSIGNMENT.contract("universal_fit", shapes="params = [(W1 (1, width), b1 (width,)), (W2 (width, 1), b2 (1,))].",
                     mse="final_mse = mean((network(x) - y) ** 2) for the returned params.", fits="More hidden units fit better: 10 units beat 1.")
 ASSIGNMENT.checks("universal_fit", "universal_fit.shapes", "universal_fit.mse", "universal_fit.fits")
-ASSIGNMENT.relations("update_running", {"missing:momentum * running": RUNNING_TERM, "missing:(1 - momentum) * batch_value": RUNNING_TERM})
+ASSIGNMENT.relations("update_running", {f"{kind}:{term}": RUNNING_TERM for kind in ("missing", "flipped") for term in ("momentum * running", "(1 - momentum) * batch_value")})
+ASSIGNMENT.relations("l2_penalty", {kind: PENALTY_FACTOR for kind in ("missing_factor", "inverted_factor", "extra_factor")})
