@@ -251,6 +251,8 @@ WRONG: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {
         ({"backprop_pieces": mutate(O, "backprop_pieces", ("return s * (1.0 - s)", "return s"))}, {"gradient_norms": "norms_wrong_below_output"}),
         ({"backprop_pieces": mutate(O, "backprop_pieces", ("return (A - Y) / A.shape[0]", "return A - Y"))}, {"gradient_norms": "mse_grad_scale"}),
         ({"RMSprop": mutate(O, "RMSprop", ("g / (np.sqrt(s) + self.eps)", "g / np.sqrt(s)"))}, {"rmsprop": "eps_missing"}),
+        ({"Adam": mutate(O, "Adam", ("        self.t += 1\n", ""))}, {"adam": "update_not_finite"}),
+        ({"AdaGrad": mutate(O, "AdaGrad", ("self.lr * g / (np.sqrt(G) + self.eps)", "0.5 * self.lr * g / (np.sqrt(G) + self.eps)"))}, {"adagrad": "update_scaled"}),
     ],
     N: list(GENERALISATION_WRONG.values()),
 }

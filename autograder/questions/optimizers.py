@@ -106,6 +106,16 @@ CORRECTION_BETA = ASSIGNMENT.misconception("correction_betas_swapped", "beta1 an
 STATE_START = ASSIGNMENT.misconception("state_not_from_zero", "state does not start at zero",
                                        "the state is created as zeros of each parameter's shape (np.zeros_like) at the first step, so the first step sees only g.",
                                        ("relation", "fingerprint"), questions=("momentum", "adagrad", "rmsprop", "adam"))
+STEP_SCALED = ASSIGNMENT.misconception("update_scaled", "the update's size off by a constant factor",
+                                      "every entry moved the right way by the same multiple of the right update, so one scalar factor of the step is "
+                                      "wrong: lr (applied once), the weights 1 - beta or 1 - rho of the averages, Adam's bias corrections "
+                                      "1 - beta1**t and 1 - beta2**t, or the square root of the state.",
+                                      "relation", questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
+NON_FINITE = ASSIGNMENT.misconception("update_not_finite", "NaN or inf in a step",
+                                      "a step divided by zero or took the root of a negative number: Adam's bias correction 1 - beta**t is 0 while "
+                                      "t is still 0 (count the step before using t), and a state that averages or sums g**2 is never negative.",
+                                      "relation", questions=("adagrad", "rmsprop", "adam"))
+ROOTED = {"AdaGrad", "RMSprop", "Adam"}  # the optimizers whose step divides by a root of their state
 IN_PLACE_UPDATE = ASSIGNMENT.misconception("params_updated_in_place", "parameters updated in place",
                                            "step returns NEW arrays: write p - lr * ... instead of p -= ..., which changes the caller's parameters.",
                                            "relation", questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
@@ -177,7 +187,10 @@ def _read_runs(got, cls: str, params: list, steps: int, runs: int) -> list[list[
             if len(state) != len(params):
                 raise Mismatch(f"{what} holds {len(state)} arrays, but params holds {len(params)}: return one updated array per parameter, in order.")
             for i, (s, p) in enumerate(zip(state, params)):
-                expect_array(s, np.shape(p), f"{what}, entry {i}")
+                entries = expect_array(s, np.shape(p), f"{what}, entry {i}", finite=False)
+                if not np.all(np.isfinite(entries)):
+                    raise Mismatch(f"{what}, entry {i} contains {int(np.sum(~np.isfinite(entries)))} non-finite value(s) (NaN or inf).",
+                                   misconception=NON_FINITE if cls in ROOTED else None)
                 expect_float64(s, f"{what}, entry {i}")
             states.append([np.asarray(s, dtype=float) for s in state])
         if len(states) != steps:
@@ -298,7 +311,7 @@ def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step
     if state_key is not None:
         return Mismatch(f"{head} Your first update lr * g / (sqrt(s) + eps) implies a state s other than the update rule's.", misconception=state_key)
     if ratio is not None and not np.isclose(ratio, 0.0):
-        return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.")
+        return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.", misconception=STEP_SCALED)
     if all(not np.any(s) for s in got_step):
         return Mismatch(f"{head} Your step did not change the parameters at all.", misconception=NO_UPDATE)
     return Mismatch(f"{head} Compare your state update and your step with the formulas in the docstring.")
