@@ -72,6 +72,10 @@ ASSIGNMENT.misconception("db_averaged", "bias gradient averaged", "dC/db is delt
 ASSIGNMENT.misconception("classifier_grad_sign", "gradients with the wrong sign", "backward returns dC/dW itself, not the descent direction.", "relation", ("classifier_step",))
 ASSIGNMENT.misconception("loss_without_penalty", "loss without the L2 penalty", "the reported loss is the regularised cost: cross-entropy + l2/2 * sum of squared weights.",
    "relation", ("classifier_step",))
+ASSIGNMENT.misconception("loss_not_recorded", "the epoch's loss never added up", "inside the loop over the mini-batches, add each batch's cost weighted "
+   "by its size to losses[epoch] (losses[epoch] += m * C_batch / n); a loss of 0 means nothing was added, or the loops never ran.", "relation", ("classifier_step",))
+ASSIGNMENT.misconception("loss_sign", "the epoch's loss with the wrong sign", "the regularised cost is positive: -mean(log p of the true class) + l2/2 * sum of "
+   "squared weights, ADDED to losses[epoch].", "relation", ("classifier_step",))
 ASSIGNMENT.misconception("biases_regularised", "biases regularised", "only the weights W are penalised by L2, never the biases.", "relation", ("classifier_step",))
 ASSIGNMENT.misconception("l2_gradient", "L2 gradient", "the gradient of l2/2 * sum(W**2) is l2 * W, added to dC/dW before the step.", "relation", ("classifier_step",))
 ASSIGNMENT.misconception("batches_not_shuffled", "mini-batches not shuffled", "every epoch visits the rows in a freshly shuffled order, from a generator made once from the seed.",
@@ -877,7 +881,8 @@ ASSIGNMENT.contract("train_classifier",
 ASSIGNMENT.checks("classifier_step", "forward.value", "backward.value")
 ASSIGNMENT.checks("digits", "train_classifier.params", "train_classifier.learns")
 ASSIGNMENT.relations("classifier_step", {"missing:penalty": "loss_without_penalty", "extra:bias_penalty": "biases_regularised", "extra:penalty": "penalty_miscounted",
-                                         "flipped:penalty": "penalty_miscounted", "flipped:cross-entropy": "ce_sign", "factor:n": "ce_sum"})
+                                         "flipped:penalty": "penalty_miscounted", "flipped:cross-entropy": "ce_sign", "factor:n": "ce_sum",
+                                         "zero": "loss_not_recorded", "sign": "loss_sign"})
 for _question in ("softmax", "softmax_stable"):
     ASSIGNMENT.relations(_question, {"axis:0": "softmax_wrong_axis", "axis:all": "softmax_wrong_axis"})
 ASSIGNMENT.relations("log_softmax", {"axis:0": "log_softmax_wrong_axis", "axis:all": "log_softmax_wrong_axis", "missing:log-sum-exp": "log_softmax_normaliser",
