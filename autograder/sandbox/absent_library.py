@@ -12,6 +12,9 @@ import sys
 import types
 
 _LIBRARY = __name__
+STAND_IN = True
+"""Read by the autodiff watch (:func:`autograder.student.probes.chain_rule.watch_autodiff`): this module's own
+functions run whenever anything is imported (its finder is consulted first), which is not the library running."""
 MESSAGE = (f"`{_LIBRARY}` is not available here: what is being graded must be computed without it, "
            "and the grader's sandbox does not provide this library for it.")
 

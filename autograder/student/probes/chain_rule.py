@@ -135,7 +135,7 @@ def watch_autodiff(namespace: Mapping[str, Any], fn: str, args: list, kwargs: di
         return original_import(name, globals, locals, fromlist, level)
 
     def watcher(frame, event, arg):
-        if event == "call":
+        if event == "call" and not frame.f_globals.get("STAND_IN"):  # a banned library's stand-in is not the library
             library = _autodiff_library(frame.f_globals.get("__name__"))
             if library is None and "lambdifygenerated" in frame.f_code.co_filename:
                 library = "sympy"
