@@ -249,6 +249,10 @@ SUBMISSIONS = {
         "batchnorm_backward": mutate("batchnorm_backward", "dbeta = d_out.sum(axis=0)", "dbeta = d_out.sum()"),
         "batchnorm_inference": mutate("batchnorm_inference", "return gamma * (Z - running_mean)", "return (Z - running_mean)"),
     }, {"batchnorm_backward": "bn_wrong_axis", "batchnorm_inference": "bn_scale_shift_missing"}),
+    "tenth": ({
+        "batchnorm_forward": mutate("batchnorm_forward", "inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = 1.0 / (var + eps)"),
+        "batchnorm_inference": mutate("batchnorm_inference", "return gamma * (Z - running_mean)", "return gamma * Z"),
+    }, {"batchnorm_forward": "bn_divisor_wrong", "batchnorm_inference": "bn_centre_wrong"}),
 }
 
 

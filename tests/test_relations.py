@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from autograder.judge.compare import Mismatch, expect_close
-from autograder.judge.relations import constant_ratio, constant_shift, describe, index_shift, named_factor, region_relation
+from autograder.judge.relations import column_relation, constant_ratio, constant_shift, describe, index_shift, named_factor, region_relation
 from test_contracts import judged
 
 # (cell, question, old, new, the name the student reads)
@@ -245,6 +245,12 @@ GENERAL_MISTAKES = [
     ("05_softmax", "classifier_step", "train_classifier", "+ m * penalty) / n", "+ m * penalty)", "ce_sum"),
     ("05_softmax", "classifier_step", "train_classifier", "dC_dZ /= m", "dC_dZ /= 1", "ce_grad_factor_n"),
     ("05_softmax", "classifier_step", "train_classifier", "                b -= lr * db", "                pass", "parameter_not_updated"),
+    ("07_generalisation", "batchnorm_forward", "batchnorm_forward", "inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = 1.0 / (var + eps)", "bn_divisor_wrong"),
+    ("07_generalisation", "batchnorm_forward", "batchnorm_forward", "Z_hat = (Z - mean) * inv_std", "Z_hat = Z * inv_std", "bn_centre_wrong"),
+    ("07_generalisation", "batchnorm_inference", "batchnorm_inference", "/ np.sqrt(running_var + eps)", "/ (running_var + eps)", "bn_divisor_wrong"),
+    ("07_generalisation", "batchnorm_inference", "batchnorm_inference", "gamma * (Z - running_mean)", "gamma * (Z + running_mean)", "bn_centre_wrong"),
+    ("07_generalisation", "batchnorm_inference", "batchnorm_inference", "np.sqrt(running_var + eps) + beta", "np.sqrt(running_var + eps) - beta",
+     "bn_scale_shift_missing"),
 ]
 
 
@@ -278,6 +284,9 @@ GENERAL_VARIANTS = [  # correct, written differently: nothing may be named
     ("04_backprop", "activations", "ACTIVATIONS", "return np.maximum(z, 0.0)", "return z * (z > 0)"),
     ("04_backprop", "activations", "ACTIVATIONS", "return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))",
      "return np.where(z > 0, 1.0, elu(z, alpha) + alpha)"),
+    ("07_generalisation", "batchnorm_forward", "batchnorm_forward", "inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = (var + eps) ** -0.5"),
+    ("07_generalisation", "batchnorm_inference", "batchnorm_inference", "gamma * (Z - running_mean) / np.sqrt(running_var + eps) + beta",
+     "beta + gamma * (Z - running_mean[None, :]) * (running_var + eps) ** -0.5"),
 ]
 
 
@@ -329,3 +338,17 @@ def test_a_region_relation_only_when_every_wrong_entry_is_inside_one_region():
     assert region_relation(-right - 1.0, right, regions) is None  # wrong on both sides
     assert region_relation(right, right, regions) is None
     assert region_relation(right + 1.0, right, {"all": np.ones(4, dtype=bool)}) is None  # no right entry outside the region
+
+
+def test_a_column_relation_only_when_every_column_is_off_by_its_own_constant_or_factor():
+    rng = np.random.default_rng(3)
+    right = rng.normal(size=(5, 3))
+    assert column_relation(right + [1.0, -2.0, 0.5], right).key == "column_shift"
+    assert column_relation(right * [2.0, 0.5, 3.0], right).key == "column_factor"
+    assert column_relation(-right, right).key == "sign"  # -1 in every column
+    assert column_relation(right, right) is None
+    assert column_relation(right + rng.normal(size=(5, 3)), right) is None  # off by something else
+    assert column_relation(right[:1] * 2.0, right[:1]) is None  # one row: any value would be related
+    with_zero = right.copy()
+    with_zero[0, 0] = 0.0
+    assert column_relation(with_zero * 2.0 + np.eye(5, 3)[0] * 1.0, with_zero) is None  # an entry that is 0 must stay 0

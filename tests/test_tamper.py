@@ -138,6 +138,14 @@ from autograder.student import probes as _probes
 _probes.PROBES["watch_autodiff"] = lambda namespace, fn, args, kwargs: {"value": namespace[fn](*args, **kwargs), "autodiff": [], "where": []}
 '''
 
+# The watch told that the library's own modules are the ban's stand-in, whose code it does not count.
+WATCH_FOOLED = '''
+import sys as _sys
+for _name, _module in list(_sys.modules.items()):
+    if _name.split(".")[0] == "autograd":
+        _module.STAND_IN = True
+'''
+
 # The profiling hook the watch relies on removed, and the import hook restored, from inside the call.
 WATCH_UNHOOKED = '''
 import builtins as _builtins, sys as _sys
@@ -178,6 +186,8 @@ ATTACKS = {
                                       needs_bubblewrap=True),
     "watch_unhooked_autograd": Attack(CHAIN, {"forward_trace": AUTOGRAD_FORWARD_TRACE + WATCH_UNHOOKED}, "twin_autograd", {"forward_trace"},
                                       needs_bubblewrap=True),
+    "watch_fooled_autograd": Attack(CHAIN, {"forward_trace": AUTOGRAD_FORWARD_TRACE.replace("    a = x ** 2", WATCH_FOOLED.replace("\n", "\n    ").rstrip() + "\n    a = x ** 2")},
+                                    "twin_autograd", {"forward_trace"}, needs_bubblewrap=True),
     "watch_replaced_solution": Attack(CHAIN, {"forward_trace": WATCH_REPLACED + FORWARD_TRACE}, "twin_chain_solution"),
     "plain_import_sympy": Attack(CHAIN, {"forward_trace": "import sympy\n" + FORWARD_TRACE}, "twin_chain_solution", {"forward_trace"}),
 }

@@ -29,7 +29,10 @@ Keys of the relations (what a question's table maps to catalogue keys):
 - ``"length+1"`` / ``"length-1"``: one entry too many or too few, a loop bound off by one
   (:func:`length_shift`);
 - ``"region:<id>"``: every wrong entry lies in one of the regions a check lists (``z < 0``), and
-  the entries outside it are right: one branch of a piecewise formula (:func:`region_relation`).
+  the entries outside it are right: one branch of a piecewise formula (:func:`region_relation`);
+- ``"column_shift"`` / ``"column_factor"``: every column of a 2-D value is the right column plus a
+  constant, or times a factor, of its own: a per-column statistic (a mean, a divisor) that is wrong
+  (:func:`column_relation`).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import numpy as np
 from .misconceptions import Relation, relation
 
 __all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
-           "normalised_axis", "region_relation", "term_relation"]
+           "normalised_axis", "region_relation", "column_relation", "term_relation"]
 
 IN_PLACE = "in_place"
 """The relation key of an argument changed in place (the engine raises it for every question)."""
@@ -221,3 +224,31 @@ def region_relation(got, expected, regions: Mapping[str, object], rtol: float = 
         if (~inside).any() and not wrong[~inside].any():
             return Relation(f"region:{region}", f"right everywhere except where {region}")
     return None
+
+
+def column_relation(got, expected, rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
+    """Compared column by column (2-D, at least two rows): every column of ``got`` is the same column of ``expected``
+    plus a constant of its own (kind ``"column_shift"``), or times a factor of its own (``"column_factor"``; an entry
+    that is ~0 in ``expected`` must be ~0 in ``got``, and some column must have two entries that are not). With one
+    row, any value would be related, so nothing is."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    if got.ndim != 2 or got.shape != expected.shape or got.shape[0] < 2 or not np.all(np.isfinite(got)):
+        return None
+    tol = max(atol, rtol * max(float(np.max(np.abs(expected), initial=0.0)), 1e-300))
+    if np.allclose(got, expected, rtol=rtol, atol=tol):
+        return None
+    shift = got - expected
+    if np.allclose(shift, shift[:1], rtol=rtol, atol=tol):
+        return Relation("column_shift", "the right ones plus a constant of each column")
+    nonzero = np.abs(expected) > tol
+    if np.any(np.abs(got[~nonzero]) > tol) or not np.any(nonzero.sum(axis=0) >= 2):
+        return None
+    factors = []
+    for j in range(got.shape[1]):
+        ratios = got[nonzero[:, j], j] / expected[nonzero[:, j], j]
+        if ratios.size and not np.allclose(ratios, ratios[0], rtol=max(rtol, 1e-9), atol=0.0):
+            return None
+        factors += list(ratios[:1])
+    if np.allclose(factors, -1.0, rtol=max(rtol, 1e-9)):
+        return Relation("sign", "of the wrong sign")  # the same factor -1 in every column: a sign, not a per-column factor
+    return Relation("column_factor", "the right ones times a factor of each column")

@@ -28,6 +28,7 @@ import numpy as np
 from ..judge.digests import visible
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..judge.expectation import Expect, Mistake
+from ..judge.relations import column_relation, flipped_term
 from ..data import load
 from ..judge.misconceptions import close, locate, relation
 from ..judge.networks import forward_pass, layer_pairs, sizes_of
@@ -101,9 +102,16 @@ NEVER_STOPPED = ASSIGNMENT.misconception("early_stop_past_the_end", "stop_epoch 
 DROPOUT_SKIPPED = ASSIGNMENT.misconception("dropout_skipped_in_training", "dropout not applied in training",
                                            "with training=True and p > 0 units must be dropped; out = A and mask = ones only for training=False or p == 0.",
                                            "relation", ("dropout_forward",))
-SCALE_SHIFT = ASSIGNMENT.misconception("bn_scale_shift_missing", "gamma or beta left out",
+SCALE_SHIFT = ASSIGNMENT.misconception("bn_scale_shift_missing", "gamma or beta left out or subtracted",
                                        "after normalising, scale by gamma and shift by beta: out = gamma * Z_hat + beta, both per column.",
                                        "relation", ("batchnorm_forward", "batchnorm_inference"))
+BN_CENTRE = ASSIGNMENT.misconception("bn_centre_wrong", "the wrong mean subtracted",
+                                     "each column is off by a constant of its own: subtract the column's mean before dividing, the batch mean "
+                                     "Z.mean(axis=0) in training and running_mean at inference.", "relation", ("batchnorm_forward", "batchnorm_inference"))
+BN_DIVISOR = ASSIGNMENT.misconception("bn_divisor_wrong", "the normalisation's divisor wrong",
+                                      "each column is centred right but divided by the wrong amount: divide by sqrt(var + eps), var the column's "
+                                      "variance (the mean of its squared deviations from the mean) in training and running_var at inference.",
+                                      "relation", ("batchnorm_forward", "batchnorm_inference"))
 RUNNING_TERM = ASSIGNMENT.misconception("running_term_missing", "a term of the running average missing or subtracted",
                                         "the running average keeps momentum * running AND adds (1 - momentum) * batch_value.", "relation", ("update_running",))
 
@@ -605,11 +613,17 @@ BN_FORWARD_MISTAKES = (  # out with one typical mistake; None where the mistake 
 )
 
 
+def _bn_by_parts(out, expected, Z, gamma, beta, *statistics, **options):
+    """Which part of out = gamma * Z_hat + beta is wrong: beta subtracted, else a per-column statistic, compared on
+    Z_hat = (out - beta) / gamma: a constant of each column (the mean subtracted) or a factor of each column (the divisor)."""
+    return flipped_term(out, expected, {"beta": beta}, rtol=1e-7, atol=1e-9) or column_relation((np.asarray(out, dtype=float) - beta) / gamma, (np.asarray(expected, dtype=float) - beta) / gamma, rtol=1e-7, atol=1e-9)
+
+
 def _bn_forward_expect(Z, gamma, beta, eps: float) -> Expect:
     """out of batchnorm_forward, with an absolute tolerance that grows with the largest |out|."""
     scale = max(1.0, float(np.max(np.abs(batchnorm_definition(Z, gamma, beta, eps)))))
     return Expect(f"batchnorm_forward(Z, gamma, beta, eps={eps:g}) on a batch of {len(Z)}: out", batchnorm_definition, rtol=1e-8, atol=1e-10 * scale,
-                  reference="batchnorm_forward", read=_bn_forward_out, mistakes=BN_FORWARD_MISTAKES)
+                  reference="batchnorm_forward", read=_bn_forward_out, mistakes=BN_FORWARD_MISTAKES, explain=_bn_by_parts)
 
 
 BN_SHAPES = [((5, 3), "random", EPS), ((1, 4), "random", EPS), ((6, 3), "equal", EPS), ((8, 2), "tiny", EPS), ((7, 4), "random", 1e-2)]
@@ -706,7 +720,7 @@ def batchnorm_inference_definition(Z, gamma, beta, running_mean, running_var, ep
 
 
 BN_INFERENCE = Expect("batchnorm_inference(Z, gamma, beta, running_mean, running_var)", batchnorm_inference_definition, reference="batchnorm_inference",
-                      rtol=1e-9, atol=1e-12, mistakes=(
+                      rtol=1e-9, atol=1e-12, explain=_bn_by_parts, mistakes=(
     Mistake(BATCH_STATS, lambda Z, gamma, beta, mean, var, eps=EPS: batchnorm_definition(Z, gamma, beta, eps)),
     Mistake(EPS_OUTSIDE, lambda Z, gamma, beta, mean, var, eps=EPS: gamma * (Z - mean) / (np.sqrt(var) + eps) + beta),
     Mistake(SCALE_SHIFT, lambda Z, gamma, beta, mean, var, eps=EPS: (Z - mean) / np.sqrt(var + eps) + beta),
@@ -877,3 +891,5 @@ ASSIGNMENT.contract("universal_fit", shapes="params = [(W1 (1, width), b1 (width
 ASSIGNMENT.checks("universal_fit", "universal_fit.shapes", "universal_fit.mse", "universal_fit.fits")
 ASSIGNMENT.relations("update_running", {f"{kind}:{term}": RUNNING_TERM for kind in ("missing", "flipped") for term in ("momentum * running", "(1 - momentum) * batch_value")})
 ASSIGNMENT.relations("l2_penalty", {kind: PENALTY_FACTOR for kind in ("missing_factor", "inverted_factor", "extra_factor")})
+for _question in ("batchnorm_forward", "batchnorm_inference"):
+    ASSIGNMENT.relations(_question, {"column_shift": BN_CENTRE, "column_factor": BN_DIVISOR, "flipped:beta": SCALE_SHIFT})
