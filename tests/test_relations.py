@@ -245,6 +245,7 @@ GENERAL_MISTAKES = [
     ("05_softmax", "classifier_step", "train_classifier", "+ m * penalty) / n", "+ m * penalty)", "ce_sum"),
     ("05_softmax", "classifier_step", "train_classifier", "dC_dZ /= m", "dC_dZ /= 1", "ce_grad_factor_n"),
     ("05_softmax", "classifier_step", "train_classifier", "                b -= lr * db", "                pass", "parameter_not_updated"),
+    ("04_backprop", "numerical_gradient", "numerical_gradient", "P[index] = old - eps", "P[index] = old + eps", "numgrad_zero"),
     ("07_generalisation", "batchnorm_forward", "batchnorm_forward", "inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = 1.0 / (var + eps)", "bn_divisor_wrong"),
     ("07_generalisation", "batchnorm_forward", "batchnorm_forward", "Z_hat = (Z - mean) * inv_std", "Z_hat = Z * inv_std", "bn_centre_wrong"),
     ("07_generalisation", "batchnorm_inference", "batchnorm_inference", "/ np.sqrt(running_var + eps)", "/ (running_var + eps)", "bn_divisor_wrong"),

@@ -103,6 +103,9 @@ ASSIGNMENT.misconception("numgrad_reversed", "difference taken the wrong way rou
 ASSIGNMENT.misconception("numgrad_not_divided", "difference not divided by the step", "a derivative is a change in f divided by the change in w: divide f(w + eps) - f(w - eps) by 2 * eps.",
                          "relation", ("numerical_gradient",))
 ASSIGNMENT.misconception("numgrad_extra_2", "factor 2 in the denominator", "the difference f(w + eps) - f(w - eps) spans 2 * eps, not 4 * eps.", "relation", ("numerical_gradient",))
+ASSIGNMENT.misconception("numgrad_zero", "a numerical gradient of zeros",
+                         "f(w + eps) - f(w - eps) was never anything but 0: set the entry to old + eps and call f, set it to old - eps and call f again (on the copy that f "
+                         "is given), restore it, and store each quotient inside the loop.", "relation", ("numerical_gradient",))
 ASSIGNMENT.misconception("forward_difference", "forward difference", "the one-sided difference has an error of order eps; the central one, of order eps**2.", "relation", ("numerical_gradient",))
 ASSIGNMENT.misconception("train_not_shuffled", "mini-batches not shuffled", "draw order = rng.permutation(n) at the start of every epoch and take the batches in that order.",
    "relation", ("train_convention",))
@@ -858,6 +861,7 @@ ASSIGNMENT.checks("vectorised", "backward.shapes")
 
 # --- what a relation between a student's value and the expected one means here (autograder.relations) ---
 ASSIGNMENT.relations("init_params", {"length+1": "layer_count_off_by_one", "length-1": "layer_count_off_by_one"})
+ASSIGNMENT.relations("numerical_gradient", {"zero": "numgrad_zero"})
 ASSIGNMENT.relations("mse", {"missing:Y": "mse_grad_target", "flipped:Y": "mse_grad_target"})
 ASSIGNMENT.relations("activations", {"missing_factor": "fprime_formula", "inverted_factor": "fprime_formula", "sign": "fprime_formula",
                                      "missing:1": "fprime_formula", "missing:tanh(z)**2": "fprime_formula", "flipped:tanh(z)**2": "fprime_formula"})
