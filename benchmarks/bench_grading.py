@@ -159,7 +159,7 @@ def main() -> None:
                 print(f"  {key[0]}/{key[1]} ({kinds[key]}): nbgrader {theirs}, kit {ours}")
 
         if args.check:
-            print(f"\n`autograder check` of each solution notebook (median of 3, wall time; goal: at most 1.5 s):")
+            print("\n`autograder check` of each solution notebook (median of 3, wall time; goal: at most 1.5 s):")
             for name in args.assignments:
                 print(f"  {name:18s} {check_seconds(course_dir, course.get_assignment(name)):6.2f} s   {load()}")
 

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from autograder import course, grade, sandbox, submission
-from autograder.judge import engine
 from autograder.outputs import files
 from autograder.student import plain
 from autograder.course import notebook as nb

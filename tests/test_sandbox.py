@@ -238,7 +238,7 @@ def test_a_slow_but_correct_answer_gets_identical_marks_every_time_while_the_mac
     """Limits are on CPU time, generous, and measured twice: load does not decide the grade."""
     import sys
 
-    from conftest import by_question, grade, solution_source
+    from conftest import grade, solution_source
 
     slow = solution_source("01_gates", "xor_network") + (
         "\n_quick = xor_network\nimport time\n"
