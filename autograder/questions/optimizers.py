@@ -111,11 +111,17 @@ STEP_SCALED = ASSIGNMENT.misconception("update_scaled", "the update's size off b
                                       "wrong: lr (applied once), the weights 1 - beta or 1 - rho of the averages, Adam's bias corrections "
                                       "1 - beta1**t and 1 - beta2**t, or the square root of the state.",
                                       "relation", questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
-NON_FINITE = ASSIGNMENT.misconception("update_not_finite", "NaN or inf in a step",
-                                      "a step divided by zero or took the root of a negative number: Adam's bias correction 1 - beta**t is 0 while "
-                                      "t is still 0 (count the step before using t), and a state that averages or sums g**2 is never negative.",
-                                      "relation", questions=("adagrad", "rmsprop", "adam"))
-ROOTED = {"AdaGrad", "RMSprop", "Adam"}  # the optimizers whose step divides by a root of their state
+NON_FINITE = {  # the optimizers whose step divides by a root of their state: what NaN or inf in a step means
+    "AdaGrad": ASSIGNMENT.misconception("update_not_finite", "NaN or inf in a step",
+                                        "a step divided by zero or took the root of a negative number: the state, a sum or a running average of "
+                                        "g**2, is never negative, and eps keeps the divisor sqrt(s) + eps above 0.", "relation",
+                                        questions=("adagrad", "rmsprop")),
+    "Adam": ASSIGNMENT.misconception("adam_update_not_finite", "NaN or inf in an Adam step",
+                                     "a step divided by zero or took the root of a negative number: the bias correction 1 - beta**t is 0 while t "
+                                     "is still 0 (count the step before using t), and v, a running average of g**2, is never negative.",
+                                     "relation", questions=("adam",)),
+}
+NON_FINITE["RMSprop"] = NON_FINITE["AdaGrad"]
 IN_PLACE_UPDATE = ASSIGNMENT.misconception("params_updated_in_place", "parameters updated in place",
                                            "step returns NEW arrays: write p - lr * ... instead of p -= ..., which changes the caller's parameters.",
                                            "relation", questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
@@ -190,7 +196,7 @@ def _read_runs(got, cls: str, params: list, steps: int, runs: int) -> list[list[
                 entries = expect_array(s, np.shape(p), f"{what}, entry {i}", finite=False)
                 if not np.all(np.isfinite(entries)):
                     raise Mismatch(f"{what}, entry {i} contains {int(np.sum(~np.isfinite(entries)))} non-finite value(s) (NaN or inf).",
-                                   misconception=NON_FINITE if cls in ROOTED else None)
+                                   misconception=NON_FINITE.get(cls))
                 expect_float64(s, f"{what}, entry {i}")
             states.append([np.asarray(s, dtype=float) for s in state])
         if len(states) != steps:
