@@ -76,8 +76,8 @@ def describe(got, expected, n: int | None = None, rtol: float = 1e-7, atol: floa
     found = relation(got, expected, n=n, rtol=rtol, atol=atol)
     if found is not None:
         return found.key, found
-    shifted = index_shift(got, expected, rtol=rtol, atol=atol) or (factor_relation(got, expected, factors, rtol=rtol, atol=atol) if factors else None)
-    return (shifted.key, shifted) if shifted is not None else None
+    found = index_shift(got, expected, rtol=rtol, atol=atol) or (factor_relation(got, expected, factors, rtol=rtol, atol=atol) if factors else None)
+    return (found.key, found) if found is not None else None
 
 
 def term_relation(got, expected, terms: Mapping[str, object], rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:

@@ -28,7 +28,7 @@ import numpy as np
 from ..judge.digests import visible
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..judge.expectation import Expect, Mistake
-from ..judge.relations import column_relation, flipped_term
+from ..judge.relations import column_relation
 from ..data import load
 from ..judge.misconceptions import close, locate, relation
 from ..judge.networks import forward_pass, layer_pairs, sizes_of
@@ -613,17 +613,22 @@ BN_FORWARD_MISTAKES = (  # out with one typical mistake; None where the mistake 
 )
 
 
+def _bn_beta(Z, gamma, beta, *statistics, **options) -> dict[str, np.ndarray]:
+    """The additive term beta of out = gamma * Z_hat + beta, so beta missing, twice or subtracted is found."""
+    return {"beta": beta}
+
+
 def _bn_by_parts(out, expected, Z, gamma, beta, *statistics, **options):
-    """Which part of out = gamma * Z_hat + beta is wrong: beta subtracted, else a per-column statistic, compared on
-    Z_hat = (out - beta) / gamma: a constant of each column (the mean subtracted) or a factor of each column (the divisor)."""
-    return flipped_term(out, expected, {"beta": beta}, rtol=1e-7, atol=1e-9) or column_relation((np.asarray(out, dtype=float) - beta) / gamma, (np.asarray(expected, dtype=float) - beta) / gamma, rtol=1e-7, atol=1e-9)
+    """Which per-column statistic of out = gamma * Z_hat + beta is wrong, compared on Z_hat = (out - beta) / gamma:
+    a constant of each column (the mean subtracted) or a factor of each column (the divisor)."""
+    return column_relation((np.asarray(out, dtype=float) - beta) / gamma, (np.asarray(expected, dtype=float) - beta) / gamma, rtol=1e-7, atol=1e-9)
 
 
 def _bn_forward_expect(Z, gamma, beta, eps: float) -> Expect:
     """out of batchnorm_forward, with an absolute tolerance that grows with the largest |out|."""
     scale = max(1.0, float(np.max(np.abs(batchnorm_definition(Z, gamma, beta, eps)))))
     return Expect(f"batchnorm_forward(Z, gamma, beta, eps={eps:g}) on a batch of {len(Z)}: out", batchnorm_definition, rtol=1e-8, atol=1e-10 * scale,
-                  reference="batchnorm_forward", read=_bn_forward_out, mistakes=BN_FORWARD_MISTAKES, explain=_bn_by_parts)
+                  reference="batchnorm_forward", read=_bn_forward_out, mistakes=BN_FORWARD_MISTAKES, terms=_bn_beta, explain=_bn_by_parts)
 
 
 BN_SHAPES = [((5, 3), "random", EPS), ((1, 4), "random", EPS), ((6, 3), "equal", EPS), ((8, 2), "tiny", EPS), ((7, 4), "random", 1e-2)]
@@ -720,7 +725,7 @@ def batchnorm_inference_definition(Z, gamma, beta, running_mean, running_var, ep
 
 
 BN_INFERENCE = Expect("batchnorm_inference(Z, gamma, beta, running_mean, running_var)", batchnorm_inference_definition, reference="batchnorm_inference",
-                      rtol=1e-9, atol=1e-12, explain=_bn_by_parts, mistakes=(
+                      rtol=1e-9, atol=1e-12, terms=_bn_beta, explain=_bn_by_parts, mistakes=(
     Mistake(BATCH_STATS, lambda Z, gamma, beta, mean, var, eps=EPS: batchnorm_definition(Z, gamma, beta, eps)),
     Mistake(EPS_OUTSIDE, lambda Z, gamma, beta, mean, var, eps=EPS: gamma * (Z - mean) / (np.sqrt(var) + eps) + beta),
     Mistake(SCALE_SHIFT, lambda Z, gamma, beta, mean, var, eps=EPS: (Z - mean) / np.sqrt(var + eps) + beta),

@@ -114,6 +114,8 @@ class DeferredChecker:
         return self._real()(*args, **kwargs)
 
     def __getattr__(self, attribute: str):
+        if attribute.startswith("__"):  # introspection (copy, pickle, inspect) does not build the checker
+            raise AttributeError(attribute)
         return getattr(self._real(), attribute)
 
 
