@@ -23,6 +23,7 @@ The child's own times are believed here: this is a profile, not a grade.
 from __future__ import annotations
 
 import functools
+import json
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from autograder import course, grade, sandbox, submission
 from autograder.outputs import files
 from autograder.student import plain
 from autograder.course import notebook as nb
+from autograder.sandbox import interpreter
 from autograder.sandbox.isolation import detect, instructor_paths
 
 STAGES = ("read", "plan+encode", "child start", "cells", "calls", "decode", "oracles", "write")
@@ -108,10 +110,12 @@ def _child_start(isolation, hide, repeat: int = 3) -> float:
 
 
 def _interpreter(code: str, repeat: int = 3) -> float:
+    """Median seconds of ``code`` in an interpreter started as the child's is (no site, the child's path)."""
     times = []
+    command = [sys.executable, "-I", "-S", "-c", f"import json, sys; sys.path[:0] = json.loads(sys.argv[1]); {code}", json.dumps(interpreter.import_path())]
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-I", "-c", code], check=True, cwd=tempfile.gettempdir())
+        subprocess.run(command, check=True, cwd=tempfile.gettempdir())
         times.append(time.perf_counter() - start)
     return sorted(times)[len(times) // 2]
 
@@ -123,7 +127,7 @@ def startup_split(root: Path, submitted: Path, out: Path) -> dict[str, float]:
     hide = instructor_paths(root, submitted, out)
     bare = _interpreter("pass")
     numpy = _interpreter("import numpy")
-    imports = _interpreter("import sys; sys.path.insert(0, %r); import autograder.student.child" % str(Path(sandbox.__file__).parent.parent))
+    imports = _interpreter("import autograder.student.child")
     unconfined = _child_start(None, hide)
     confined = _child_start(isolation, hide)
     return {"interpreter": bare, "numpy": numpy - bare, "kit's child modules": imports - numpy, "pipes+handshake": max(0.0, unconfined - imports),

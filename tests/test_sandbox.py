@@ -70,10 +70,28 @@ def test_exits_kills_memory_bombs_and_input_cost_only_that_call(body, status):
     assert good["status"] == "ok" and plain.decode(good["value"]) == 42
 
 
-def test_a_top_level_exit_in_a_cell_does_not_stop_later_cells():
-    runner, (obs,) = run(["import sys\nsys.exit(0)\n", GOOD], [request("good", 1)])
+@pytest.mark.parametrize("stop", ["import sys\nsys.exit(0)\n", "exit()\n", "quit(1)\n"])
+def test_a_top_level_exit_in_a_cell_does_not_stop_later_cells(stop):
+    runner, (obs,) = run([stop, GOOD], [request("good", 1)])
     assert obs["status"] == "ok"
     assert runner.cell_errors["c0"]["type"] == "SystemExit"
+
+
+def test_the_child_imports_this_kit_and_the_installed_libraries_but_nothing_from_its_folder():
+    """The child starts without site (see autograder.sandbox.interpreter): its path must still
+    find NumPy and matplotlib where the grader finds them, and the kit's own modules here."""
+    import matplotlib
+    import numpy
+
+    import autograder
+    probe = ("import os, sys, numpy, matplotlib, autograder\n"
+             "def where():\n    return [numpy.__file__, matplotlib.__file__, autograder.__file__, '' in sys.path, os.getcwd() in sys.path,"
+             " callable(help), sys.flags.no_site]\n")
+    _, (obs,) = run([probe], [request("where")])
+    assert obs["status"] == "ok", obs
+    numpy_file, matplotlib_file, kit_file, empty, cwd, has_help, no_site = plain.decode(obs["value"])
+    assert (numpy_file, matplotlib_file, kit_file) == (numpy.__file__, matplotlib.__file__, autograder.__file__)
+    assert not empty and not cwd and has_help and no_site == 1
 
 
 def test_the_child_sees_a_minimal_environment_and_no_stdin(monkeypatch):

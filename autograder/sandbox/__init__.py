@@ -37,7 +37,6 @@ import os
 import selectors
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .bans import CELL_ERROR, forbidden_imports, library_paths, names_any
+from .interpreter import child_command
 from .isolation import Confinement, Isolation
 from ..course.notebook import CodeCell
 from ..protocol import CALL_SECONDS, CELL_SECONDS, FIGURE_SECONDS, MAX_FIGURE_BYTES, MAX_FIGURES, OBSERVED
@@ -276,7 +276,7 @@ class Child:
         self._responses, response_write = os.pipe()
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            self.confinement.command([sys.executable, "-I", "-m", "autograder.student.child", str(request_read), str(response_write)]),
+            self.confinement.command(child_command(request_read, response_write)),
             cwd=workspace, env={**_environment(workspace), **self.confinement.environment()}, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(request_read, response_write), start_new_session=True,
         )

@@ -1,4 +1,4 @@
-"""The student's process: ``python -I -m autograder.student.child REQUEST_FD RESPONSE_FD``.
+"""The student's process, started by :func:`start` (see :mod:`autograder.sandbox.interpreter`).
 
 Started by :mod:`autograder.sandbox` with a minimal environment, stdin from /dev/null and
 its own process group. It does nothing on its own: the grader's process sends one request
@@ -202,5 +202,13 @@ def main(request_fd: int, response_fd: int) -> None:
     os._exit(0)  # skip interpreter teardown: student objects' __del__ and atexit hooks do not run
 
 
-if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+def start(argv: list[str]) -> None:
+    """Run :func:`main` on the pipe ends ``argv`` names (``[REQUEST_FD, RESPONSE_FD]``), in an
+    interpreter started without :mod:`site`: the names it would have added to builtins
+    (``exit`` and ``quit``, which raise SystemExit, ``help``, ``copyright``...) are added first."""
+    import site
+
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
+    main(int(argv[0]), int(argv[1]))
