@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 from .sandbox import bans
 from .outputs import figures
 from .course import notebook as nb
-from .judge.engine import judge_all, plan, requests_for
+from .judge.engine import call_bans, judge_all, plan, requests_for
 from .judge.question import Assignment
 from .results import QuestionResult, SubmissionResult
 from .sandbox.isolation import Isolation, detect
@@ -76,8 +76,9 @@ def evaluate(
     isolation = isolation if isolation is not None else detect()
     start = time.monotonic()
     result = SubmissionResult(student=student, assignment=assignment.name, notebook=str(path), seed=hidden_seed, sandbox=isolation.describe())
-    # the student's process starts (interpreter, NumPy, sandbox) while the notebook is read and the cases drawn
-    launched = launch(limits, isolation, hide, assignment.forbidden_libraries)
+    # the student's process starts (interpreter, NumPy, sandbox) while the notebook is read and the cases drawn,
+    # without the libraries a case forbids too: the one child needed when no cell names them (see SandboxRunner)
+    launched = launch(limits, isolation, hide, (*assignment.forbidden_libraries, *call_bans(assignment)))
     try:
         submission = nb.read(path)
     except nb.BadNotebook as bad:

@@ -329,3 +329,23 @@ def test_a_launched_child_for_other_libraries_or_left_unused_is_closed_and_leave
     unused = launch(FAST, isolation)
     SandboxRunner([CodeCell("c0", GOOD)], FAST, isolation=isolation, launched=unused).close()
     assert not unused.alive and not alive(unused.process.pid)
+
+
+@pytest.mark.parametrize("named, children", [(False, 1), (True, 2)])
+def test_a_launched_child_without_a_calls_library_serves_every_call_unless_a_cell_names_it(named, children):
+    """grade launches the first child without the libraries any case forbids (04's timing case:
+    autograd): when no cell names them it is the one child of the submission; when a cell does,
+    it makes the forbidding calls first and the others get a child with the library."""
+    from autograder.sandbox.isolation import detect
+    from autograder.sandbox import launch
+
+    isolation = detect()
+    launched = launch(FAST, isolation, banned=("sympy",))
+    probe = ("import sys\n" + ("# sympy is named here\n" if named else "") +
+             "def present():\n    try:\n        __import__('sym' + 'py').Symbol('x')\n        return True\n    except ImportError:\n        return False\n")
+    runner = SandboxRunner([CodeCell("c0", probe)], FAST, budget_seconds=60, isolation=isolation, launched=launched)
+    free, banned = runner([request("present"), {**request("present"), "forbidden_libraries": ["sympy"]}])
+    assert runner.children == children and launched.ready
+    if isolation.bwrap:
+        assert plain.decode(banned["value"]) is False
+        assert plain.decode(free["value"]) is named  # absent where no cell names it: only a trick imports it

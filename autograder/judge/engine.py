@@ -51,6 +51,19 @@ def plan(assignment: Assignment, questions: Sequence[Question], hidden_seed: int
     return planned
 
 
+_CALL_BANS: dict[int, tuple[Assignment, tuple[str, ...]]] = {}
+
+
+def call_bans(assignment: Assignment) -> tuple[str, ...]:
+    """Every library one of ``assignment``'s cases makes absent from the process of its call
+    (:attr:`Case.forbidden_libraries`), sorted; drawn once per assignment (the key holds the
+    assignment, so its id is never reused)."""
+    if id(assignment) not in _CALL_BANS:
+        bans = {name for planned in plan(assignment, list(assignment), 0) for name in planned.case.forbidden_libraries}
+        _CALL_BANS[id(assignment)] = (assignment, tuple(sorted(bans)))
+    return _CALL_BANS[id(assignment)][1]
+
+
 def time_limits(assignment: Assignment) -> dict[str, float]:
     """Question name -> the longest CPU time, in seconds, one call of its cases may take (visible and hidden cases alike)."""
     limits: dict[str, float] = {}

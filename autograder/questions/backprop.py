@@ -739,20 +739,24 @@ TIMING = {"layer_sizes": [4, 8, 8, 2], "n": 256, "repeats": 300}
 
 
 _BASELINE_BEST: dict[tuple, float] = {}
+BASELINE_DOUBT = 4.0
+"""A best-of-three baseline in CPU time is never this many times too slow, so a call faster than
+VECTORISED_FACTOR / BASELINE_DOUBT baselines passes on it; a pass closer to the limit is confirmed
+against one more measurement (a better baseline can only turn a pass into a failure)."""
 
 
-def baseline_cpu_seconds(sizes: tuple, n: int, repeats: int) -> float:
+def baseline_cpu_seconds(sizes: tuple, n: int, repeats: int, again: bool = False) -> float:
     """CPU seconds of the vectorised baseline over as many passes of the same shapes, measured
     in this (the grader's) process: building the workload and one :func:`matmul_baseline` per
     batch, the work a vectorised forward + backward does.
 
     The work is fixed, so noise (a busy sibling core, a stolen time slice) can only lengthen a
     measurement: the baseline is the best of every measurement this process has made, three
-    the first time and one more each time it is asked for, right after the student's call it
-    judges. A baseline measured once in a noisy moment would let a loop over the samples pass.
+    the first time and one more each time it is asked for ``again``. A baseline measured once in
+    a noisy moment would let a loop over the samples pass: see :data:`BASELINE_DOUBT`.
     """
     key = (sizes, n, repeats)
-    for _ in range(1 if key in _BASELINE_BEST else 3):
+    for _ in range(3 if key not in _BASELINE_BEST else 1 if again else 0):
         start = time.thread_time()
         params, Xs, Gs, _ = timing_workload(list(sizes), n, repeats, 0)
         for X, G in zip(Xs, Gs):
@@ -792,6 +796,8 @@ def _timing_check(sizes: list, n: int, repeats: int, seed: int):
         if oracles.cpu_seconds is None:
             raise Mismatch("the time of the call was not measured.")
         baseline = baseline_cpu_seconds(tuple(sizes), n, repeats)
+        if VECTORISED_FACTOR / BASELINE_DOUBT < oracles.cpu_seconds / max(baseline, 1e-9) <= VECTORISED_FACTOR:
+            baseline = baseline_cpu_seconds(tuple(sizes), n, repeats, again=True)
         ratio = oracles.cpu_seconds / max(baseline, 1e-9)
         if ratio > VECTORISED_FACTOR:
             raise Mismatch(f"{repeats} passes of forward + backward on batches of {n} took {oracles.cpu_seconds:.2f} s of CPU time, {ratio:.0f}x the "

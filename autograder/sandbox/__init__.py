@@ -555,7 +555,7 @@ class SandboxRunner:
 
     ``launched``: a child from :func:`launch` with the same limits, isolation, hide and
     banned libraries, started while the caller read the notebook; it becomes the first child
-    that needs exactly its libraries, and is closed unused otherwise.
+    that needs exactly its libraries (their calls run first), and is closed unused otherwise.
 
     After a call, ``cell_errors`` maps a cell's label to its error (plain dict), and
     ``notes`` says what was skipped and why.
@@ -590,7 +590,7 @@ class SandboxRunner:
             if left <= 1.0:
                 return None, "the submission used up its time budget"
             child, self.launched = self.launched, None
-            if child is not None and child.libraries == [str(p) for p in libraries]:
+            if child is not None and set(child.libraries) == {str(p) for p in libraries}:
                 child.handshake(int(left) + 1, budget_end)
             else:
                 if child is not None:
@@ -634,10 +634,14 @@ class SandboxRunner:
                 ban = ()
             by_ban.setdefault(ban, []).append(j)
         observations: list[dict] = [{}] * len(requests)
+        groups = []
+        for ban, index in by_ban.items():
+            extra = library_paths(tuple(sorted(set(ban) | (unnamed if not ban else set()))))
+            groups.append((self.libraries + [p for p in extra if p not in self.libraries], index))
+        if self.launched is not None:  # the group the launched child can serve goes first
+            groups.sort(key=lambda group: {str(p) for p in group[0]} != set(self.launched.libraries))
         try:
-            for ban, index in by_ban.items():
-                extra = library_paths(tuple(sorted(set(ban) | (unnamed if not ban else set()))))
-                libraries = self.libraries + [p for p in extra if p not in self.libraries]
+            for libraries, index in groups:
                 for j, observation in zip(index, self._run([requests[j] for j in index], budget_end, libraries)):
                     observations[j] = observation
         finally:
