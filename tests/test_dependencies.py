@@ -214,7 +214,8 @@ def test_one_hot_off_by_one_is_named_first_in_the_training_questions(off_by_one)
         assert q[name].status == "failed" and q[name].caused_by == "one_hot", (name, q[name].reason)
         first = q[name].reason.splitlines()[0]
         assert first.startswith("Fails because of `one_hot`") and "fix `one_hot` first" in first
-        assert q[name].misconception == "one_hot off by one"  # instead of the question's own generic hint
+        # digits has no hint of its own: the root's; the training step's trace names what the root's mistake produces there
+        assert q[name].misconception == {"digits": "one_hot off by one", "classifier_step": "wrong output gradient in the loop"}[name]
         assert q[name].reason.index("one_hot(labels") < q[name].reason.index("This question's own check")
     digits = q["digits"].reason
     assert digits.index("one_hot(labels") < digits.index("initialisation scale")  # the cause first, then the question's own advice

@@ -225,12 +225,15 @@ SUBMISSIONS = {
     "fifth": ({
         "early_stopping": mutate("early_stopping", "if t - best == patience:", "if t - best == patience - 1 or patience == 0:"),
         "batchnorm_forward": mutate("batchnorm_forward", "mean = Z.mean(axis=0)\n    var = Z.var(axis=0) ", "mean = Z.mean(axis=1, keepdims=True)\n    var = Z.var(axis=1, keepdims=True) "),
+        "universal_fit": mutate("universal_fit", "(W - lr * dW, b - lr * db)", "(W + lr * dW, b - lr * db)"),
     }, {
-        "early_stopping": "early_patience_off_by_one", "batchnorm_forward": "bn_wrong_axis",
+        "early_stopping": "early_patience_off_by_one", "batchnorm_forward": "bn_wrong_axis", "universal_fit": "universal_update_rule",
     }),
     "seventh": ({
         "batchnorm_backward": mutate("batchnorm_backward", "dbeta = d_out.sum(axis=0)\n    dgamma = (d_out * Z_hat).sum(axis=0)", "dbeta = d_out.mean(axis=0)\n    dgamma = (d_out * Z_hat).mean(axis=0)"),
-    }, {"batchnorm_backward": "bn_param_grads_averaged"}),
+        "universal_fit": mutate("universal_fit", "out, cache = forward(params, x, activations)\n        grads = backward(params, cache, 2.0 * (out - y) / n, activations)",
+                                "out, cache = forward(params, x[1:], activations)\n        grads = backward(params, cache, 2.0 * (out - y[1:]) / n, activations)"),
+    }, {"batchnorm_backward": "bn_param_grads_averaged", "universal_fit": "universal_not_full_batch"}),
     "sixth": ({
         "batchnorm_backward": mutate("batchnorm_backward", "dZ = inv_std * (g_hat - g_hat.mean(axis=0) - Z_hat * (g_hat * Z_hat).mean(axis=0))", "dZ = inv_std * (g_hat - g_hat.mean(axis=0))"),
         "universal_fit": mutate("universal_fit", "2.0 * (out - y) / n", "(out - y) / n"),
@@ -241,9 +244,10 @@ SUBMISSIONS = {
         "dropout_forward": mutate("dropout_forward", "if not training or p == 0:", "if training or p == 0:"),
         "batchnorm_forward": mutate("batchnorm_forward", "return gamma * Z_hat + beta,", "return gamma * Z_hat,"),
         "update_running": mutate("update_running", "momentum * running + (1.0 - momentum) * batch_value", "momentum * running"),
+        "universal_fit": mutate("universal_fit", "2.0 * (out - y) / n", "2.0 * (y - out) / n"),
     }, {
         "train_val_split": "split_cut_mismatch", "early_stopping": "early_stop_past_the_end", "dropout_forward": "dropout_skipped_in_training",
-        "batchnorm_forward": "bn_scale_shift_missing", "update_running": "running_term_missing",
+        "batchnorm_forward": "bn_scale_shift_missing", "update_running": "running_term_missing", "universal_fit": "universal_output_gradient",
     }),
     "ninth": ({
         "batchnorm_backward": mutate("batchnorm_backward", "dbeta = d_out.sum(axis=0)", "dbeta = d_out.sum()"),

@@ -294,6 +294,13 @@ class Assignment:
         self.misconceptions[key] = Misconception(key, name, hint, methods, tuple(questions), tuple(shows_as))
         return key
 
+    def shows_downstream(self, pieces: Iterable[str], *keys: str) -> None:
+        """Declare that every mistake the questions ``pieces`` can name shows as ``keys`` in a question built on them
+        (``shows_as`` of each of those entries, declared at once): there it is charged to the piece."""
+        for key, entry in self.misconceptions.items():
+            if set(entry.questions) & set(pieces):
+                self.misconceptions[key] = dataclasses.replace(entry, shows_as=entry.shows_as + tuple(k for k in keys if k not in entry.shows_as))
+
     def checks(self, question: str, *clauses: str) -> None:
         """Declare that every case of ``question`` checks ``clauses`` (ids ``"fn.clause"``): the
         table form of ``question(..., clauses=...)``, kept next to the contracts it refers to."""

@@ -30,6 +30,7 @@ from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
 from ..judge.misconceptions import common_relation, locate
 from ..judge.networks import LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, forward_pass, layer_pairs, sizes_of
 from ..judge.question import Assignment, Case
+from ..judge.training_trace import Recipe, explained, relation_table
 from ..judge.relations import constant_ratio, factor_relation, length_shift, named_factor, region_relation
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
@@ -66,7 +67,7 @@ ASSIGNMENT.misconception("init_w_transposed", "W of shape (n_out, n_in)", "W map
 ASSIGNMENT.misconception("init_not_scaled", "init not scaled", "divide the standard normal draws by sqrt(n_in) so every layer's output keeps unit scale.", "relation", ("init_params",))
 ASSIGNMENT.misconception("output_activation_missing", "output activation missing", "the last layer also applies its activation: the output is A_L = f(Z_L).", "relation", ("forward",))
 ASSIGNMENT.misconception("cost_not_over_n", "cost not divided by n", "the cost is a mean over the n rows, so the cost and every gradient carry a factor 1/n.",
-   "relation", ("mse", "gradients"))
+   "relation", ("mse", "gradients", "train_convention"))
 ASSIGNMENT.misconception("mse_over_every_entry", "averaged over every entry", "divide by the number of rows n only, not by the number of entries.", "relation", ("mse",))
 ASSIGNMENT.misconception("mse_over_outputs", "averaged over the outputs", "n is the number of rows, A.shape[0]: the cost is averaged over the samples, not over the outputs.",
    "relation", ("mse",))
@@ -74,8 +75,8 @@ ASSIGNMENT.misconception("mse_grad_target", "target missing from dC/dA", "the gr
    "relation", ("mse",))
 ASSIGNMENT.misconception("mse_half_missing", "factor 0.5 missing", "the cost is 0.5 * sum((A - Y)**2) / n: the 0.5 makes its gradient simply (A - Y) / n.", "relation", ("mse",))
 ASSIGNMENT.misconception("mse_grad_doubled", "gradient of 0.5 * (A - Y)**2 doubled", "the 0.5 in the cost cancels the 2 from the square's derivative.",
-   "relation", ("mse", "gradients"))
-ASSIGNMENT.misconception("mse_grad_sign", "sign flipped in dC/dA", "the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", "relation", ("mse",))
+   "relation", ("mse", "gradients", "train_convention"))
+ASSIGNMENT.misconception("mse_grad_sign", "sign flipped in dC/dA", "the derivative of 0.5 (A - Y)^2 with respect to A is +(A - Y).", "relation", ("mse", "train_convention"))
 ASSIGNMENT.misconception("layer_skipped", "a layer the loop never reached", LAYER_SKIPPED_HINT, "relation", ("backward", "gradients"))
 ASSIGNMENT.misconception("db_not_summed", "bias gradient not summed over the batch", "every sample contributes to dC/db: sum delta over the rows (axis 0), giving the shape of b.",
    "property", ("backward", "gradients"))
@@ -120,6 +121,12 @@ ASSIGNMENT.misconception("train_parameter_frozen", "a parameter never updated", 
    "relation", ("train_convention",))
 ASSIGNMENT.misconception("train_step_without_lr", "learning rate missing from a step", "each step is the learning rate times the gradient: W <- W - lr * dW, b <- b - lr * db.",
    "relation", ("train_convention",))
+ASSIGNMENT.misconception("train_batches", "mini-batches not one pass over the rows", "each epoch's batches are order[start:start + batch_size] for start = 0, batch_size, ... "
+                         "below n: every row exactly once, each batch batch_size rows (the last may be shorter).", "relation", ("train_convention",))
+ASSIGNMENT.misconception("train_output_gradient", "wrong output gradient in the loop", "each step passes backward the gradient of the batch's cost at the output forward "
+                         "returned for that batch, mse_cost_grad(A_batch, Y_batch), with the targets of the same rows.", "relation", ("train_convention",))
+ASSIGNMENT.misconception("train_update_rule", "update rule", "each step moves every parameter by minus the learning rate times its gradient: W <- W - lr * dW, b <- b - lr * db.",
+                         "relation", ("train_convention",))
 ASSIGNMENT.misconception("loop_over_samples", "loop over samples", "process the whole batch with matrix products instead of a Python loop over rows.", "property", ("vectorised",))
 
 
@@ -552,28 +559,25 @@ def _train_result(got, layer_sizes, epochs):
     return params, losses
 
 
-def _descend(p, g, lr):
-    return p - lr * g
-
-
-STEP_VARIANTS = {  # one of W, b updated otherwise than p - lr * g: the catalogue key it names -> (the update, how it reads)
-    "train_step_sign": (lambda p, g, lr: p + lr * g, "{p} <- {p} + lr * d{p}, uphill"),
-    "train_parameter_frozen": (lambda p, g, lr: p, "{p} is never updated"),
-    "train_step_without_lr": (lambda p, g, lr: p - g, "{p} <- {p} - d{p}, without the learning rate"),
-}
-
-
-def _full_batch_descent(X, Y, setup, seed, step_W=_descend, step_b=_descend):
-    """What train must return when batch_size >= n: plain gradient descent from the documented init (autograd gradients);
-    ``step_W``/``step_b`` ``(p, g, lr) -> p`` update the weights and biases (another one than p - lr * g, a mistake)."""
+def _full_batch_descent(X, Y, setup, seed):
+    """What train must return when batch_size >= n: plain gradient descent from the documented init (autograd gradients)."""
     params = init_recipe(setup["layer_sizes"], seed)
     losses = []
     for _ in range(setup["epochs"]):
         grads = mse_grads(params, X, Y, setup["activations"])
-        params = [(step_W(W, dW, setup["lr"]), step_b(b, db, setup["lr"])) for (W, b), (dW, db) in zip(params, grads)]
+        params = [(W - setup["lr"] * dW, b - setup["lr"] * db) for (W, b), (dW, db) in zip(params, grads)]
         out, _ = forward_pass(params, X, setup["activations"])
         losses.append(0.5 * np.sum((out - Y) ** 2) / X.shape[0])
     return params, np.asarray(losses)
+
+
+def train_recipe(Y, setup) -> Recipe:
+    """Every step of train, for the trace (:mod:`autograder.judge.training_trace`): the output gradient of a batch's
+    mse_cost is (A - Y_batch) / m, then W <- W - lr * dW and b <- b - lr * db."""
+    def gradient(output, rows):
+        m = len(rows)
+        return (output - Y[rows]) / m, {"A / m": output / m, "Y / m": -Y[rows] / m}
+    return Recipe(gradient, setup["lr"], len(Y), setup["batch_size"], setup["epochs"])
 
 
 def _convention_check(X, Y, setup, seed):
@@ -587,11 +591,6 @@ def _convention_check(X, Y, setup, seed):
         expect_close(losses[-1], 0.5 * np.sum((out - Y) ** 2) / X.shape[0], "the last loss (it should be the MSE cost of the returned params on the whole data set)",
                      rtol=1e-9, atol=1e-14, reveal=True)
         differ = ~np.isclose(losses, exp_losses, rtol=1e-6, atol=1e-12)
-        if differ.any() and setup["batch_size"] >= X.shape[0]:
-            for key, (step, reads) in STEP_VARIANTS.items():
-                for which in ("W", "b"):
-                    if np.allclose(losses, _full_batch_descent(X, Y, setup, seed, **{f"step_{which}": step})[1], rtol=1e-6, atol=1e-12):
-                        raise Mismatch(f"your losses are those of full-batch gradient descent where, in every layer, {reads.format(p=which)}.", misconception=key)
         if differ.any():  # the trajectory first: where it parts says more than the final values
             k = int(np.argmax(differ))
             who = "plain gradient descent from init_params(layer_sizes, seed)" if setup["batch_size"] >= X.shape[0] else "the reference"
@@ -678,12 +677,12 @@ def train_convention(rng, hidden):
     seed = int(rng.integers(0, 1000))
     setup = {"layer_sizes": sizes, "activations": ["tanh", "identity"], "lr": 0.3, "epochs": 4, "batch_size": n if not hidden else 5}
     kind = "full batch" if not hidden else "mini-batches of 5"
-    yield Case(f"{setup['epochs']} epochs on {n} random points, {kind}, seed {seed}", "train", (X, Y), kwargs={**setup, "seed": seed},
-               check=_convention_check(X, Y, setup, seed), clauses=("train.shuffle",) if hidden else ())
+    yield Case(f"{setup['epochs']} epochs on {n} random points, {kind}, seed {seed}", "train", (X, Y), kwargs={**setup, "seed": seed}, probe="traced",
+               check=explained(_convention_check(X, Y, setup, seed), [train_recipe(Y, setup)]), clauses=("train.shuffle",) if hidden else ())
     if not hidden:
         X, Y, setup, seed = shuffle_case()
         yield Case(f"{setup['epochs']} epochs of mini-batches of {setup['batch_size']} on {len(X)} fixed points, seed {seed}: a new permutation every epoch",
-                   "train", (X, Y), kwargs={**setup, "seed": seed}, check=_shuffle_check(X, Y, setup, seed),
+                   "train", (X, Y), kwargs={**setup, "seed": seed}, probe="traced", check=explained(_shuffle_check(X, Y, setup, seed), [train_recipe(Y, setup)]),
                    clauses=("train.shuffle",))
 
 
@@ -871,4 +870,8 @@ ASSIGNMENT.relations("numerical_gradient", {"zero": "numgrad_zero"})
 ASSIGNMENT.relations("mse", {"missing:Y": "mse_grad_target", "flipped:Y": "mse_grad_target"})
 ASSIGNMENT.relations("activations", {"missing_factor": "fprime_formula", "inverted_factor": "fprime_formula", "sign": "fprime_formula",
                                      "missing:1": "fprime_formula", "missing:tanh(z)**2": "fprime_formula", "flipped:tanh(z)**2": "fprime_formula"})
-ASSIGNMENT.relations("train_convention", {"length+1": "epochs_off_by_one", "length-1": "epochs_off_by_one"})
+ASSIGNMENT.relations("train_convention", {"length+1": "epochs_off_by_one", "length-1": "epochs_off_by_one", **relation_table(
+    "train_batches", "train_output_gradient", "train_update_rule", terms=("A / m", "Y / m"),
+    named={"gradient:factor:n": "cost_not_over_n", "gradient:factor:2": "mse_grad_doubled", "gradient:sign": "mse_grad_sign", "update:uphill": "train_step_sign",
+           "update:frozen": "train_parameter_frozen", "update:without_lr": "train_step_without_lr"})})
+ASSIGNMENT.shows_downstream(TRAINING_PIECES, "train_output_gradient")

@@ -29,6 +29,7 @@ from ..judge.digests import visible
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..judge.expectation import Expect, Mistake
 from ..judge.relations import column_relation
+from ..judge.training_trace import Recipe, explained, relation_table
 from ..data import load
 from ..judge.misconceptions import close, locate, relation
 from ..judge.networks import forward_pass, layer_pairs, sizes_of
@@ -92,6 +93,12 @@ HALF_MSE = ASSIGNMENT.misconception("universal_mse_misreported", "final_mse is n
               "relation", ("universal_fit",))
 UNIVERSAL_STEP = ASSIGNMENT.misconception("universal_step_factor", "gradient step off by a factor", "one step is W <- W - lr * dC/dW with C = mean((y_hat - y)**2), "
                     "whose gradient at the output is 2 (y_hat - y) / n.", "relation", ("universal_fit",))
+UNIVERSAL_BATCH = ASSIGNMENT.misconception("universal_not_full_batch", "a step not on every point", "full-batch gradient descent: every step runs forward on all n points x.",
+                                           "relation", ("universal_fit",))
+UNIVERSAL_GRADIENT = ASSIGNMENT.misconception("universal_output_gradient", "wrong output gradient", "each step passes backward the gradient of mean((y_hat - y)**2) at the "
+                                              "output forward returned: 2 (y_hat - y) / n.", "relation", ("universal_fit",))
+UNIVERSAL_UPDATE = ASSIGNMENT.misconception("universal_update_rule", "update rule", "each step moves every parameter by minus the learning rate times the gradient backward "
+                                            "returned: W <- W - lr * dW, b <- b - lr * db.", "relation", ("universal_fit",))
 
 SPLIT_CUT = ASSIGNMENT.misconception("split_cut_mismatch", "the two slices do not meet at k",
                                    "val_idx = order[:k] and train_idx = order[k:] cut the permutation at the same k, so every index is in exactly one of them.",
@@ -785,6 +792,17 @@ def tanh_network(params, x: np.ndarray) -> np.ndarray:
     return forward_pass(params, x, ["tanh", "identity"])[0]
 
 
+def universal_recipes(y: np.ndarray, kwargs: dict) -> list[Recipe]:
+    """Every step of each universal_fit run of a case, for the trace (:mod:`autograder.judge.training_trace`): the output
+    gradient of mean((y_hat - y)**2) is 2 (y_hat - y) / n, then p <- p - lr * dp; full batch."""
+    def gradient(output, rows):
+        n = len(rows)
+        return 2.0 * (output - y[rows]) / n, {"2 y_hat / n": 2.0 * output / n, "2 y / n": -2.0 * y[rows] / n}
+
+    common = {k: v for k, v in kwargs.items() if k != "each"}
+    return [Recipe(gradient, run["lr"], len(y), len(y), run["epochs"]) for run in ({**common, **extra} for extra in kwargs["each"])]
+
+
 def _universal_check(x: np.ndarray, y: np.ndarray, threshold: float):
     def check(got, oracles):
         if not isinstance(got, list) or len(got) != len(UNIVERSAL_WIDTHS):
@@ -815,12 +833,13 @@ def universal_fit(rng, hidden):
     """universal_fit fits one hidden tanh layer by gradient descent: with 10 units the error is small, and smaller than with 1; final_mse is honest."""
     x, y = universal_target(None if not hidden else rng)
     seed = 0 if not hidden else int(rng.integers(2**31))
+    fits = {"x": x, "y": y, "seed": seed, **UNIVERSAL, "each": [{"width": w} for w in UNIVERSAL_WIDTHS]}
     yield Case(f"widths {list(UNIVERSAL_WIDTHS)} on {'sin(pi x) + cos(2 pi x) / 2' if not hidden else 'a random smooth curve'}, seed {seed}", "universal_fit", (),
-               kwargs={"x": x, "y": y, "seed": seed, **UNIVERSAL, "each": [{"width": w} for w in UNIVERSAL_WIDTHS]}, probe="call_each",
-               check=_universal_check(x, y, UNIVERSAL_MSE["hidden" if hidden else "visible"]), timeout=30.0)
+               kwargs=fits, probe="traced_each", check=explained(_universal_check(x, y, UNIVERSAL_MSE["hidden" if hidden else "visible"]), universal_recipes(y, fits)),
+               timeout=30.0)
+    step = {"x": x, "y": y, "seed": seed, "width": 4, "lr": UNIVERSAL["lr"], "each": [{"epochs": 0}, {"epochs": 1}]}
     yield Case(f"one gradient step from the initial weights (epochs 0, then 1), width 4, seed {seed}", "universal_fit", (),
-               kwargs={"x": x, "y": y, "seed": seed, "width": 4, "lr": UNIVERSAL["lr"], "each": [{"epochs": 0}, {"epochs": 1}]}, probe="call_each",
-               check=_one_step_check(x, y, 4, UNIVERSAL["lr"]))
+               kwargs=step, probe="traced_each", check=explained(_one_step_check(x, y, 4, UNIVERSAL["lr"]), universal_recipes(y, step)))
 
 
 def tanh_network_grads(pairs, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -895,6 +914,8 @@ ASSIGNMENT.contract("universal_fit", shapes="params = [(W1 (1, width), b1 (width
                     mse="final_mse = mean((network(x) - y) ** 2) for the returned params.", fits="More hidden units fit better: 10 units beat 1.")
 ASSIGNMENT.checks("universal_fit", "universal_fit.shapes", "universal_fit.mse", "universal_fit.fits")
 ASSIGNMENT.relations("update_running", {f"{kind}:{term}": RUNNING_TERM for kind in ("missing", "flipped") for term in ("momentum * running", "(1 - momentum) * batch_value")})
+ASSIGNMENT.relations("universal_fit", relation_table(UNIVERSAL_BATCH, UNIVERSAL_GRADIENT, UNIVERSAL_UPDATE, terms=("2 y_hat / n", "2 y / n"),
+                                                   named=dict.fromkeys(("gradient:factor:2", "gradient:factor:1/2", "gradient:factor:n", "gradient:factor:1/n"), UNIVERSAL_STEP)))
 ASSIGNMENT.relations("l2_penalty", {kind: PENALTY_FACTOR for kind in ("missing_factor", "inverted_factor", "extra_factor")})
 for _question in ("batchnorm_forward", "batchnorm_inference"):
     ASSIGNMENT.relations(_question, {"column_shift": BN_CENTRE, "column_factor": BN_DIVISOR, "flipped:beta": SCALE_SHIFT})

@@ -18,6 +18,7 @@ import numpy as np
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
 from ..data import load
 from ..judge.expectation import Expect, Mistake
+from ..judge.training_trace import Recipe, batches, explained, relation_table
 from ..judge.misconceptions import close, locate
 from ..judge.networks import LAYER_SKIPPED_HINT, autograd_grads, forward_pass, layer_pairs
 from ..judge.question import Assignment, Case
@@ -50,11 +51,11 @@ ASSIGNMENT.misconception("ce_sign", "cross-entropy with the wrong sign", "the co
 ASSIGNMENT.misconception("ce_wrong_class", "wrong class probability", "in row i take the entry of the true class labels[i]: P[np.arange(n), labels].", "relation",
    ("cross_entropy", "cross_entropy_grad"))
 ASSIGNMENT.misconception("ce_grad_sign", "cross-entropy gradient with the wrong sign", "raising the true class's logit lowers the cost: the gradient is p - y, not y - p.",
-   "relation", ("cross_entropy_grad",))
+   "relation", ("cross_entropy_grad", "classifier_step"))
 ASSIGNMENT.misconception("ce_grad_factor_n", "cross-entropy gradient not divided by n", "the cost is a mean over the rows, so its gradient carries the factor 1/n.",
    "relation", ("cross_entropy_grad", "classifier_step"))
 ASSIGNMENT.misconception("ce_grad_missing_y", "one-hot labels not subtracted", "the gradient of the cost with respect to the logits is (softmax(Z) - Y) / n.", "relation",
-   ("cross_entropy_grad",))
+   ("cross_entropy_grad", "classifier_step"))
 ASSIGNMENT.misconception("jacobian_missing_diag", "Jacobian without its diagonal term", "d p_i / d z_i has an extra p_i from the numerator: J = diag(p) - p p^T.", "relation",
    ("softmax_jacobian",))
 ASSIGNMENT.misconception("jacobian_inner", "inner instead of outer product", "the second term is the (C, C) outer product p p^T, with entries p_i p_j.", "relation",
@@ -87,6 +88,12 @@ ASSIGNMENT.misconception("penalty_miscounted", "L2 penalty miscounted in the los
 ASSIGNMENT.misconception("parameter_not_updated", "a parameter not updated", "after every mini-batch each W and each b moves by -lr times its gradient.", "relation", ("classifier_step",))
 ASSIGNMENT.misconception("uphill_step", "update with + instead of -", "gradient descent subtracts: W <- W - lr * dC/dW.", "relation", ("classifier_step",))
 
+ASSIGNMENT.misconception("classifier_batches", "mini-batches not one pass over the rows", "each epoch's batches take the shuffled rows in order, batch_size at a time "
+                         "(order[start:start + batch_size] for start = 0, batch_size, ... below n): every row exactly once.", "relation", ("classifier_step",))
+ASSIGNMENT.misconception("classifier_output_gradient", "wrong output gradient in the loop", "each step passes backward dC/dZ of the batch's mean cross-entropy at the "
+                         "logits forward returned: (softmax(Z_batch) - Y_batch) / m, with the labels of the same rows.", "relation", ("classifier_step",))
+ASSIGNMENT.misconception("classifier_update_rule", "update rule", "each step moves W by -lr * (dW + l2 * W) and b by -lr * db, with the gradients backward returned.",
+                         "relation", ("classifier_step",))
 
 # --- the definitions, in plain NumPy (what the notebook states) ---------------------
 
@@ -630,6 +637,21 @@ def full_batch_training(start, X: np.ndarray, labels: np.ndarray, lr: float, l2:
     return sgd_training(start, X, labels, lr, l2, [np.arange(len(X))] * epochs, len(X), decay_biases)
 
 
+def classifier_recipes(labels: np.ndarray, kwargs: dict) -> list[Recipe]:
+    """Every step of each train_classifier run of a case (``kwargs`` with ``each``, or one run), for the trace
+    (:mod:`autograder.judge.training_trace`): the output gradient of a batch is (softmax(Z) - Y_batch) / m, then
+    W <- W - lr * (dW + l2 * W) and b <- b - lr * db."""
+    C = int(labels.max()) + 1
+
+    def gradient(output, rows):
+        m, P, Y = len(rows), stable_softmax(output), one_hot_rows(labels[rows], C)
+        return (P - Y) / m, {"P / m": P / m, "Y / m": -Y / m}
+
+    common = {k: v for k, v in kwargs.items() if k != "each"}
+    return [Recipe(gradient, run["lr"], len(labels), run["batch_size"], run["epochs"], run["l2"])
+            for run in ({**common, **extra} for extra in kwargs.get("each", [{}]))]
+
+
 def _read_run(run, sizes: list[int], epochs: int) -> tuple[list, np.ndarray]:
     if not isinstance(run, (list, tuple)) or len(run) != 2:
         raise Mismatch(f"train_classifier should return a pair (params, losses), but it returned {type(run).__name__}"
@@ -695,7 +717,7 @@ def _epoch_orders(batches: list, n: int, batch_size: int, epochs: int) -> list[n
     """The row order of each epoch from the calls of forward the probe saw (calls on more rows than a batch
     are evaluations and are skipped); a Mismatch when they are not one pass over the n rows per epoch."""
     per_epoch = -(-n // batch_size)
-    seen = [list(b) for b in batches if 0 < len(b) <= batch_size]
+    seen = [np.asarray(b).tolist() for b in batches if 0 < len(b) <= batch_size]
     if len(seen) != per_epoch * epochs:
         raise Mismatch(f"the check could not follow your mini-batches: with n = {n}, batch_size = {batch_size} and {epochs} epochs, train_classifier should "
                        f"call forward(params, X_batch, activations) on {per_epoch * epochs} mini-batches, {per_epoch} per epoch; it made {len(seen)} such calls.")
@@ -714,12 +736,12 @@ def _shuffle_check(args: tuple):
         if not isinstance(got, list) or len(got) != 3 or not all(isinstance(g, dict) for g in got):
             raise Mismatch("the check could not read your three training runs.")
         (start, _), (params, losses), (again, _) = (_read_run(g["result"], sizes, e) for g, e in zip(got, (1, epochs, epochs)))
-        orders = _epoch_orders(got[1]["batches"], len(X), batch_size, epochs)
+        orders = _epoch_orders(batches(got[1]), len(X), batch_size, epochs)
         if all(np.array_equal(o, np.arange(len(X))) for o in orders):
             raise Mismatch(f"your {epochs} epochs all visit the rows in their given order.", misconception="batches_not_shuffled")
         if epochs > 1 and all(np.array_equal(o, orders[0]) for o in orders[1:]):
             raise Mismatch(f"your {epochs} epochs all visit the rows in the same shuffled order.", misconception="same_order_every_epoch")
-        if _params_differ(again, params, rtol=1e-12) is not None or got[2]["batches"] != got[1]["batches"]:
+        if _params_differ(again, params, rtol=1e-12) is not None or not (np.array_equal(got[2]["rows"], got[1]["rows"]) and np.array_equal(got[2]["sizes"], got[1]["sizes"])):
             raise Mismatch("two runs with the same seed differ: make the shuffling generator from the seed, np.random.default_rng(seed), "
                            "so that a run is reproducible.")
         expected, expected_losses, terms = sgd_training(start, X, labels, lr, l2, orders, batch_size)
@@ -754,29 +776,29 @@ def classifier_step(rng, hidden):
     X, labels = rng.uniform(0, 1, size=(n, d)), _random_labels(rng, n, C)
     hidden_sizes, lr, l2 = [4] if not hidden else [int(rng.integers(2, 8))], 0.5, 0.3
     seed = 7 if not hidden else int(rng.integers(2**31))
-    runs = [{"lr": 0.0, "l2": l2}, {"lr": lr, "l2": 0.0}, {"lr": lr, "l2": l2}]
+    step = {"epochs": 1, "batch_size": n, "seed": seed, "each": [{"lr": 0.0, "l2": l2}, {"lr": lr, "l2": 0.0}, {"lr": lr, "l2": l2}]}
     yield Case(f"one full-batch step (epochs=1, batch_size={n}) with lr = 0, with l2 = 0, and with l2 = {l2}", "train_classifier",
-               (X, labels, hidden_sizes), kwargs={"epochs": 1, "batch_size": n, "seed": seed, "each": runs}, probe="call_each",
-               check=_sgd_step_check(X, labels, hidden_sizes, lr, l2), timeout=20.0,
+               (X, labels, hidden_sizes), kwargs=step, probe="traced_each",
+               check=explained(_sgd_step_check(X, labels, hidden_sizes, lr, l2), classifier_recipes(labels, step)), timeout=20.0,
                clauses=("train_classifier.params", "train_classifier.init", "train_classifier.step", "train_classifier.losses"))
     epochs = 4 if not hidden else int(rng.integers(3, 7))
+    several = {"batch_size": n, "seed": seed, "l2": l2, "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}]}
     yield Case(f"{epochs} full-batch epochs (batch_size={n}) with lr = {lr}, l2 = {l2}: the biases become nonzero and must not be decayed",
-               "train_classifier", (X, labels, hidden_sizes), kwargs={"batch_size": n, "seed": seed, "l2": l2,
-                                                                    "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}]},
-               probe="call_each", check=_epochs_check(X, labels, hidden_sizes, lr, l2, epochs), timeout=20.0,
+               "train_classifier", (X, labels, hidden_sizes), kwargs=several, probe="traced_each",
+               check=explained(_epochs_check(X, labels, hidden_sizes, lr, l2, epochs), classifier_recipes(labels, several)), timeout=20.0,
                clauses=("train_classifier.step", "train_classifier.biases", "train_classifier.losses"))
     batch = 7 if not hidden else int(rng.integers(2, n))
+    frozen = {"lr": 0.0, "epochs": 2, "batch_size": batch, "l2": 0.0, "seed": seed}
     yield Case(f"two epochs of mini-batches of {batch} (n = {n}) with lr = 0 and l2 = 0: every sample counted once per epoch", "train_classifier",
-               (X, labels, hidden_sizes), kwargs={"lr": 0.0, "epochs": 2, "batch_size": batch, "l2": 0.0, "seed": seed},
-               check=_every_sample_check(X, labels, hidden_sizes), timeout=20.0,
+               (X, labels, hidden_sizes), kwargs=frozen, probe="traced",
+               check=explained(_every_sample_check(X, labels, hidden_sizes), classifier_recipes(labels, frozen)), timeout=20.0,
                clauses=("train_classifier.losses",))
     args = shuffle_case(rng if hidden else None)
     X, labels, hidden_sizes, lr, epochs, batch_size, l2, seed = args
+    shuffled = {"batch_size": batch_size, "l2": l2, "seed": seed, "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}, {"lr": lr, "epochs": epochs}]}
     yield Case(f"{epochs} epochs of mini-batches of {batch_size} on {len(X)} {'random' if hidden else 'fixed'} rows (and epochs=1 with lr = 0, "
                "and the same run again): shuffled afresh every epoch, reproducibly", "train_classifier", (X, labels, hidden_sizes),
-               kwargs={"batch_size": batch_size, "l2": l2, "seed": seed,
-                       "each": [{"lr": 0.0, "epochs": 1}, {"lr": lr, "epochs": epochs}, {"lr": lr, "epochs": epochs}]},
-               probe="batches_seen", check=_shuffle_check(args), timeout=30.0,
+               kwargs=shuffled, probe="traced_each", check=explained(_shuffle_check(args), classifier_recipes(labels, shuffled), with_traces=True), timeout=30.0,
                clauses=("train_classifier.shuffle", "train_classifier.losses", "train_classifier.step"))
 
 
@@ -882,9 +904,13 @@ ASSIGNMENT.checks("classifier_step", "forward.value", "backward.value")
 ASSIGNMENT.checks("digits", "train_classifier.params", "train_classifier.learns")
 ASSIGNMENT.relations("classifier_step", {"missing:penalty": "loss_without_penalty", "extra:bias_penalty": "biases_regularised", "extra:penalty": "penalty_miscounted",
                                          "flipped:penalty": "penalty_miscounted", "flipped:cross-entropy": "ce_sign", "factor:n": "ce_sum",
-                                         "zero": "loss_not_recorded", "sign": "loss_sign"})
+                                         "zero": "loss_not_recorded", "sign": "loss_sign", **relation_table(
+    "classifier_batches", "classifier_output_gradient", "classifier_update_rule", terms=("P / m", "Y / m"),
+    named={"gradient:factor:n": "ce_grad_factor_n", "gradient:sign": "ce_grad_sign", "gradient:missing:Y / m": "ce_grad_missing_y",
+           "update:uphill": "uphill_step", "update:frozen": "parameter_not_updated", "update:decay_missing": "l2_gradient", "update:decay_sign": "l2_gradient"})})
 for _question in ("softmax", "softmax_stable"):
     ASSIGNMENT.relations(_question, {"axis:0": "softmax_wrong_axis", "axis:all": "softmax_wrong_axis"})
 ASSIGNMENT.relations("log_softmax", {"axis:0": "log_softmax_wrong_axis", "axis:all": "log_softmax_wrong_axis", "missing:log-sum-exp": "log_softmax_normaliser",
                                      "flipped:log-sum-exp": "log_softmax_normaliser", "sign": "log_softmax_normaliser"})
 ASSIGNMENT.relations("cross_entropy_grad", {"flipped:Y / n": "ce_grad_missing_y"})
+ASSIGNMENT.shows_downstream(TRAINING_PIECES, "classifier_output_gradient")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import numpy as np
-
 from . import probe, student_function
 
 
@@ -35,32 +33,3 @@ def forward_backward_given(namespace: Mapping[str, Any], fn: str, args: list, kw
     params, X, dC_dA, activations = args
     output, cache = student_function(namespace, "forward")(params, X, activations)
     return {"output": output, "grads": namespace[fn](params, cache, dC_dA, activations)}
-
-
-def _recorded_call(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> dict:
-    X = np.asarray(args[0], dtype=float)
-    index = {row.tobytes(): i for i, row in enumerate(X)}
-    forward, seen = namespace.get("forward"), []
-
-    def recording(params, X_batch, *rest, **options):
-        seen.append([index.get(np.asarray(row, dtype=float).tobytes(), -1) for row in np.asarray(X_batch)])
-        return forward(params, X_batch, *rest, **options)
-
-    namespace["forward"] = recording
-    try:
-        return {"result": namespace[fn](*args, **kwargs), "batches": seen}
-    finally:
-        namespace["forward"] = forward
-
-
-@probe
-def batches_seen(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
-    """``fn(*args, **common, **extra)`` once per dict in ``kwargs["each"]`` (as ``call_each``), each while the
-    student's ``forward`` records which rows of ``args[0]`` (X) every call receives.
-
-    Returns one ``{"result": ..., "batches": [[row index, ...] per call of forward]}`` per call (-1 for a
-    row that is not one of X's). The grader believes the batches only as far as the trajectory it then
-    computes from them agrees with the returned one.
-    """
-    common = {k: v for k, v in kwargs.items() if k != "each"}
-    return [_recorded_call(namespace, fn, args, {**common, **extra}) for extra in kwargs["each"]]
