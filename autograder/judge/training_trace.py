@@ -189,17 +189,18 @@ def explain(run: Any, recipe: Recipe) -> Relation | None:
     return None
 
 
-def explained(check: Callable[[Any, Any], None], recipes: Sequence[Recipe], with_traces: bool = False):
+def explained(check: Callable[[Any, Any], None], recipes: Sequence[Recipe], with_traces: bool = False, weaker: Sequence[str] = ()):
     """``check`` of a traced case's results (one run of the probe ``traced``, or the list ``traced_each`` returns),
-    given to it without their traces (``with_traces``: as the probe returned them); a failure that names nothing is
-    explained, when a trace shows why, by the first finding of :func:`explain` over the runs with their ``recipes``."""
+    given to it without their traces (``with_traces``: as the probe returned them); a failure that names nothing, or
+    only a relation of ``weaker`` (a part of the result located, not its cause), is explained, when a trace shows
+    why, by the first finding of :func:`explain` over the runs with their ``recipes``."""
     def wrapped(got, oracles):
         runs = got if isinstance(got, list) else [got]
         results = [run.get("result") if isinstance(run, dict) else None for run in runs]
         try:
             check(got if with_traces else results if isinstance(got, list) else results[0], oracles)
         except Mismatch as wrong:
-            if wrong.misconception is None and wrong.relation is None:
+            if wrong.misconception is None and (wrong.relation is None or wrong.relation in weaker):
                 finding = next((f for f in (explain(run, recipe) for run, recipe in zip(runs, recipes)) if f is not None), None)
                 if finding is not None:
                     raise Mismatch(f"{wrong.message}\n{finding.text[0].upper()}{finding.text[1:]}.", relation=finding.key) from None
