@@ -39,7 +39,7 @@ from ..judge.misconceptions import Relation
 from ..judge.networks import autograd_grads, forward_pass
 from ..student.probes.optimizers import optimizer_steps
 from ..judge.question import Assignment, Case
-from ..judge.relations import IN_PLACE, constant_ratio, constant_shift, named_factor
+from ..judge.relations import IN_PLACE, constant_ratio, constant_shift, factor_relation, named_factor
 
 ASSIGNMENT = Assignment("06_optimizers", "optimizers.ipynb", "Optimizers and initialisation")
 
@@ -158,6 +158,9 @@ LOSS_COUNT = ASSIGNMENT.misconception("losses_one_too_many", "one step too many"
 LR_MISSING = ASSIGNMENT.misconception("lr_missing", "learning rate missing",
                                     "the step is scaled by the learning rate: w <- w - lr * (...); your update is 1 / lr times the size it should have.",
                                     "relation", questions=("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"))
+STEP_FACTOR = ASSIGNMENT.misconception("step_factor_misplaced", "a factor of the step misplaced",
+                                     "the step is lr * (the gradient, or its average) / (sqrt(s) + eps): each of the three factors once, lr and the gradient "
+                                     "multiplying, sqrt(s) + eps dividing.", "relation", questions=("adagrad", "rmsprop", "adam"))
 NO_UPDATE = ASSIGNMENT.misconception("parameters_unchanged", "parameters returned unchanged",
                                      "step must return p - lr * (...) for every parameter, from a state that takes in the gradient g; "
                                      "your step leaves the parameters where they are.", "property",
@@ -272,6 +275,17 @@ FIRST_STATE = {"AdaGrad": lambda g, o: g ** 2, "RMSprop": lambda g, o: (1.0 - o[
 """The state after the first step from zero; what a first update implies about the state is compared with it."""
 STATE_FACTORS = {"RMSprop": {AVERAGE_WEIGHT: lambda o: 1.0 / (1.0 - o["rho"])}}
 """Factors between that implied state and the right one that name a mistake."""
+FIRST_NORMALISER = {cls: lambda g, o, rho=rho: 1.0 / (np.sqrt(rho(o)) * np.abs(g) + o["eps"])
+                    for cls, rho in (("AdaGrad", lambda o: 1.0), ("RMSprop", lambda o: 1.0 - o["rho"]), ("Adam", lambda o: 1.0))}
+"""1 / (sqrt(s) + eps) of the first step from a zero state (Adam's bias-corrected v_hat = g**2): the factor the first update divides by."""
+
+
+def _first_step_factors(cls: str, got_step: list, exp_step: list, grads: list, hyper: dict) -> Relation | None:
+    """The first update compared factor by factor with lr * g * 1 / (sqrt(s) + eps): one of them missing, dividing or twice."""
+    flat = lambda arrays: np.concatenate([np.ravel(a) for a in arrays])  # noqa: E731
+    factors = {"lr": hyper["lr"], "g": flat(grads), "1 / (sqrt(s) + eps)": flat([FIRST_NORMALISER[cls](g, hyper) for g in grads])}
+    with np.errstate(all="ignore"):
+        return factor_relation(flat(got_step), flat(exp_step), factors)
 
 
 def _first_state_mistake(cls: str, got_step: list, grads: list, hyper: dict) -> str | None:
@@ -318,6 +332,9 @@ def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step
         return Mismatch(f"{head} Your first update lr * g / (sqrt(s) + eps) implies a state s other than the update rule's.", misconception=state_key)
     if ratio is not None and not np.isclose(ratio, 0.0):
         return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.", misconception=STEP_SCALED)
+    found = _first_step_factors(cls, got_step, exp_step, grads, hyper) if k == 0 and grads is not None and cls in FIRST_NORMALISER else None
+    if found is not None:
+        return Mismatch(f"{head} Your first step is {found.text}.", misconception=STEP_FACTOR)
     if all(not np.any(s) for s in got_step):
         return Mismatch(f"{head} Your step did not change the parameters at all.", misconception=NO_UPDATE)
     return Mismatch(f"{head} Compare your state update and your step with the formulas in the docstring.")
