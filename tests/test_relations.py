@@ -334,6 +334,8 @@ LOOP_MISTAKES = [  # (assignment, question, cell, old, new, catalogue key): a lo
      "loss_cross_entropy_term"),
     ("06_optimizers", "adagrad", "AdaGrad", "p - self.lr * g / (np.sqrt(G) + self.eps)", "p - self.lr * g * (np.sqrt(G) + self.eps)", "step_factor_misplaced"),
     ("06_optimizers", "rmsprop", "RMSprop", "p - self.lr * g / (np.sqrt(s) + self.eps)", "p - self.lr / (np.sqrt(s) + self.eps)", "step_factor_misplaced"),
+    ("07_generalisation", "update_running", "update_running", "(1.0 - momentum) * batch_value", "(1.0 + momentum) * batch_value", "running_term_missing"),
+    ("04_backprop", "mse", "mse_cost_grad", "(A - Y) / A.shape[0]", "(A - 2 * Y) / A.shape[0]", "mse_grad_target"),
     ("04_backprop", "mse", "mse_cost", "/ A.shape[0]", "/ A.shape[1]", "mse_over_outputs"),
     ("04_backprop", "activations", "ACTIVATIONS", "return 1.0 - np.tanh(z) ** 2", "return 1.0 + np.tanh(z) ** 2", "fprime_formula"),
     ("04_backprop", "activations", "ACTIVATIONS", "return s * (1.0 - s)", "return s / (1.0 - s)", "fprime_formula"),
@@ -366,6 +368,22 @@ def test_a_region_relation_only_when_every_wrong_entry_is_inside_one_region():
     assert region_relation(-right - 1.0, right, regions) is None  # wrong on both sides
     assert region_relation(right, right, regions) is None
     assert region_relation(right + 1.0, right, {"all": np.ones(4, dtype=bool)}) is None  # no right entry outside the region
+
+
+def test_a_scaled_term_only_when_the_difference_is_one_multiple_of_one_term():
+    from autograder.judge.relations import scaled_term
+
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=6), rng.normal(size=6)
+    right = a + b
+    assert scaled_term(a + 3.0 * b, right, {"a": a, "b": b}).key == "scaled:b"
+    assert "taken 3 times" in scaled_term(a + 3.0 * b, right, {"a": a, "b": b}).text
+    assert scaled_term(a + b + rng.normal(size=6), right, {"a": a, "b": b}) is None  # off by something else
+    assert scaled_term(right, right, {"a": a}) is None
+    assert scaled_term(2.0 * right, right, {"all": right}) is None  # a term proportional to the whole: a factor, not a term
+    assert scaled_term(np.array(2.0), np.array(1.0), {"x": np.array(0.5)}) is None  # one entry: any value would fit
+    lone = np.eye(1, 6)[0]  # nonzero in one entry only
+    assert scaled_term(right + 2.0 * lone, right, {"e": lone}) is None
 
 
 def test_a_column_relation_only_when_every_column_is_off_by_its_own_constant_or_factor():

@@ -16,7 +16,8 @@ Keys of the relations (what a question's table maps to catalogue keys):
 - ``"index+1"`` / ``"index-1"``: got[i] is expected[i + 1] / expected[i - 1] along the first axis
   (a loop bound or an index off by one);
 - ``"missing:<id>"`` / ``"extra:<id>"``: got is expected without / with once more one of the
-  terms a check lists (compared term by term, e.g. the L2 penalty of a loss);
+  terms a check lists (compared term by term, e.g. the L2 penalty of a loss); ``"scaled:<id>"``: with
+  that term taken some other constant number of times (:func:`scaled_term`);
 - ``"in_place"``: an argument was changed in place (found by the probe, not by a value);
 - named factors: ``named_factor(ratio, {key: factor})`` for factors a question computes
   (``lr``, ``1 + beta``, ...);
@@ -45,7 +46,7 @@ import numpy as np
 from .misconceptions import Relation, relation
 
 __all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
-           "normalised_axis", "region_relation", "column_relation", "term_relation"]
+           "normalised_axis", "region_relation", "column_relation", "scaled_term", "term_relation"]
 
 IN_PLACE = "in_place"
 """The relation key of an argument changed in place (the engine raises it for every question)."""
@@ -69,14 +70,16 @@ def describe(got, expected, n: int | None = None, rtol: float = 1e-7, atol: floa
              terms: Mapping[str, object] | None = None, factors: Mapping[str, object] | None = None) -> tuple[str, Relation] | None:
     """``(key, relation)`` of the first relation that holds between ``got`` and ``expected``, else None:
     a missing, extra or sign-flipped one of ``terms`` first (when given), then :func:`autograder.judge.misconceptions.relation`,
-    then a shift by one index, then one of ``factors`` (when given) missing, dividing or twice (:func:`factor_relation`)."""
+    then a shift by one index, then one of ``factors`` (when given) missing, dividing or twice (:func:`factor_relation`),
+    then one of ``terms`` with a wrong coefficient (:func:`scaled_term`)."""
     by_term = (term_relation(got, expected, terms, rtol=rtol, atol=atol) or flipped_term(got, expected, terms, rtol=rtol, atol=atol)) if terms else None
     if by_term is not None:
         return by_term.key, by_term
     found = relation(got, expected, n=n, rtol=rtol, atol=atol)
     if found is not None:
         return found.key, found
-    found = index_shift(got, expected, rtol=rtol, atol=atol) or (factor_relation(got, expected, factors, rtol=rtol, atol=atol) if factors else None)
+    found = (index_shift(got, expected, rtol=rtol, atol=atol) or (factor_relation(got, expected, factors, rtol=rtol, atol=atol) if factors else None)
+             or (scaled_term(got, expected, terms, rtol=rtol, atol=atol) if terms else None))
     return (found.key, found) if found is not None else None
 
 
@@ -92,6 +95,30 @@ def term_relation(got, expected, terms: Mapping[str, object], rtol: float = 1e-7
         for sign, kind, text in ((-1.0, "missing", "the right ones without the term {}"), (1.0, "extra", "the right ones plus the term {} once more")):
             if got.shape == expected.shape and np.allclose(got, expected + sign * value, rtol=rtol, atol=max(atol, rtol * scale)):
                 return Relation(f"{kind}:{term}", text.format(repr(term)))
+    return None
+
+
+def scaled_term(got, expected, terms: Mapping[str, object], rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
+    """Compared term by term: ``got - expected`` is one constant multiple of one of ``terms`` (kind ``"scaled:<id>"``),
+    so that term is taken c times instead of once (a coefficient written wrong: a sum for a mean, 1 + m for 1 - m).
+    Only where it can tell: at least two entries of the term are nonzero, the difference is zero wherever the term
+    is, and the term is not proportional to ``expected`` itself (then a factor of the whole would read the same)."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    if got.shape != expected.shape or got.size < 2 or not np.all(np.isfinite(got)):
+        return None
+    difference = got - expected
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
+    if np.allclose(difference, 0.0, rtol=0.0, atol=max(atol, rtol * scale)):
+        return None
+    for term, value in terms.items():
+        value = np.broadcast_to(np.asarray(value, dtype=float), expected.shape)
+        nonzero = np.abs(value) > max(atol, rtol * max(float(np.max(np.abs(value), initial=0.0)), scale))
+        if nonzero.sum() < 2 or not np.allclose(difference[~nonzero], 0.0, rtol=0.0, atol=max(atol, rtol * scale)):
+            continue
+        ratios = difference[nonzero] / value[nonzero]
+        if not np.allclose(ratios, ratios[0], rtol=max(rtol, 1e-6), atol=0.0) or constant_ratio(expected, value, rtol=1e-6) is not None:
+            continue
+        return Relation(f"scaled:{term}", f"the right ones with the term {term!r} taken {1.0 + float(ratios[0]):.4g} times instead of once")
     return None
 
 

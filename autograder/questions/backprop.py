@@ -71,7 +71,7 @@ ASSIGNMENT.misconception("cost_not_over_n", "cost not divided by n", "the cost i
 ASSIGNMENT.misconception("mse_over_every_entry", "averaged over every entry", "divide by the number of rows n only, not by the number of entries.", "relation", ("mse",))
 ASSIGNMENT.misconception("mse_over_outputs", "averaged over the outputs", "n is the number of rows, A.shape[0]: the cost is averaged over the samples, not over the outputs.",
    "relation", ("mse",))
-ASSIGNMENT.misconception("mse_grad_target", "target missing from dC/dA", "the gradient of 0.5 * (A - Y)**2 / n is (A - Y) / n: the target Y enters once, with a minus sign.",
+ASSIGNMENT.misconception("mse_grad_target", "the target in dC/dA missing or miscounted", "the gradient of 0.5 * (A - Y)**2 / n is (A - Y) / n: the target Y enters once, with a minus sign.",
    "relation", ("mse",))
 ASSIGNMENT.misconception("mse_half_missing", "factor 0.5 missing", "the cost is 0.5 * sum((A - Y)**2) / n: the 0.5 makes its gradient simply (A - Y) / n.", "relation", ("mse",))
 ASSIGNMENT.misconception("mse_grad_doubled", "gradient of 0.5 * (A - Y)**2 doubled", "the 0.5 in the cost cancels the 2 from the square's derivative.",
@@ -867,7 +867,7 @@ ASSIGNMENT.checks("vectorised", "backward.shapes")
 # --- what a relation between a student's value and the expected one means here (autograder.relations) ---
 ASSIGNMENT.relations("init_params", {"length+1": "layer_count_off_by_one", "length-1": "layer_count_off_by_one"})
 ASSIGNMENT.relations("numerical_gradient", {"zero": "numgrad_zero"})
-ASSIGNMENT.relations("mse", {"missing:Y": "mse_grad_target", "flipped:Y": "mse_grad_target"})
+ASSIGNMENT.relations("mse", {"missing:Y": "mse_grad_target", "flipped:Y": "mse_grad_target", "scaled:Y": "mse_grad_target", "extra:Y": "mse_grad_target"})
 ASSIGNMENT.relations("activations", {"missing_factor": "fprime_formula", "inverted_factor": "fprime_formula", "sign": "fprime_formula",
                                      "missing:1": "fprime_formula", "missing:tanh(z)**2": "fprime_formula", "flipped:tanh(z)**2": "fprime_formula"})
 ASSIGNMENT.relations("train_convention", {"length+1": "epochs_off_by_one", "length-1": "epochs_off_by_one", **relation_table(

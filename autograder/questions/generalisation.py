@@ -119,8 +119,9 @@ BN_DIVISOR = ASSIGNMENT.misconception("bn_divisor_wrong", "the normalisation's d
                                       "each column is centred right but divided by the wrong amount: divide by sqrt(var + eps), var the column's "
                                       "variance (the mean of its squared deviations from the mean) in training and running_var at inference.",
                                       "relation", ("batchnorm_forward", "batchnorm_inference"))
-RUNNING_TERM = ASSIGNMENT.misconception("running_term_missing", "a term of the running average missing or subtracted",
-                                        "the running average keeps momentum * running AND adds (1 - momentum) * batch_value.", "relation", ("update_running",))
+RUNNING_TERM = ASSIGNMENT.misconception("running_term_missing", "a term of the running average missing, subtracted or weighted wrong",
+                                        "the running average keeps momentum * running AND adds (1 - momentum) * batch_value, each weight written as it is.",
+                                        "relation", ("update_running",))
 
 EPS = 1e-5
 RTOL = 1e-7  # batch normalisation's gradients against autograd
@@ -913,7 +914,7 @@ ASSIGNMENT.checks("update_running", "update_running.value")
 ASSIGNMENT.contract("universal_fit", shapes="params = [(W1 (1, width), b1 (width,)), (W2 (width, 1), b2 (1,))].",
                     mse="final_mse = mean((network(x) - y) ** 2) for the returned params.", fits="More hidden units fit better: 10 units beat 1.")
 ASSIGNMENT.checks("universal_fit", "universal_fit.shapes", "universal_fit.mse", "universal_fit.fits")
-ASSIGNMENT.relations("update_running", {f"{kind}:{term}": RUNNING_TERM for kind in ("missing", "flipped") for term in ("momentum * running", "(1 - momentum) * batch_value")})
+ASSIGNMENT.relations("update_running", {f"{kind}:{term}": RUNNING_TERM for kind in ("missing", "flipped", "scaled") for term in ("momentum * running", "(1 - momentum) * batch_value")})
 ASSIGNMENT.relations("universal_fit", relation_table(UNIVERSAL_BATCH, UNIVERSAL_GRADIENT, UNIVERSAL_UPDATE, terms=("2 y_hat / n", "2 y / n"),
                                                    named=dict.fromkeys(("gradient:factor:2", "gradient:factor:1/2", "gradient:factor:n", "gradient:factor:1/n"), UNIVERSAL_STEP)))
 ASSIGNMENT.relations("l2_penalty", {kind: PENALTY_FACTOR for kind in ("missing_factor", "inverted_factor", "extra_factor")})

@@ -54,7 +54,7 @@ ASSIGNMENT.misconception("ce_grad_sign", "cross-entropy gradient with the wrong 
    "relation", ("cross_entropy_grad", "classifier_step"))
 ASSIGNMENT.misconception("ce_grad_factor_n", "cross-entropy gradient not divided by n", "the cost is a mean over the rows, so its gradient carries the factor 1/n.",
    "relation", ("cross_entropy_grad", "classifier_step"))
-ASSIGNMENT.misconception("ce_grad_missing_y", "one-hot labels not subtracted", "the gradient of the cost with respect to the logits is (softmax(Z) - Y) / n.", "relation",
+ASSIGNMENT.misconception("ce_grad_missing_y", "one-hot labels not subtracted once", "the gradient of the cost with respect to the logits is (softmax(Z) - Y) / n.", "relation",
    ("cross_entropy_grad", "classifier_step"))
 ASSIGNMENT.misconception("jacobian_missing_diag", "Jacobian without its diagonal term", "d p_i / d z_i has an extra p_i from the numerator: J = diag(p) - p p^T.", "relation",
    ("softmax_jacobian",))
@@ -923,6 +923,6 @@ ASSIGNMENT.relations("classifier_step", {"missing:penalty": "loss_without_penalt
 for _question in ("softmax", "softmax_stable"):
     ASSIGNMENT.relations(_question, {"axis:0": "softmax_wrong_axis", "axis:all": "softmax_wrong_axis"})
 ASSIGNMENT.relations("log_softmax", {"axis:0": "log_softmax_wrong_axis", "axis:all": "log_softmax_wrong_axis", "missing:log-sum-exp": "log_softmax_normaliser",
-                                     "flipped:log-sum-exp": "log_softmax_normaliser", "sign": "log_softmax_normaliser"})
-ASSIGNMENT.relations("cross_entropy_grad", {"flipped:Y / n": "ce_grad_missing_y"})
+                                     "flipped:log-sum-exp": "log_softmax_normaliser", "scaled:log-sum-exp": "log_softmax_normaliser", "sign": "log_softmax_normaliser"})
+ASSIGNMENT.relations("cross_entropy_grad", {"flipped:Y / n": "ce_grad_missing_y", "scaled:Y / n": "ce_grad_missing_y"})
 ASSIGNMENT.shows_downstream(TRAINING_PIECES, "classifier_output_gradient")
