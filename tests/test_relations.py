@@ -311,6 +311,8 @@ def test_correct_variants_of_the_general_relations_pass_with_nothing_named(assig
 
 LOOP_MISTAKES = [  # (assignment, question, cell, old, new, catalogue key): a loop bound, an update written otherwise
     ("03_chain_rule", "train_scalar_network", "train_scalar_network", "for _ in range(epochs):", "for _ in range(epochs + 1):", "epochs_off_by_one"),
+    ("03_chain_rule", "train_scalar_network", "train_scalar_network", 'w1 - lr * g["dC_dw1"]', 'lr * g["dC_dw1"] - w1', "update_rule"),
+    ("03_chain_rule", "train_scalar_network", "train_scalar_network", 'b2 - lr * g["dC_db2"]', 'b2', "parameter_not_updated"),
     ("03_chain_rule", "forward_trace", "forward_trace", "a = x ** 2", "a = 2 ** x", "node_formula"),
     ("03_chain_rule", "forward_trace", "forward_trace", "d = np.sqrt(c)", "d = c ** 2", "node_formula"),
     ("04_backprop", "init_params", "init_params", "zip(layer_sizes[:-1], layer_sizes[1:])", "zip(layer_sizes[:-2], layer_sizes[1:])", "layer_count_off_by_one"),

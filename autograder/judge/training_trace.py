@@ -30,7 +30,7 @@ from .compare import Mismatch
 from .misconceptions import Relation
 from .relations import describe
 
-__all__ = ["Recipe", "UPDATE_RULES", "batches", "explain", "explained", "relation_table"]
+__all__ = ["Recipe", "UPDATE_RULES", "batches", "explain", "explained", "relation_table", "update_relation"]
 
 
 @dataclass(frozen=True)
@@ -157,18 +157,28 @@ def _step(forward: Mapping[str, Any], backward: Mapping[str, Any], after, recipe
         return None
     for layer, ((W, b), (dW, db), (W1, b1)) in enumerate(zip(_pairs(forward["params"]), _pairs(backward["grads"]), _pairs(after)), start=1):
         for name, p, g, d, moved in (("W", W, dW, recipe.decay * W, W1), ("b", b, db, np.zeros_like(b), b1)):
-            right = p - recipe.lr * (g + d)
-            if _close(moved, right):
-                continue
-            where = f"in step {number} of your training loop, {name} of layer {layer} moved otherwise than {name} <- {name} - lr * " + (
-                f"(d{name} + l2 * {name})" if name == "W" and recipe.decay else f"d{name}") + f" with the d{name} your backward returned"
-            with np.errstate(all="ignore"):
-                for key, (rule, reads) in UPDATE_RULES.items():
-                    value = rule(p, g, recipe.lr, d)
-                    if np.all(np.isfinite(value)) and not _close(value, right) and _close(moved, value):
-                        return Relation(key, f"{where}; yours is {reads.format(p=name)}")
-            return Relation("update", where)
+            found = update_relation(f"{name} of layer {layer}", name, p, g, moved, recipe.lr, d, number)
+            if found is not None:
+                return found
     return None
+
+
+def update_relation(where: str, name: str, p, g, moved, lr: float, d=0.0, number: int = 1, source: str = "your backward returned") -> Relation | None:
+    """How the parameter ``p`` (called ``name``, at ``where``) moved in step ``number`` of a training loop, given its
+    gradient ``g`` (from ``source``) and decay term ``d``: None when ``moved`` is p - lr * (g + d), else the first of :data:`UPDATE_RULES`
+    it follows (``"update:<rule>"``), or ``"update"``."""
+    p, g, moved, d = (np.asarray(v, dtype=float) for v in (p, g, moved, d))
+    right = p - lr * (g + d)
+    if _close(moved, right):
+        return None
+    said = f"in step {number} of your training loop, {where} moved otherwise than {name} <- {name} - lr * " + (
+        f"(d{name} + l2 * {name})" if np.any(d) else f"d{name}") + f" with the d{name} {source}"
+    with np.errstate(all="ignore"):
+        for key, (rule, reads) in UPDATE_RULES.items():
+            value = rule(p, g, lr, d)
+            if np.all(np.isfinite(value)) and not _close(value, right) and _close(moved, value):
+                return Relation(key, f"{said}; yours is {reads.format(p=name)}")
+    return Relation("update", said)
 
 
 def explain(run: Any, recipe: Recipe) -> Relation | None:
@@ -189,11 +199,17 @@ def explain(run: Any, recipe: Recipe) -> Relation | None:
     return None
 
 
-def explained(check: Callable[[Any, Any], None], recipes: Sequence[Recipe], with_traces: bool = False, weaker: Sequence[str] = ()):
+def explained(check: Callable[[Any, Any], None], recipes: Sequence[Recipe] = (), with_traces: bool = False, weaker: Sequence[str] = (),
+              finding: Callable[[Any], Relation | None] | None = None):
     """``check`` of a traced case's results (one run of the probe ``traced``, or the list ``traced_each`` returns),
     given to it without their traces (``with_traces``: as the probe returned them); a failure that names nothing, or
     only a relation of ``weaker`` (a part of the result located, not its cause), is explained, when a trace shows
-    why, by the first finding of :func:`explain` over the runs with their ``recipes``."""
+    why, by the first finding of :func:`explain` over the runs with their ``recipes`` (or by ``finding(got)``, for
+    another probe's record)."""
+    def traces(got) -> Relation | None:
+        runs = got if isinstance(got, list) else [got]
+        return next((f for f in (explain(run, recipe) for run, recipe in zip(runs, recipes)) if f is not None), None)
+
     def wrapped(got, oracles):
         runs = got if isinstance(got, list) else [got]
         results = [run.get("result") if isinstance(run, dict) else None for run in runs]
@@ -201,9 +217,12 @@ def explained(check: Callable[[Any, Any], None], recipes: Sequence[Recipe], with
             check(got if with_traces else results if isinstance(got, list) else results[0], oracles)
         except Mismatch as wrong:
             if wrong.misconception is None and (wrong.relation is None or wrong.relation in weaker):
-                finding = next((f for f in (explain(run, recipe) for run, recipe in zip(runs, recipes)) if f is not None), None)
-                if finding is not None:
-                    raise Mismatch(f"{wrong.message}\n{finding.text[0].upper()}{finding.text[1:]}.", relation=finding.key) from None
+                try:
+                    found = (finding or traces)(got)
+                except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+                    found = None  # a record that is not what the probe writes names nothing
+                if found is not None:
+                    raise Mismatch(f"{wrong.message}\n{found.text[0].upper()}{found.text[1:]}.", relation=found.key) from None
             raise
 
     return wrapped

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from . import probe
+from .training import recording
 
 
 
@@ -162,3 +163,15 @@ def watch_autodiff(namespace: Mapping[str, Any], fn: str, args: list, kwargs: di
     if tampered:
         seen.setdefault("unknown", "the call switched off the kit's watch for autodiff libraries")
     return {"value": value, "autodiff": sorted(seen), "where": [seen[k] for k in sorted(seen)]}
+
+
+@probe
+def watch_autodiff_recording(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
+    """:func:`watch_autodiff` while the first calls of ``two_layer_scalar_grads`` are recorded: ``"calls"``, their
+    arguments and results (:func:`autograder.student.probes.training.recording`), which the grader reads only to say
+    why a training run that already failed went wrong."""
+    calls, restore = recording(namespace, "two_layer_scalar_grads")
+    try:
+        return {**watch_autodiff(namespace, fn, args, kwargs), "calls": calls}
+    finally:
+        restore()

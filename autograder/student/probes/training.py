@@ -23,9 +23,12 @@ TRACED_BATCHES = 10_000
 
 
 def _copy(value: Any) -> Any:
-    """A deep copy of nested lists and tuples of arrays (the parameters may be updated in place afterwards)."""
+    """A deep copy of nested lists, tuples and dicts of arrays and numbers, as float arrays (parameters may be updated
+    in place afterwards); anything else is None."""
     if isinstance(value, (list, tuple)):
         return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _copy(v) for k, v in value.items()}
     return np.array(value, dtype=float, copy=True) if isinstance(value, np.ndarray) or np.isscalar(value) else None
 
 
@@ -37,6 +40,27 @@ def _third_argument(fn, args: tuple, options: dict) -> Any:
         return args[2] if len(args) > 2 else None
     names = list(bound.signature.parameters)
     return bound.arguments.get(names[2]) if len(names) > 2 else None
+
+
+def recording(namespace: dict, name: str, limit: int = TRACED_STEPS + 1):
+    """Replace ``namespace[name]`` (when it is a function) by one that keeps copies of its first ``limit`` calls:
+    ``{"arguments": {parameter: value}, "result": ...}``. Returns ``(calls, restore)``; ``restore()`` puts it back."""
+    original, calls = namespace.get(name), []
+    if not callable(original):
+        return calls, lambda: None
+
+    def recorded(*args, **options):
+        result = original(*args, **options)
+        if len(calls) < limit:
+            try:
+                bound = inspect.signature(original).bind(*args, **options).arguments
+            except (TypeError, ValueError):
+                bound = {}
+            calls.append({"arguments": {k: _copy(v) for k, v in bound.items()}, "result": _copy(result)})
+        return result
+
+    namespace[name] = recorded
+    return calls, lambda: namespace.__setitem__(name, original)
 
 
 def _row_finder(source: Any):
