@@ -313,6 +313,8 @@ LOOP_MISTAKES = [  # (assignment, question, cell, old, new, catalogue key): a lo
     ("03_chain_rule", "train_scalar_network", "train_scalar_network", "for _ in range(epochs):", "for _ in range(epochs + 1):", "epochs_off_by_one"),
     ("03_chain_rule", "train_scalar_network", "train_scalar_network", 'w1 - lr * g["dC_dw1"]', 'lr * g["dC_dw1"] - w1', "update_rule"),
     ("03_chain_rule", "train_scalar_network", "train_scalar_network", 'b2 - lr * g["dC_db2"]', 'b2', "parameter_not_updated"),
+    ("03_chain_rule", "linear_neuron_step", "linear_neuron_step", '"w_new": w - lr * dL_dw', '"w_new": w - lr / dL_dw', "update_rule"),
+    ("03_chain_rule", "reverse_mode", "reverse_mode", "df_db = df_dc * 1.0", "df_db = df_dc * 0.0", "chain_derivative_zero"),
     ("03_chain_rule", "forward_trace", "forward_trace", "a = x ** 2", "a = 2 ** x", "node_formula"),
     ("03_chain_rule", "forward_trace", "forward_trace", "d = np.sqrt(c)", "d = c ** 2", "node_formula"),
     ("04_backprop", "init_params", "init_params", "zip(layer_sizes[:-1], layer_sizes[1:])", "zip(layer_sizes[:-2], layer_sizes[1:])", "layer_count_off_by_one"),

@@ -90,8 +90,11 @@ EPOCHS_OFF_BY_ONE = ASSIGNMENT.misconception("epochs_off_by_one", "one epoch too
                                              questions=("train_scalar_network",))
 UPDATE_PLUS = ASSIGNMENT.misconception("update_plus", "update moves up the gradient", "gradient descent subtracts: w_new = w - lr * dL/dw.",
                                       questions=("linear_neuron_step", "train_scalar_network"))
-UPDATE_RULE = ASSIGNMENT.misconception("update_rule", "update rule", "every epoch moves each parameter by minus the learning rate times its gradient: p <- p - lr * dC/dp.",
-                                       questions=("train_scalar_network",))
+CHAIN_ZERO = ASSIGNMENT.misconception("chain_derivative_zero", "a derivative of zero in the chain",
+                                      "each node's derivative is the one above it times the node's own local derivative, from df/dd = 1 down: none of them "
+                                      "is 0 for this f, so a 0 means a local derivative or the seed written as 0 (or an integer division).", questions=("reverse_mode",))
+UPDATE_RULE = ASSIGNMENT.misconception("update_rule", "update rule", "every step moves each parameter by minus the learning rate times its gradient: p <- p - lr * dC/dp.",
+                                       questions=("linear_neuron_step", "train_scalar_network"))
 
 
 # --- the definitions (for NumPy, autograd.numpy or SymPy alike) ---------------------------
@@ -462,7 +465,9 @@ LINEAR = (
         factors=lambda *args: {"2": 2.0, "o - y": _error(*args)}, terms=lambda x, y, w, b, lr: {"y": -2 * y}),
     *(_linear(key, linear_update(k), mistakes=(
         Mistake(UPDATE_PLUS, lambda x, y, w, b, lr, k=k: (w, b)[k] + lr * linear_gradient(k)(x, y, w, b, lr)),
-        Mistake(MISSING_FACTOR, lambda x, y, w, b, lr, k=k: (w, b)[k] - linear_gradient(k)(x, y, w, b, lr))),  # the step without lr
+        Mistake(MISSING_FACTOR, lambda x, y, w, b, lr, k=k: (w, b)[k] - linear_gradient(k)(x, y, w, b, lr)),  # the step without lr
+        *(Mistake(UPDATE_RULE, lambda x, y, w, b, lr, k=k, step=step: step((w, b)[k], linear_gradient(k)(x, y, w, b, lr), lr, 0.0))
+          for rule, (step, _) in UPDATE_RULES.items() if rule not in ("update:uphill", "update:without_lr", "update:frozen"))),  # those three: above, and a missing term
         terms=lambda x, y, w, b, lr, k=k: {"step": -lr * linear_gradient(k)(x, y, w, b, lr)}) for k, key in enumerate(("w_new", "b_new"))),
 )
 
@@ -689,7 +694,7 @@ ASSIGNMENT.checks("train_scalar_network", "train_scalar_network.init", "train_sc
 
 # --- what a relation between a student's value and the exact one means here (autograder.relations) ---
 _CHAIN = {"missing_factor": MISSING_FACTOR, "inverted_factor": FACTOR_DIVIDED}
-ASSIGNMENT.relations("reverse_mode", {**_CHAIN, "flipped:path a -> c": TERM_SIGN, "flipped:path a -> b -> c": TERM_SIGN})
+ASSIGNMENT.relations("reverse_mode", {**_CHAIN, "flipped:path a -> c": TERM_SIGN, "flipped:path a -> b -> c": TERM_SIGN, "zero": CHAIN_ZERO})
 ASSIGNMENT.relations("linear_neuron_step", {**_CHAIN, "missing:y": MISSING_TERM, "flipped:y": TERM_SIGN, "missing:step": MISSING_TERM})
 for _question in ("sigmoid_neuron_grads", "two_layer_scalar_grads"):
     ASSIGNMENT.relations(_question, {**_CHAIN, "missing:y": MISSING_TERM, "flipped:y": TERM_SIGN})
