@@ -402,3 +402,31 @@ def test_a_column_relation_only_when_every_column_is_off_by_its_own_constant_or_
     with_zero = right.copy()
     with_zero[0, 0] = 0.0
     assert column_relation(with_zero * 2.0 + np.eye(5, 3)[0] * 1.0, with_zero) is None  # an entry that is 0 must stay 0
+
+
+def test_a_trace_that_is_not_the_probes_record_explains_nothing_and_never_passes_a_failure():
+    """The trace comes from the student's process: a forged one (wrong types, a huge call list, rows out of
+    range) names nothing, costs no time, and a failing check still fails."""
+    import time
+
+    from autograder.judge.training_trace import Recipe, explain, explained
+
+    recipe = Recipe(lambda output, rows: (output, {}), lr=0.1, n=4, batch_size=2)
+    step = {"call": "forward", "rows": [0, 1], "params": [[np.zeros((1, 1)), np.zeros(1)]], "output": np.zeros((2, 1))}
+    forged = [
+        {"rows": "x", "sizes": [1], "n": 4, "trained": [0], "calls": [], "steps": 0, "result": None},
+        {"rows": np.arange(4), "sizes": [2, 2], "n": 4, "trained": [7, 9], "calls": [], "steps": 0, "result": None},
+        {"rows": np.arange(4), "sizes": [2, 2], "n": 4, "trained": [0, 1], "calls": [step] * 200_000, "steps": 1, "result": None},
+        None, 3.0, [],
+    ]
+    start = time.perf_counter()
+    assert [explain(run, recipe) for run in forged] == [None] * len(forged)
+    assert time.perf_counter() - start < 5.0  # a bound far above what the checks take, not a benchmark
+
+    def failing(got, oracles):
+        raise Mismatch("wrong")
+
+    for run in forged:
+        with pytest.raises(Mismatch) as failure:
+            explained(failing, [recipe])(run, None)
+        assert failure.value.message.startswith("wrong")

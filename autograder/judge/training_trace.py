@@ -29,6 +29,7 @@ import numpy as np
 from .compare import Mismatch
 from .misconceptions import Relation
 from .relations import describe
+from ..student.probes.training import TRACED_STEPS
 
 __all__ = ["Recipe", "UPDATE_RULES", "batches", "explain", "explained", "relation_table", "update_relation"]
 
@@ -109,12 +110,12 @@ def _batches(run: Mapping[str, Any], recipe: Recipe) -> Relation | None:
     seen, trained = batches(run), np.asarray(run["trained"], dtype=int).tolist()
     size = max(1, min(recipe.batch_size, recipe.n))
     per_epoch = -(-recipe.n // size)
-    steps = [seen[i].tolist() for i in trained[:per_epoch]]
+    steps = [seen[i] for i in trained[:per_epoch]]
     if not steps:
-        return Relation("batches", "your training loop called backward after no call of forward: it took no step in the first epoch")
-    rows = [r for step in steps for r in step]
-    missing = sorted(set(range(recipe.n)) - set(rows))
-    twice = sorted({r for r in rows if rows.count(r) > 1})
+        return Relation("batches", "your training loop took no step in the first epoch (no call of forward followed by one of backward)")
+    used, counts = np.unique(np.concatenate(steps), return_counts=True)
+    missing = np.setdiff1d(np.arange(recipe.n), used).tolist()
+    twice = used[counts > 1].tolist()
     sizes, right = [len(s) for s in steps], [min(size, recipe.n - k * size) for k in range(per_epoch)]
     if not missing and not twice and sizes == right:
         return None
@@ -133,7 +134,7 @@ def _listed(rows: Sequence[int], most: int = 6) -> str:
 def _steps(run: Mapping[str, Any]):
     """(forward call, backward call, the params after the step or None) for each traced step: the params of the next
     forward call, or after the run's last step, the params it returned (``result[0]``)."""
-    calls = run["calls"]
+    calls = list(run["calls"][:4 * TRACED_STEPS])  # what the probe writes; a longer list is not its record
     backwards = [k for k, call in enumerate(calls) if call["call"] == "backward"]
     for k in backwards:
         if k > 0 and calls[k - 1]["call"] == "forward":
