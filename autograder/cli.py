@@ -133,7 +133,7 @@ def check(notebook: Path = typer.Argument(..., help="Your notebook, e.g. 01_gate
         table.add_column(column, overflow="fold")
     for q in result.questions:
         colour = "green" if q.passed else "yellow" if q.status == "manual" else "red"
-        reason = "" if q.passed else q.reason
+        reason = "" if q.passed else escape(q.reason)  # reasons quote code such as order[start:start + batch_size]
         if q.misconception and not q.passed:
             reason += f"\n[bold magenta]{escape(recognised(q.misconception, q.hint))}[/]"
         table.add_row(q.question, f"{q.points:g}/{q.max_points:g}", f"[{colour}]{STATUS_TEXT[q.status]}[/]", reason)

@@ -26,6 +26,15 @@ def test_check_fails_an_untouched_notebook_with_reasons_and_exit_code_1(submit):
     assert "not implemented yet" in result.output and f"score 0/{AUTOMATIC:g}" in result.output
 
 
+def test_check_shows_a_reason_as_written_even_where_it_reads_like_markup(submit):
+    """Reasons quote code (order[start:start + batch_size]) and the student's own messages: the terminal shows them
+    verbatim, never as rich markup."""
+    raising = "def step(z):\n    raise ValueError('order[start:start + batch_size] and [bold]this[/bold]')\n"
+    result = runner.invoke(app, ["check", str(submit("01_gates", step=raising))], env={"COLUMNS": "250"})
+    assert result.exit_code == 1
+    assert "order[start:start + batch_size] and [bold]this[/bold]" in result.output, result.output
+
+
 def test_check_reads_the_assignment_from_the_notebook_whatever_its_name_and_place(tmp_path, submit):
     renamed = tmp_path / "somewhere" / "my work.ipynb"
     renamed.parent.mkdir()
