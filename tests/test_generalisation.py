@@ -257,6 +257,9 @@ SUBMISSIONS = {
         "batchnorm_forward": mutate("batchnorm_forward", "inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = 1.0 / (var + eps)"),
         "batchnorm_inference": mutate("batchnorm_inference", "return gamma * (Z - running_mean)", "return gamma * Z"),
     }, {"batchnorm_forward": "bn_divisor_wrong", "batchnorm_inference": "bn_centre_wrong"}),
+    "eleventh": ({
+        "batchnorm_backward": mutate("batchnorm_backward", "dZ = inv_std * (g_hat - g_hat.mean(axis=0) -", "dZ = inv_std * (g_hat - g_hat.sum(axis=0) -"),
+    }, {"batchnorm_backward": "bn_backward_term"}),
 }
 
 

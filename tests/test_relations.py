@@ -292,6 +292,8 @@ GENERAL_VARIANTS = [  # correct, written differently: nothing may be named
      "X_batch, Y_batch = X[rows], Y[rows]\n            output, cache = forward(params, X_batch, activations)\n            _ = forward(params, X, activations)"),
     ("07_generalisation", "universal_fit", "universal_fit", "2.0 * (out - y) / n", "(out - y) * (2.0 / len(y))"),
     ("06_optimizers", "adagrad", "AdaGrad", "p - self.lr * g / (np.sqrt(G) + self.eps)", "p - (self.lr / (np.sqrt(G) + self.eps)) * g"),
+    ("07_generalisation", "batchnorm_backward", "batchnorm_backward", "dZ = inv_std * (g_hat - g_hat.mean(axis=0) - Z_hat * (g_hat * Z_hat).mean(axis=0))",
+     "n = len(d_out)\n    dZ = (inv_std / n) * (n * g_hat - g_hat.sum(axis=0) - Z_hat * np.sum(g_hat * Z_hat, axis=0))"),
     ("04_backprop", "activations", "ACTIVATIONS", "return np.where(z > 0, z, alpha * z)", "return np.maximum(z, alpha * z)"),
     ("04_backprop", "activations", "ACTIVATIONS", "return np.maximum(z, 0.0)", "return z * (z > 0)"),
     ("04_backprop", "activations", "ACTIVATIONS", "return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))",

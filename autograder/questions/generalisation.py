@@ -28,7 +28,7 @@ import numpy as np
 from ..judge.digests import visible
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..judge.expectation import Expect, Mistake
-from ..judge.relations import column_relation
+from ..judge.relations import column_relation, describe
 from ..judge.training_trace import Recipe, explained, relation_table
 from ..data import load
 from ..judge.misconceptions import close, locate, relation
@@ -84,6 +84,9 @@ CONSTANT_STATS = ASSIGNMENT.misconception("bn_backward_constant_stats", "batch s
                     "relation", ("batchnorm_backward",))
 NO_VAR_PATH = ASSIGNMENT.misconception("bn_backward_no_variance_path", "no gradient through the variance", "besides the mean, sigma^2 depends on Z too: subtract Z_hat * mean(g_hat * Z_hat).",
                  "relation", ("batchnorm_backward",))
+DZ_TERM = ASSIGNMENT.misconception("bn_backward_term", "a term of dZ with the wrong sign or weight",
+                                   "dZ = (g_hat - mean(g_hat) - Z_hat * mean(g_hat * Z_hat)) / sqrt(var + eps), every mean over the batch (axis 0): compare term by term.",
+                                   "relation", ("batchnorm_backward",))
 PARAM_AVERAGED = ASSIGNMENT.misconception("bn_param_grads_averaged", "dgamma and dbeta averaged", "every sample contributes to gamma and beta: sum over the rows, do not average.", "relation", ("batchnorm_backward",))
 BATCH_STATS = ASSIGNMENT.misconception("bn_inference_batch_stats", "inference with batch statistics", "at inference normalise with running_mean and running_var, not with the statistics of Z.",
                  "relation", ("batchnorm_inference",))
@@ -689,15 +692,25 @@ def _bn_backward_check(Z, gamma, beta, eps, d_out):
                 continue
             key = _bn_backward_mistake(got_t, wrong, Z, gamma, eps, d_out)
             first = next(iter(wrong))
+            found = describe(got_t["dZ"], oracle["dZ"], n=n, terms=_dz_terms(Z, gamma, eps, d_out)) if key is None and first == "dZ" else None
             try:
                 scale = float(np.max(np.abs(oracle[first]))) if oracle[first].size else 0.0
                 expect_close(got_t[first], oracle[first], f"{first} (compared with autograd)", rtol=RTOL, atol=1e-12 * max(scale, 1.0), reveal=oracles.reveal)
                 detail = ""
             except Mismatch as mismatch:
                 detail = "\n" + mismatch.message
-            raise Mismatch(f"your batchnorm_backward, compared with autograd on a batch of {n}: {located}{detail}", misconception=key)
+            raise Mismatch(f"your batchnorm_backward, compared with autograd on a batch of {n}: {located}{detail}"
+                           + (f"\n  your dZ is {found[1].text}." if found else ""), misconception=key, relation=found[0] if found else None)
 
     return check
+
+
+def _dz_terms(Z, gamma, eps, d_out) -> dict[str, np.ndarray]:
+    """The three terms of dZ = (g_hat - mean(g_hat) - Z_hat * mean(g_hat * Z_hat)) / std, g_hat = d_out * gamma (each (n, h))."""
+    std = np.sqrt(Z.var(axis=0) + eps)
+    Z_hat, g_hat = (Z - Z.mean(axis=0)) / std, d_out * gamma
+    return {"g_hat / std": g_hat / std, "mean(g_hat) / std": -np.broadcast_to(g_hat.mean(axis=0), Z.shape) / std,
+            "Z_hat * mean(g_hat * Z_hat) / std": -Z_hat * (g_hat * Z_hat).mean(axis=0) / std}
 
 
 def _bn_backward_mistake(got: dict, wrong: dict, Z, gamma, eps, d_out) -> str | None:
@@ -918,5 +931,8 @@ ASSIGNMENT.relations("update_running", {f"{kind}:{term}": RUNNING_TERM for kind 
 ASSIGNMENT.relations("universal_fit", relation_table(UNIVERSAL_BATCH, UNIVERSAL_GRADIENT, UNIVERSAL_UPDATE, terms=("2 y_hat / n", "2 y / n"),
                                                    named=dict.fromkeys(("gradient:factor:2", "gradient:factor:1/2", "gradient:factor:n", "gradient:factor:1/n"), UNIVERSAL_STEP)))
 ASSIGNMENT.relations("l2_penalty", {kind: PENALTY_FACTOR for kind in ("missing_factor", "inverted_factor", "extra_factor")})
+ASSIGNMENT.relations("batchnorm_backward", {**{f"{kind}:{term}": DZ_TERM for kind in ("missing", "extra", "flipped", "scaled")
+                                               for term in ("g_hat / std", "mean(g_hat) / std", "Z_hat * mean(g_hat * Z_hat) / std")},
+                                            "missing:Z_hat * mean(g_hat * Z_hat) / std": NO_VAR_PATH})
 for _question in ("batchnorm_forward", "batchnorm_inference"):
     ASSIGNMENT.relations(_question, {"column_shift": BN_CENTRE, "column_factor": BN_DIVISOR, "flipped:beta": SCALE_SHIFT})
