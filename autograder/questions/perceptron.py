@@ -33,6 +33,9 @@ SALT = "02_perceptron/in-order-sweeps"
 
 # --- the mistakes this assignment's checks can name ------------------------------
 ASSIGNMENT.misconception("bias_column_last", "bias column last", "x_0 = 1 pairs with the bias weight w_0, so the column of ones comes first.", "relation", ("add_bias",))
+ASSIGNMENT.misconception("bias_column_count", "not one column of ones", "add_bias adds exactly one column, of ones, in front of X: shape (n, d + 1).", "relation", ("add_bias",))
+ASSIGNMENT.misconception("labels_not_signs", "labels other than -1 and +1", "predict returns only the two labels -1.0 and +1.0: +1 where the score is positive, -1 elsewhere.",
+   "property", ("predict",))
 ASSIGNMENT.misconception("labels_01", "labels {0,1}", "the perceptron's labels are signs, -1 and +1, so that y_i (w . x_i) > 0 means 'right side'.", "property", ("predict",))
 # A tie rule in predict shows in training as a skipped update on a zero score (the training tie
 # rule), and a training loop that never updates from w = 0 claims convergence on XOR.
@@ -62,6 +65,10 @@ ASSIGNMENT.misconception("margin_ignores_labels", "margin ignores labels", "a mi
 ASSIGNMENT.misconception("radius_squared", "squared norm", "R is the largest norm of a sample, not the largest squared norm.", "relation", ("radius",))
 ASSIGNMENT.misconception("radius_matrix_norm", "norm of the whole matrix", "R is the largest norm of ONE sample (a row), max_i ||x_i||.", "relation", ("radius",))
 ASSIGNMENT.misconception("radius_wrong_axis", "norms of columns, not rows", "each sample is a row of X_h: take the norms along axis=1.", "relation", ("radius",))
+ASSIGNMENT.misconception("margin_factor", "a factor of the margin misplaced", "the margin is min_i y_i (w . x_i) divided by ||w||: the smallest signed score on top, "
+   "the norm below.", "relation", ("margin",))
+ASSIGNMENT.misconception("bound_factor", "a factor of the bound misplaced", "the bound is R ** 2 / gamma ** 2: R squared on top, the margin squared below.",
+   "relation", ("novikoff_bound",))
 ASSIGNMENT.misconception("bound_not_squared", "bound not squared", "Novikoff's bound on the number of mistakes is (R / gamma) squared.", "relation", ("novikoff_bound",))
 ASSIGNMENT.misconception("bound_inverted", "gamma / R instead of R / gamma", "the bound grows with the radius and shrinks with the margin: (R / gamma)**2.",
    "relation", ("novikoff_bound",))
@@ -103,6 +110,8 @@ def random_separable(rng: np.random.Generator, n: int, d: int, gamma: float) -> 
 ADD_BIAS_MISTAKES = (
     Mistake("bias_column_last", lambda X: np.hstack([X, np.ones((X.shape[0], 1))])),
     Mistake("bias_column_not_ones", lambda X: np.hstack([np.zeros((X.shape[0], 1)), X])),
+    Mistake("bias_column_count", lambda X: np.array(X, dtype=float)),  # X returned as it is
+    Mistake("bias_column_count", lambda X: np.hstack([np.ones((X.shape[0], 2)), X])),
 )
 ADD_BIAS = Expect("add_bias(X)", homogeneous, reference="add_bias", rtol=0, atol=0, mistakes=ADD_BIAS_MISTAKES)
 
@@ -131,6 +140,9 @@ def _predict_check(X_h: np.ndarray, w: np.ndarray):
             raise Mismatch("predict returned 0 where X_h @ w is exactly 0 (np.sign does that); a score of 0 must give the label -1.", misconception="sign_of_zero")
         if zero.any() and np.all(got[zero] == 1) and np.array_equal(got[~zero], expected[~zero]):
             raise Mismatch("predict returned +1 where X_h @ w is exactly 0; by our convention 0 counts as -1 (test score > 0, not >= 0).", misconception="zero_counts_positive")
+        if not np.all(np.isin(got, (-1.0, 1.0))):
+            raise Mismatch(f"predict returned the labels {sorted(set(np.unique(got).tolist()) - {-1.0, 1.0})[:4]}: the only labels are -1 and +1.",
+                           misconception="labels_not_signs")
         expect_close(got, expected, "predict(X_h, w)", rtol=0, atol=0, reveal=oracles.reveal)
 
     return check
@@ -593,7 +605,8 @@ MARGIN_MISTAKES = (
     Mistake("margin_not_normalised", lambda X_h, y, w: np.min(y * (X_h @ w))),
     Mistake("margin_ignores_labels", lambda X_h, y, w: np.min(np.abs(X_h @ w)) / np.linalg.norm(w)),
 )
-MARGIN = Expect("margin(X_h, y, w)", geometric_margin, reference="margin", result="scalar", rtol=1e-9, atol=1e-12, mistakes=MARGIN_MISTAKES)
+MARGIN = Expect("margin(X_h, y, w)", geometric_margin, reference="margin", result="scalar", rtol=1e-9, atol=1e-12, mistakes=MARGIN_MISTAKES,
+                factors=lambda X_h, y, w: {"min y (w . x)": np.min(y * (X_h @ w)), "1 / ||w||": 1.0 / np.linalg.norm(w)})
 
 
 @ASSIGNMENT.question(points=1, functions=("margin",))
@@ -628,7 +641,8 @@ BOUND_MISTAKES = (
     Mistake("bound_not_squared", lambda X_h, y, w_star: 2 * np.sqrt(novikoff(X_h, y, w_star))),  # ** 2 written * 2
     Mistake("bound_inverted", lambda X_h, y, w_star: 1 / novikoff(X_h, y, w_star)),
 )
-BOUND = Expect("novikoff_bound(X_h, y, w_star)", novikoff, reference="novikoff_bound", result="scalar", rtol=1e-9, atol=1e-12, mistakes=BOUND_MISTAKES)
+BOUND = Expect("novikoff_bound(X_h, y, w_star)", novikoff, reference="novikoff_bound", result="scalar", rtol=1e-9, atol=1e-12, mistakes=BOUND_MISTAKES,
+               factors=lambda X_h, y, w_star: {"R ** 2": largest_norm(X_h) ** 2, "1 / gamma ** 2": 1.0 / geometric_margin(X_h, y, w_star) ** 2})
 
 
 @ASSIGNMENT.question(points=1, functions=("novikoff_bound",), depends_on=("margin", "radius"))
@@ -670,3 +684,7 @@ ASSIGNMENT.contract("radius", value="max_i ||x_i||, the largest Euclidean norm o
 ASSIGNMENT.checks("radius", "radius.value")
 ASSIGNMENT.contract("novikoff_bound", value="(R / gamma)**2 with R = radius(X_h) and gamma = margin(X_h, y, w_star), for w_star of any norm.")
 ASSIGNMENT.checks("novikoff_bound", "novikoff_bound.value")
+
+# --- what a relation between a student's value and the expected one means here (autograder.judge.relations) ---
+ASSIGNMENT.relations("margin", dict.fromkeys(("missing_factor", "inverted_factor", "extra_factor"), "margin_factor"))
+ASSIGNMENT.relations("novikoff_bound", dict.fromkeys(("missing_factor", "inverted_factor", "extra_factor"), "bound_factor"))
