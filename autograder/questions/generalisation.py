@@ -30,6 +30,7 @@ from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar,
 from ..judge.expectation import Expect, Mistake
 from ..judge.relations import column_relation, describe
 from ..judge.training_trace import Recipe, explained, relation_table
+from ..student.probes import each_run
 from ..data import load
 from ..judge.misconceptions import close, locate, relation
 from ..judge.networks import forward_pass, layer_pairs, sizes_of
@@ -813,8 +814,7 @@ def universal_recipes(y: np.ndarray, kwargs: dict) -> list[Recipe]:
         n = len(rows)
         return 2.0 * (output - y[rows]) / n, {"2 y_hat / n": 2.0 * output / n, "2 y / n": -2.0 * y[rows] / n}
 
-    common = {k: v for k, v in kwargs.items() if k != "each"}
-    return [Recipe(gradient, run["lr"], len(y), len(y), run["epochs"]) for run in ({**common, **extra} for extra in kwargs["each"])]
+    return [Recipe(gradient, run["lr"], len(y), len(y), run["epochs"]) for run in each_run(kwargs)]
 
 
 def _universal_check(x: np.ndarray, y: np.ndarray, threshold: float):

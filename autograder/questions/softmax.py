@@ -19,6 +19,7 @@ from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar,
 from ..data import load
 from ..judge.expectation import Expect, Mistake
 from ..judge.training_trace import Recipe, batches, explained, relation_table
+from ..student.probes import each_run
 from ..judge.misconceptions import close, locate
 from ..judge.networks import LAYER_SKIPPED_HINT, autograd_grads, forward_pass, layer_pairs
 from ..judge.question import Assignment, Case
@@ -658,9 +659,7 @@ def classifier_recipes(labels: np.ndarray, kwargs: dict) -> list[Recipe]:
         m, P, Y = len(rows), stable_softmax(output), one_hot_rows(labels[rows], C)
         return (P - Y) / m, {"P / m": P / m, "Y / m": -Y / m}
 
-    common = {k: v for k, v in kwargs.items() if k != "each"}
-    return [Recipe(gradient, run["lr"], len(labels), run["batch_size"], run["epochs"], run["l2"])
-            for run in ({**common, **extra} for extra in kwargs.get("each", [{}]))]
+    return [Recipe(gradient, run["lr"], len(labels), run["batch_size"], run["epochs"], run["l2"]) for run in each_run(kwargs)]
 
 
 def _read_run(run, sizes: list[int], epochs: int) -> tuple[list, np.ndarray]:

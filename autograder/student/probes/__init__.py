@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import plain
 
-__all__ = ["PROBES", "CallTimeout", "probe", "run_call", "start_timer", "stop_timer", "student_traceback"]
+__all__ = ["PROBES", "CallTimeout", "each_run", "probe", "run_call", "start_timer", "stop_timer", "student_traceback"]
 
 PROBES: dict[str, Callable[..., Any]] = {}
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[2])  # the whole kit, autograder/
@@ -179,8 +179,14 @@ def call_each(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -
     ``common`` is ``kwargs`` without ``"each"``. One case can then compare several calls
     of the same function, e.g. the same data with several learning rates.
     """
+    return [namespace[fn](*args, **run) for run in each_run(kwargs)]
+
+
+def each_run(kwargs: Mapping[str, Any]) -> list[dict]:
+    """The keyword arguments of each call of a case that lists ``kwargs["each"]``: ``kwargs`` without
+    ``"each"``, updated by each of its dicts (one call with ``kwargs`` itself when it lists none)."""
     common = {k: v for k, v in kwargs.items() if k != "each"}
-    return [namespace[fn](*args, **common, **extra) for extra in kwargs["each"]]
+    return [{**common, **extra} for extra in kwargs.get("each", [{}])]
 
 
 def student_function(namespace: Mapping[str, Any], name: str) -> Callable[..., Any]:

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import probe
+from . import each_run, probe
 
 TRACED_STEPS = 3
 """How many training steps (a call of forward followed by one of backward) keep their arrays."""
@@ -151,5 +151,4 @@ def traced(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> A
 @probe
 def traced_each(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
     """:func:`traced_call` once per dict in ``kwargs["each"]`` (as ``call_each``): ``fn(*args, **common, **extra)``."""
-    common = {k: v for k, v in kwargs.items() if k != "each"}
-    return [traced_call(namespace, fn, args, {**common, **extra}) for extra in kwargs["each"]]
+    return [traced_call(namespace, fn, args, run) for run in each_run(kwargs)]
