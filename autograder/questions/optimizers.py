@@ -213,7 +213,14 @@ def _differs(a: list[np.ndarray], b: list[np.ndarray], rtol: float) -> bool:
 
 
 def _first_difference(got: list, expected: list, rtol: float) -> int | None:
-    return next((k for k, (g, e) in enumerate(zip(got, expected)) if _differs(g, e, rtol)), None)
+    """The first step k at which ``_differs(got[k], expected[k], rtol)``, or None. Arrays of equal
+    shapes (every trajectory read by ``_read_runs``) are compared in one ``isclose``."""
+    pairs = [(k, np.asarray(x, dtype=float), np.asarray(y, dtype=float)) for k, (g, e) in enumerate(zip(got, expected)) for x, y in zip(g, e)]
+    if not pairs or any(x.shape != y.shape for _, x, y in pairs):
+        return next((k for k, (g, e) in enumerate(zip(got, expected)) if _differs(g, e, rtol)), None)
+    close = np.isclose(np.concatenate([x.ravel() for _, x, _ in pairs]), np.concatenate([y.ravel() for _, _, y in pairs]), rtol=rtol, atol=ATOL)
+    steps = np.repeat([k for k, _, _ in pairs], [x.size for _, x, _ in pairs])
+    return None if close.all() else int(steps[np.argmin(close)])
 
 
 def _steps(trajectory: list, params: list) -> list[list[np.ndarray]]:
