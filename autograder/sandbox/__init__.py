@@ -82,9 +82,9 @@ class Limits:
 
 WALL_FACTOR, WALL_EXTRA = 3.0, 10.0
 CPU_GRACE = 0.5
+"""CPU seconds past a limit before the parent kills (the child's own timer fires first)."""
 CPU_READ_SECONDS = 0.05
 """How often a running step reads its child's CPU time from /proc (about 0.1 ms a read)."""
-"""CPU seconds past a limit before the parent kills (the child's own timer fires first)."""
 MAX_DEPTH = 48
 """Deepest nesting of lists and dicts accepted in an answer (plain data needs about 25)."""
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
