@@ -208,16 +208,13 @@ def _read_runs(got, cls: str, params: list, steps: int, runs: int) -> list[list[
     return result
 
 
-def _differs(a: list[np.ndarray], b: list[np.ndarray], rtol: float) -> bool:
-    return any(not np.allclose(x, y, rtol=rtol, atol=ATOL) for x, y in zip(a, b))
-
-
 def _first_difference(got: list, expected: list, rtol: float) -> int | None:
-    """The first step k at which ``_differs(got[k], expected[k], rtol)``, or None. Arrays of equal
-    shapes (every trajectory read by ``_read_runs``) are compared in one ``isclose``."""
-    pairs = [(k, np.asarray(x, dtype=float), np.asarray(y, dtype=float)) for k, (g, e) in enumerate(zip(got, expected)) for x, y in zip(g, e)]
-    if not pairs or any(x.shape != y.shape for _, x, y in pairs):
-        return next((k for k, (g, e) in enumerate(zip(got, expected)) if _differs(g, e, rtol)), None)
+    """The first step k at which an array of ``got[k]`` is not ``np.allclose`` to its entry of
+    ``expected[k]`` (to ``rtol`` and ``ATOL``), or None; every step is compared in one ``isclose``."""
+    pairs = [(k, *np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float)))
+             for k, (g, e) in enumerate(zip(got, expected)) for x, y in zip(g, e)]
+    if not pairs:
+        return None
     close = np.isclose(np.concatenate([x.ravel() for _, x, _ in pairs]), np.concatenate([y.ravel() for _, _, y in pairs]), rtol=rtol, atol=ATOL)
     steps = np.repeat([k for k, _, _ in pairs], [x.size for _, x, _ in pairs])
     return None if close.all() else int(steps[np.argmin(close)])
