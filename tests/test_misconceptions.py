@@ -25,6 +25,7 @@ from autograder import course
 from autograder.course import notebook as nb
 from autograder.cli import app
 from autograder.judge.crashes import CRASHES
+from autograder.judge.wrong_values import WRONG_VALUES
 from autograder.judge.engine import plan
 from autograder.judge.misconceptions import DETECTION, locate, relation
 from autograder.judge.question import Oracles
@@ -341,9 +342,9 @@ def groups(assignment: str) -> list[list[tuple[dict[str, str], dict[str, str]]]]
     return packed
 
 
-def _crash_name(name: str) -> bool:
-    """Whether ``name`` is one of the crash table's names (with its fields filled in)."""
-    return any(re.fullmatch(re.sub(r"\\\{\w+\\\}", ".+", re.escape(c.name)), name) for c in CRASHES)
+def _kit_wide_name(name: str) -> bool:
+    """Whether ``name`` is one of the kit-wide names, of the crash table or the wrong-value table (with its fields filled in)."""
+    return any(re.fullmatch(re.sub(r"\\\{\w+(?:!r)?\\\}", ".+", re.escape(rule.name)), name) for rule in (*CRASHES, *WRONG_VALUES))
 
 
 SUBMISSIONS = [(a, i, group) for a in ASSIGNMENTS for i, group in enumerate(groups(a))]
@@ -369,7 +370,7 @@ def test_every_catalogued_mistake_is_caught_and_named(submit, assignment, index,
                 problems.append(f"{question}: expected {key!r} ({entry.name}), got {got.status} / {got.misconception!r}: {got.reason[:300]}")
     names = {e.name for e in catalogue.values()}
     problems += [f"{q.question} names {q.misconception!r}, which is not in the catalogue" for q in result.values()
-                 if q.misconception and q.misconception not in names and not (q.status == "error" and _crash_name(q.misconception))]
+                 if q.misconception and q.misconception not in names and not _kit_wide_name(q.misconception)]
     assert not problems, "\n".join(problems)
 
 

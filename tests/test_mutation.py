@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import random
 
 import numpy as np
@@ -119,11 +120,12 @@ def _toy_outcome(cell: str, description: str):
 
 
 def test_a_wrong_mutant_is_caught_and_its_mistake_named():
-    outcome = _toy_outcome("double", "*: keep the left operand only")  # returns x: wrong, and not catalogued
-    assert (outcome.verdict, outcome.question, outcome.status, outcome.misconception, outcome.named) == ("caught", "double", "failed", None, False)
+    outcome = _toy_outcome("double", "*: keep the left operand only")  # returns x: wrong, not catalogued, named by the kit-wide rule for a factor 1/2
+    assert (outcome.verdict, outcome.question, outcome.status, outcome.misconception, outcome.named) == ("caught", "double", "failed", "half the right value", True)
     halved = _toy_outcome("double", "* -> /")  # x / 2: the catalogued mistake
     assert (halved.verdict, halved.misconception, halved.named) == ("caught", "half of the answer", True)
-    summary = summarise([outcome, halved])["99_toy"]
+    unnamed = dataclasses.replace(outcome, misconception=None)  # a failure no relation explains (the summary's arithmetic)
+    summary = summarise([unnamed, halved])["99_toy"]
     assert (summary.caught, summary.named, summary.named_share) == (2, 1, 0.5)
 
 

@@ -179,11 +179,16 @@ def _toy_judged(value, table=None):
     return judge(toy["q"], planned, [{"status": "ok", "value": plain.encode(np.asarray(value, dtype=float)), "mutated": []}], None)
 
 
-def test_a_relation_names_a_mistake_only_where_the_question_maps_it():
+def test_a_relation_names_the_questions_mistake_where_its_table_maps_it_else_the_kit_wide_one():
+    from autograder.judge.wrong_values import diagnose
+
     assert _toy_judged([3.0, 6.0, 9.0], {"factor:n": "cost_not_over_n"}).misconception == "cost not divided by n"
     unmapped = _toy_judged([3.0, 6.0, 9.0])
-    assert unmapped.misconception is None and "off by a factor of n = 3" in unmapped.reason
-    assert _toy_judged([-1.0, -2.0, -3.0], {"factor:n": "cost_not_over_n"}).misconception is None  # another relation: nothing named
+    assert (unmapped.misconception, unmapped.hint) == diagnose("factor:n") and "off by a factor of n = 3" in unmapped.reason
+    flipped = _toy_judged([-1.0, -2.0, -3.0], {"factor:n": "cost_not_over_n"})  # another relation than the table's: the kit-wide name
+    assert flipped.misconception == "the opposite sign" and "subtraction" in flipped.hint
+    unrelated = _toy_judged([1.0, 2.5, 3.0])
+    assert unrelated.status == "failed" and unrelated.misconception is None and unrelated.hint is None  # no relation holds: nothing named
     assert _toy_judged([1.0, 2.0, 3.0], {"factor:n": "cost_not_over_n"}).status == "passed"
 
 

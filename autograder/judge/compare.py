@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..student.plain import Unsupported
-from .relations import describe
+from .relations import NON_FINITE, describe, shape_relation
 
 __all__ = ["salted_digest", "Mismatch", "expect_array", "expect_close", "expect_equal", "expect_float64", "expect_scalar", "expect_true", "expect_type", "rel_error"]
 
@@ -30,13 +30,17 @@ class Mismatch(AssertionError):
         misconception: the name of a recognised mistake, when one was recognised.
         relation: the key of the relation between got and expected (:mod:`autograder.judge.relations`)
             when one holds; the question's relation table may name a mistake from it.
+        symptom: the key of what the value shows before any comparison (a shape that lost an axis,
+            NaN or inf: :func:`autograder.judge.relations.shape_relation`), named only where no check
+            explains more; a check that goes on explaining a refused value does not read it.
     """
 
-    def __init__(self, message: str, misconception: str | None = None, relation: str | None = None):
+    def __init__(self, message: str, misconception: str | None = None, relation: str | None = None, symptom: str | None = None):
         super().__init__(message)
         self.message = message
         self.misconception = misconception
         self.relation = relation
+        self.symptom = symptom
 
 
 def salted_digest(salt: str, *parts: Any, length: int = 20) -> str:
@@ -96,12 +100,14 @@ def expect_array(got: Any, shape: tuple[int, ...], what: str, finite: bool = Tru
     if got.shape != tuple(shape):
         transposed = got.shape == tuple(shape)[::-1] and len(shape) == 2
         raise Mismatch(f"{what} has shape {got.shape}, expected {tuple(shape)}{' (a transposed result?)' if transposed else ''}.",
-                       relation="transpose" if transposed else None)
+                       relation="transpose" if transposed else None, symptom=shape_relation(got.shape, tuple(shape)))
     got = got.astype(float)
     if finite and not np.all(np.isfinite(got)):
         bad = np.argwhere(~np.isfinite(got))
-        raise Mismatch(f"{what} contains {len(bad)} non-finite value(s) (NaN or inf), first at index {tuple(int(i) for i in bad[0])}.")
+        raise Mismatch(f"{what} contains {len(bad)} non-finite value(s) (NaN or inf), first at index {tuple(int(i) for i in bad[0])}.",
+                       symptom=NON_FINITE)
     return got
+
 
 
 def expect_float64(got: Any, what: str) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Collection, Mapping, Sequence
 
 from ..student import plain
-from . import crashes
+from . import crashes, wrong_values
 from .compare import Mismatch
 from .misconceptions import recognised
 from .relations import IN_PLACE
@@ -81,6 +81,15 @@ def _named(question: Question, key: str | None) -> dict[str, str | None]:
     catalogue does not know is shown as it is, without a hint)."""
     known = question.misconceptions.get(key) if key else None
     return {"misconception": known.name if known else key, "hint": known.hint if known else None}
+
+
+def _by_relation(question: Question, relation: str | None) -> dict[str, str | None]:
+    """What a relation between got and expected names: the catalogue entry the question's table maps it to,
+    else the kit-wide rule for its kind (:mod:`autograder.judge.wrong_values`), else nothing."""
+    if relation and relation in question.relations:
+        return _named(question, question.relations[relation])
+    name, hint = wrong_values.diagnose(relation) or (None, None)
+    return {"misconception": name, "hint": hint}
 
 
 def _unusable(question: Question, planned: PlannedCase, observation: Mapping[str, Any], hints: Mapping[str, str],
@@ -166,14 +175,14 @@ def _check(question: Question, planned: PlannedCase, observation: Mapping[str, A
     if observation.get("mutated"):
         changed = ", ".join(observation["mutated"])
         return _failure(question, "failed", case, f"`{case.fn}` modified its input ({changed}) in place (case: {case.label}). Functions must not change their arguments: work on a copy.",
-                        **_named(question, question.relations.get(IN_PLACE)))
+                        **_by_relation(question, IN_PLACE))
     got = plain.decode(observation.get("value"))
     try:
         case.judge(got, Oracles(reference, reveal=not planned.hidden, cpu_seconds=observation.get("cpu_seconds")))
     except Mismatch as wrong:
         kind = "hidden case" if planned.hidden else "case"
-        key = wrong.misconception or question.relations.get(wrong.relation or "")
-        return _failure(question, "failed", case, f"{wrong.message}\n(in the {kind} '{case.label}')", **_named(question, key))
+        named = _named(question, wrong.misconception) if wrong.misconception else _by_relation(question, wrong.relation or wrong.symptom)
+        return _failure(question, "failed", case, f"{wrong.message}\n(in the {kind} '{case.label}')", **named)
     except ReferenceUnavailable:
         raise
     except Exception as exc:  # a malformed answer the check did not anticipate

@@ -151,7 +151,7 @@ class Expect:
                     message, relation = f"{message}\n  your {'value is' if np.ndim(expected) == 0 else 'values are'} {found.text}.", found.key
             if key is None and relation is None:
                 key = self.otherwise
-            raise Mismatch(message, misconception=key, relation=relation) from None
+            raise Mismatch(message, misconception=key, relation=relation, symptom=wrong.symptom) from None
         if self.dtype == "float64" and self.result == "array":
             expect_float64(got, self.what)
 

@@ -6,7 +6,8 @@ entries shifted by one index, the state of a stateful object shifted by a consta
 module finds those relations; it never says what they mean. What a relation means in one
 question -- which catalogued mistake it names -- is a table entry of that question
 (:meth:`autograder.judge.question.Assignment.relations`), so the wording of a mistake lives once,
-in the catalogue, and a relation that a question does not map names nothing.
+in the catalogue; a relation that a question does not map is named by the kit-wide rule for its
+kind (:mod:`autograder.judge.wrong_values`), in words that hold wherever the relation does.
 
 Keys of the relations (what a question's table maps to catalogue keys):
 
@@ -33,23 +34,41 @@ Keys of the relations (what a question's table maps to catalogue keys):
   the entries outside it are right: one branch of a piecewise formula (:func:`region_relation`);
 - ``"column_shift"`` / ``"column_factor"``: every column of a 2-D value is the right column plus a
   constant, or times a factor, of its own: a per-column statistic (a mean, a divisor) that is wrong
-  (:func:`column_relation`).
+  (:func:`column_relation`);
+- ``"equation:BP1"`` ... ``"equation:BP4"``: which of the four backpropagation equations the pattern of
+  right and wrong layer gradients points at (:func:`backprop_equation`);
+- ``"shape:number"`` / ``"shape:row"``: one number, or the shape of one row, where an array with one
+  row per sample is expected (:func:`shape_relation`); ``"non_finite"``: NaN or inf in the value. These
+  are symptoms, seen before any comparison (``Mismatch.symptom``): named only where nothing explains more.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 
 from .misconceptions import Relation, relation
 
-__all__ = ["IN_PLACE", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
-           "normalised_axis", "region_relation", "column_relation", "scaled_term", "term_relation"]
+__all__ = ["IN_PLACE", "NON_FINITE", "backprop_equation", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
+           "normalised_axis", "region_relation", "column_relation", "scaled_term", "shape_relation", "term_relation"]
 
 IN_PLACE = "in_place"
 """The relation key of an argument changed in place (the engine raises it for every question)."""
+
+NON_FINITE = "non_finite"
+"""The relation key of a value holding NaN or inf where the contract's is finite (every expected value here is)."""
+
+
+def shape_relation(got: tuple[int, ...], expected: tuple[int, ...]) -> str | None:
+    """The relation key of a wrong shape that says what was lost: ``"shape:number"`` for one number where an array
+    is expected, ``"shape:row"`` for the shape of one row (the first axis gone) where one row per sample is."""
+    if got == () and expected != ():
+        return "shape:number"
+    if len(expected) == 2 and got == expected[1:] and expected[0] > 1:
+        return "shape:row"
+    return None
 
 
 def index_shift(got, expected, rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
@@ -279,3 +298,26 @@ def column_relation(got, expected, rtol: float = 1e-7, atol: float = 1e-12) -> R
     if np.allclose(factors, -1.0, rtol=max(rtol, 1e-9)):
         return Relation("sign", "of the wrong sign")  # the same factor -1 in every column: a sign, not a per-column factor
     return Relation("column_factor", "the right ones times a factor of each column")
+
+
+def backprop_equation(wrong: Iterable[str], layers: int) -> Relation | None:
+    """Which backpropagation equation a layer-by-layer comparison of gradients points at.
+
+    ``wrong`` holds the names of the wrong gradients among ``dW1, db1, ..., dW<L>, db<L>`` (layer 1
+    next to the input, ``layers`` = L the output). A bias gradient is delta summed over the rows, so
+    the right and wrong ones tell where delta first goes wrong: some layer's dW right and its db wrong
+    is the bias gradient's own formula (kind ``"equation:BP3"``); db<L> wrong is the output error
+    (``"equation:BP1"``); db<L> right and a lower db wrong is the error sent back to the layers below
+    (``"equation:BP2"``, the text names the first wrong layer); every db right and a dW wrong is the
+    weight gradient (``"equation:BP4"``)."""
+    wrong = set(wrong)
+    bias_wrong = [l for l in range(layers, 0, -1) if f"db{l}" in wrong]
+    if not wrong or not layers:
+        return None
+    if any(f"dW{l}" not in wrong for l in bias_wrong):
+        return Relation("equation:BP3", "wrong in a bias gradient while its layer's dW is right")
+    if f"db{layers}" in wrong:
+        return Relation("equation:BP1", f"wrong from the output layer {layers} on")
+    if bias_wrong:
+        return Relation("equation:BP2", f"right at the output layer and wrong from layer {bias_wrong[0]} down")
+    return Relation("equation:BP4", "right in every bias gradient and wrong in a weight gradient")

@@ -162,15 +162,18 @@ def mutant_namespace(mutant: Mutant, setup: Sequence[nb.CodeCell], answers: Sequ
 
 def _observe(namespace: Mapping[str, Any], requests: Iterable[dict]) -> list[dict]:
     """One observation per request, each call limited to its case's declared time (at most
-    :data:`CASE_SECONDS`); after a call runs out of time the rest are not run (the question has
-    failed already)."""
+    :data:`CASE_SECONDS`) and its CPU time measured, as the grader measures it (a question judging
+    speed reads it); after a call runs out of time the rest are not run (the question has failed
+    already)."""
     observations = []
     for request in requests:
         if observations and observations[-1]["status"] in ("timeout", "not_run"):
             observations.append({"status": "not_run", "error": {"message": "not run after a call ran out of time"}})
             continue
         limited = {**request, "timeout": min(request.get("timeout") or CASE_SECONDS, CASE_SECONDS)}
-        observations.append(run_call(namespace, limited, enforce_timeout=True))
+        start = time.process_time()
+        observation = run_call(namespace, limited, enforce_timeout=True)
+        observations.append({**observation, "cpu_seconds": time.process_time() - start})
     return observations
 
 

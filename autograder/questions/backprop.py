@@ -31,7 +31,7 @@ from ..judge.misconceptions import common_relation, locate
 from ..judge.networks import LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, forward_pass, layer_pairs, sizes_of
 from ..judge.question import Assignment, Case
 from ..judge.training_trace import Recipe, explained, relation_table
-from ..judge.relations import constant_ratio, factor_relation, length_shift, named_factor, region_relation
+from ..judge.relations import backprop_equation, constant_ratio, factor_relation, length_shift, named_factor, region_relation
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
 
@@ -191,7 +191,8 @@ def _compare_grads(pairs, expected, reveal: bool, diagnosis, n: int | None = Non
     if key:
         raise Mismatch(f"{where}{detail}", misconception=key)
     raise Mismatch(f"{where}{detail}\nCheck the four equations layer by layer (your gradient checker shows where it first goes wrong), "
-                   "and make sure the activations question passes: backward uses your ACTIVATIONS.")
+                   "and make sure the activations question passes: backward uses your ACTIVATIONS.",
+                   relation=(common_relation(wrong) or backprop_equation(wrong, L)).key)
 
 
 def _relation_key(wrong, n: int | None) -> str | None:

@@ -20,10 +20,10 @@ from ..data import load
 from ..judge.expectation import Expect, Mistake
 from ..judge.training_trace import Recipe, batches, explained, relation_table
 from ..student.probes import each_run
-from ..judge.misconceptions import close, locate
+from ..judge.misconceptions import close, common_relation, locate
 from ..judge.networks import LAYER_SKIPPED_HINT, autograd_grads, forward_pass, layer_pairs
 from ..judge.question import Assignment, Case
-from ..judge.relations import describe, normalised_axis
+from ..judge.relations import backprop_equation, describe, normalised_axis
 
 ASSIGNMENT = Assignment("05_softmax", "softmax.ipynb", "Softmax and cross-entropy")
 
@@ -549,7 +549,8 @@ def _forward_backward_check(params, X: np.ndarray, labels: np.ndarray):
                "db_averaged" if all(k.startswith("db") for k in wrong) and all(r and r.factor == 1 / n for r in wrong.values()) and n > 1 else
                "classifier_grad_sign" if kinds == {"sign"} else None)
         transposed = " dC/dW = A_prev.T @ delta." if key == "transposed_dw" else ""
-        raise Mismatch(f"your backward's gradients, layer by layer (1 = next to the input): {located}{transposed}{detail}", misconception=key)
+        raise Mismatch(f"your backward's gradients, layer by layer (1 = next to the input): {located}{transposed}{detail}", misconception=key,
+                       relation=(common_relation(wrong) or backprop_equation(wrong, len(grads))).key)
 
     return check
 

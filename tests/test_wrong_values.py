@@ -1,0 +1,110 @@
+"""Naming a wrong value in any question (autograder/judge/wrong_values.py).
+
+Every rule of the kit-wide table is reached by a relation that the relation functions really find
+between a wrong value and the right one; a relation no rule knows names nothing; a question's own
+table wins over the kit-wide rule; and through the grader, a backward pass that sends the wrong
+error back (a mistake no catalogue entry describes) loses its points with the equation named.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.judge import relations as r
+from autograder.judge.compare import Mismatch, expect_array
+from autograder.judge.misconceptions import relation
+from autograder.judge.wrong_values import WRONG_VALUES, diagnose, rule_for
+from test_contracts import judged
+
+E = np.array([[1.0, -2.0, 0.5], [3.0, 0.25, -1.5], [2.0, 1.0, 4.0]])
+T = np.array([[0.5, 0.0, 1.0], [0.0, 2.0, -1.0], [1.5, 0.0, 0.5]])
+P = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3], [0.3, 0.3, 0.4]])  # rows sum to 1
+
+# rule key -> the relation found between a wrong value and the right one that reaches it
+FOUND = {
+    "sign": lambda: relation(-E, E),
+    "times_n": lambda: relation(3.0 * E, E, n=3),
+    "over_n": lambda: relation(E / 3.0, E, n=3),
+    "times_2": lambda: relation(2.0 * E, E),
+    "half": lambda: relation(0.5 * E, E),
+    "transposed": lambda: relation(E.T, E),
+    "constant": lambda: relation(E + 0.75, E),
+    "zeros": lambda: relation(np.zeros_like(E), E),
+    "index_shift": lambda: r.index_shift(np.r_[E[1:, 0], 7.0], E[:, 0]),
+    "count_off_by_one": lambda: r.length_shift([1, 2, 3, 4], 3),
+    "term_missing": lambda: r.term_relation(E - T, E, {"penalty": T}),
+    "term_twice": lambda: r.term_relation(E + T, E, {"penalty": T}),
+    "term_sign": lambda: r.flipped_term(E - 2.0 * T, E, {"penalty": T}),
+    "term_coefficient": lambda: r.scaled_term(E + 0.5 * T, E, {"penalty": T}),
+    "factor_missing": lambda: r.factor_relation(0.7 * 0.35, 0.7 * -1.9 * 0.35, {"delta2": 0.7, "w2": -1.9, "1 - a1": 0.35}),
+    "factor_inverted": lambda: r.factor_relation(0.7 / -1.9 * 0.35, 0.7 * -1.9 * 0.35, {"delta2": 0.7, "w2": -1.9, "1 - a1": 0.35}),
+    "factor_twice": lambda: r.factor_relation(0.7 * 1.9**2 * 0.35, 0.7 * -1.9 * 0.35, {"delta2": 0.7, "w2": -1.9, "1 - a1": 0.35}),
+    "wrong_axis": lambda: r.normalised_axis(P.T, right=1),
+    "one_region": lambda: r.region_relation(np.where(E < 0, 0.0, E), np.where(E < 0, 0.01 * E, E), {"z < 0": E < 0}),
+    "column_constant": lambda: r.column_relation(E + np.array([1.0, -2.0, 0.5]), E),
+    "column_factor": lambda: r.column_relation(E * np.array([2.0, 3.0, 0.5]), E),
+    "output_error": lambda: r.backprop_equation({"dW1", "db1", "dW2", "db2"}, 2),
+    "error_sent_back": lambda: r.backprop_equation({"dW1", "db1"}, 3),
+    "bias_gradient": lambda: r.backprop_equation({"db2"}, 2),
+    "weight_gradient": lambda: r.backprop_equation({"dW1", "dW2"}, 2),
+    "not_finite": lambda: _raised(lambda: expect_array(np.array([1.0, np.inf]), (2,), "f()")),
+    "one_number": lambda: _raised(lambda: expect_array(np.float64(2.0), (5, 3), "f()")),
+    "one_row": lambda: _raised(lambda: expect_array(np.ones(3), (5, 3), "f()")),
+    "changed_in_place": lambda: relation_key(r.IN_PLACE),
+}
+
+
+def _raised(check):
+    """The relation a failing comparison raises (a shape or a non-finite value is refused before any value is compared)."""
+    with pytest.raises(Mismatch) as refused:
+        check()
+    return relation_key(refused.value.symptom)
+
+
+def relation_key(key: str):
+    """A stand-in for a relation that no value shows (an argument changed in place is seen by the probe)."""
+    return type("Found", (), {"key": key})()
+
+
+def test_shapes_that_say_nothing_about_what_was_lost_name_nothing():
+    assert r.shape_relation((4,), (3,)) is None and r.shape_relation((5, 3), (5, 3, 1)) is None and r.shape_relation((3,), (1, 3)) is None
+
+
+def test_every_rule_is_reached_by_a_relation_found_between_values():
+    assert sorted(FOUND) == sorted(rule.key for rule in WRONG_VALUES), "each rule of the wrong-value table needs an example here"
+    for key, find in FOUND.items():
+        found = find()
+        assert found is not None, key
+        rule, _ = rule_for(found.key)
+        assert rule.key == key, (key, found.key, rule.key)
+
+
+@pytest.mark.parametrize("rule", WRONG_VALUES, ids=lambda rule: rule.key)
+def test_every_rule_names_the_mistake_with_its_fields_filled_in(rule):
+    name, hint = diagnose(FOUND[rule.key]().key)
+    assert name and hint and "{" not in name and "{" not in hint.replace("{l+1}", "").replace("{l-1}", "")
+    if "(?P<term>" in rule.pattern:
+        assert "'penalty'" in name
+
+
+@pytest.mark.parametrize("key", [None, "", "factor:3", "missing", "equation:BP5", "a sign"])
+def test_a_relation_no_rule_knows_names_nothing(key):
+    assert diagnose(key) is None
+
+
+def test_backward_sending_the_incoming_gradient_back_names_the_propagation_equation():
+    """delta_l is right at the output, but the error sent to the layer below skips f'(Z) of the layer above:
+    no catalogue entry of 04 describes it, so the pattern of right and wrong layers names the equation."""
+    result = judged("04_backprop", "backward", "backward", ("dA = delta @ params[l][0].T", "dA = dA @ params[l][0].T"), hidden_seed=None)
+    assert result.status == "failed" and result.points == 0, result.reason
+    assert result.misconception == "the error sent back to the layers below", (result.misconception, result.reason)
+    assert "dW3 and db3 match" in result.reason and "delta_{l+1} @ W_{l+1}.T" in result.hint
+
+
+def test_softmax_backward_multiplying_the_pre_activation_below_names_the_weight_equation():
+    """dW of a layer from Z of the layer below instead of its activation A = relu(Z): every delta (so every db) is right."""
+    wrong = ('grads[l] = (cache["A"][l].T @ delta,', 'grads[l] = ((cache["Z"][l - 1] if l > 0 else cache["A"][0]).T @ delta,')
+    result = judged("05_softmax", "classifier_step", "backprop_pieces", wrong, hidden_seed=None)
+    assert result.status == "failed" and result.points == 0, result.reason
+    assert result.misconception == "the weight gradient's formula" and "A_{l-1}.T @ delta_l" in result.hint, (result.misconception, result.reason)
