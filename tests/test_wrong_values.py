@@ -14,6 +14,7 @@ import pytest
 from autograder.judge import relations as r
 from autograder.judge.compare import Mismatch, expect_array
 from autograder.judge.misconceptions import relation
+from autograder.judge.networks import layer_pairs
 from autograder.judge.wrong_values import WRONG_VALUES, diagnose, rule_for
 from test_contracts import judged
 
@@ -51,6 +52,7 @@ FOUND = {
     "not_finite": lambda: _raised(lambda: expect_array(np.array([1.0, np.inf]), (2,), "f()")),
     "one_number": lambda: _raised(lambda: expect_array(np.float64(2.0), (5, 3), "f()")),
     "one_row": lambda: _raised(lambda: expect_array(np.ones(3), (5, 3), "f()")),
+    "sum_other_axis": lambda: _raised(lambda: layer_pairs([(np.ones((2, 3)), np.ones(5))], [2, 3], "backward's result", ("dW", "db"), batch=5)),
     "changed_in_place": lambda: relation_key(r.IN_PLACE),
 }
 

@@ -11,20 +11,23 @@ A network's parameters, and their gradients, are a list with one ``(W, b)`` pair
   (gradients are never typed by hand here).
 - :func:`layer_pairs` reads such a list from a student's result, explains what is wrong with
   its structure in the curriculum's terms, and names the structural mistakes a question
-  catalogues (a rule is an entry of ``mistakes``).
+  catalogues (a rule is an entry of ``mistakes``);
+- :func:`compare_gradients` compares such a list of gradients with the right one layer by layer:
+  which tensors match, the first wrong one's entries, and what the pattern points at.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .compare import Mismatch, expect_array
-from .relations import length_shift
+from .compare import Mismatch, expect_array, expect_close
+from .misconceptions import Relation, common_relation, locate
+from .relations import OTHER_AXIS, backprop_equation, length_shift
 
-__all__ = ["ACTIVATION_NAMES", "LAYER_SKIPPED_HINT", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "forward_pass", "layer_pairs",
-           "sizes_of"]
+__all__ = ["ACTIVATION_NAMES", "LAYER_SKIPPED_HINT", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "compare_gradients",
+           "forward_pass", "layer_pairs", "sizes_of"]
 
 ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
 
@@ -142,8 +145,48 @@ def layer_pairs(got: Any, sizes: list[int], what: str, names: tuple[str, str] = 
         if isinstance(vector, np.ndarray) and vector.ndim == 2 and batch not in (None, 1) and vector.shape == (batch, n_out):
             raise Mismatch(f"{second} of layer {l} has shape {vector.shape}, one row per sample: the bias gradient must be summed over the batch "
                            f"(axis 0) to shape ({n_out},).", misconception=mistakes.get("rows_not_summed"))
+        if isinstance(vector, np.ndarray) and vector.shape == (batch,) and batch not in (None, n_out):
+            raise Mismatch(f"{second} of layer {l} has shape {vector.shape}, one entry per sample: it is summed over axis 1, the units; "
+                           f"the bias gradient is summed over the batch (axis 0), to shape ({n_out},).", symptom=OTHER_AXIS)
         if isinstance(vector, np.ndarray) and vector.shape == (1, n_out):
             raise Mismatch(f"{second} of layer {l} has shape {vector.shape}, expected ({n_out},): sum over axis 0 without keepdims, "
                            f"so {second} has the shape of b.")
         pairs.append((expect_array(matrix, (n_in, n_out), f"{first} of layer {l}"), expect_array(vector, (n_out,), f"{second} of layer {l}")))
     return pairs
+
+
+def compare_gradients(got: list, expected: list, what: str, rtol: float, reveal: bool, n: int | None = None,
+                      name: Callable[[Mapping[str, Relation | None]], str | None] | None = None, advice: str = "") -> None:
+    """Compare ``[(dW, db), ...]`` (read by :func:`layer_pairs`) with the right gradients, layer by layer.
+
+    Args:
+        got, expected: one (dW, db) pair per layer, layer 1 next to the input.
+        what: the gradients in the student's words ("your backward's gradients").
+        rtol: relative tolerance, against the largest entry of each expected tensor.
+        reveal: whether the first wrong tensor's message may show expected values.
+        n: the batch size, so that factors n and 1/n are recognised.
+        name: ``name(wrong)``: the catalogue key the wrong tensors' relations (name -> Relation or
+            None, as :func:`~autograder.judge.misconceptions.locate` gives them) name, if any.
+        advice: a sentence added when no catalogued mistake is named.
+
+    Raises:
+        Mismatch: naming ``name``'s key, else carrying the relation shared by every wrong tensor or,
+            failing one, the backpropagation equation the pattern of right and wrong ones points at
+            (:func:`~autograder.judge.relations.backprop_equation`).
+    """
+    layers = len(expected)
+    got_t = {f"{kind}{l}": g for l, pair in enumerate(got, start=1) for kind, g in zip(("dW", "db"), pair)}
+    exp_t = {f"{kind}{l}": e for l, pair in enumerate(expected, start=1) for kind, e in zip(("dW", "db"), pair)}
+    located, wrong = locate(got_t, exp_t, n=n, rtol=rtol, atol=1e-300)
+    if not wrong:
+        return
+    first = next(iter(wrong))
+    scale = float(np.max(np.abs(exp_t[first]))) if exp_t[first].size else 0.0
+    try:
+        expect_close(got_t[first], exp_t[first], f"{first[:2]} of layer {first[2:]}", rtol=rtol, atol=rtol * max(scale, 1e-300), reveal=reveal)
+        detail = ""
+    except Mismatch as mismatch:
+        detail = "\n" + mismatch.message
+    key = name(wrong) if name else None
+    raise Mismatch(f"{what}, layer by layer (1 = next to the input, {layers} = the output): {located}{detail}{'' if key else advice}",
+                   misconception=key, relation=(common_relation(wrong) or backprop_equation(wrong, layers)).key)

@@ -38,7 +38,8 @@ Keys of the relations (what a question's table maps to catalogue keys):
 - ``"equation:BP1"`` ... ``"equation:BP4"``: which of the four backpropagation equations the pattern of
   right and wrong layer gradients points at (:func:`backprop_equation`);
 - ``"shape:number"`` / ``"shape:row"``: one number, or the shape of one row, where an array with one
-  row per sample is expected (:func:`shape_relation`); ``"non_finite"``: NaN or inf in the value. These
+  row per sample is expected (:func:`shape_relation`); ``"sum:other_axis"``: a sum over the samples taken
+  over the other axis (one entry per sample left); ``"non_finite"``: NaN or inf in the value. These
   are symptoms, seen before any comparison (``Mismatch.symptom``): named only where nothing explains more.
 """
 
@@ -51,11 +52,14 @@ import numpy as np
 
 from .misconceptions import Relation, relation
 
-__all__ = ["IN_PLACE", "NON_FINITE", "backprop_equation", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
+__all__ = ["IN_PLACE", "NON_FINITE", "OTHER_AXIS", "backprop_equation", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
            "normalised_axis", "region_relation", "column_relation", "scaled_term", "shape_relation", "term_relation"]
 
 IN_PLACE = "in_place"
 """The relation key of an argument changed in place (the engine raises it for every question)."""
+
+OTHER_AXIS = "sum:other_axis"
+"""The relation key of a sum over the batch taken along the other axis (one entry per sample left)."""
 
 NON_FINITE = "non_finite"
 """The relation key of a value holding NaN or inf where the contract's is finite (every expected value here is)."""

@@ -107,6 +107,8 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
     WrongValue("one_row", r"shape:row", "the shape of one row where one row per sample is expected",
                "the result lost its first axis: a sum or a mean over the rows (axis 0) taken too early, or an expression "
                "reduced to its per-column parameters (the batch's own values missing from it)."),
+    WrongValue("sum_other_axis", r"sum:other_axis", "a sum over the wrong axis",
+               "the sum keeps one entry per sample and adds up the units: a sum over the batch runs over the rows, axis=0."),
     WrongValue("changed_in_place", r"in_place", "an argument changed in place",
                "the function changed an array it was given: the caller's value is gone. Work on a copy (x = x.copy(), "
                "or W = W - lr * dW instead of W -= lr * dW)."),

@@ -27,11 +27,11 @@ from ..data import load
 from ..judge.digests import visible
 from ..student.probes.backprop import backprop_test_function, matmul_baseline, timing_workload
 from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
-from ..judge.misconceptions import common_relation, locate
-from ..judge.networks import LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, forward_pass, layer_pairs, sizes_of
+from ..judge.misconceptions import common_relation
+from ..judge.networks import LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, compare_gradients, forward_pass, layer_pairs, sizes_of
 from ..judge.question import Assignment, Case
 from ..judge.training_trace import Recipe, explained, relation_table
-from ..judge.relations import backprop_equation, constant_ratio, factor_relation, length_shift, named_factor, region_relation
+from ..judge.relations import constant_ratio, factor_relation, length_shift, named_factor, region_relation
 
 ASSIGNMENT = Assignment("04_backprop", "backprop.ipynb", "Backpropagation: the four equations for a multilayer perceptron")
 
@@ -172,27 +172,9 @@ def _compare_grads(pairs, expected, reveal: bool, diagnosis, n: int | None = Non
     ``diagnosis()`` returns a catalogue key from a fingerprint (the mutants, on hidden
     cases) or None; otherwise the relation shared by the wrong tensors may name one.
     """
-    L = len(pairs)
-    got = {f"{kind}{l}": g for l, pair in enumerate(pairs, start=1) for kind, g in zip(("dW", "db"), pair)}
-    exp = {f"{kind}{l}": e for l, pair in enumerate(expected, start=1) for kind, e in zip(("dW", "db"), pair)}
-    located, wrong = locate(got, exp, n=n, rtol=GRAD_RTOL, atol=1e-300)
-    if not wrong:
-        return
-    key = diagnosis() or _relation_key(wrong, n)
-    first = next(iter(wrong))
-    layer, name = int(first[2:]), first[:2]
-    try:
-        expect_close(got[first], exp[first], f"{name} of layer {layer}", rtol=GRAD_RTOL,
-                     atol=GRAD_RTOL * max(float(np.max(np.abs(exp[first]))) if exp[first].size else 0.0, 1e-300), reveal=reveal)
-        detail = ""
-    except Mismatch as mismatch:
-        detail = "\n" + mismatch.message
-    where = f"Layer by layer (1 = next to the input, {L} = the output): {located}"
-    if key:
-        raise Mismatch(f"{where}{detail}", misconception=key)
-    raise Mismatch(f"{where}{detail}\nCheck the four equations layer by layer (your gradient checker shows where it first goes wrong), "
-                   "and make sure the activations question passes: backward uses your ACTIVATIONS.",
-                   relation=(common_relation(wrong) or backprop_equation(wrong, L)).key)
+    compare_gradients(pairs, expected, "backward's gradients", GRAD_RTOL, reveal, n=n, name=lambda wrong: diagnosis() or _relation_key(wrong, n),
+                      advice="\nCheck the four equations layer by layer (your gradient checker shows where it first goes wrong), "
+                             "and make sure the activations question passes: backward uses your ACTIVATIONS.")
 
 
 def _relation_key(wrong, n: int | None) -> str | None:

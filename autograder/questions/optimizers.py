@@ -36,7 +36,7 @@ from ..judge.compare import Mismatch, expect_array, expect_close, expect_float64
 from ..judge.digests import visible
 from ..judge.expectation import Expect, Mistake
 from ..judge.misconceptions import Relation
-from ..judge.networks import autograd_grads, forward_pass
+from ..judge.networks import autograd_grads, compare_gradients, forward_pass, layer_pairs, sizes_of
 from ..student.probes.optimizers import optimizer_steps
 from ..judge.question import Assignment, Case
 from ..judge.relations import IN_PLACE, constant_ratio, constant_shift, factor_relation, named_factor
@@ -785,12 +785,16 @@ def he_init(rng, hidden):
 
 # --- per-layer gradient norms ----------------------------------------------------------
 
-def weight_gradients(params: list, X: np.ndarray, Y: np.ndarray, activations: list) -> list[np.ndarray]:
-    """dC/dW_l of C = 0.5 sum((A_L - Y)^2) / n for every layer, by autograd through the definition of the forward pass."""
+def mse_gradients(params: list, X: np.ndarray, Y: np.ndarray, activations: list) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(dC/dW_l, dC/db_l) of C = 0.5 sum((A_L - Y)^2) / n for every layer, by autograd through the definition of the forward pass."""
     import autograd.numpy as anp
 
-    grads = autograd_grads(params, lambda p: 0.5 * anp.sum((forward_pass(p, X, activations, anp)[0] - Y) ** 2) / X.shape[0])
-    return [dW for dW, _ in grads]
+    return autograd_grads(params, lambda p: 0.5 * anp.sum((forward_pass(p, X, activations, anp)[0] - Y) ** 2) / X.shape[0])
+
+
+def weight_gradients(params: list, X: np.ndarray, Y: np.ndarray, activations: list) -> list[np.ndarray]:
+    """dC/dW_l of C = 0.5 sum((A_L - Y)^2) / n for every layer."""
+    return [dW for dW, _ in mse_gradients(params, X, Y, activations)]
 
 
 def _random_network(rng, depth: int, kind: str):
@@ -820,38 +824,48 @@ def _wrong_below_output(got, expected, params, X, Y, activations) -> Relation | 
     return None
 
 
-def _bias_gradients(params, X, Y, activations):
-    import autograd
-    import autograd.numpy as anp
-
-    funcs = {"identity": lambda z: z, "sigmoid": lambda z: 1.0 / (1.0 + anp.exp(-z)), "relu": lambda z: anp.maximum(z, 0.0)}
-
-    def cost(biases):
-        A = X
-        for (W, _), b, name in zip(params, biases, activations):
-            A = funcs[name](anp.dot(A, W) + b)
-        return 0.5 * anp.sum((A - Y) ** 2) / X.shape[0]
-
-    return autograd.grad(cost)([b for _, b in params])
-
-
 NORMS_MISTAKES = (
     Mistake(NORM_ORDER, lambda params, X, Y, activations: weight_gradient_norms(params, X, Y, activations)[::-1]),
     Mistake(NORM_SQUARED, lambda params, X, Y, activations: weight_gradient_norms(params, X, Y, activations) ** 2),
-    Mistake(NORM_BIASES, lambda params, X, Y, activations: np.array([np.linalg.norm(g) for g in _bias_gradients(params, X, Y, activations)])),
+    Mistake(NORM_BIASES, lambda params, X, Y, activations: np.array([np.linalg.norm(db) for _, db in mse_gradients(params, X, Y, activations)])),
     Mistake(MSE_SCALE, lambda params, X, Y, activations: Y.shape[0] * weight_gradient_norms(params, X, Y, activations)),  # dC/dA_out without / n
     Mistake(MSE_SCALE, lambda params, X, Y, activations: Y.shape[0] / Y.shape[1] * weight_gradient_norms(params, X, Y, activations)),  # / d instead
 )
 
 
+MSE_GRAD = Expect("mse_cost_grad(A, Y)", lambda A, Y: (A - Y) / A.shape[0], rtol=1e-10, atol=1e-14, batch=lambda A, Y: A.shape[0],
+                  mistakes=(Mistake(MSE_SCALE, lambda A, Y: A - Y), Mistake(MSE_SCALE, lambda A, Y: (A - Y) / A.shape[1])),  # as in the norms
+                  terms=lambda A, Y: {"Y / n": -Y / A.shape[0]}, factors=lambda A, Y: {"1 / n": 1.0 / A.shape[0]})
+"""dC/dA_L of C = 0.5 * sum((A - Y)**2) / n: its divisor, its term in Y and its factor 1/n compared one by one."""
+
+
+def _pieces_check(params, X: np.ndarray, Y: np.ndarray, activations: list):
+    """forward's output and backward's gradients given dC/dA_L of the MSE, each compared with the definitions (autograd)."""
+    sizes = sizes_of(params)
+
+    def check(got, oracles):
+        output = expect_array(got["output"], (len(X), sizes[-1]), "forward(params, X, activations)[0] (the output)")
+        expect_close(output, forward_pass(params, X, activations)[0], "forward's output", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        grads = layer_pairs(got["grads"], sizes, "backward(...)", names=("dW", "db"), batch=len(X))
+        compare_gradients(grads, mse_gradients(params, X, Y, activations), "your backward's gradients of the MSE (compared with autograd)", 1e-7,
+                          oracles.reveal, n=len(X))
+
+    return check
+
+
 @ASSIGNMENT.question(points=2, functions=("forward", "backward", "mse_cost_grad", "layer_gradient_norms"))
 def gradient_norms(rng, hidden):
-    """layer_gradient_norms returns ||dC/dW_l||_F for every layer (first layer first), from your forward and backward."""
+    """layer_gradient_norms returns ||dC/dW_l||_F for every layer (first layer first), from your forward and backward;
+    on each network, your forward and backward themselves are compared with the definitions first."""
     for depth, kind in ([(3, "sigmoid"), (4, "relu"), (1, "identity")] if not hidden else
                         [(int(rng.integers(2, 6)), str(rng.choice(["sigmoid", "relu"]))) for _ in range(3)]):
         params, X, Y, activations = _random_network(rng, depth, kind)
-        yield Case(f"a {depth}-layer network with {kind} hidden layers, widths {[params[0][0].shape[0]] + [W.shape[1] for W, _ in params]}, batch of {len(X)}",
-                   "layer_gradient_norms", (params, X, Y, activations),
+        network = f"a {depth}-layer network with {kind} hidden layers, widths {sizes_of(params)}, batch of {len(X)}"
+        output = forward_pass(params, X, activations)[0]
+        yield Case(f"mse_cost_grad(A, Y) on the output of {network}", "mse_cost_grad", (output, Y), expect=MSE_GRAD)
+        yield Case(f"forward, then backward of the MSE gradient, on {network}", "backward", (params, X, (output - Y) / len(X), activations),
+                   probe="forward_backward_given", check=_pieces_check(params, X, Y, activations))
+        yield Case(network, "layer_gradient_norms", (params, X, Y, activations),
                    expect=Expect(f"layer_gradient_norms (one norm per layer, {depth} layers; hidden layers {activations[0]})", weight_gradient_norms,
                                  rtol=1e-8, atol=1e-14, mistakes=NORMS_MISTAKES, explain=_wrong_below_output))
 
@@ -910,4 +924,4 @@ ASSIGNMENT.checks("gradient_norms", "layer_gradient_norms.shape", "layer_gradien
                   "backward.value", "mse_cost_grad.value")
 for _question in ("gradient_descent", "momentum", "adagrad", "rmsprop", "adam"):
     ASSIGNMENT.relations(_question, {IN_PLACE: IN_PLACE_UPDATE})
-ASSIGNMENT.relations("gradient_norms", {BELOW_OUTPUT: NORM_BELOW_OUTPUT})
+ASSIGNMENT.relations("gradient_norms", {BELOW_OUTPUT: NORM_BELOW_OUTPUT, "equation:BP2": NORM_BELOW_OUTPUT})  # in the norms, or in the gradients themselves

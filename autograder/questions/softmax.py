@@ -20,10 +20,10 @@ from ..data import load
 from ..judge.expectation import Expect, Mistake
 from ..judge.training_trace import Recipe, batches, explained, relation_table
 from ..student.probes import each_run
-from ..judge.misconceptions import close, common_relation, locate
-from ..judge.networks import LAYER_SKIPPED_HINT, autograd_grads, forward_pass, layer_pairs
+from ..judge.misconceptions import close
+from ..judge.networks import LAYER_SKIPPED_HINT, autograd_grads, compare_gradients, forward_pass, layer_pairs
 from ..judge.question import Assignment, Case
-from ..judge.relations import backprop_equation, describe, normalised_axis
+from ..judge.relations import describe, normalised_axis
 
 ASSIGNMENT = Assignment("05_softmax", "softmax.ipynb", "Softmax and cross-entropy")
 
@@ -522,6 +522,16 @@ def _pairs(got, sizes: list[int], what: str, names: tuple[str, str] = ("W", "b")
     return layer_pairs(got, sizes, what, names, mistakes=STRUCTURE[names[0]])
 
 
+def _classifier_grad_mistake(wrong, n: int) -> str | None:
+    """The catalogue key the relations of the wrong gradients (name -> Relation or None) name, if any."""
+    kinds = {r.kind if r else None for r in wrong.values()}
+    if kinds == {"transpose"}:
+        return "transposed_dw"
+    if all(k.startswith("db") for k in wrong) and all(r and r.factor == 1 / n for r in wrong.values()) and n > 1:
+        return "db_averaged"
+    return "classifier_grad_sign" if kinds == {"sign"} else None
+
+
 def _forward_backward_check(params, X: np.ndarray, labels: np.ndarray):
     sizes = [X.shape[1]] + [W.shape[1] for W, _ in params]
 
@@ -531,26 +541,8 @@ def _forward_backward_check(params, X: np.ndarray, labels: np.ndarray):
         output = expect_array(got["output"], (X.shape[0], sizes[-1]), "forward(params, X, activations)[0] (the output)")
         expect_close(output, relu_network(params, X), "forward's output (relu hidden layers, identity output)", rtol=1e-9, atol=1e-12)
         grads = _pairs(got["grads"], sizes, "backward(...)", names=("dW", "db"))
-        expected = _network_gradients_autograd(params, X, labels)
-        got_t = {f"{kind}{l}": g for l, pair in enumerate(grads, start=1) for kind, g in zip(("dW", "db"), pair)}
-        exp_t = {f"{kind}{l}": e for l, pair in enumerate(expected, start=1) for kind, e in zip(("dW", "db"), pair)}
-        located, wrong = locate(got_t, exp_t, n=X.shape[0], rtol=1e-7, atol=1e-12)
-        if not wrong:
-            return
-        first = next(iter(wrong))
-        try:
-            expect_close(got_t[first], exp_t[first], f"{first} (compared with autograd)", rtol=1e-7, atol=1e-12)
-            detail = ""
-        except Mismatch as mismatch:
-            detail = "\n" + mismatch.message
-        kinds = {r.kind if r else None for r in wrong.values()}
-        n = X.shape[0]
-        key = ("transposed_dw" if kinds == {"transpose"} else
-               "db_averaged" if all(k.startswith("db") for k in wrong) and all(r and r.factor == 1 / n for r in wrong.values()) and n > 1 else
-               "classifier_grad_sign" if kinds == {"sign"} else None)
-        transposed = " dC/dW = A_prev.T @ delta." if key == "transposed_dw" else ""
-        raise Mismatch(f"your backward's gradients, layer by layer (1 = next to the input): {located}{transposed}{detail}", misconception=key,
-                       relation=(common_relation(wrong) or backprop_equation(wrong, len(grads))).key)
+        compare_gradients(grads, _network_gradients_autograd(params, X, labels), "your backward's gradients (compared with autograd)", 1e-7,
+                          oracles.reveal, n=X.shape[0], name=lambda wrong: _classifier_grad_mistake(wrong, X.shape[0]))
 
     return check
 
