@@ -110,3 +110,14 @@ def test_softmax_backward_multiplying_the_pre_activation_below_names_the_weight_
     result = judged("05_softmax", "classifier_step", "backprop_pieces", wrong, hidden_seed=None)
     assert result.status == "failed" and result.points == 0, result.reason
     assert result.misconception == "the weight gradient's formula" and "A_{l-1}.T @ delta_l" in result.hint, (result.misconception, result.reason)
+
+
+@pytest.mark.parametrize("cls, question, change, name, says", [
+    ("GradientDescent", "gradient_descent", ("p - self.lr * g", "self.lr * g - p"), "the opposite sign", "The parameters you return are of the wrong sign"),
+    ("GradientDescent", "gradient_descent", ("p - self.lr * g", "p - self.lr"), "a factor of the product missing", "without the factor 'g'"),
+    ("Momentum", "momentum", ("p - self.lr * v", "p - self.lr"), "a factor of the product missing", "without the factor 'g'"),
+])
+def test_an_optimizer_step_no_catalogue_entry_describes_is_named_by_its_relation(cls, question, change, name, says):
+    result = judged("06_optimizers", question, cls, change, hidden_seed=None)
+    assert result.status == "failed" and result.points == 0, result.reason
+    assert result.misconception == name and says in result.reason, (result.misconception, result.reason)

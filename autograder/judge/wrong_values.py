@@ -74,7 +74,7 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
                "the other terms are right, and {term!r} is taken some other number of times than once: its constant "
                "(a 2, a 1/n, 1 - m for m) is wrong."),
     WrongValue("factor_missing", r"missing_factor", "a factor of the product missing",
-               "the value is a product of factors and one is left out: write the product factor by factor, as the chain rule gives it."),
+               "the value is a product, and the factor the reason names is left out of it: write the product factor by factor, as its formula does."),
     WrongValue("factor_inverted", r"inverted_factor", "a factor dividing instead of multiplying",
                "one factor of the product divides: check each factor's place in the fraction."),
     WrongValue("factor_twice", r"extra_factor", "a factor of the product taken twice",

@@ -39,7 +39,7 @@ from ..judge.misconceptions import Relation
 from ..judge.networks import autograd_grads, compare_gradients, forward_pass, layer_pairs, sizes_of
 from ..student.probes.optimizers import optimizer_steps
 from ..judge.question import Assignment, Case
-from ..judge.relations import IN_PLACE, constant_ratio, constant_shift, factor_relation, named_factor
+from ..judge.relations import IN_PLACE, constant_ratio, constant_shift, describe, factor_relation, named_factor
 
 ASSIGNMENT = Assignment("06_optimizers", "optimizers.ipynb", "Optimizers and initialisation")
 
@@ -285,9 +285,12 @@ FIRST_NORMALISER = {cls: lambda g, o, rho=rho: 1.0 / (np.sqrt(rho(o)) * np.abs(g
 
 
 def _first_step_factors(cls: str, got_step: list, exp_step: list, grads: list, hyper: dict) -> Relation | None:
-    """The first update compared factor by factor with lr * g * 1 / (sqrt(s) + eps): one of them missing, dividing or twice."""
+    """The first update compared factor by factor with lr * g (times 1 / (sqrt(s) + eps) for the adaptive methods): one of
+    them missing, dividing or twice."""
     flat = lambda arrays: np.concatenate([np.ravel(a) for a in arrays])  # noqa: E731
-    factors = {"lr": hyper["lr"], "g": flat(grads), "1 / (sqrt(s) + eps)": flat([FIRST_NORMALISER[cls](g, hyper) for g in grads])}
+    factors = {"lr": hyper["lr"], "g": flat(grads)}
+    if cls in FIRST_NORMALISER:
+        factors["1 / (sqrt(s) + eps)"] = flat([FIRST_NORMALISER[cls](g, hyper) for g in grads])
     with np.errstate(all="ignore"):
         return factor_relation(flat(got_step), flat(exp_step), factors)
 
@@ -314,8 +317,8 @@ def _unique_factor(ratio: float | None, factors: dict[str, float]) -> str | None
 
 
 def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step: list, named: tuple[str, str] | None,
-             extra_relations: dict | None = None, options: dict | None = None, grads: list | None = None) -> Mismatch:
-    """The Mismatch for a trajectory whose step ``k`` (0-based) is the first to differ."""
+             extra_relations: dict | None = None, options: dict | None = None, grads: list | None = None, before: list | None = None) -> Mismatch:
+    """The Mismatch for a trajectory whose step ``k`` (0-based) is the first to differ (``before``: the parameters it started from)."""
     agree = "the first step agrees" if k == 1 else f"the first {k} steps agree"
     head = (f"`{cls}.step`: {agree} with the update rule, but the parameters after step {k + 1} of {steps} differ"
             if k else f"`{cls}.step`: the parameters after the first step (of {steps}) differ") + f" from {source}."
@@ -336,11 +339,16 @@ def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step
         return Mismatch(f"{head} Your first update lr * g / (sqrt(s) + eps) implies a state s other than the update rule's.", misconception=state_key)
     if ratio is not None and not np.isclose(ratio, 0.0):
         return Mismatch(f"{head} Your update points the right way but is {ratio:.4g} times the size it should have.", misconception=STEP_SCALED)
-    found = _first_step_factors(cls, got_step, exp_step, grads, hyper) if k == 0 and grads is not None and cls in FIRST_NORMALISER else None
-    if found is not None:
-        return Mismatch(f"{head} Your first step is {found.text}.", misconception=STEP_FACTOR)
+    found = _first_step_factors(cls, got_step, exp_step, grads, hyper) if k == 0 and grads is not None else None
+    if found is not None:  # the catalogue's words where the step has the adaptive methods' three factors, else the kit-wide ones
+        return Mismatch(f"{head} Your first step is {found.text}.", misconception=STEP_FACTOR if cls in FIRST_NORMALISER else None, relation=found.key)
     if all(not np.any(s) for s in got_step):
         return Mismatch(f"{head} Your step did not change the parameters at all.", misconception=NO_UPDATE)
+    if before is not None:  # the returned parameters themselves may stand in a relation to the right ones (lr * g - w: the sign)
+        flat = lambda arrays: np.concatenate([np.ravel(a) for a in arrays])  # noqa: E731
+        found = describe(flat(before) + flat(got_step), flat(before) + flat(exp_step))
+        if found is not None:
+            return Mismatch(f"{head} The parameters you return are {found[1].text}.", relation=found[0])
     return Mismatch(f"{head} Compare your state update and your step with the formulas in the docstring.")
 
 
@@ -404,7 +412,7 @@ def _optimizer_check(cls: str, params: list, sequence: list, options: dict, runs
             if k is not None:
                 named = _fingerprint(oracles, cls, params, sequence, options, trajectory)
                 raise _explain(cls, k, steps, where, _steps(trajectory, params)[k], _steps(target, params)[k], named, relations,
-                               options=options, grads=sequence[k])
+                               options=options, grads=sequence[k], before=trajectory[k - 1] if k else params)
         if digests:
             table = DIGESTS[cls]
             k = next((k for k, state in enumerate(trajectory) if digest(cls, k, state) != table[k]), None)
