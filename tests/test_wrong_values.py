@@ -14,7 +14,7 @@ import pytest
 from autograder.judge import relations as r
 from autograder.judge.compare import Mismatch, expect_array
 from autograder.judge.misconceptions import relation
-from autograder.judge.networks import layer_pairs
+from autograder.judge.networks import first_wrong_step, forward_pass, layer_pairs
 from autograder.judge.wrong_values import WRONG_VALUES, diagnose, rule_for
 from test_contracts import judged
 
@@ -45,6 +45,8 @@ FOUND = {
     "one_region": lambda: r.region_relation(np.where(E < 0, 0.0, E), np.where(E < 0, 0.01 * E, E), {"z < 0": E < 0}),
     "column_constant": lambda: r.column_relation(E + np.array([1.0, -2.0, 0.5]), E),
     "column_factor": lambda: r.column_relation(E * np.array([2.0, 3.0, 0.5]), E),
+    "affine_step": lambda: _wrong_step(lambda cache: cache["Z"][1].__iadd__(0.5)),
+    "layer_activation": lambda: _wrong_step(lambda cache: cache["A"][1].__imul__(1.5)),
     "output_error": lambda: r.backprop_equation({"dW1", "db1", "dW2", "db2"}, 2),
     "error_sent_back": lambda: r.backprop_equation({"dW1", "db1"}, 3),
     "bias_gradient": lambda: r.backprop_equation({"db2"}, 2),
@@ -55,6 +57,15 @@ FOUND = {
     "sum_other_axis": lambda: _raised(lambda: layer_pairs([(np.ones((2, 3)), np.ones(5))], [2, 3], "backward's result", ("dW", "db"), batch=5)),
     "changed_in_place": lambda: relation_key(r.IN_PLACE),
 }
+
+
+def _wrong_step(spoil):
+    """The step a forward pass's cache first goes wrong at, after ``spoil`` changed one of its entries in place."""
+    params = [(np.array([[1.0, -2.0], [0.5, 0.25]]), np.array([0.1, -0.2])), (np.array([[1.5], [-1.0]]), np.array([0.3]))]
+    X, activations = np.array([[1.0, 2.0], [-1.0, 0.5], [0.25, -2.0]]), ["tanh", "identity"]
+    cache = forward_pass(params, X, activations)[1]
+    spoil(cache)
+    return first_wrong_step(cache, params, X, activations)
 
 
 def _raised(check):
@@ -121,3 +132,15 @@ def test_an_optimizer_step_no_catalogue_entry_describes_is_named_by_its_relation
     result = judged("06_optimizers", question, cls, change, hidden_seed=None)
     assert result.status == "failed" and result.points == 0, result.reason
     assert result.misconception == name and says in result.reason, (result.misconception, result.reason)
+
+
+@pytest.mark.parametrize("assignment, question, cell, change, name", [
+    ("04_backprop", "forward", "forward", ("Z = A @ W + b", "Z = A @ W - b"), "a layer's affine step Z = A_prev @ W + b"),
+    ("04_backprop", "forward", "forward", ("A = ACTIVATIONS[name][0](Z)", "A = ACTIVATIONS[name][0](Z) * 1.5"), "a layer's activation A = f(Z)"),
+    ("05_softmax", "classifier_step", "backprop_pieces", ("return np.maximum(z, 0.0)", "return np.maximum(z, 1.0)"), "a layer's activation A = f(Z)"),
+    ("06_optimizers", "gradient_norms", "backprop_pieces", ("return np.maximum(z, 0.0)", "return np.maximum(z, 1.0)"), "a layer's activation A = f(Z)"),
+])
+def test_a_forward_pass_is_named_by_the_step_where_it_first_goes_wrong(assignment, question, cell, change, name):
+    result = judged(assignment, question, cell, change, hidden_seed=None)
+    assert result.status == "failed" and result.points == 0, result.reason
+    assert result.misconception == name, (result.misconception, result.reason)

@@ -13,7 +13,8 @@ A network's parameters, and their gradients, are a list with one ``(W, b)`` pair
   its structure in the curriculum's terms, and names the structural mistakes a question
   catalogues (a rule is an entry of ``mistakes``);
 - :func:`compare_gradients` compares such a list of gradients with the right one layer by layer:
-  which tensors match, the first wrong one's entries, and what the pattern points at.
+  which tensors match, the first wrong one's entries, and what the pattern points at;
+  :func:`first_wrong_step` reads a forward pass's cache to find the step where it first goes wrong.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .compare import Mismatch, expect_array, expect_close
-from .misconceptions import Relation, common_relation, locate
+from .misconceptions import Relation, close, common_relation, locate
 from .relations import OTHER_AXIS, backprop_equation, length_shift
 
-__all__ = ["ACTIVATION_NAMES", "LAYER_SKIPPED_HINT", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "compare_gradients",
-           "forward_pass", "layer_pairs", "sizes_of"]
+__all__ = ["ACTIVATION_NAMES", "FORWARD_ACTIVATION", "FORWARD_AFFINE", "LAYER_SKIPPED_HINT", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "compare_forward",
+           "compare_gradients", "first_wrong_step", "forward_pass", "layer_pairs", "sizes_of"]
 
 ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
 
@@ -190,3 +191,43 @@ def compare_gradients(got: list, expected: list, what: str, rtol: float, reveal:
     key = name(wrong) if name else None
     raise Mismatch(f"{what}, layer by layer (1 = next to the input, {layers} = the output): {located}{detail}{'' if key else advice}",
                    misconception=key, relation=(common_relation(wrong) or backprop_equation(wrong, layers)).key)
+
+
+FORWARD_AFFINE = "forward:affine"
+"""The relation key of a forward pass whose first wrong value is a layer's Z = A_prev @ W + b."""
+FORWARD_ACTIVATION = "forward:activation"
+"""The relation key of a forward pass whose first wrong value is a layer's A = f(Z), its Z right."""
+
+
+def first_wrong_step(cache: Any, params, X, activations, rtol: float = 1e-9, atol: float = 1e-12) -> Relation | None:
+    """Where a student's forward pass first goes wrong, read from its ``cache`` ({"Z": [...], "A": [X, ...]}) against the
+    definition's, step by step (Z_1, A_1, Z_2, ...): a layer's Z wrong while every value before it is right is its
+    affine step (kind ``"forward:affine"``), its A wrong while its Z is right its activation (``"forward:activation"``).
+    None when the cache cannot be read that way, or is right."""
+    try:
+        Zs, As = list(cache["Z"]), list(cache["A"])
+    except (KeyError, TypeError):
+        return None
+    if len(Zs) != len(params) or len(As) != len(params) + 1:
+        return None
+    right = forward_pass(params, X, activations)[1]
+    for l in range(len(params)):
+        if not close(Zs[l], right["Z"][l], rtol, atol):
+            return Relation(FORWARD_AFFINE, f"wrong from Z of layer {l + 1} on, every value before it right")
+        if not close(As[l + 1], right["A"][l + 1], rtol, atol):
+            return Relation(FORWARD_ACTIVATION, f"right up to Z of layer {l + 1}, and wrong from its activation A = f(Z) on")
+    return None
+
+
+def compare_forward(got: Mapping[str, Any], params, X, activations, what: str, reveal: bool) -> None:
+    """forward's output ``got["output"]`` against the definition's; where it is wrong (or of the wrong shape) and nothing
+    else explains it, the step where the pass first goes wrong, read from ``got["cache"]`` (:func:`first_wrong_step`)."""
+    expected = forward_pass(params, X, activations)[0]
+    try:
+        output = expect_array(got["output"], expected.shape, "forward(params, X, activations)[0] (the output)")
+        expect_close(output, expected, what, rtol=1e-9, atol=1e-12, reveal=reveal)
+    except Mismatch as wrong:
+        found = first_wrong_step(got.get("cache"), params, X, activations) if wrong.relation is None else None
+        if found is None:
+            raise
+        raise Mismatch(f"{wrong.message}\n  your forward pass is {found.text}.", relation=found.key) from None

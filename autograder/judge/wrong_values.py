@@ -87,6 +87,12 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
                "a per-column statistic subtracted or added (a mean over the rows) is computed wrong: check its axis and what it is taken of."),
     WrongValue("column_factor", r"column_factor", "each column off by a factor of its own",
                "a per-column divisor or scale (a standard deviation over the rows) is computed wrong: check its axis, its epsilon and its square root."),
+    WrongValue("affine_step", r"forward:affine", "a layer's affine step Z = A_prev @ W + b",
+               "every value before that layer's Z is right: Z_l = A_{{l-1}} @ W_l + b_l, with the activation of the layer below "
+               "(X for layer 1) and this layer's own W and b."),
+    WrongValue("layer_activation", r"forward:activation", "a layer's activation A = f(Z)",
+               "that layer's Z is right and its A is not: A_l = f_l(Z_l), with the activation named for layer l, applied to "
+               "its own Z (check that activation function alone)."),
     WrongValue("output_error", r"equation:BP1", "the output layer's error delta_L",
                "the output layer's bias gradient is already wrong, so its delta is: delta_L = dC/dA_L * f'(Z_L), "
                "with f' of the output layer's own activation at its own Z."),

@@ -27,8 +27,8 @@ from ..data import load
 from ..judge.digests import visible
 from ..student.probes.backprop import backprop_test_function, matmul_baseline, timing_workload
 from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
-from ..judge.misconceptions import common_relation
-from ..judge.networks import LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, compare_gradients, forward_pass, layer_pairs, sizes_of
+from ..judge.misconceptions import Relation, common_relation
+from ..judge.networks import FORWARD_ACTIVATION, FORWARD_AFFINE, LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, compare_gradients, forward_pass, layer_pairs, sizes_of
 from ..judge.question import Assignment, Case
 from ..judge.training_trace import Recipe, explained, relation_table
 from ..judge.relations import constant_ratio, factor_relation, length_shift, named_factor, region_relation
@@ -357,10 +357,18 @@ def _forward_cache(got, params, X, activations) -> tuple:
     return output, cache
 
 
-def _cached(kind: str, i: int, what: str, rtol: float = 1e-9, atol: float = 1e-12) -> Expect:
-    """cache[kind][i] of forward's result (kind "Z" or "A") against the definition's."""
+_STEP = {"Z": (FORWARD_AFFINE, "Z = A_prev @ W + b of this layer, every value before it right"),
+         "A": (FORWARD_ACTIVATION, "A = f(Z) of this layer, its Z right")}
+"""What a wrong cache entry is when every entry before it is right (they are judged in the order of the pass)."""
+
+
+def _cached(kind: str, i: int, what: str, rtol: float = 1e-9, atol: float = 1e-12, mistakes=()) -> Expect:
+    """cache[kind][i] of forward's result (kind "Z" or "A") against the definition's; a wrong one that no mistake or
+    relation explains is named as that step of the pass (:data:`_STEP`)."""
+    key, text = _STEP[kind]
     return Expect(f'cache["{kind}"][{i}] ({what})', lambda params, X, activations: forward_pass(params, X, activations)[1][kind][i],
-                  rtol=rtol, atol=atol, read=lambda got, *args: _forward_cache(got, *args)[1][kind][i])
+                  rtol=rtol, atol=atol, read=lambda got, *args: _forward_cache(got, *args)[1][kind][i], mistakes=mistakes,
+                  explain=None if (kind, i) == ("A", 0) else lambda *args: Relation(key, f"wrong in {text}"))
 
 
 def forward_output(params, X, activations) -> np.ndarray:
@@ -374,9 +382,12 @@ FORWARD_OUTPUT = Expect("output", forward_output, rtol=1e-9, atol=1e-12, read=la
 
 
 def forward_expectations(L: int) -> tuple[Expect, ...]:
-    """forward's result for L layers, part by part: cache["A"][0] is X itself, then the output, then Z and A of each layer."""
-    layers = (e for l in range(L) for e in (_cached("Z", l, f"Z of layer {l + 1}"), _cached("A", l + 1, f"A of layer {l + 1}")))
-    return (_cached("A", 0, "it must be X itself", rtol=0, atol=0), FORWARD_OUTPUT, *layers)
+    """forward's result for L layers, part by part in the order of the pass: cache["A"][0] is X itself, then Z and A of each
+    layer (the last A also without its activation), then the output."""
+    last = (Mistake("output_activation_missing", lambda params, X, activations: forward_pass(params, X, activations)[1]["Z"][-1]),)
+    layers = (e for l in range(L) for e in (_cached("Z", l, f"Z of layer {l + 1}"),
+                                            _cached("A", l + 1, f"A of layer {l + 1}", mistakes=last if l == L - 1 else ())))
+    return (_cached("A", 0, "it must be X itself", rtol=0, atol=0), *layers, FORWARD_OUTPUT)
 
 
 @ASSIGNMENT.question(points=2, functions=("forward",))

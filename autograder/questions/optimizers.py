@@ -36,7 +36,7 @@ from ..judge.compare import Mismatch, expect_array, expect_close, expect_float64
 from ..judge.digests import visible
 from ..judge.expectation import Expect, Mistake
 from ..judge.misconceptions import Relation
-from ..judge.networks import autograd_grads, compare_gradients, forward_pass, layer_pairs, sizes_of
+from ..judge.networks import autograd_grads, compare_forward, compare_gradients, forward_pass, layer_pairs, sizes_of
 from ..student.probes.optimizers import optimizer_steps
 from ..judge.question import Assignment, Case
 from ..judge.relations import IN_PLACE, constant_ratio, constant_shift, describe, factor_relation, named_factor
@@ -852,8 +852,7 @@ def _pieces_check(params, X: np.ndarray, Y: np.ndarray, activations: list):
     sizes = sizes_of(params)
 
     def check(got, oracles):
-        output = expect_array(got["output"], (len(X), sizes[-1]), "forward(params, X, activations)[0] (the output)")
-        expect_close(output, forward_pass(params, X, activations)[0], "forward's output", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        compare_forward(got, params, X, activations, "forward's output", oracles.reveal)
         grads = layer_pairs(got["grads"], sizes, "backward(...)", names=("dW", "db"), batch=len(X))
         compare_gradients(grads, mse_gradients(params, X, Y, activations), "your backward's gradients of the MSE (compared with autograd)", 1e-7,
                           oracles.reveal, n=len(X))

@@ -28,8 +28,8 @@ def two_class_softmax(namespace: Mapping[str, Any], fn: str, args: list, kwargs:
 def forward_backward_given(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
     """``forward`` then ``fn`` (backward) with a given output gradient. args: (params, X, dC_dA_out, activations).
 
-    Returns ``{"output": ..., "grads": ...}`` as the student's functions return them.
+    Returns ``{"output": ..., "cache": ..., "grads": ...}`` as the student's functions return them.
     """
     params, X, dC_dA, activations = args
     output, cache = student_function(namespace, "forward")(params, X, activations)
-    return {"output": output, "grads": namespace[fn](params, cache, dC_dA, activations)}
+    return {"output": output, "cache": cache, "grads": namespace[fn](params, cache, dC_dA, activations)}
