@@ -109,7 +109,6 @@ def expect_array(got: Any, shape: tuple[int, ...], what: str, finite: bool = Tru
     return got
 
 
-
 def expect_float64(got: Any, what: str) -> None:
     """Require a NumPy array of dtype float64, as a contract stating float64 results says (booleans or
     integers compare equal to 1.0 and 0.0, so value checks alone would let them through)."""

@@ -229,10 +229,14 @@ def _steps(trajectory: list, params: list) -> list[list[np.ndarray]]:
     return out
 
 
+def _flat(arrays: list) -> np.ndarray:
+    """The entries of a list of arrays (one per parameter) as one vector."""
+    return np.concatenate([np.ravel(a) for a in arrays])
+
+
 def _ratio(got_step: list, expected_step: list) -> float | None:
     """The common factor got / expected of two updates, when there is one."""
-    g = np.concatenate([np.ravel(a) for a in got_step])
-    e = np.concatenate([np.ravel(a) for a in expected_step])
+    g, e = _flat(got_step), _flat(expected_step)
     mask = np.abs(e) > 1e-12 * max(np.max(np.abs(e)), 1e-300)
     if not mask.any():
         return None
@@ -287,12 +291,11 @@ FIRST_NORMALISER = {cls: lambda g, o, rho=rho: 1.0 / (np.sqrt(rho(o)) * np.abs(g
 def _first_step_factors(cls: str, got_step: list, exp_step: list, grads: list, hyper: dict) -> Relation | None:
     """The first update compared factor by factor with lr * g (times 1 / (sqrt(s) + eps) for the adaptive methods): one of
     them missing, dividing or twice."""
-    flat = lambda arrays: np.concatenate([np.ravel(a) for a in arrays])  # noqa: E731
-    factors = {"lr": hyper["lr"], "g": flat(grads)}
+    factors = {"lr": hyper["lr"], "g": _flat(grads)}
     if cls in FIRST_NORMALISER:
-        factors["1 / (sqrt(s) + eps)"] = flat([FIRST_NORMALISER[cls](g, hyper) for g in grads])
+        factors["1 / (sqrt(s) + eps)"] = _flat([FIRST_NORMALISER[cls](g, hyper) for g in grads])
     with np.errstate(all="ignore"):
-        return factor_relation(flat(got_step), flat(exp_step), factors)
+        return factor_relation(_flat(got_step), _flat(exp_step), factors)
 
 
 def _first_state_mistake(cls: str, got_step: list, grads: list, hyper: dict) -> str | None:
@@ -301,8 +304,8 @@ def _first_state_mistake(cls: str, got_step: list, grads: list, hyper: dict) -> 
     if cls not in FIRST_STATE:
         return None
     with np.errstate(all="ignore"):
-        implied = np.concatenate([np.ravel((hyper["lr"] * g / -u - hyper["eps"]) ** 2) for u, g in zip(got_step, grads)])
-    right = np.concatenate([np.ravel(FIRST_STATE[cls](g, hyper)) for g in grads])
+        implied = _flat([(hyper["lr"] * g / -u - hyper["eps"]) ** 2 for u, g in zip(got_step, grads)])
+    right = _flat([FIRST_STATE[cls](g, hyper) for g in grads])
     if not np.all(np.isfinite(implied)):
         return None
     key = named_factor(constant_ratio(implied, right, rtol=1e-4), {k: f(hyper) for k, f in STATE_FACTORS.get(cls, {}).items()})
@@ -345,8 +348,7 @@ def _explain(cls: str, k: int, steps: int, source: str, got_step: list, exp_step
     if all(not np.any(s) for s in got_step):
         return Mismatch(f"{head} Your step did not change the parameters at all.", misconception=NO_UPDATE)
     if before is not None:  # the returned parameters themselves may stand in a relation to the right ones (lr * g - w: the sign)
-        flat = lambda arrays: np.concatenate([np.ravel(a) for a in arrays])  # noqa: E731
-        found = describe(flat(before) + flat(got_step), flat(before) + flat(exp_step))
+        found = describe(_flat(before) + _flat(got_step), _flat(before) + _flat(exp_step))
         if found is not None:
             return Mismatch(f"{head} The parameters you return are {found[1].text}.", relation=found[0])
     return Mismatch(f"{head} Compare your state update and your step with the formulas in the docstring.")

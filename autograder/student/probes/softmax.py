@@ -1,4 +1,5 @@
-"""Probes of 05_softmax: calls that combine several student functions.
+"""Probes of 05_softmax: calls that combine several student functions (``forward_backward_given``
+serves 06_optimizers too, whose students write forward and backward again).
 """
 
 from __future__ import annotations
