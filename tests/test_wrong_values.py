@@ -144,3 +144,14 @@ def test_a_forward_pass_is_named_by_the_step_where_it_first_goes_wrong(assignmen
     result = judged(assignment, question, cell, change, hidden_seed=None)
     assert result.status == "failed" and result.points == 0, result.reason
     assert result.misconception == name, (result.misconception, result.reason)
+
+
+@pytest.mark.parametrize("change, says", [
+    (("return s * (1.0 - s)", "return s * (1.0 + s)"), "the term 's**2' of the opposite sign"),
+    (("return s * (1.0 - s)", "return s * (0.0 - s)"), "without the term 's'"),
+    (("return s * (1.0 - s)", "return s * (2.0 - s)"), "plus the term 's' once more"),
+])
+def test_a_relation_the_questions_table_maps_names_its_own_entry_not_the_kit_wide_one(change, says):
+    """sigma'(z) = s - s**2 compared term by term: the relation found is 04's f_prime entry, in 04's words."""
+    result = judged("04_backprop", "activations", "ACTIVATIONS", change, hidden_seed=None)
+    assert result.status == "failed" and result.misconception == "f_prime formula wrong" and says in result.reason, (result.misconception, result.reason)

@@ -276,12 +276,16 @@ def _branches(part: str, name: str, got: np.ndarray, expected: np.ndarray, z: np
         raise Mismatch(f"{part}(z) for {name} is {found.text}.", misconception=BRANCH_MISTAKES[(part, found.key.split(":", 1)[1])])
 
 
+_PRIME_TERMS = ("s", "s**2", "1", "tanh(z)**2")
+"""The ids of the additive terms :func:`_prime_parts` gives."""
+
+
 def _prime_parts(name: str, z: np.ndarray) -> tuple[dict, dict]:
     """The factors and the additive terms of f'(z) as the docstring writes it, to compare a wrong f_prime part by part:
-    sigma'(z) = s * (1 - s) with s = sigma(z), tanh'(z) = 1 - tanh(z)**2; none for the piecewise ones."""
+    sigma'(z) = s * (1 - s) = s - s**2 with s = sigma(z), tanh'(z) = 1 - tanh(z)**2; none for the piecewise ones."""
     if name == "sigmoid":
         s = apply_activation("sigmoid", z)
-        return {"s": s, "1 - s": 1 - s}, {}
+        return {"s": s, "1 - s": 1 - s}, {"s": s, "s**2": -s ** 2}
     if name == "tanh":
         return {}, {"1": np.ones_like(z), "tanh(z)**2": -np.tanh(z) ** 2}
     return {}, {}
@@ -863,7 +867,8 @@ ASSIGNMENT.relations("init_params", {"length+1": "layer_count_off_by_one", "leng
 ASSIGNMENT.relations("numerical_gradient", {"zero": "numgrad_zero"})
 ASSIGNMENT.relations("mse", {"missing:Y": "mse_grad_target", "flipped:Y": "mse_grad_target", "scaled:Y": "mse_grad_target", "extra:Y": "mse_grad_target"})
 ASSIGNMENT.relations("activations", {"missing_factor": "fprime_formula", "inverted_factor": "fprime_formula", "sign": "fprime_formula",
-                                     "missing:1": "fprime_formula", "missing:tanh(z)**2": "fprime_formula", "flipped:tanh(z)**2": "fprime_formula"})
+                                     **{f"{kind}:{term}": "fprime_formula" for kind in ("missing", "extra", "flipped", "scaled")
+                                        for term in _PRIME_TERMS}})
 ASSIGNMENT.relations("train_convention", {"length+1": "epochs_off_by_one", "length-1": "epochs_off_by_one", **relation_table(
     "train_batches", "train_output_gradient", "train_update_rule", terms=("A / m", "Y / m"),
     named={"gradient:factor:n": "cost_not_over_n", "gradient:factor:2": "mse_grad_doubled", "gradient:sign": "mse_grad_sign", "update:uphill": "train_step_sign",
