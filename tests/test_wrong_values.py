@@ -2,8 +2,9 @@
 
 Every rule of the kit-wide table is reached by a relation that the relation functions really find
 between a wrong value and the right one; a relation no rule knows names nothing; a question's own
-table wins over the kit-wide rule; and through the grader, a backward pass that sends the wrong
-error back (a mistake no catalogue entry describes) loses its points with the equation named.
+table wins over the kit-wide rule; through the grader, a backward pass that sends the wrong
+error back (a mistake no catalogue entry describes) loses its points with the equation named; and
+the layer-by-layer comparisons keep expected values out of hidden cases' reasons.
 """
 
 from __future__ import annotations
@@ -155,3 +156,14 @@ def test_a_relation_the_questions_table_maps_names_its_own_entry_not_the_kit_wid
     """sigma'(z) = s - s**2 compared term by term: the relation found is 04's f_prime entry, in 04's words."""
     result = judged("04_backprop", "activations", "ACTIVATIONS", change, hidden_seed=None)
     assert result.status == "failed" and result.misconception == "f_prime formula wrong" and says in result.reason, (result.misconception, result.reason)
+
+
+@pytest.mark.parametrize("assignment, question, cell, change", [
+    ("05_softmax", "classifier_step", "backprop_pieces", ("return np.maximum(z, 0.0)", "return np.maximum(z, 1.0)")),  # forward's output wrong
+    ("05_softmax", "classifier_step", "backprop_pieces", ('grads[l] = (cache["A"][l].T @ delta,', 'grads[l] = (2.5 * cache["A"][l].T @ delta,')),
+    ("06_optimizers", "gradient_norms", "backprop_pieces", ("return np.maximum(z, 0.0)", "return np.maximum(z, 1.0)")),
+])
+def test_the_layer_by_layer_comparisons_show_no_expected_value_on_hidden_cases(assignment, question, cell, change):
+    result = judged(assignment, question, cell, change, only_hidden=True)
+    assert result.status == "failed" and "hidden case" in result.reason, result.reason
+    assert "expected" not in result.reason.replace("expected (", ""), result.reason  # a shape may be named, never an entry's value
