@@ -167,3 +167,11 @@ def test_the_layer_by_layer_comparisons_show_no_expected_value_on_hidden_cases(a
     result = judged(assignment, question, cell, change, only_hidden=True)
     assert result.status == "failed" and "hidden case" in result.reason, result.reason
     assert "expected" not in result.reason.replace("expected (", ""), result.reason  # a shape may be named, never an entry's value
+
+
+def test_gradients_fed_by_the_students_own_forward_pass_name_no_backprop_equation():
+    """04's gradients question runs the student's forward, mse_cost_grad and backward together: with forward wrong, the
+    pattern of wrong gradients says nothing about backward's equations, so none is named (forward's question names it)."""
+    result = judged("04_backprop", "gradients", "forward", ("Z = A @ W + b", "Z = A @ W - b"), hidden_seed=None)
+    assert result.status == "failed" and result.points == 0, result.reason
+    assert result.misconception is None, (result.misconception, result.reason)

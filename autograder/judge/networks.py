@@ -28,7 +28,7 @@ from .misconceptions import Relation, close, common_relation, locate
 from .relations import OTHER_AXIS, backprop_equation, length_shift
 
 __all__ = ["ACTIVATION_NAMES", "FORWARD_ACTIVATION", "FORWARD_AFFINE", "LAYER_SKIPPED_HINT", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "compare_forward",
-           "compare_gradients", "first_wrong_step", "forward_pass", "layer_pairs", "sizes_of"]
+           "compare_gradients", "first_wrong_step", "forward_pass", "forward_step", "layer_pairs", "sizes_of"]
 
 ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
 
@@ -157,7 +157,8 @@ def layer_pairs(got: Any, sizes: list[int], what: str, names: tuple[str, str] = 
 
 
 def compare_gradients(got: list, expected: list, what: str, rtol: float, reveal: bool, n: int | None = None,
-                      name: Callable[[Mapping[str, Relation | None]], str | None] | None = None, advice: str = "") -> None:
+                      name: Callable[[Mapping[str, Relation | None]], str | None] | None = None, advice: str = "",
+                      by_equation: bool = True) -> None:
     """Compare ``[(dW, db), ...]`` (read by :func:`layer_pairs`) with the right gradients, layer by layer.
 
     Args:
@@ -169,11 +170,14 @@ def compare_gradients(got: list, expected: list, what: str, rtol: float, reveal:
         name: ``name(wrong)``: the catalogue key the wrong tensors' relations (name -> Relation or
             None, as :func:`~autograder.judge.misconceptions.locate` gives them) name, if any.
         advice: a sentence added when no catalogued mistake is named.
+        by_equation: whether the pattern of right and wrong tensors may name a backpropagation equation:
+            only where backward was given a right forward pass and output gradient (not where the student's
+            own forward and cost gradient fed it, which may be what is wrong).
 
     Raises:
         Mismatch: naming ``name``'s key, else carrying the relation shared by every wrong tensor or,
-            failing one, the backpropagation equation the pattern of right and wrong ones points at
-            (:func:`~autograder.judge.relations.backprop_equation`).
+            failing one (and with ``by_equation``), the backpropagation equation the pattern of right and
+            wrong ones points at (:func:`~autograder.judge.relations.backprop_equation`).
     """
     layers = len(expected)
     got_t = {f"{kind}{l}": g for l, pair in enumerate(got, start=1) for kind, g in zip(("dW", "db"), pair)}
@@ -189,8 +193,9 @@ def compare_gradients(got: list, expected: list, what: str, rtol: float, reveal:
     except Mismatch as mismatch:
         detail = "\n" + mismatch.message
     key = name(wrong) if name else None
+    found = common_relation(wrong) or (backprop_equation(wrong, layers) if by_equation else None)
     raise Mismatch(f"{what}, layer by layer (1 = next to the input, {layers} = the output): {located}{detail}{'' if key else advice}",
-                   misconception=key, relation=(common_relation(wrong) or backprop_equation(wrong, layers)).key)
+                   misconception=key, relation=found.key if found else None)
 
 
 FORWARD_AFFINE = "forward:affine"
@@ -213,10 +218,18 @@ def first_wrong_step(cache: Any, params, X, activations, rtol: float = 1e-9, ato
     right = forward_pass(params, X, activations)[1]
     for l in range(len(params)):
         if not close(Zs[l], right["Z"][l], rtol, atol):
-            return Relation(FORWARD_AFFINE, f"wrong from Z of layer {l + 1} on, every value before it right")
+            return forward_step("Z", l + 1)
         if not close(As[l + 1], right["A"][l + 1], rtol, atol):
-            return Relation(FORWARD_ACTIVATION, f"right up to Z of layer {l + 1}, and wrong from its activation A = f(Z) on")
+            return forward_step("A", l + 1)
     return None
+
+
+def forward_step(kind: str, layer: int) -> Relation:
+    """The relation of a forward pass whose first wrong value, every value before it right, is layer ``layer``'s
+    Z (``kind`` "Z": its affine step) or its A ("A": its activation)."""
+    if kind == "Z":
+        return Relation(FORWARD_AFFINE, f"wrong from Z of layer {layer} on, every value before it right")
+    return Relation(FORWARD_ACTIVATION, f"right up to Z of layer {layer}, and wrong from its activation A = f(Z) on")
 
 
 def compare_forward(got: Mapping[str, Any], params, X, activations, what: str, reveal: bool) -> None:

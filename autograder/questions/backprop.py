@@ -27,8 +27,8 @@ from ..data import load
 from ..judge.digests import visible
 from ..student.probes.backprop import backprop_test_function, matmul_baseline, timing_workload
 from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
-from ..judge.misconceptions import Relation, common_relation
-from ..judge.networks import FORWARD_ACTIVATION, FORWARD_AFFINE, LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, compare_gradients, forward_pass, layer_pairs, sizes_of
+from ..judge.misconceptions import common_relation
+from ..judge.networks import LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, compare_gradients, forward_pass, forward_step, layer_pairs, sizes_of
 from ..judge.question import Assignment, Case
 from ..judge.training_trace import Recipe, explained, relation_table
 from ..judge.relations import constant_ratio, factor_relation, length_shift, named_factor, region_relation
@@ -166,13 +166,15 @@ def _grads_structure(got, params, n: int | None, what: str) -> list[tuple[np.nda
     return layer_pairs(got, sizes_of(params), what, names=("dW", "db"), batch=n, mistakes={"rows_not_summed": "db_not_summed", "layer_skipped": "layer_skipped"})
 
 
-def _compare_grads(pairs, expected, reveal: bool, diagnosis, n: int | None = None) -> None:
+def _compare_grads(pairs, expected, reveal: bool, diagnosis, n: int | None = None, by_equation: bool = True) -> None:
     """Compare per layer (relative error below GRAD_RTOL); say which tensors match and name a mistake when one fits.
 
     ``diagnosis()`` returns a catalogue key from a fingerprint (the mutants, on hidden
-    cases) or None; otherwise the relation shared by the wrong tensors may name one.
+    cases) or None; otherwise the relation shared by the wrong tensors may name one
+    (``by_equation``: see :func:`~autograder.judge.networks.compare_gradients`).
     """
     compare_gradients(pairs, expected, "backward's gradients", GRAD_RTOL, reveal, n=n, name=lambda wrong: diagnosis() or _relation_key(wrong, n),
+                      by_equation=by_equation,
                       advice="\nCheck the four equations layer by layer (your gradient checker shows where it first goes wrong), "
                              "and make sure the activations question passes: backward uses your ACTIVATIONS.")
 
@@ -361,18 +363,13 @@ def _forward_cache(got, params, X, activations) -> tuple:
     return output, cache
 
 
-_STEP = {"Z": (FORWARD_AFFINE, "Z = A_prev @ W + b of this layer, every value before it right"),
-         "A": (FORWARD_ACTIVATION, "A = f(Z) of this layer, its Z right")}
-"""What a wrong cache entry is when every entry before it is right (they are judged in the order of the pass)."""
-
-
 def _cached(kind: str, i: int, what: str, rtol: float = 1e-9, atol: float = 1e-12, mistakes=()) -> Expect:
-    """cache[kind][i] of forward's result (kind "Z" or "A") against the definition's; a wrong one that no mistake or
-    relation explains is named as that step of the pass (:data:`_STEP`)."""
-    key, text = _STEP[kind]
+    """cache[kind][i] of forward's result (kind "Z" or "A") against the definition's. They are judged in the order of
+    the pass, so a wrong one that no mistake or relation explains is that step's own (:func:`forward_step`)."""
+    layer = i + 1 if kind == "Z" else i
     return Expect(f'cache["{kind}"][{i}] ({what})', lambda params, X, activations: forward_pass(params, X, activations)[1][kind][i],
                   rtol=rtol, atol=atol, read=lambda got, *args: _forward_cache(got, *args)[1][kind][i], mistakes=mistakes,
-                  explain=None if (kind, i) == ("A", 0) else lambda *args: Relation(key, f"wrong in {text}"))
+                  explain=None if layer == 0 else lambda *args: forward_step(kind, layer))
 
 
 def forward_output(params, X, activations) -> np.ndarray:
@@ -473,7 +470,7 @@ def backward(rng, hidden):
 def _pipeline_check(params, X, Y, acts):
     def check(got, oracles):
         pairs = _grads_structure(got, params, X.shape[0], "the gradients")
-        _compare_grads(pairs, mse_grads(params, X, Y, acts), oracles.reveal, lambda: None, n=X.shape[0])
+        _compare_grads(pairs, mse_grads(params, X, Y, acts), oracles.reveal, lambda: None, n=X.shape[0], by_equation=False)  # fed by their own forward
     return check
 
 

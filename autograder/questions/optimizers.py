@@ -864,8 +864,9 @@ def _pieces_check(params, X: np.ndarray, Y: np.ndarray, activations: list):
 
 @ASSIGNMENT.question(points=2, functions=("forward", "backward", "mse_cost_grad", "layer_gradient_norms"))
 def gradient_norms(rng, hidden):
-    """layer_gradient_norms returns ||dC/dW_l||_F for every layer (first layer first), from your forward and backward;
-    on each network, your forward and backward themselves are compared with the definitions first."""
+    """layer_gradient_norms returns ||dC/dW_l||_F for every layer (first layer first), from your forward and backward.
+
+    On each network, mse_cost_grad, forward and backward themselves are compared with the definitions first."""
     for depth, kind in ([(3, "sigmoid"), (4, "relu"), (1, "identity")] if not hidden else
                         [(int(rng.integers(2, 6)), str(rng.choice(["sigmoid", "relu"]))) for _ in range(3)]):
         params, X, Y, activations = _random_network(rng, depth, kind)
