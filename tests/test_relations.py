@@ -36,7 +36,9 @@ OPTIMIZER_MISTAKES = [
     ("Adam", "adam", "v_hat = v / (1.0 - b2 ** self.t)", "v_hat = v", "Adam without bias correction"),
     ("Adam", "adam", "b2 * v + (1.0 - b2) * g ** 2", "b2 * v + g ** 2", "1 - beta missing in a running average"),
 ]
-FINGERPRINT_ONLY = {"square root in the wrong place"}  # named through the instructor's mutants, so only where the reference is
+# Named through the instructor's mutants, so only where the reference is; in the student's notebook a law of the
+# optimizer's contract names what is wrong instead (sqrt(G + |g|) makes a step of degree 1/2 in the gradients).
+FINGERPRINT_ONLY = {"square root in the wrong place": "the wrong power of the gradients"}
 
 
 @pytest.mark.parametrize("cell, question, old, new, name", OPTIMIZER_MISTAKES, ids=[m[4] for m in OPTIMIZER_MISTAKES])
@@ -51,7 +53,7 @@ def test_optimizer_mistakes_are_named_in_the_students_notebook(cell, question, o
     """Visible cases, no reference: what a student sees before grading."""
     result = judged("06_optimizers", question, cell, (old, new), hidden_seed=None, with_reference=False)
     assert result.status == "failed"
-    assert result.misconception == (None if name in FINGERPRINT_ONLY else name), (result.misconception, result.reason)
+    assert result.misconception == FINGERPRINT_ONLY.get(name, name), (result.misconception, result.reason)
 
 
 OPTIMIZER_VARIANTS = [  # correct, written differently
@@ -370,7 +372,8 @@ def test_a_length_off_by_one_only_when_it_is():
     from autograder.judge.relations import length_shift
 
     assert length_shift([0] * 5, 4).kind == "length+1" and length_shift(np.zeros(3), 4).kind == "length-1"
-    assert length_shift([0] * 4, 4) is None and length_shift([], 1) is None and length_shift(3.0, 4) is None
+    assert length_shift([0] * 4, 4) is None and length_shift(3.0, 4) is None and length_shift([0], 3) is None
+    assert length_shift([], 1).kind == "empty" and length_shift(np.zeros((0, 3)), 5).kind == "empty" and length_shift([], 0) is None
 
 
 def test_a_region_relation_only_when_every_wrong_entry_is_inside_one_region():

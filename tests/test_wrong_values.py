@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.judge import relations as r
+from autograder.judge import laws, relations as r
 from autograder.judge.compare import Mismatch, expect_array
 from autograder.judge.misconceptions import relation
 from autograder.judge.networks import first_wrong_step, forward_pass, layer_pairs
@@ -57,7 +57,34 @@ FOUND = {
     "one_row": lambda: _raised(lambda: expect_array(np.ones(3), (5, 3), "f()")),
     "sum_other_axis": lambda: _raised(lambda: layer_pairs([(np.ones((2, 3)), np.ones(5))], [2, 3], "backward's result", ("dW", "db"), batch=5)),
     "changed_in_place": lambda: relation_key(r.IN_PLACE),
+    "empty": lambda: r.length_shift([], 3),
+    "mirrored": lambda: r.argument_relation(np.maximum(-E, 0.0), lambda c: np.maximum(c * E, 0.0)),
+    "negated_mirror": lambda: r.argument_relation(np.minimum(E, 0.0), lambda c: np.maximum(c * E, 0.0)),
+    "argument_scaled": lambda: r.argument_relation(np.tanh(E), lambda c: np.tanh(0.5 * c * E)),
+    "law_zero": lambda: _broken(laws.zero_where("cost", "A = Y", lambda A, Y: [Y, Y]), lambda A, Y: float(np.sum(A + Y)), E, T),
+    "law_mean": lambda: _broken(laws.repeated("cost", "mean", 0, 1), lambda A, Y: float(np.sum((A - Y) ** 2)), E, T),
+    "law_per_sample": lambda: _broken(laws.repeated("softmax", "per_sample", 0), lambda Z: np.exp(Z) / np.exp(Z).sum(axis=0), E),
+    "law_sum": lambda: _broken(laws.repeated("total", "sum", 0), lambda A: float(np.mean(A)), E),
+    "law_mean_gradient": lambda: _broken(laws.repeated("gradient", "mean_gradient", 0, 1), lambda A, Y: A - Y, E, T),
+    "law_sum_columns": lambda: _broken(laws.repeated("cost", "sum_over_columns", 0, 1, axis=1), lambda A, Y: float(np.mean((A - Y) ** 2)), E, T),
+    "law_degree": lambda: _broken(laws.degree("cost", "A", 2, lambda args, c: [c * args[0]]), lambda A: float(np.sum(A * 2)), E),
+    "law_step": lambda: _broken(laws.identity("halving eps changes nothing", image=lambda v, *a: v, transform=lambda x, eps: [x, eps / 2],
+                                              relation="law:step"), lambda x, eps: (np.sin(x + eps) - np.sin(x)) / eps ** 2, 0.3, 1e-3),
+    "law_average": lambda: _broken(laws.identity("an average of equal values is that value", transform=lambda r, b: [r, r], image=lambda v, r, b: r,
+                                                 relation="law:average"), lambda r, b: 0.9 * r + 0.9 * b, E, T),
+    "law_scale": lambda: _broken(laws.identity("kept entries are 1 / (1 - p)", image=lambda v, p: (v != 0).astype(float), measure=lambda v, p: v * (1 - p),
+                                               relation="law:scale"), lambda p: np.array([0.0, 1.0, 1.0]), 0.5),
+    "law_identity": lambda: _broken(laws.identity("f(-z) = 1 - f(z)", transform=lambda z: [-z], image=lambda v, z: 1.0 - v), np.tanh, E),
 }
+
+
+def _broken(law, fn, *args):
+    """The relation a law case of ``law`` raises for the implementation ``fn`` (its calls made here, as the probe makes them)."""
+    case = laws.law_case("the law", "f", args, (law,))
+    values = [fn(*variant) for variant in case.args]
+    with pytest.raises(Mismatch) as refused:
+        case.judge(values, None)
+    return relation_key(refused.value.relation)
 
 
 def _wrong_step(spoil):

@@ -15,9 +15,9 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..student.plain import Unsupported
-from .relations import NON_FINITE, describe, shape_relation
+from .relations import NON_FINITE, argument_relation, describe, shape_relation
 
-__all__ = ["salted_digest", "Mismatch", "expect_array", "expect_close", "expect_equal", "expect_float64", "expect_scalar", "expect_true", "expect_type", "rel_error"]
+__all__ = ["salted_digest", "Mismatch", "expect_array", "expect_close", "expect_close_in_z", "expect_equal", "expect_float64", "expect_scalar", "expect_true", "expect_type", "rel_error"]
 
 SHOWN_ENTRIES = 3
 
@@ -175,6 +175,21 @@ def expect_close(
     if found is not None:
         lines.append(f"  your {'values are' if expected.ndim else 'value is'} {found[1].text}.")
     raise Mismatch("\n".join(lines), relation=found[0] if found else None)
+
+
+def expect_close_in_z(got: Any, expected_at: Any, what: str, rtol: float, atol: float, reveal: bool = True,
+                      terms: Mapping[str, Any] | None = None, parts: Any = None) -> None:
+    """:func:`expect_close` for a function of one array z, ``expected_at(c)`` being the right value at c * z: a wrong
+    value is explained by the comparison's relations, then by ``parts()`` (a relation the caller finds factor by
+    factor), then by an argument other than z (:func:`~autograder.judge.relations.argument_relation`: a condition or a
+    sign the wrong way round gives the right values at -z)."""
+    try:
+        expect_close(got, expected_at(1.0), what, rtol=rtol, atol=atol, reveal=reveal, terms=terms)
+    except Mismatch as wrong:
+        found = None if wrong.relation else ((parts() if parts else None) or argument_relation(got, expected_at, rtol=rtol, atol=atol))
+        if found is None:
+            raise
+        raise Mismatch(f"{wrong.message}\n  your {'values are' if np.ndim(got) else 'value is'} {found.text}.", relation=found.key) from None
 
 
 def expect_equal(got: Any, expected: Any, what: str, reveal: bool = True) -> None:

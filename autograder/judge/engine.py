@@ -133,9 +133,11 @@ def _outcomes(question: Question, cases: Sequence[PlannedCase], observations: Se
 
 
 def _summarise(question: Question, outcomes: Sequence[QuestionResult | None]) -> QuestionResult:
-    """The question's result from its cases': the first failure's reason, and its points."""
+    """The question's result from its cases': the reason of the first failure that names its mistake (else of the
+    first failure), and its points."""
     passed, total = sum(o is None for o in outcomes), len(outcomes)
-    first = next((o for o in outcomes if o is not None), None)
+    # The first failure that names its mistake, else the first: the reason a student can act on.
+    first = next((o for o in outcomes if o is not None and o.misconception), None) or next((o for o in outcomes if o is not None), None)
     if first is None:
         return QuestionResult(question.name, question.title, question.points, question.points, "passed", cases_passed=passed, cases_total=total)
     points = round(question.points * passed / total, 2) if question.partial and total else 0.0
@@ -161,7 +163,7 @@ def judge(
             that the cell defining it stopped with a syntax error).
 
     Returns:
-        Full points if every case passed, else the first failure's reason with 0 points
+        Full points if every case passed, else a failure's reason (:func:`_summarise`) with 0 points
         (or ``points * passed / total`` for a question declared ``partial``). Dependencies
         between questions are applied by :func:`judge_all`.
     """

@@ -104,7 +104,8 @@ def relation(got, expected, n: int | None = None, rtol: float = 1e-7, atol: floa
     """The simple relation between ``got`` and ``expected`` if one holds (and they differ), else None.
 
     Tried in order: the sign, a factor n or 1/n (when ``n`` > 1 is given), a factor 2 or 1/2,
-    the transpose (square arrays), a nonzero constant shift, and all zeros.
+    the transpose (square arrays), a nonzero constant shift, all zeros, and for a value between 0 and 1
+    (a probability, a fraction) one minus it.
     """
     got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
@@ -126,6 +127,8 @@ def relation(got, expected, n: int | None = None, rtol: float = 1e-7, atol: floa
             return Relation("shift", "shifted by a constant")
     if not np.any(got):
         return Relation("zero", "all zeros")
+    if np.all((expected >= 0) & (expected <= 1)) and close(got, 1.0 - expected, rtol, atol):
+        return Relation("complement", "one minus the right value")
     return None
 
 

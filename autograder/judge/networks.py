@@ -27,7 +27,7 @@ from .compare import Mismatch, expect_array, expect_close
 from .misconceptions import Relation, close, common_relation, locate
 from .relations import OTHER_AXIS, backprop_equation, length_shift
 
-__all__ = ["ACTIVATION_NAMES", "FORWARD_ACTIVATION", "FORWARD_AFFINE", "LAYER_SKIPPED_HINT", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "compare_forward",
+__all__ = ["ACTIVATION_NAMES", "FORWARD_ACTIVATION", "FORWARD_AFFINE", "LAYER_SKIPPED_HINT", "STRUCTURAL_MISTAKES", "activation_prime", "apply_activation", "autograd_grads", "compare_forward", "flat_pairs",
            "compare_gradients", "first_wrong_step", "forward_pass", "forward_step", "layer_pairs", "sizes_of"]
 
 ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
@@ -95,6 +95,12 @@ def _kind(value: Any) -> str:
     return getattr(value, "type_name", type(value).__name__)
 
 
+def flat_pairs(value: Any, *args: Any) -> np.ndarray:
+    """Every entry of a list of pairs of arrays ((W, b) or (dW, db), layer by layer), in order, as one vector (a law's
+    measure: :mod:`autograder.judge.laws`; ``args`` are ignored)."""
+    return np.concatenate([np.ravel(np.asarray(part, dtype=float)) for pair in value for part in pair])
+
+
 def sizes_of(params: list) -> list[int]:
     """The layer sizes ``[n_0, ..., n_L]`` of a list of (W, b) pairs."""
     return [W.shape[0] for W, _ in params] + [params[-1][0].shape[1]]
@@ -137,7 +143,9 @@ def layer_pairs(got: Any, sizes: list[int], what: str, names: tuple[str, str] = 
             raise Mismatch(f"entry {l - 1} of {what} (layer {l}) is None: a layer your loop over the layers never reached.",
                            misconception=mistakes.get("layer_skipped"))
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise Mismatch(f"entry {l - 1} of {what} (layer {l}) should be a pair ({first}, {second}), but it is a {_kind(pair)}.")
+            miscounted = length_shift(pair, 2) if isinstance(pair, (list, tuple)) else None
+            raise Mismatch(f"entry {l - 1} of {what} (layer {l}) should be a pair ({first}, {second}), but it is a {_kind(pair)}"
+                           + (f" of length {len(pair)}: {miscounted.text}." if miscounted else "."), relation=miscounted.key if miscounted else None)
         matrix, vector = pair
         n_in, n_out = sizes[l - 1], sizes[l]
         if isinstance(matrix, np.ndarray) and matrix.shape == (n_out, n_in) and n_in != n_out:

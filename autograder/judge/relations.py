@@ -28,13 +28,15 @@ Keys of the relations (what a question's table maps to catalogue keys):
   (:func:`flipped_term`);
 - ``"axis:0"``, ``"axis:1"``, ``"axis:all"``: a normalisation along another axis (or the whole
   array) than the right one (:func:`normalised_axis`);
-- ``"length+1"`` / ``"length-1"``: one entry too many or too few, a loop bound off by one
-  (:func:`length_shift`);
+- ``"length+1"`` / ``"length-1"``: one entry too many or too few, a loop bound off by one; ``"empty"``: no entry
+  at all (:func:`length_shift`);
 - ``"region:<id>"``: every wrong entry lies in one of the regions a check lists (``z < 0``), and
   the entries outside it are right: one branch of a piecewise formula (:func:`region_relation`);
 - ``"column_shift"`` / ``"column_factor"``: every column of a 2-D value is the right column plus a
   constant, or times a factor, of its own: a per-column statistic (a mean, a divisor) that is wrong
   (:func:`column_relation`);
+- ``"argument:<c z>"`` / ``"negated_argument:<c z>"``: an elementwise function's value is the right one (or minus it) at
+  another argument, -z, 2z, z/2 (:func:`argument_relation`);
 - ``"equation:BP1"`` ... ``"equation:BP4"``: which of the four backpropagation equations the pattern of
   right and wrong layer gradients points at (:func:`backprop_equation`);
 - ``"shape:number"`` / ``"shape:row"``: one number, or the shape of one row, where an array with one
@@ -52,7 +54,7 @@ import numpy as np
 
 from .misconceptions import Relation, relation
 
-__all__ = ["IN_PLACE", "NON_FINITE", "OTHER_AXIS", "backprop_equation", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
+__all__ = ["ARGUMENT_SCALES", "IN_PLACE", "NON_FINITE", "OTHER_AXIS", "argument_relation", "backprop_equation", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
            "normalised_axis", "region_relation", "column_relation", "scaled_term", "shape_relation", "term_relation"]
 
 IN_PLACE = "in_place"
@@ -247,11 +249,13 @@ def _listed(ids) -> str:
 
 def length_shift(got, expected_length: int) -> Relation | None:
     """``got`` (a list, tuple or array, by its first axis) holds one entry more (kind ``"length+1"``) or one fewer
-    (``"length-1"``) than ``expected_length``: a loop bound or a range off by one."""
+    (``"length-1"``) than ``expected_length``: a loop bound or a range off by one; or nothing at all (``"empty"``)."""
     try:
         length = len(got)
     except TypeError:
         return None
+    if length == 0 and expected_length > 0:
+        return Relation("empty", "empty: nothing was ever added to it")
     if length == expected_length + 1:
         return Relation("length+1", "one entry too many (a loop bound or a range off by one)")
     if length == expected_length - 1 and expected_length > 1:
@@ -325,3 +329,28 @@ def backprop_equation(wrong: Iterable[str], layers: int) -> Relation | None:
     if bias_wrong:
         return Relation("equation:BP2", f"right at the output layer and wrong from layer {bias_wrong[0]} down")
     return Relation("equation:BP4", "right in every bias gradient and wrong in a weight gradient")
+
+
+ARGUMENT_SCALES = {"-z": -1.0, "2z": 2.0, "z/2": 0.5, "-2z": -2.0, "-z/2": -0.5}
+"""The arguments c * z an elementwise function is tried at by :func:`argument_relation` (key -> c)."""
+
+
+def argument_relation(got, expected_at, rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
+    """For an elementwise function f of z: ``got`` is the right f at another argument c * z (kind ``"argument:<c z>"``,
+    a condition or a sign inside the formula the wrong way round for c = -1, a factor inside the argument otherwise),
+    or minus it (``"negated_argument:<c z>"``). ``expected_at(c)`` is the right value at c * z; a c at which the right
+    value is the right value itself (an even function at -z) is not considered."""
+    got = np.asarray(got, dtype=float)
+    right = np.asarray(expected_at(1.0), dtype=float)
+    if got.shape != right.shape or not np.all(np.isfinite(got)) or np.allclose(got, right, rtol=rtol, atol=atol):
+        return None
+    for key, c in ARGUMENT_SCALES.items():
+        with np.errstate(all="ignore"):
+            at = np.asarray(expected_at(c), dtype=float)
+        scale = max(float(np.max(np.abs(at), initial=0.0)), 1e-300)
+        for sign, kind, text in ((1.0, "argument", "the right values at {} instead of z"), (-1.0, "negated_argument", "minus the right values at {} instead of z")):
+            candidate = sign * at
+            if np.all(np.isfinite(candidate)) and not np.allclose(candidate, right, rtol=1e-6, atol=atol) and \
+                    np.allclose(got, candidate, rtol=rtol, atol=max(atol, rtol * scale)):
+                return Relation(f"{kind}:{key}", text.format(key))
+    return None

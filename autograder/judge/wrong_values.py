@@ -59,11 +59,16 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
     WrongValue("zeros", r"zero", "all zeros",
                "nothing reached the result: an array made with np.zeros and never filled, a product with a term that is "
                "zero, or updates written to a copy that is not returned."),
+    WrongValue("complement", r"complement", "one minus the right value",
+               "the complement: the share of the other outcome (wrong for right: a comparison == written !=), or 1 - p where p is meant."),
     WrongValue("index_shift", r"index[+-]1", "the right values shifted by one index",
                "each entry holds its neighbour's right value: an index, a slice or a loop counter off by one "
                "(is each value recorded before or after its update?)."),
     WrongValue("count_off_by_one", r"length[+-]1", "one entry too many or too few",
                "a loop or a range bound off by one: range(n) makes n entries, range(1, n) makes n - 1."),
+    WrongValue("empty", r"empty", "an empty result",
+               "it was created empty and nothing was ever added to it: a loop that never runs (what does it iterate over, "
+               "and is that empty?), or values computed and never appended, or appended to another list than the one returned."),
     WrongValue("term_missing", r"missing:(?P<term>.+)", "the term {term!r} missing",
                "your value is the right one without the term {term!r}: go through the contract's formula term by term."),
     WrongValue("term_twice", r"extra:(?P<term>.+)", "the term {term!r} counted twice",
@@ -87,6 +92,15 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
                "a per-column statistic subtracted or added (a mean over the rows) is computed wrong: check its axis and what it is taken of."),
     WrongValue("column_factor", r"column_factor", "each column off by a factor of its own",
                "a per-column divisor or scale (a standard deviation over the rows) is computed wrong: check its axis, its epsilon and its square root."),
+    WrongValue("mirrored", r"argument:-z", "the right values at -z",
+               "each entry is what the right function gives at -z: a condition the wrong way round (z < 0 for z > 0), or a "
+               "sign inside the formula (exp(z) for exp(-z), 1 - x for 1 + x)."),
+    WrongValue("negated_mirror", r"negated_argument:-z", "minus the right values at -z",
+               "each entry is minus what the right function gives at -z: a condition the wrong way round (z < 0 for z > 0, "
+               "a minimum for a maximum) with the branches kept."),
+    WrongValue("argument_scaled", r"argument:(?P<at>.+)", "the right values at {at} instead of z",
+               "the shape is right and the scale of z is not: a constant multiplying or dividing z inside the formula is wrong "
+               "(or missing) -- check each constant of the contract's formula."),
     WrongValue("affine_step", r"forward:affine", "a layer's affine step Z = A_prev @ W + b",
                "every value before that layer's Z is right: Z_l = A_{{l-1}} @ W_l + b_l, with the activation of the layer below "
                "(X for layer 1) and this layer's own W and b."),
@@ -115,6 +129,44 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
                "reduced to its per-column parameters (the batch's own values missing from it)."),
     WrongValue("sum_other_axis", r"sum:other_axis", "a sum over the wrong axis",
                "the sum keeps one entry per sample and adds up the units: a sum over the batch runs over the rows, axis=0."),
+    WrongValue("law_zero", r"law:zero", "not zero where the formula is",
+               "your value should vanish on these arguments and does not: a term that does not depend on the difference the "
+               "formula is built from (a constant, an argument used alone, a sum where a difference belongs)."),
+    WrongValue("law_mean", r"law:mean", "not a mean over the samples",
+               "a mean over the batch does not change when every sample is repeated: divide the sum over the rows by their "
+               "number n, and by nothing else (not the number of columns, not n twice)."),
+    WrongValue("law_sum", r"law:sum", "not a sum over the samples",
+               "a sum over the batch doubles when every sample is repeated: add the rows up (axis 0) without dividing by their number."),
+    WrongValue("law_mean_gradient", r"law:mean_gradient", "not the gradient of a mean over the samples",
+               "the gradient of a mean over n samples carries 1/n: with every sample twice, each one's entry halves. Divide by the "
+               "number of rows n, once."),
+    WrongValue("law_per_sample", r"law:per_sample", "samples mixed with each other",
+               "each sample's row should depend on that sample alone: a sum or a mean over the batch (axis 0) where the formula "
+               "works row by row, or a statistic of the whole batch inside it."),
+    WrongValue("law_sum_columns", r"law:sum:columns", "not a sum over the columns",
+               "the formula adds up every column (every output unit): a mean over them, or a division by their number, breaks that."),
+    WrongValue("law_degree", r"law:degree:(?P<arg>.+):(?P<k>-?\d+)", "the wrong power of {arg}",
+               "the contract's formula is of degree {k} in {arg}: a power, a square root or a product with {arg} taken "
+               "a different number of times than the formula does (x * 2 for x ** 2, a division for a product, a factor left out)."),
+    WrongValue("law_step", r"law:step", "a difference quotient that depends on its step",
+               "(f(w + eps) - f(w - eps)) / (2 eps) hardly changes when eps is halved: f changes by about 2 eps times its slope. "
+               "Check that both evaluations move w by eps, in opposite directions, from its original value, that they are "
+               "subtracted, and that the difference is divided by 2 eps."),
+    WrongValue("law_average", r"law:average", "weights that do not add up to one",
+               "a weighted average of two equal values is that value, because its weights add up to 1: check each weight "
+               "(the momentum, one minus it) and that each multiplies its own value."),
+    WrongValue("law_scale", r"law:scale", "kept entries scaled wrong",
+               "inverted dropout scales every kept unit by the same 1 / (1 - p), so that the expected output equals the input: "
+               "check that number (a product for a division, p for 1 - p)."),
+    WrongValue("law_normalised", r"law:normalised", "rows that do not sum to one",
+               "each row is a probability distribution: divide each row's exponentials by their own sum, "
+               "np.sum(E, axis=1, keepdims=True) -- a division, by the sum of the same exponentials."),
+    WrongValue("law_invariant", r"law:invariant", "changed by what the formula ignores",
+               "the reason names a change of the input that no right value notices, and yours did: a statistic taken over the "
+               "wrong axis (a column's maximum for a row's), or an input used where only differences of it matter."),
+    WrongValue("law_identity", r"law:identity", "an identity of the formula broken",
+               "the reason states an identity every right value obeys and yours does not: compare your expression with the "
+               "contract's formula operator by operator (a sign inside an exp, a division for a product, a term dropped)."),
     WrongValue("changed_in_place", r"in_place", "an argument changed in place",
                "the function changed an array it was given: the caller's value is gone. Work on a copy (x = x.copy(), "
                "or W = W - lr * dW instead of W -= lr * dW)."),

@@ -21,14 +21,15 @@ import time
 
 import numpy as np
 
-from ..judge.compare import Mismatch, expect_array, expect_close, expect_true, salted_digest
+from ..judge.compare import Mismatch, expect_array, expect_close, expect_close_in_z, expect_true, salted_digest
 from ..judge.expectation import Expect, Mistake
 from ..data import load
 from ..judge.digests import visible
 from ..student.probes.backprop import backprop_test_function, matmul_baseline, timing_workload
 from ..student.probes.chain_rule import AUTODIFF_LIBRARIES
 from ..judge.misconceptions import common_relation
-from ..judge.networks import LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, compare_gradients, forward_pass, forward_step, layer_pairs, sizes_of
+from ..judge.networks import LAYER_SKIPPED_HINT, ACTIVATION_NAMES, activation_prime, apply_activation, autograd_grads, compare_gradients, flat_pairs, forward_pass, forward_step, layer_pairs, sizes_of
+from ..judge.laws import degree, identity, law_case, repeated, zero_where
 from ..judge.question import Assignment, Case
 from ..judge.training_trace import Recipe, explained, relation_table
 from ..judge.relations import constant_ratio, factor_relation, length_shift, named_factor, region_relation
@@ -247,7 +248,7 @@ def _activation_check(name: str, z: np.ndarray):
         f_z = expect_array(got[0], z.shape, f"ACTIVATIONS[{name!r}][0](z)")
         fp_z = expect_array(got[1], z.shape, f"ACTIVATIONS[{name!r}][1](z)")
         _branches("f", name, f_z, apply_activation(name, z), z)
-        expect_close(f_z, apply_activation(name, z), f"f(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal)
+        expect_close_in_z(f_z, lambda c: apply_activation(name, c * z), f"f(z) for {name}", 1e-9, 1e-12, oracles.reveal)
         expected = activation_prime(name, z)
         if np.allclose(fp_z, expected, rtol=1e-9, atol=1e-12):
             return
@@ -257,13 +258,8 @@ def _activation_check(name: str, z: np.ndarray):
                            misconception="fprime_of_a")
         _branches("f'", name, fp_z, expected, z)
         factors, terms = _prime_parts(name, z)
-        try:
-            expect_close(fp_z, expected, f"f'(z) for {name}", rtol=1e-9, atol=1e-12, reveal=oracles.reveal, terms=terms)
-        except Mismatch as wrong:
-            found = None if wrong.relation else factor_relation(fp_z, expected, factors, rtol=1e-9)
-            if found is None:
-                raise
-            raise Mismatch(f"{wrong.message}\n  your values are {found.text}.", relation=found.key) from None
+        expect_close_in_z(fp_z, lambda c: activation_prime(name, c * z), f"f'(z) for {name}", 1e-9, 1e-12, oracles.reveal, terms=terms,
+                          parts=lambda: factor_relation(fp_z, expected, factors, rtol=1e-9))
     return check
 
 
@@ -358,8 +354,11 @@ def _forward_cache(got, params, X, activations) -> tuple:
     L = len(params)
     if not isinstance(cache, dict) or not isinstance(cache.get("Z"), (list, tuple)) or not isinstance(cache.get("A"), (list, tuple)):
         raise Mismatch('cache should be a dict {"Z": [Z_1, ..., Z_L], "A": [A_0 = X, A_1, ..., A_L]} of lists of arrays.')
-    expect_true(len(cache["Z"]) == L, f'cache["Z"] should hold {L} arrays (one per layer), but it holds {len(cache["Z"])}.')
-    expect_true(len(cache["A"]) == L + 1, f'cache["A"] should hold {L + 1} arrays (X, then one per layer), but it holds {len(cache["A"])}.')
+    for part, length, which in (("Z", L, "one per layer"), ("A", L + 1, "X, then one per layer")):
+        if len(cache[part]) != length:
+            miscounted = length_shift(cache[part], length)
+            raise Mismatch(f'cache["{part}"] should hold {length} arrays ({which}), but it holds {len(cache[part])}'
+                           + (f": {miscounted.text}." if miscounted else "."), relation=miscounted.key if miscounted else None)
     return output, cache
 
 
@@ -427,6 +426,26 @@ MSE_GRAD = Expect("mse_cost_grad(A, Y)", mse_gradient, rtol=1e-10, atol=1e-14, m
                   terms=lambda A, Y: {"Y": -Y / A.shape[0]})
 
 
+def _scaled_error(args, c):
+    """(A, Y) with the error A - Y multiplied by c."""
+    A, Y = args
+    return [Y + c * (A - Y), Y]
+
+
+MSE_COST_LAWS = (
+    zero_where("mse_cost", "A = Y (a perfect prediction)", lambda A, Y: [Y, Y], clause="mse_cost.value"),
+    degree("mse_cost", "A - Y", 2, _scaled_error, clause="mse_cost.value"),
+    repeated("mse_cost", "mean", 0, 1, clause="mse_cost.value"),
+    repeated("mse_cost", "sum_over_columns", 0, 1, axis=1, clause="mse_cost.value"),
+)
+MSE_GRAD_LAWS = (
+    zero_where("mse_cost_grad", "A = Y (a perfect prediction)", lambda A, Y: [Y, Y], clause="mse_cost_grad.value"),
+    degree("mse_cost_grad", "A - Y", 1, _scaled_error, clause="mse_cost_grad.value"),
+    repeated("mse_cost_grad", "mean_gradient", 0, 1, clause="mse_cost_grad.value"),
+)
+"""What every right mse_cost and mse_cost_grad obey, whatever their expected values (:mod:`autograder.judge.laws`)."""
+
+
 @ASSIGNMENT.question(points=1, functions=("mse_cost", "mse_cost_grad"))
 def mse(rng, hidden):
     """mse_cost(A, Y) = 0.5 * sum((A - Y)**2) / n and mse_cost_grad(A, Y) = (A - Y) / n."""
@@ -435,6 +454,9 @@ def mse(rng, hidden):
         A, Y = rng.normal(size=shape), rng.normal(size=shape)
         yield Case(f"mse_cost on A, Y of shape {shape}", "mse_cost", (A, Y), expect=MSE_COST, clauses=("mse_cost.value",))
         yield Case(f"mse_cost_grad on A, Y of shape {shape}", "mse_cost_grad", (A, Y), expect=MSE_GRAD, clauses=("mse_cost_grad.value",))
+    A, Y = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    yield law_case("mse_cost's laws on A, Y of shape (6, 3)", "mse_cost", (A, Y), MSE_COST_LAWS)
+    yield law_case("mse_cost_grad's laws on A, Y of shape (6, 3)", "mse_cost_grad", (A, Y), MSE_GRAD_LAWS)
 
 
 def _backward_check(params, X, acts, G, cache):
@@ -527,6 +549,12 @@ def _forward_difference(f, params, layer, what, eps):
     return out
 
 
+NUMERICAL_STEP_LAW = identity("halving eps barely changes a central difference: numerical_gradient with eps = 1e-4 and with eps = 5e-5 "
+                              "agree to 1e-5 (relative)", image=flat_pairs, measure=flat_pairs,
+                              transform=lambda name, params, eps: [name, params, eps / 2], rtol=1e-5, relation="law:step",
+                              clause="numerical_gradient.rule")
+
+
 @ASSIGNMENT.question(points=2, functions=("numerical_gradient",))
 def numerical_gradient(rng, hidden):
     """numerical_gradient(f, params, eps=1e-6) returns central differences in the structure of params (autograd agrees)."""
@@ -536,6 +564,9 @@ def numerical_gradient(rng, hidden):
         params = [(0.5 * rng.normal(size=(a, b)), 0.5 * rng.normal(size=b)) for a, b in zip(sizes[:-1], sizes[1:])]
         yield Case(f"numerical gradient of the {name!r} test function, layers {sizes}", "numerical_gradient", (name, params),
                    probe="numerical_gradient_of", check=_numgrad_check(name, params))
+    params = [(0.5 * rng.normal(size=(3, 2)), 0.5 * rng.normal(size=2))]
+    yield law_case("numerical_gradient's step law on the 'cubic' test function, layers [3, 2]", "numerical_gradient", ("cubic", params, 1e-4),
+                   (NUMERICAL_STEP_LAW,), probe="numerical_gradient_of")
 
 
 # --- training ----------------------------------------------------------------------------

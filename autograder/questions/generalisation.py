@@ -33,7 +33,8 @@ from ..judge.training_trace import Recipe, explained, relation_table
 from ..student.probes import each_run
 from ..data import load
 from ..judge.misconceptions import close, locate, relation
-from ..judge.networks import forward_pass, layer_pairs, sizes_of
+from ..judge.networks import flat_pairs, forward_pass, layer_pairs, sizes_of
+from ..judge.laws import degree, identity, law_case
 from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("07_generalisation", "generalisation.ipynb", "Generalisation: regularisation, dropout, batch normalisation")
@@ -183,6 +184,20 @@ def l2_penalty(rng, hidden):
         yield Case(f"layer sizes {sizes}, l2 = {l2:.3g} (biases nonzero)", "l2_penalty", (params, l2), expect=L2_PENALTY)
     params = _random_params(rng, [3, 2])
     yield Case("l2 = 0", "l2_penalty", (params, 0.0), expect=L2_PENALTY)
+    yield law_case("l2_penalty's laws, layer sizes [3, 4, 2], l2 = 0.3", "l2_penalty", (_random_params(rng, [3, 4, 2]), 0.3), l2_laws("l2_penalty", 2))
+
+
+def _scaled_weights(args, c):
+    """(params, l2) with every weight matrix multiplied by c (the biases kept)."""
+    params, l2 = args
+    return [[(c * W, b) for W, b in params], l2]
+
+
+def l2_laws(fn: str, k: int, part=None) -> tuple:
+    """What every right l2_penalty (k = 2) and l2_penalty_grad (k = 1, ``part`` reading its entries) obey: degree k in the
+    weights, degree 1 in l2."""
+    return (degree(fn, "the weights W", k, _scaled_weights, c=2.0, part=part, clause=f"{fn}.value"),
+            degree(fn, "l2", 1, lambda args, c: [args[0], c * args[1]], c=2.0, part=part, clause=f"{fn}.value"))
 
 
 def _l2_grad_layer(l: int) -> tuple[Expect, Expect]:
@@ -204,6 +219,8 @@ def l2_penalty_grad(rng, hidden):
     for sizes, l2 in layouts:
         params = _random_params(rng, sizes)
         yield Case(f"layer sizes {sizes}, l2 = {l2:.3g}", "l2_penalty_grad", (params, l2), expect=tuple(e for l in range(len(params)) for e in _l2_grad_layer(l)))
+    yield law_case("l2_penalty_grad's laws, layer sizes [3, 4, 2], l2 = 0.3", "l2_penalty_grad", (_random_params(rng, [3, 4, 2]), 0.3),
+                   l2_laws("l2_penalty_grad", 1, part=flat_pairs))
 
 
 # --- the validation split -----------------------------------------------------------------
@@ -515,6 +532,17 @@ DROPOUT = Expect("dropout_forward's (out, mask)", dropout_definition, reference=
                  mistakes=DROPOUT_MISTAKES)
 
 
+DROPOUT_LAWS = (
+    identity("out = A * mask", image=lambda value, A, p, seed: A * np.asarray(value[1], dtype=float), measure=lambda value, *args: value[0],
+             clause="dropout_forward.recipe"),
+    identity("every entry of mask is 0 (dropped) or 1 / (1 - p) (kept, scaled up so that the mean of out is A's)",
+             image=lambda value, A, p, seed: (np.asarray(value[1], dtype=float) != 0).astype(float),
+             measure=lambda value, A, p, seed: np.where(np.asarray(value[1], dtype=float) != 0, np.asarray(value[1], dtype=float) * (1 - p), 0.0),
+             relation="law:scale", clause="dropout_forward.recipe"),
+)
+"""What every right dropout_forward's (out, mask) obey in training, whatever units the seed drops."""
+
+
 @ASSIGNMENT.question(points=2, functions=("dropout_forward",))
 def dropout_forward(rng, hidden):
     """dropout_forward follows the recipe: keep = default_rng(seed).random(A.shape) >= p, mask = keep / (1 - p), out = A * mask; identity at inference."""
@@ -524,6 +552,8 @@ def dropout_forward(rng, hidden):
         A = rng.normal(size=shape)
         yield Case(f"A of shape {shape}, p = {p:.3g}, seed {seed}, training={training}", "dropout_forward", (A, p, seed), kwargs={"training": training},
                    expect=DROPOUT)
+    yield law_case("dropout_forward's laws on A of shape (6, 5), p = 0.3, seed 3", "dropout_forward", (rng.normal(size=(6, 5)), 0.3, 3), DROPOUT_LAWS,
+                   judgeable=lambda value, *args: _pair(value, "dropout_forward", ("out", "mask")))
 
 
 def _dropout_mean_check(A: np.ndarray, p: float, seeds: list[int]):
@@ -730,6 +760,44 @@ def _bn_backward_mistake(got: dict, wrong: dict, Z, gamma, eps, d_out) -> str | 
     return None
 
 
+def _dZ(value, *args) -> np.ndarray:
+    """dZ from the batchnorm_round_trip probe's value."""
+    return np.asarray(value["backward"][0], dtype=float)
+
+
+def _dZ_size(value, Z, *args) -> float:
+    """The size of a sum over the rows of dZ times an entry of Z - mean: n * max|dZ| * max|Z - mean|."""
+    return Z.shape[0] * float(np.max(np.abs(_dZ(value)))) * float(np.max(np.abs(Z - Z.mean(axis=0))))
+
+
+BN_TINY_EPS = 1e-12
+"""The eps of the law case: small enough that batch normalisation's output is, to 1e-9, unchanged by shifting or scaling a column."""
+BATCHNORM_LAWS = (
+    identity("the columns of dZ sum to zero (shifting a column of Z by a constant changes no output of batch normalisation)",
+             image=lambda value, *args: np.zeros(np.shape(_dZ(value))[1:]), measure=lambda value, *args: _dZ(value).sum(axis=0),
+             scale=lambda value, Z, *args: Z.shape[0] * float(np.max(np.abs(_dZ(value)))), rtol=1e-7, clause="batchnorm_backward.value"),
+    identity("each column of dZ is orthogonal to that column of Z minus its mean (scaling a column of Z changes no output)",
+             image=lambda value, *args: np.zeros(np.shape(_dZ(value))[1:]),
+             measure=lambda value, Z, *args: (_dZ(value) * (Z - Z.mean(axis=0))).sum(axis=0), scale=_dZ_size, rtol=1e-7,
+             clause="batchnorm_backward.value"),
+    degree("dZ", "Z", -1, lambda args, c: [c * args[0], *args[1:]], c=2.0, part=lambda value: _dZ(value), clause="batchnorm_backward.value"),
+)
+"""What every right batchnorm_backward obeys (with eps ~ 0): batch normalisation's output does not change when a column of Z
+is shifted or scaled, so neither does the cost, and dZ is orthogonal to both directions."""
+
+
+def _bn_judgeable(value, Z, gamma, beta, d_out) -> None:
+    """The laws judge dZ only where the student's batchnorm_forward is right on the call (its cache is what backward reads)
+    and backward returned three arrays."""
+    if not isinstance(value, dict):
+        raise Mismatch("the check could not read your batch normalisation results.")
+    out = expect_array(_pair(value["forward"], "batchnorm_forward", ("out", "cache"))[0], Z.shape, "batchnorm_forward(...)[0]", finite=False)
+    if not _close(out, batchnorm_definition(Z, gamma, beta, BN_TINY_EPS), 1e-8, 1e-10 * (1.0 + float(np.max(np.abs(beta))) + 3.0 * float(np.max(np.abs(gamma))))):
+        raise Mismatch("your batchnorm_forward's output is wrong on this case, so its backward pass cannot be checked: fix batchnorm_forward first.")
+    if not isinstance(value["backward"], (list, tuple)) or len(value["backward"]) != 3:
+        raise Mismatch("batchnorm_backward should return three arrays (dZ, dgamma, dbeta).")
+
+
 @ASSIGNMENT.question(points=3, functions=("batchnorm_forward", "batchnorm_backward"))
 def batchnorm_backward(rng, hidden):
     """batchnorm_backward's dZ, dgamma, dbeta agree with autograd (relative error below 1e-7), through the batch mean and variance."""
@@ -739,6 +807,9 @@ def batchnorm_backward(rng, hidden):
         label = {"random": "", "equal": ", one column of equal values", "tiny": ", one column of variance ~1e-8 (eps matters)"}[kind]
         yield Case(f"Z of shape {(n, h)}{label}, eps = {eps:g} (compared with autograd)", "batchnorm_backward", (Z, gamma, beta, d_out), kwargs={"eps": eps},
                    probe="batchnorm_round_trip", check=_bn_backward_check(Z, gamma, beta, eps, d_out))
+    Z, gamma, beta = _bn_inputs(rng, 8, 3)
+    yield law_case(f"batchnorm_backward's laws on Z of shape (8, 3), eps = {BN_TINY_EPS:g}", "batchnorm_backward", (Z, gamma, beta, rng.normal(size=(8, 3))),
+                   BATCHNORM_LAWS, what="dZ", probe="batchnorm_round_trip", kwargs={"eps": BN_TINY_EPS}, judgeable=_bn_judgeable)
 
 
 def batchnorm_inference_definition(Z, gamma, beta, running_mean, running_var, eps: float = EPS) -> np.ndarray:
@@ -763,6 +834,20 @@ def batchnorm_inference(rng, hidden):
         mean, var = rng.normal(size=h), rng.uniform(1e-6, 2.0, size=h)
         var[0] = 1e-7  # eps matters
         yield Case(f"Z of shape {(n, h)}", "batchnorm_inference", (Z, gamma, beta, mean, var), expect=BN_INFERENCE)
+    Z, gamma, beta = _bn_inputs(rng, 6, 3)
+    yield law_case("batchnorm_inference's laws on Z of shape (6, 3)", "batchnorm_inference", (Z, gamma, beta, rng.normal(size=3), rng.uniform(0.5, 2.0, size=3)),
+                   BN_INFERENCE_LAWS)
+
+
+BN_INFERENCE_LAWS = (
+    identity("where Z equals running_mean, out = beta", transform=lambda Z, g, b, m, v: [np.broadcast_to(m, Z.shape).copy(), g, b, m, v],
+             image=lambda value, Z, g, b, m, v: np.broadcast_to(b, Z.shape), clause="batchnorm_inference.value"),
+    identity("out - beta is proportional to Z - running_mean: doubling Z - running_mean doubles out - beta",
+             transform=lambda Z, g, b, m, v: [m + 2.0 * (Z - m), g, b, m, v], measure=lambda value, Z, g, b, m, v: np.asarray(value, dtype=float) - b,
+             image=lambda value, Z, g, b, m, v: 2.0 * (np.asarray(value, dtype=float) - b), relation="law:degree:Z - running_mean:1",
+             clause="batchnorm_inference.value"),
+)
+"""What every right batchnorm_inference obeys."""
 
 
 def running_definition(running, batch_value, momentum: float = 0.9):
@@ -776,6 +861,13 @@ UPDATE_RUNNING = Expect("update_running(running, batch_value, momentum)", runnin
                         mistakes=(Mistake(MOMENTUM_SWAPPED, lambda running, batch_value, momentum=0.9: running_definition(batch_value, running, momentum)),))
 
 
+RUNNING_LAWS = (
+    identity("an average of two equal values is that value: update_running(r, r, momentum) = r (the weights momentum and "
+             "1 - momentum add up to 1)", transform=lambda running, batch: [running, running], image=lambda value, running, batch: running,
+             relation="law:average", clause="update_running.value"),
+)
+
+
 @ASSIGNMENT.question(points=1, functions=("update_running",))
 def update_running(rng, hidden):
     """update_running(running, batch_value, momentum) = momentum * running + (1 - momentum) * batch_value."""
@@ -785,6 +877,8 @@ def update_running(rng, hidden):
             running, batch = float(running), float(batch)
         yield Case(f"{'arrays of shape ' + str(shape) if shape else 'two floats'}, momentum {momentum:g}", "update_running", (running, batch),
                    kwargs={} if momentum == 0.9 else {"momentum": momentum}, expect=UPDATE_RUNNING)
+    yield law_case("update_running's law on arrays of shape (4,), momentum 0.8", "update_running", (rng.normal(size=4), rng.normal(size=4)),
+                   RUNNING_LAWS, kwargs={"momentum": 0.8})
 
 
 # --- universal approximation -----------------------------------------------------------------

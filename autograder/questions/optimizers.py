@@ -38,6 +38,7 @@ from ..judge.expectation import Expect, Mistake
 from ..judge.misconceptions import Relation
 from ..judge.networks import autograd_grads, compare_forward, compare_gradients, forward_pass, layer_pairs, sizes_of
 from ..student.probes.optimizers import optimizer_steps
+from ..judge.laws import identity, law_case
 from ..judge.question import Assignment, Case
 from ..judge.relations import IN_PLACE, constant_ratio, constant_shift, describe, factor_relation, named_factor
 
@@ -445,6 +446,45 @@ def _case(cls: str, label: str, params: list, sequence: list, options: dict, run
                 probe="optimizer_steps", check=_optimizer_check(cls, params, sequence, options, runs, fresh=fresh, **check), clauses=clauses)
 
 
+ADAPTIVE = ("AdaGrad", "RMSprop", "Adam")
+"""The optimizers whose step divides by the root of (an average of) the squared gradients."""
+
+
+def _displacements(value, params, sequence, options) -> np.ndarray:
+    """Every parameter's change from its start after each step (optimizer_steps' value, one run), as one vector."""
+    return np.concatenate([np.ravel(np.asarray(state[i], dtype=float) - p) for run in value for state in run for i, p in enumerate(params)])
+
+
+def _steps_readable(value, params, sequence, options) -> None:
+    if not isinstance(value, list) or any(not isinstance(state, (list, tuple)) or len(state) != len(params) or
+                                          any(np.shape(w) != np.shape(p) for w, p in zip(state, params)) for run in value for state in run):
+        raise Mismatch("step should return a list of arrays shaped like params at every step.")
+
+
+def optimizer_laws(cls: str) -> tuple:
+    """What every right optimizer of class ``cls`` obeys on a fixed sequence of gradients (whatever the parameters, which no
+    gradient here depends on): each parameter's change is proportional to lr, and of degree 1 in the gradients (gradient
+    descent, momentum) or 0 (the adaptive ones, with eps negligible: g / sqrt(g**2) has no scale)."""
+    k, c = (0, 4.0) if cls in ADAPTIVE else (1, 4.0)
+    why = "the step divides by the root of the squared gradients" if k == 0 else "the step is the gradients times constants"
+    return (identity("multiplying lr by c multiplies every parameter's change by c", relation="law:degree:lr:1",
+                     transform=lambda params, sequence, options: [params, sequence, {**options, "lr": c * options["lr"]}],
+                     measure=_displacements, image=lambda value, *args: c * _displacements(value, *args), clause=f"{cls}.rule"),
+            identity(f"multiplying every gradient by c {'leaves every parameter change unchanged' if k == 0 else 'multiplies every parameter change by c'} "
+                     f"({why})", relation=f"law:degree:the gradients:{k}",
+                     transform=lambda params, sequence, options: [params, [[c * g for g in grads] for grads in sequence], options],
+                     measure=_displacements, image=lambda value, *args: c ** k * _displacements(value, *args), clause=f"{cls}.rule"))
+
+
+def _law_case(cls: str, rng) -> Case:
+    """The laws of :func:`optimizer_laws` on three random gradients (eps 1e-12 where there is one, so that it is negligible)."""
+    params = [rng.normal(size=(3, 2)), rng.normal(size=2)]
+    options = {**DEFAULTS[cls], "lr": 0.05, **({"eps": 1e-12} if "eps" in DEFAULTS[cls] else {})}
+    shown = ", ".join(f"{k}={v:g}" for k, v in options.items())
+    return law_case(f"{cls}({shown})'s laws on 3 random gradients for [W (3, 2), b (2,)]", cls, (params, _random_sequence(rng, params, 3, spread=False), options),
+                    optimizer_laws(cls), what=f"`{cls}.step`", probe="optimizer_steps", judgeable=_steps_readable)
+
+
 def _trajectory(params: list, updates: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
     """States after each update: params - cumulative updates (the updates are what is subtracted)."""
     states, current = [], params
@@ -461,8 +501,9 @@ def _random_params(rng, scales: bool = True) -> list[np.ndarray]:
     return [rng.normal(size=s) for s in shapes]
 
 
-def _random_sequence(rng, params: list, steps: int) -> list:
-    scales = 10.0 ** rng.uniform(-2, 1, size=len(params))
+def _random_sequence(rng, params: list, steps: int, spread: bool = True) -> list:
+    """``steps`` lists of gradients shaped like ``params``, each parameter's of its own scale between 1e-2 and 10 (``spread``), else 1."""
+    scales = 10.0 ** rng.uniform(-2, 1, size=len(params)) if spread else np.ones(len(params))
     return [[scale * rng.normal(size=p.shape) for p, scale in zip(params, scales)] for _ in range(steps)]
 
 
@@ -513,6 +554,7 @@ def gradient_descent(rng, hidden):
         expected = _trajectory(params, [[lr * g for g in grads] for grads in sequence])
         label = f"GradientDescent({'lr=0.3' if options else ''}) on 3 gradients for [W (3, 2), b (2,)]" + ("" if options else " (the default lr = 0.1)")
         yield _case("GradientDescent", label, params, sequence, options, runs=2, source="w - lr * g", expected=expected)
+    yield _law_case("GradientDescent", rng)
 
 
 @ASSIGNMENT.question(points=2, functions=("Momentum",))
@@ -535,6 +577,7 @@ def momentum(rng, hidden):
     yield _case("Momentum", f"Momentum() (defaults lr=0.01, beta=0.9) with the same gradient {steps} times: v_t = (1 - beta^t) / (1 - beta) g",
                 params, [g] * steps, {}, source="the constant-gradient steps lr (1 - beta^t) / (1 - beta) g", expected=expected,
                 relations={1 - beta: (DAMPENED, "Your velocity tends to g instead of g / (1 - beta): it averages the gradients (a factor 1 - beta on g).")})
+    yield _law_case("Momentum", rng)
     yield _digest_visible("Momentum")
 
 
@@ -557,6 +600,7 @@ def adagrad(rng, hidden):
     expected = _trajectory(start, [[lr * gi / (np.sqrt(t) * np.abs(gi) + eps) for gi in g] for t in range(1, steps + 1)])
     yield _case("AdaGrad", f"AdaGrad(lr=0.1) with the same gradient {steps} times: step t is lr * g / (sqrt(t) |g| + eps)", start, [g] * steps,
                 {"lr": lr}, source="the constant-gradient steps lr * g / (sqrt(t) |g| + eps)", expected=expected)
+    yield _law_case("AdaGrad", rng)
     yield _digest_visible("AdaGrad")
 
 
@@ -579,6 +623,7 @@ def rmsprop(rng, hidden):
     expected = _trajectory(start, [[lr * gi / (np.sqrt(1 - rho ** t) * np.abs(gi) + eps) for gi in g] for t in range(1, steps + 1)])
     yield _case("RMSprop", f"RMSprop() (defaults lr=0.001, rho=0.9, eps=1e-8) with the same gradient {steps} times: s_t = (1 - rho^t) g^2",
                 start, [g] * steps, {}, source="the constant-gradient steps lr * g / (sqrt(1 - rho^t) |g| + eps)", expected=expected)
+    yield _law_case("RMSprop", rng)
     yield _digest_visible("RMSprop")
 
 
@@ -603,6 +648,7 @@ def adam(rng, hidden):
     expected = _trajectory(start, [[lr * gi / (np.abs(gi) + eps) for gi in g]] * steps)
     yield _case("Adam", f"Adam(lr=0.01) with the same gradient {steps} times: with bias correction m_hat = g and v_hat = g^2 at every step",
                 start, [g] * steps, {"lr": lr}, source="the constant-gradient steps lr * g / (|g| + eps)", expected=expected, relations=relation)
+    yield _law_case("Adam", rng)
     yield _digest_visible("Adam")
 
 

@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true
+from ..judge.compare import Mismatch, expect_array, expect_close, expect_close_in_z, expect_scalar, expect_true
 from ..data import load
 from ..judge.expectation import Expect, Mistake
 from ..judge.training_trace import Recipe, batches, explained, relation_table
 from ..student.probes import each_run
 from ..judge.misconceptions import close
 from ..judge.networks import LAYER_SKIPPED_HINT, autograd_grads, compare_forward, compare_gradients, forward_pass, layer_pairs
+from ..judge.laws import identity, law_case, repeated
 from ..judge.question import Assignment, Case
 from ..judge.relations import describe, normalised_axis
 
@@ -244,16 +245,22 @@ def _softmax_check(Z: np.ndarray, what: str, expected_of=None):
         if along is not None:
             raise Mismatch(f"{what}: your rows do not sum to one, your result is {along.text}. Each row is one sample: normalise each row by its own sum.",
                            relation=along.key)
-        sums = got.sum(axis=1)
-        expect_true(np.allclose(sums, 1.0, rtol=0, atol=1e-9),
-                    f"{what}: row sums should all be 1 (each row is a probability distribution), but one row sums to {sums[np.argmax(np.abs(sums - 1))]:.6g}.")
+        _rows_sum_to_one(got, what)
         expected = np.asarray(oracles.expected("softmax", lambda: stable_softmax(base), base), dtype=float)
         if expected_of is not None and not _close(got, expected):
             raise Mismatch(f"{what}: adding the same constant to every logit of a row must not change the softmax, but your result changed. "
                            "Subtract each row's own maximum (not the maximum of the whole array).", misconception="softmax_global_max")
-        expect_close(got, expected, what, rtol=1e-9, atol=1e-15, reveal=oracles.reveal)
+        expect_close_in_z(got, lambda c: expected if c == 1.0 else stable_softmax(c * base), what, 1e-9, 1e-15, oracles.reveal)
 
     return check
+
+
+def _rows_sum_to_one(P: np.ndarray, what: str) -> None:
+    """Each row of a softmax is a probability distribution (the law ``law:normalised``)."""
+    sums = P.sum(axis=1)
+    if not np.allclose(sums, 1.0, rtol=0, atol=1e-9):
+        raise Mismatch(f"{what}: row sums should all be 1 (each row is a probability distribution), but one row sums to "
+                       f"{sums[np.argmax(np.abs(sums - 1))]:.6g}.", relation="law:normalised")
 
 
 @ASSIGNMENT.question(points=1, functions=("softmax",))
@@ -298,8 +305,12 @@ def _log_softmax_check(Z: np.ndarray):
         if along is not None:
             raise Mismatch(f"{what}: exp of your result is {along.text}: the log-sum-exp runs over each row.", relation=along.key)
         shifted = Z - Z.max(axis=1, keepdims=True)
-        expect_close(got, expected, what, rtol=1e-9, atol=1e-9, reveal=oracles.reveal,
-                     terms={"log-sum-exp": -np.log(np.exp(shifted).sum(axis=1, keepdims=True)) * np.ones_like(Z)})
+        terms = {"log-sum-exp": -np.log(np.exp(shifted).sum(axis=1, keepdims=True)) * np.ones_like(Z)}
+        with np.errstate(all="ignore"):
+            relation = describe(got, expected, rtol=1e-9, atol=1e-9, terms=terms)
+        if relation is None:
+            _rows_sum_to_one(np.exp(got), f"exp({what})")
+        expect_close_in_z(got, lambda c: expected if c == 1.0 else stable_log_softmax(c * Z), what, 1e-9, 1e-9, oracles.reveal, terms=terms)
 
     return check
 
@@ -385,6 +396,17 @@ def cross_entropy_grad(rng, hidden):
         yield Case(f"{n} rows, {C} classes (compared with autograd)", "cross_entropy_grad", (Z, labels), expect=CE_GRAD)
     labels = np.array([1, 2, 0, 1], dtype=np.int64)
     yield Case("logits of +-1000", "cross_entropy_grad", (EXTREME, labels), expect=CE_GRAD, clauses=("cross_entropy_grad.stable",))
+    yield law_case("cross_entropy_grad's laws on 6 rows, 4 classes", "cross_entropy_grad", (rng.normal(scale=2.0, size=(6, 4)), _random_labels(rng, 6, 4)),
+                   CE_GRAD_LAWS)
+
+
+CE_GRAD_LAWS = (
+    repeated("cross_entropy_grad", "mean_gradient", 0, 1, clause="cross_entropy_grad.value"),
+    identity("every row of cross_entropy_grad sums to zero (a row of probabilities, summing to 1, minus a one-hot row)",
+             image=lambda value, Z, labels: np.zeros(len(Z)), measure=lambda value, *args: np.asarray(value, dtype=float).sum(axis=1),
+             scale=lambda value, *args: float(np.max(np.abs(np.asarray(value, dtype=float)))), clause="cross_entropy_grad.value"),
+)
+"""What every right cross_entropy_grad obeys."""
 
 
 # --- softmax_jacobian --------------------------------------------------------------
@@ -408,7 +430,8 @@ JACOBIAN_MISTAKES = (
     Mistake("jacobian_missing_offdiag", _of_p(np.diag)),
 )
 JACOBIAN = Expect("softmax_jacobian(z)", _jacobian_autograd, reference="softmax_jacobian", rtol=1e-7, atol=1e-12, read=_jacobian_read,
-                  mistakes=JACOBIAN_MISTAKES)
+                  mistakes=JACOBIAN_MISTAKES, terms=lambda z: {"diag(p)": np.diag(stable_softmax(z[None, :])[0]),
+                                                              "outer(p, p)": -np.outer(stable_softmax(z[None, :])[0], stable_softmax(z[None, :])[0])})
 
 
 @ASSIGNMENT.question(points=2, functions=("softmax_jacobian",), depends_on=("softmax",))

@@ -183,6 +183,15 @@ def call_each(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -
     return [namespace[fn](*args, **run) for run in each_run(kwargs)]
 
 
+@probe
+def call_variants(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
+    """Perform the call of the probe named ``kwargs["variant_probe"]`` (``call`` by default) once per argument list
+    in ``args``, with the other ``kwargs``; return the list of results (the calls of a law case: :mod:`autograder.judge.laws`)."""
+    inner = PROBES[kwargs.get("variant_probe", "call")]
+    rest = {k: v for k, v in kwargs.items() if k != "variant_probe"}
+    return [inner(namespace, fn, list(variant), rest) for variant in args]
+
+
 def each_run(kwargs: Mapping[str, Any]) -> list[dict]:
     """The keyword arguments of each call of a case that lists ``kwargs["each"]``: ``kwargs`` without
     ``"each"``, updated by each of its dicts (one call with ``kwargs`` itself when it lists none)."""

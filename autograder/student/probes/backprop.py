@@ -68,9 +68,10 @@ def forward_backward_mse(namespace: Mapping[str, Any], fn: str, args: list, kwar
 
 @probe
 def numerical_gradient_of(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
-    """Call ``fn(f, params, **kwargs)`` with ``f`` the test function named by args[0]. args: (name, params)."""
-    name, params = args
-    return namespace[fn](backprop_test_function(name), params, **kwargs)
+    """Call ``fn(f, params, **kwargs)`` with ``f`` the test function named by args[0]. args: (name, params), or
+    (name, params, eps) to pass ``eps=``."""
+    name, params, *eps = args
+    return namespace[fn](backprop_test_function(name), params, **kwargs, **({"eps": eps[0]} if eps else {}))
 
 
 def timing_workload(sizes: list, n: int, repeats: int, seed: int) -> tuple[list, np.ndarray, np.ndarray, list]:

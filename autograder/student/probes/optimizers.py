@@ -27,20 +27,22 @@ def _snapshot(value: Any) -> Any:
 def optimizer_steps(namespace: Mapping[str, Any], fn: str, args: list, kwargs: dict) -> Any:
     """Construct ``namespace[fn](**kwargs["options"])`` and feed it a sequence of gradients.
 
-    args: (params, grads_sequence): ``params`` a list of arrays, ``grads_sequence`` a list of
-    such lists. Each step is ``current = optimizer.step(current, grads)``, starting from
+    args: (params, grads_sequence) or (params, grads_sequence, options): ``params`` a list of arrays,
+    ``grads_sequence`` a list of such lists, ``options`` the constructor's keyword arguments in place of
+    ``kwargs["options"]``. Each step is ``current = optimizer.step(current, grads)``, starting from
     ``params``. With ``kwargs["runs"] = r > 1`` the optimizer is ``reset()`` and run again
     from ``params``, ``r`` times in all (with ``kwargs["fresh"]``, a new instance is constructed
     for each run instead, without reset). Returns one list per run of the parameter lists
     after each step (copies). A run stops early when ``step`` returns something that is not
     a list or tuple (the grader reports it).
     """
-    params, sequence = args
-    optimizer = namespace[fn](**kwargs.get("options", {}))
+    params, sequence, *given = args
+    options = given[0] if given else kwargs.get("options", {})
+    optimizer = namespace[fn](**options)
     runs = []
     for run in range(int(kwargs.get("runs", 1))):
         if run and kwargs.get("fresh"):
-            optimizer = namespace[fn](**kwargs.get("options", {}))
+            optimizer = namespace[fn](**options)
         elif run:
             optimizer.reset()
         current, states = params, []
