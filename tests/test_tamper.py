@@ -4,7 +4,7 @@ A student controls every line of the process their code runs in, the kit's own m
 included. Each attack below is an answer cell of 03_chain_rule or 04_backprop that, besides
 its answer, patches something the grader might be tempted to believe: the probe registry, a
 probe module's globals, the timers, the autodiff watch, the checking code, the result
-channel. Each has an honest twin: the same answer with the tampering removed. The whole class
+channel, the calls of a law case. Each has an honest twin: the same answer with the tampering removed. The whole class
 is graded once, as ``autograder grade`` does; each test asserts that the attack scores no
 question higher than its twin, and that the question it aimed at scores 0 where the twin's
 answer deserves 0.
@@ -157,6 +157,13 @@ def forward_trace(x):
     return _answer(x)
 '''
 
+# A cost that is always 0 obeys every law of mse_cost; the law probe faked as well, answering 0 for every varied call.
+ZERO_COST = "def mse_cost(A, Y):\n    return 0.0\n"
+FAKE_LAWS = '''
+from autograder.student import probes as _probes
+_probes.PROBES["call_variants"] = lambda namespace, fn, args, kwargs: [0.0 for _ in args]
+'''
+
 # autograd named openly in a cell (allowed in 04): the timed call then runs in a process of its own without it
 OPEN_AUTOGRAD = "import autograd.numpy as anp  # 04 allows autograd in the open\n"
 
@@ -179,6 +186,10 @@ ATTACKS = {
     "small_workload_loop": Attack(BACKPROP, {"backward": SMALL_WORKLOAD + LOOP_BACKWARD}, "twin_loop", {"vectorised"}),
     "lenient_checks_zeros": Attack(BACKPROP, {"backward": LENIENT_CHECKS + ZEROS_BACKWARD}, "twin_zeros", {"vectorised", "backward"}),
     "forged_channel_loop": Attack(BACKPROP, {"backward": LOOP_BACKWARD + FORGED_CHANNEL}, "twin_loop", {"vectorised"}),
+    # 04_backprop: the laws of mse_cost, which can only take points away
+    "twin_zero_cost": Attack(BACKPROP, {"mse_cost": ZERO_COST}, aims_at={"mse"}),
+    "fake_laws_zero_cost": Attack(BACKPROP, {"mse_cost": FAKE_LAWS + ZERO_COST}, "twin_zero_cost", {"mse"}),
+    "fake_laws_solution": Attack(BACKPROP, {"mse_cost": FAKE_LAWS + solution_source("04_backprop", "mse_cost")}, "twin_solution"),
     # 03_chain_rule: the ban on autodiff libraries
     "twin_chain_solution": Attack(CHAIN, {}),
     "twin_autograd": Attack(CHAIN, {"forward_trace": AUTOGRAD_FORWARD_TRACE}, aims_at={"forward_trace"}, needs_bubblewrap=True),

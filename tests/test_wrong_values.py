@@ -17,6 +17,8 @@ from autograder.judge.compare import Mismatch, expect_array
 from autograder.judge.misconceptions import relation
 from autograder.judge.networks import first_wrong_step, forward_pass, layer_pairs
 from autograder.judge.wrong_values import WRONG_VALUES, diagnose, rule_for
+from autograder.questions.optimizers import _init_check
+from autograder.questions.softmax import _rows_sum_to_one
 from test_contracts import judged
 
 E = np.array([[1.0, -2.0, 0.5], [3.0, 0.25, -1.5], [2.0, 1.0, 4.0]])
@@ -63,8 +65,6 @@ FOUND = {
     "argument_scaled": lambda: r.argument_relation(np.tanh(E), lambda c: np.tanh(0.5 * c * E)),
     "law_zero": lambda: _broken(laws.zero_where("cost", "A = Y", lambda A, Y: [Y, Y]), lambda A, Y: float(np.sum(A + Y)), E, T),
     "law_mean": lambda: _broken(laws.repeated("cost", "mean", 0, 1), lambda A, Y: float(np.sum((A - Y) ** 2)), E, T),
-    "law_per_sample": lambda: _broken(laws.repeated("softmax", "per_sample", 0), lambda Z: np.exp(Z) / np.exp(Z).sum(axis=0), E),
-    "law_sum": lambda: _broken(laws.repeated("total", "sum", 0), lambda A: float(np.mean(A)), E),
     "law_mean_gradient": lambda: _broken(laws.repeated("gradient", "mean_gradient", 0, 1), lambda A, Y: A - Y, E, T),
     "law_sum_columns": lambda: _broken(laws.repeated("cost", "sum_over_columns", 0, 1, axis=1), lambda A, Y: float(np.mean((A - Y) ** 2)), E, T),
     "law_degree": lambda: _broken(laws.degree("cost", "A", 2, lambda args, c: [c * args[0]]), lambda A: float(np.sum(A * 2)), E),
@@ -74,6 +74,9 @@ FOUND = {
                                                  relation="law:average"), lambda r, b: 0.9 * r + 0.9 * b, E, T),
     "law_scale": lambda: _broken(laws.identity("kept entries are 1 / (1 - p)", image=lambda v, p: (v != 0).astype(float), measure=lambda v, p: v * (1 - p),
                                                relation="law:scale"), lambda p: np.array([0.0, 1.0, 1.0]), 0.5),
+    "constant_draw": lambda: _relation_raised(lambda: _init_check("xavier", 40, 50, 0)(np.full((40, 50), 0.2), None)),
+    "complement": lambda: relation(1.0 - P, P),
+    "law_normalised": lambda: _relation_raised(lambda: _rows_sum_to_one(2.0 * P, "softmax(Z)")),
     "law_identity": lambda: _broken(laws.identity("f(-z) = 1 - f(z)", transform=lambda z: [-z], image=lambda v, z: 1.0 - v), np.tanh, E),
 }
 
@@ -101,6 +104,13 @@ def _raised(check):
     with pytest.raises(Mismatch) as refused:
         check()
     return relation_key(refused.value.symptom)
+
+
+def _relation_raised(check):
+    """The relation key a failing check raises."""
+    with pytest.raises(Mismatch) as refused:
+        check()
+    return relation_key(refused.value.relation)
 
 
 def relation_key(key: str):

@@ -132,10 +132,11 @@ def _outcomes(question: Question, cases: Sequence[PlannedCase], observations: Se
     return outcomes
 
 
-def _summarise(question: Question, outcomes: Sequence[QuestionResult | None]) -> QuestionResult:
+def _summarise(question: Question, outcomes: Sequence[QuestionResult | None], cases: Sequence[PlannedCase]) -> QuestionResult:
     """The question's result from its cases': the reason of the first failure that names its mistake (else of the
-    first failure), and its points."""
-    passed, total = sum(o is None for o in outcomes), len(outcomes)
+    first failure), and its points. A diagnostic case (:attr:`Case.diagnostic`) counts only when it fails."""
+    counted = [o for o, planned in zip(outcomes, cases) if o is not None or not planned.case.diagnostic]
+    passed, total = sum(o is None for o in counted), len(counted)
     # The first failure that names its mistake, else the first: the reason a student can act on.
     first = next((o for o in outcomes if o is not None and o.misconception), None) or next((o for o in outcomes if o is not None), None)
     if first is None:
@@ -169,7 +170,7 @@ def judge(
     """
     if question.manual:
         return QuestionResult(question.name, question.title, 0.0, question.points, "manual", "graded by hand in formgrader")
-    return _summarise(question, _outcomes(question, cases, observations, reference, hints or {}))
+    return _summarise(question, _outcomes(question, cases, observations, reference, hints or {}), cases)
 
 
 def _check(question: Question, planned: PlannedCase, observation: Mapping[str, Any], reference: Mapping[str, Any] | None) -> QuestionResult | None:
@@ -230,7 +231,7 @@ def judge_all(
             results.append(judge(question, [], [], reference))
             continue
         outcomes = _outcomes(question, [planned[i] for i in index], [observations[i] for i in index], reference, hints or {}, banned)
-        results.append(_summarise(question, outcomes))
+        results.append(_summarise(question, outcomes, [planned[i] for i in index]))
         failures[question.name] = [(_call_key(planned[i].case), o) for i, o in zip(index, outcomes) if o is not None]
     return attribute(questions, results, failures)
 

@@ -7,7 +7,9 @@ columns that sum to zero. Each such law is a table entry (:class:`Law`) beside t
 uses it. A *law case* (:func:`law_case`) calls the student's function on the case's arguments and
 on each law's transformed arguments in one request (the ``call_variants`` probe) and checks the laws
 in the grader's process, on the student's own values: no expected value is computed, so a law case
-is as good visible as hidden and shows nothing of the answer.
+is as good visible as hidden and shows nothing of the answer. Trivial answers obey some laws (0 is
+zero where A = Y), so a law case is *diagnostic*: it counts among a question's cases only when it
+fails, and can only take points away.
 
 A broken law says something true about the student's function whatever its code is ("repeating
 every sample twice doubled your cost: it is not a mean over the samples"), so it names a mistake even
@@ -18,7 +20,7 @@ kit-wide rule for its kind (:mod:`autograder.judge.wrong_values`), or by the que
 Keys of the laws' relations (the constructors below make them):
 
 - ``"law:zero"``: the value is zero where the contract's formula is (``A = Y`` for a cost);
-- ``"law:mean"``, ``"law:sum"``, ``"law:mean_gradient"``, ``"law:per_sample"``, ``"law:sum:columns"``: what repeating
+- ``"law:mean"``, ``"law:mean_gradient"``, ``"law:sum:columns"``: what repeating
   every sample (or every column) twice does to a right value (:data:`REPEATED`);
 - ``"law:degree:<arg>:<k>"``: multiplying ``<arg>`` (one argument, or a difference of two) by c multiplies
   the value by c**k;
@@ -98,11 +100,8 @@ def _repeat(axis: int, positions: Sequence[int]) -> Callable[..., list]:
 REPEATED = {
     # kind -> (relation key, what repeating does, the image of the first value)
     "mean": ("law:mean", "leaves {what} unchanged (a mean over the samples)", lambda v, axis: v),
-    "sum": ("law:sum", "doubles {what} (a sum over the samples)", lambda v, axis: 2.0 * v),
     "mean_gradient": ("law:mean_gradient", "halves every entry of {what}, each now appearing twice (the gradient of a mean over the samples)",
                       lambda v, axis: np.concatenate([v, v], axis=axis) / 2.0),
-    "per_sample": ("law:per_sample", "repeats the rows of {what} (each sample's value depends on that sample alone)",
-                   lambda v, axis: np.concatenate([v, v], axis=axis)),
     "sum_over_columns": ("law:sum:columns", "doubles {what} (a sum over the columns)", lambda v, axis: 2.0 * v),
 }
 """What repeating the samples (axis 0) or the columns (axis 1) of the arguments does to a right value, by kind."""
@@ -171,7 +170,7 @@ def law_case(label: str, fn: str, args: Sequence[Any], laws: Sequence[Law], what
 
     clauses = tuple(dict.fromkeys(law.clause for law in laws if law.clause))
     return Case(label, fn, tuple(calls), check=check, probe="call_variants", kwargs={**(kwargs or {}), "variant_probe": probe},
-                clauses=clauses + tuple(case.pop("clauses", ())), **case)
+                clauses=clauses + tuple(case.pop("clauses", ())), diagnostic=True, **case)
 
 
 def _short(value: np.ndarray) -> str:

@@ -146,6 +146,9 @@ class Case:
             grading (see :class:`autograder.sandbox.SandboxRunner`): for a measurement that
             another library could fake, such as a speed that autograd could provide in a
             patched probe.
+        diagnostic: a case that can only take points away: it checks what every right answer
+            obeys and some wrong ones do too (a law: :mod:`autograder.judge.laws`; a function
+            returning 0 obeys "zero where A = Y"), so it counts among the cases only when it fails.
     """
 
     label: str
@@ -158,6 +161,7 @@ class Case:
     timeout: float = CALL_SECONDS
     clauses: tuple[str, ...] = ()
     forbidden_libraries: tuple[str, ...] = ()
+    diagnostic: bool = False
 
     def __post_init__(self):
         if (self.expect is None) == (self.check is None) or self.check is not None and not callable(self.check):

@@ -59,6 +59,9 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
     WrongValue("zeros", r"zero", "all zeros",
                "nothing reached the result: an array made with np.zeros and never filled, a product with a term that is "
                "zero, or updates written to a copy that is not returned."),
+    WrongValue("constant_draw", r"constant_draw", "every entry the same number",
+               "random draws differ from each other: the spread of the draw is 0. rng.normal(loc, scale, size) takes the mean first "
+               "and the standard deviation second."),
     WrongValue("complement", r"complement", "one minus the right value",
                "the complement: the share of the other outcome (wrong for right: a comparison == written !=), or 1 - p where p is meant."),
     WrongValue("index_shift", r"index[+-]1", "the right values shifted by one index",
@@ -135,14 +138,9 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
     WrongValue("law_mean", r"law:mean", "not a mean over the samples",
                "a mean over the batch does not change when every sample is repeated: divide the sum over the rows by their "
                "number n, and by nothing else (not the number of columns, not n twice)."),
-    WrongValue("law_sum", r"law:sum", "not a sum over the samples",
-               "a sum over the batch doubles when every sample is repeated: add the rows up (axis 0) without dividing by their number."),
     WrongValue("law_mean_gradient", r"law:mean_gradient", "not the gradient of a mean over the samples",
                "the gradient of a mean over n samples carries 1/n: with every sample twice, each one's entry halves. Divide by the "
                "number of rows n, once."),
-    WrongValue("law_per_sample", r"law:per_sample", "samples mixed with each other",
-               "each sample's row should depend on that sample alone: a sum or a mean over the batch (axis 0) where the formula "
-               "works row by row, or a statistic of the whole batch inside it."),
     WrongValue("law_sum_columns", r"law:sum:columns", "not a sum over the columns",
                "the formula adds up every column (every output unit): a mean over them, or a division by their number, breaks that."),
     WrongValue("law_degree", r"law:degree:(?P<arg>.+):(?P<k>-?\d+)", "the wrong power of {arg}",
@@ -161,9 +159,6 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
     WrongValue("law_normalised", r"law:normalised", "rows that do not sum to one",
                "each row is a probability distribution: divide each row's exponentials by their own sum, "
                "np.sum(E, axis=1, keepdims=True) -- a division, by the sum of the same exponentials."),
-    WrongValue("law_invariant", r"law:invariant", "changed by what the formula ignores",
-               "the reason names a change of the input that no right value notices, and yours did: a statistic taken over the "
-               "wrong axis (a column's maximum for a row's), or an input used where only differences of it matter."),
     WrongValue("law_identity", r"law:identity", "an identity of the formula broken",
                "the reason states an identity every right value obeys and yours does not: compare your expression with the "
                "contract's formula operator by operator (a sign inside an exp, a division for a product, a term dropped)."),

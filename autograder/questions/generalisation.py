@@ -246,7 +246,7 @@ def _split_check(n: int, val_fraction: float, seed: int):
         got_pair = (train, val)
         t = int(n * val_fraction)
         _name(got_pair, {
-            SPLIT_SWAPPED: lambda: expected[::-1],
+            SPLIT_SWAPPED: lambda: expected[::-1] if 0 < k < n else None,  # an empty part cannot tell a swap from a wrong size
             SPLIT_LAST: lambda: (order[:n - k], order[n - k:]),
             SPLIT_UNSHUFFLED: lambda: (np.arange(k, n), np.arange(k)),
             SPLIT_TRUNCATED: lambda: (order[t:], order[:t]) if t != k else None,
@@ -336,10 +336,11 @@ _EARLY_VARIANTS = (
 def _name_early(got: tuple[int, int], expected: tuple[int, int], losses, patience: int, what: str) -> None:
     if got == expected:
         return
-    for key, variant, text in _EARLY_VARIANTS:
-        if variant(expected, losses, patience) == got:
-            raise Mismatch(f"{what}: {text}", misconception=key)
     last = len(losses) - 1
+    for key, variant, text in _EARLY_VARIANTS:
+        # stopping one epoch too late, at the last epoch, cannot be told from a loop that never stops
+        if variant(expected, losses, patience) == got and not (key == PATIENCE and got[1] == last == expected[1] + 1):
+            raise Mismatch(f"{what}: {text}", misconception=key)
     if got[0] == expected[0] and expected[1] == last and (got[1] > last or got[1] == last - 1):
         raise Mismatch(f"{what}: your stop_epoch is {got[1]}, but patience never ran out, so training stops at the last epoch, index {last}.",
                        misconception=NEVER_STOPPED)
@@ -637,7 +638,7 @@ def _bn_forward_out(got, Z, gamma, beta, eps: float = EPS) -> np.ndarray:
     what = f"batchnorm_forward(Z, gamma, beta, eps={eps:g}) on a batch of {len(Z)}"
     out, _ = _pair(got, what, ("out", "cache"))
     if isinstance(out, np.ndarray) and out.shape == Z.shape and not np.all(np.isfinite(out)):
-        if len(Z) == 1:
+        if len(Z) == 1 and np.all(np.isnan(out)):  # 0 / 0 in every entry; a division by a zero Z_hat gives inf instead
             raise Mismatch(f"{what}: NaN or inf for a single sample; the variance of a batch of one is 0 when divided by n (you divided by n - 1 = 0).", misconception=UNBIASED)
         raise Mismatch(f"{what}: NaN or inf where a column has equal values (variance 0): divide by sqrt(var + eps).", misconception=NO_EPS)
     return expect_array(out, Z.shape, f"{what}: out")

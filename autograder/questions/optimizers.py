@@ -777,14 +777,17 @@ def _init_check(kind: str, n_in: int, n_out: int, seed: int):
         expect_float64(got, f"{fn}({n_in}, {n_out}, seed={seed})")
         size = W.size
         mean, var = float(W.mean()), float(W.var())
-        expect_true(abs(mean) < 5.0 * np.sqrt(variance / size),
-                    f"the mean of the {size} entries of {fn}({n_in}, {n_out}) is {mean:.4g}, far from 0 (more than 5 standard errors): the weights must have mean 0.")
+        if var < 1e-6 * variance:
+            raise Mismatch(f"every entry of {fn}({n_in}, {n_out}) is {float(W.flat[0]):.4g}: the draws have no spread.", relation="constant_draw")
         if abs(var / variance - 1.0) > 0.05:
             for alt, (key, text) in alternatives.items():
                 if not np.isclose(alt, variance, rtol=0.1) and abs(var / alt - 1.0) < 0.05:
                     raise Mismatch(f"the variance of the entries of {fn}({n_in}, {n_out}) is {var:.4g}, which matches {text}.", misconception=key)
             raise Mismatch(f"the variance of the entries of {fn}({n_in}, {n_out}) is {var:.4g}, more than 5% from the formula's "
                            f"{'2 / (n_in + n_out)' if kind == 'xavier' else '2 / n_in'} = {variance:.4g}.", misconception=WRONG_VARIANCE)
+        if abs(mean) >= 5.0 * np.sqrt(variance / size):  # the spread is right (above), so every entry is shifted by about the mean
+            raise Mismatch(f"the mean of the {size} entries of {fn}({n_in}, {n_out}) is {mean:.4g}, far from 0 (more than 5 standard errors): "
+                           "the weights must have mean 0.", relation="shift")
         share = float(np.mean(np.abs(W) < np.sqrt(variance)))
         expect_true(abs(share - WITHIN_ONE_SD) < 0.02,
                     f"{share:.1%} of the entries of {fn}({n_in}, {n_out}) lie within one standard deviation of 0; for normal entries it is 68.3%. "
