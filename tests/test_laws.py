@@ -50,7 +50,7 @@ def test_a_law_case_that_passes_counts_for_nothing():
 
 
 @pytest.mark.parametrize("assignment, question, cell, old, new, name, words", [
-    ("04_backprop", "mse", "mse_cost", "np.sum((A - Y) ** 2)", "np.sum(np.abs(A - Y))", "the wrong power of A - Y", "c**2"),
+    ("04_backprop", "mse", "mse_cost", "np.sum((A - Y) ** 2)", "np.sum(np.abs(A - Y))", "the wrong power of A - Y", "by 0.5**2 = 0.25"),
     ("04_backprop", "mse", "mse_cost", "/ A.shape[0]", "/ np.sqrt(A.shape[0])", "not a mean over the samples", "repeating every sample"),
     ("04_backprop", "mse", "mse_cost", "np.sum((A - Y) ** 2)", "np.sum((A - Y) ** 2 + Y ** 2)", "not zero where the formula is", "A = Y"),
     ("04_backprop", "numerical_gradient", "numerical_gradient", "(f_plus - f_minus) / (2 * eps)", "(f_plus - f_minus) / (2 * eps ** 2)",
@@ -61,7 +61,7 @@ def test_a_law_case_that_passes_counts_for_nothing():
     ("06_optimizers", "adam", "Adam", "(np.sqrt(v_hat) + self.eps)", "(np.sqrt(np.sqrt(v_hat)) + self.eps)", "the wrong power of the gradients", "every gradient"),
     ("06_optimizers", "gradient_descent", "GradientDescent", "return [p - self.lr * g for p, g in zip(params, grads)]",
      "return [p - self.lr * g for p, g in zip(grads, params)]", "the wrong power of lr", "multiplying lr"),
-    ("07_generalisation", "batchnorm_backward", "batchnorm_backward", "dZ = inv_std * (g_hat", "dZ = (g_hat", "the wrong power of Z", "c**-1"),
+    ("07_generalisation", "batchnorm_backward", "batchnorm_backward", "dZ = inv_std * (g_hat", "dZ = (g_hat", "the wrong power of Z", "by 2**-1 = 0.5"),
     ("07_generalisation", "batchnorm_backward", "batchnorm_backward", "- Z_hat * (g_hat * Z_hat).mean(axis=0))", "- Z_hat * (g_hat * Z_hat).mean(axis=0) ** 2)",
      "an identity of the formula broken", "orthogonal"),
     ("07_generalisation", "update_running", "update_running", "(1.0 - momentum) * batch_value", "(1.0 - momentum) * batch_value ** 2",

@@ -121,8 +121,8 @@ def degree(what: str, arg: str, k: int, scale: Callable[[Sequence[Any], float], 
            clause: str | None = None, part: Callable[[Any], Any] | None = None) -> Law:
     """Multiplying ``arg`` by ``c`` (``scale(args, c)`` makes the new arguments) multiplies the value by ``c**k``."""
     read = part or (lambda value: value)
-    times = {0: "leaves {what} unchanged", 1: "multiplies {what} by c"}.get(k, "multiplies {what} by c**" + str(k))
-    return Law(f"law:degree:{arg}:{k}", f"multiplying {arg} by a number c {times.format(what=what)}",
+    times = f"leaves {what} unchanged" if k == 0 else f"multiplies {what} by {c:g}" + (f"**{k} = {c ** k:g}" if k != 1 else "")
+    return Law(f"law:degree:{arg}:{k}", f"multiplying {arg} by {c:g} {times} (it is of degree {k} in {arg})",
                lambda *args: scale(args, c), image=lambda value, *args: c ** k * np.asarray(read(value), dtype=float),
                measure=lambda value, *args: read(value), clause=clause)
 

@@ -37,11 +37,13 @@ Keys of the relations (what a question's table maps to catalogue keys):
   (:func:`column_relation`);
 - ``"argument:<c z>"`` / ``"negated_argument:<c z>"``: an elementwise function's value is the right one (or minus it) at
   another argument, -z, 2z, z/2 (:func:`argument_relation`);
+- ``"part:<name>"``: one part of a structured result holds the right value of another part (:func:`other_part`);
 - ``"equation:BP1"`` ... ``"equation:BP4"``: which of the four backpropagation equations the pattern of
   right and wrong layer gradients points at (:func:`backprop_equation`);
 - ``"shape:number"`` / ``"shape:row"``: one number, or the shape of one row, where an array with one
-  row per sample is expected (:func:`shape_relation`); ``"sum:other_axis"``: a sum over the samples taken
-  over the other axis (one entry per sample left); ``"non_finite"``: NaN or inf in the value. These
+  row per sample is expected; ``"shape:unreduced"``: a row per sample where one number per sample is
+  (:func:`shape_relation`); ``"sum:other_axis"``: a sum over the samples taken over the other axis (one
+  entry per sample left); ``"non_finite"``: NaN or inf in the value. These
   are symptoms, seen before any comparison (``Mismatch.symptom``): named only where nothing explains more.
 """
 
@@ -55,7 +57,7 @@ import numpy as np
 from .misconceptions import Relation, relation
 
 __all__ = ["ARGUMENT_SCALES", "IN_PLACE", "NON_FINITE", "OTHER_AXIS", "argument_relation", "backprop_equation", "constant_ratio", "constant_shift", "describe", "factor_relation", "flipped_term", "index_shift", "length_shift", "named_factor",
-           "normalised_axis", "region_relation", "column_relation", "scaled_term", "shape_relation", "term_relation"]
+           "normalised_axis", "other_part", "region_relation", "column_relation", "scaled_term", "shape_relation", "term_relation"]
 
 IN_PLACE = "in_place"
 """The relation key of an argument changed in place (the engine raises it for every question)."""
@@ -69,11 +71,14 @@ NON_FINITE = "non_finite"
 
 def shape_relation(got: tuple[int, ...], expected: tuple[int, ...]) -> str | None:
     """The relation key of a wrong shape that says what was lost: ``"shape:number"`` for one number where an array
-    is expected, ``"shape:row"`` for the shape of one row (the first axis gone) where one row per sample is."""
+    is expected, ``"shape:row"`` for the shape of one row (the first axis gone) where one row per sample is, and
+    ``"shape:unreduced"`` for a row per sample where one number per sample is (the last axis never summed)."""
     if got == () and expected != ():
         return "shape:number"
     if len(expected) == 2 and got == expected[1:] and expected[0] > 1:
         return "shape:row"
+    if len(expected) == 1 and len(got) == 2 and got[0] == expected[0] and got[1] > 1:
+        return "shape:unreduced"
     return None
 
 
@@ -353,4 +358,16 @@ def argument_relation(got, expected_at, rtol: float = 1e-7, atol: float = 1e-12)
             if np.all(np.isfinite(candidate)) and not np.allclose(candidate, right, rtol=1e-6, atol=atol) and \
                     np.allclose(got, candidate, rtol=rtol, atol=max(atol, rtol * scale)):
                 return Relation(f"{kind}:{key}", text.format(key))
+    return None
+
+
+def other_part(got, others: Mapping[str, object], rtol: float = 1e-7, atol: float = 1e-12) -> Relation | None:
+    """One part of a structured result (dgamma of (dZ, dgamma, dbeta)) holds the right value of another part, named in
+    ``others`` (part name -> its right value): kind ``"part:<name>"``. A right value of all zeros is never matched."""
+    got = np.asarray(got, dtype=float)
+    for name, value in others.items():
+        value = np.asarray(value, dtype=float)
+        scale = float(np.max(np.abs(value), initial=0.0))
+        if value.shape == got.shape and scale > 0 and np.allclose(got, value, rtol=rtol, atol=max(atol, rtol * scale)):
+            return Relation(f"part:{name}", f"the value {name} should have")
     return None

@@ -104,6 +104,9 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
     WrongValue("argument_scaled", r"argument:(?P<at>.+)", "the right values at {at} instead of z",
                "the shape is right and the scale of z is not: a constant multiplying or dividing z inside the formula is wrong "
                "(or missing) -- check each constant of the contract's formula."),
+    WrongValue("other_part", r"part:(?P<part>.+)", "the value of {part}",
+               "this part of the result holds what {part} should hold: the parts returned in another order than the contract's, "
+               "or the expression of {part} written for both."),
     WrongValue("affine_step", r"forward:affine", "a layer's affine step Z = A_prev @ W + b",
                "every value before that layer's Z is right: Z_l = A_{{l-1}} @ W_l + b_l, with the activation of the layer below "
                "(X for layer 1) and this layer's own W and b."),
@@ -130,6 +133,9 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
     WrongValue("one_row", r"shape:row", "the shape of one row where one row per sample is expected",
                "the result lost its first axis: a sum or a mean over the rows (axis 0) taken too early, or an expression "
                "reduced to its per-column parameters (the batch's own values missing from it)."),
+    WrongValue("unreduced", r"shape:unreduced", "a row per sample where one number per sample is expected",
+               "each sample's value should be one number, and yours keeps a row of them: an entrywise product X * w where the "
+               "dot product X @ w adds the products up, or a sum or a maximum without axis=1."),
     WrongValue("sum_other_axis", r"sum:other_axis", "a sum over the wrong axis",
                "the sum keeps one entry per sample and adds up the units: a sum over the batch runs over the rows, axis=0."),
     WrongValue("law_zero", r"law:zero", "not zero where the formula is",
@@ -143,6 +149,9 @@ WRONG_VALUES: tuple[WrongValue, ...] = (
                "number of rows n, once."),
     WrongValue("law_sum_columns", r"law:sum:columns", "not a sum over the columns",
                "the formula adds up every column (every output unit): a mean over them, or a division by their number, breaks that."),
+    WrongValue("law_sum_entries", r"law:sum:entries", "not a sum over the entries",
+               "the formula adds up every entry: a mean (np.mean, or a division by their number) gives a value that does not "
+               "grow when entries are added."),
     WrongValue("law_degree", r"law:degree:(?P<arg>.+):(?P<k>-?\d+)", "the wrong power of {arg}",
                "the contract's formula is of degree {k} in {arg}: a power, a square root or a product with {arg} taken "
                "a different number of times than the formula does (x * 2 for x ** 2, a division for a product, a factor left out)."),

@@ -28,7 +28,7 @@ import numpy as np
 from ..judge.digests import visible
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_scalar, expect_true, salted_digest
 from ..judge.expectation import Expect, Mistake
-from ..judge.relations import column_relation, describe
+from ..judge.relations import column_relation, describe, other_part
 from ..judge.training_trace import Recipe, explained, relation_table
 from ..student.probes import each_run
 from ..data import load
@@ -184,7 +184,13 @@ def l2_penalty(rng, hidden):
         yield Case(f"layer sizes {sizes}, l2 = {l2:.3g} (biases nonzero)", "l2_penalty", (params, l2), expect=L2_PENALTY)
     params = _random_params(rng, [3, 2])
     yield Case("l2 = 0", "l2_penalty", (params, 0.0), expect=L2_PENALTY)
-    yield law_case("l2_penalty's laws, layer sizes [3, 4, 2], l2 = 0.3", "l2_penalty", (_random_params(rng, [3, 4, 2]), 0.3), l2_laws("l2_penalty", 2))
+    yield law_case("l2_penalty's laws, layer sizes [3, 4, 2], l2 = 0.3", "l2_penalty", (_random_params(rng, [3, 4, 2]), 0.3),
+                   l2_laws("l2_penalty", 2) + (L2_SUM_LAW,))
+
+
+L2_SUM_LAW = identity("two copies of every weight matrix side by side double l2_penalty (a sum over every weight)",
+                      transform=lambda params, l2: [[(np.hstack([W, W]), b) for W, b in params], l2], image=lambda value, *args: 2.0 * value,
+                      relation="law:sum:entries", clause="l2_penalty.value")
 
 
 def _scaled_weights(args, c):
@@ -725,6 +731,9 @@ def _bn_backward_check(Z, gamma, beta, eps, d_out):
             key = _bn_backward_mistake(got_t, wrong, Z, gamma, eps, d_out)
             first = next(iter(wrong))
             found = describe(got_t["dZ"], oracle["dZ"], n=n, terms=_dz_terms(Z, gamma, eps, d_out)) if key is None and first == "dZ" else None
+            if key is None and found is None:
+                swapped = other_part(got_t[first], {name: oracle[name] for name in names if name != first}, rtol=RTOL)
+                found = (swapped.key, swapped) if swapped else None
             try:
                 scale = float(np.max(np.abs(oracle[first]))) if oracle[first].size else 0.0
                 expect_close(got_t[first], oracle[first], f"{first} (compared with autograd)", rtol=RTOL, atol=1e-12 * max(scale, 1.0), reveal=oracles.reveal)
@@ -732,7 +741,7 @@ def _bn_backward_check(Z, gamma, beta, eps, d_out):
             except Mismatch as mismatch:
                 detail = "\n" + mismatch.message
             raise Mismatch(f"your batchnorm_backward, compared with autograd on a batch of {n}: {located}{detail}"
-                           + (f"\n  your dZ is {found[1].text}." if found else ""), misconception=key, relation=found[0] if found else None)
+                           + (f"\n  your {first} is {found[1].text}." if found else ""), misconception=key, relation=found[0] if found else None)
 
     return check
 

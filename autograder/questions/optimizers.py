@@ -465,12 +465,12 @@ def optimizer_laws(cls: str) -> tuple:
     """What every right optimizer of class ``cls`` obeys on a fixed sequence of gradients (whatever the parameters, which no
     gradient here depends on): each parameter's change is proportional to lr, and of degree 1 in the gradients (gradient
     descent, momentum) or 0 (the adaptive ones, with eps negligible: g / sqrt(g**2) has no scale)."""
-    k, c = (0, 4.0) if cls in ADAPTIVE else (1, 4.0)
+    k, c = (0 if cls in ADAPTIVE else 1), 4.0
     why = "the step divides by the root of the squared gradients" if k == 0 else "the step is the gradients times constants"
-    return (identity("multiplying lr by c multiplies every parameter's change by c", relation="law:degree:lr:1",
+    return (identity(f"multiplying lr by {c:g} multiplies every parameter's change by {c:g}", relation="law:degree:lr:1",
                      transform=lambda params, sequence, options: [params, sequence, {**options, "lr": c * options["lr"]}],
                      measure=_displacements, image=lambda value, *args: c * _displacements(value, *args), clause=f"{cls}.rule"),
-            identity(f"multiplying every gradient by c {'leaves every parameter change unchanged' if k == 0 else 'multiplies every parameter change by c'} "
+            identity(f"multiplying every gradient by {c:g} {'leaves every parameter change unchanged' if k == 0 else f'multiplies every parameter change by {c:g}'} "
                      f"({why})", relation=f"law:degree:the gradients:{k}",
                      transform=lambda params, sequence, options: [params, [[c * g for g in grads] for grads in sequence], options],
                      measure=_displacements, image=lambda value, *args: c ** k * _displacements(value, *args), clause=f"{cls}.rule"))

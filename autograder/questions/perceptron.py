@@ -23,6 +23,7 @@ from ..judge.digests import visible
 from ..judge.compare import Mismatch, expect_array, expect_close, expect_equal, expect_scalar, expect_true, salted_digest
 from ..data import load
 from ..judge.expectation import Expect, Mistake
+from ..judge.laws import degree, law_case
 from ..judge.question import Assignment, Case
 
 ASSIGNMENT = Assignment("02_perceptron", "perceptron.ipynb", "The perceptron: learning rule and convergence")
@@ -618,6 +619,12 @@ def margin(rng, hidden):
         yield Case(f"X_h of shape {X_h.shape}, one point on the wrong side", "margin", (X_h, y, w), expect=MARGIN)
         y = np.sign(X_h @ w)
         yield Case(f"X_h of shape {X_h.shape}, separated by w", "margin", (X_h, y, w), expect=MARGIN)
+    X_h, w = next(_norm_cases(rng, False, 1))
+    yield law_case(f"margin's law on X_h of shape {X_h.shape}", "margin", (X_h, np.sign(X_h @ w), w), MARGIN_LAWS)
+
+
+MARGIN_LAWS = (degree("margin", "w", 0, lambda args, c: [args[0], args[1], c * args[2]], c=3.0, clause="margin.value"),)
+"""The geometric margin does not depend on the norm of w (every right margin obeys it)."""
 
 
 RADIUS_MISTAKES = (
