@@ -184,3 +184,12 @@ def test_a_mutant_of_a_function_whose_values_are_left_open_is_judged_by_the_chec
     assert ones and shapes, sorted({(m.operator, m.description) for m in mutants})
     outcomes = run([ones[0], shapes[0]], root, jobs=1)
     assert [o.verdict for o in outcomes] == ["equivalent", "caught"], [(o.mutant.key, o.verdict, o.detail) for o in outcomes]
+
+
+@pytest.mark.slow
+def test_the_whole_calibration_meets_its_goals(root):
+    """Every mutant of every assignment, as `benchmarks/bench_mutation.py` runs them: at least 98% of the non-equivalent
+    ones caught and at least 90% of the caught ones named, on each assignment."""
+    mutants = [m for name in course.assignments() for m in generate(course.get_assignment(name), root)]
+    for name, summary in summarise(run(mutants, root, jobs=2)).items():
+        assert summary.score >= 0.98 and summary.named_share >= 0.90, (name, summary.score, summary.named_share, summary.survivors)
