@@ -106,6 +106,15 @@ def test_a_dependent_failure_names_its_cause_first_and_gets_back_at_most_the_cau
     assert "Not charged twice" in q.reason
 
 
+def test_a_kit_wide_name_of_the_dependent_s_value_does_not_hide_the_failed_dependency():
+    """double adds 1 on long vectors, so quadruple's value there is 4 x + 3: "off by a constant" describes that value, but
+    the constant comes from double, which is charged first (a name from quadruple's own catalogue would be its own)."""
+    results = toy_results("def double(x):\n    return 2 * x if len(x) < 3 else 2 * x + 1\n" + QUADRUPLE)
+    q = results["quadruple"]
+    assert q.misconception == "off by a constant" and q.caused_by == "double" and q.reason.startswith("Fails because of `double`"), q.reason
+    assert q.excused > 0
+
+
 def test_no_excuse_without_a_case_passed_of_its_own():
     wrong_everywhere = toy_results("def double(x):\n    return x\n" + QUADRUPLE)
     assert wrong_everywhere["quadruple"].points == 0 and wrong_everywhere["quadruple"].caused_by == "double"

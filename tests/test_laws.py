@@ -15,7 +15,8 @@ import pytest
 from autograder import course
 from autograder.judge import laws
 from autograder.judge.compare import Mismatch
-from autograder.judge.engine import judge_all, plan, requests_for
+from autograder.course import notebook as nb
+from autograder.judge.engine import judge_all, plan, requests_for, with_dependencies
 from autograder.student.probes import run_call
 from conftest import ROOT
 from test_contracts import judged
@@ -88,3 +89,19 @@ def test_a_law_names_the_first_law_broken_and_shows_only_the_students_values():
     assert broken.value.relation == "law:mean" and "Yours gives 4 where the law gives 2" in broken.value.message
     case.judge([float(np.mean((A - Y) ** 2)) for A, Y in case.args], None)  # a right cost: no law broken
     assert case.diagnostic and case.probe == "call_variants"
+
+
+def test_a_law_broken_because_of_a_failed_dependency_is_charged_to_the_dependency():
+    """cross_entropy_grad uses the student's softmax: with rows that sum to 2 there, its own law breaks too (its rows no
+    longer sum to zero), but a kit-wide name describes a value, so the failed dependency comes first."""
+    assignment = course.get_assignment("05_softmax")
+    namespace = dict(course.reference("05_softmax", ROOT))
+    cells = {c.label: c.source for c in nb.solution_cells(nb.read(course.solution_path(assignment, ROOT)))}
+    for label, source in cells.items():
+        exec(source.replace("return E / E.sum(axis=1, keepdims=True)", "return 2.0 * E / E.sum(axis=1, keepdims=True)"), namespace)
+    questions = with_dependencies(assignment, [assignment["cross_entropy_grad"]])
+    planned = plan(assignment, questions, None)
+    results = {r.question: r for r in judge_all(questions, planned, [run_call(namespace, q) for q in requests_for(planned)], None)}
+    assert results["softmax"].misconception == "rows that do not sum to one"
+    grad = results["cross_entropy_grad"]
+    assert grad.status == "failed" and grad.caused_by == "softmax" and "fix `softmax` first" in grad.reason, grad.reason

@@ -250,7 +250,11 @@ def attribute(questions: Sequence[Question], results: Sequence[QuestionResult],
     first; the question's own failure follows, except for a case that asks exactly what a
     failing case of the dependency asked (the same call: its own message would judge a value
     already known to be wrong). The question's own recognised mistake is kept; when it names
-    none, the root cause's is used instead of the question's own generic hint.
+    none, the root cause's is used instead of the question's own generic hint. A question whose
+    own failure names a mistake of its own catalogue (not a downstream effect of the dependency's)
+    is charged for that mistake instead; a kit-wide name (:mod:`autograder.judge.wrong_values`,
+    :mod:`autograder.judge.crashes`) describes a value the dependency may have made wrong, so
+    there the dependency still comes first.
 
     Scoring, for a question declared ``on_dependency_failure="excuse"`` that passed at least
     one case itself: the points it lost are given back up to what its failed dependencies
@@ -304,8 +308,10 @@ def _explained(question: Question, result: QuestionResult, failed_deps: list[Que
     own = next((o for key, o in failures.get(question.name, ()) if key not in known), None)
     if not failures.get(question.name):
         own = result  # no case-level record: the question's own first failure
-    if own is not None and own.misconception and not _downstream(question, own.misconception, [root, *failed_deps]):
-        # The question's own check recognises a mistake of its own: that is its cause, charged here.
+    catalogued = {m.name for m in question.misconceptions.values()}
+    if own is not None and own.misconception in catalogued and not _downstream(question, own.misconception, [root, *failed_deps]):
+        # The question's own check recognises a mistake of its own catalogue: that is its cause, charged here. A kit-wide
+        # name (a relation, a law, an exception) describes the value, which a failed dependency may have made wrong.
         also = ", ".join(f"`{d.question}`" for d in failed_deps)
         return dataclasses.replace(result, reason=f"{result.reason}\n(Also: {also}, which this question uses, fails its own question.)"), 0.0
     through = f" (through `{failed_deps[0].question}`)" if root.question != failed_deps[0].question else ""
