@@ -435,6 +435,26 @@ CORRECT = {
         "train": STUB.format(name="train"),
         "mse_cost": "def mse_cost(A, Y):\n    return 0.5 * np.mean(np.sum((A - Y) ** 2, axis=1))\n",
         "mse_cost_grad": "def mse_cost_grad(A, Y):\n    return np.subtract(A, Y) / len(A)\n",
+        "numerical_gradient": (
+            "def numerical_gradient(f, params, eps=1e-6):\n"
+            "    params = [(np.array(W, dtype=float), np.array(b, dtype=float)) for W, b in params]\n"
+            "    grads = []\n"
+            "    for W, b in params:\n"
+            "        pair = []\n"
+            "        for P in (W, b):\n"
+            "            G = np.zeros(P.shape)\n"
+            "            flat, g = P.reshape(-1), G.reshape(-1)\n"
+            "            for i in range(flat.size):\n"
+            "                keep = flat[i]\n"
+            "                flat[i] = keep + eps\n"
+            "                up = f(params)\n"
+            "                flat[i] = keep - eps\n"
+            "                down = f(params)\n"
+            "                flat[i] = keep\n"
+            "                g[i] = (up - down) / eps / 2\n"
+            "            pair.append(G)\n"
+            "        grads.append((pair[0], pair[1]))\n"
+            "    return grads\n"),
         "backward": (
             "def backward(params, cache, dC_dA_out, activations):\n"
             "    grads, dA = [], dC_dA_out\n"
@@ -454,7 +474,32 @@ CORRECT = {
             "    return out\n"),
         "log_softmax": "def log_softmax(Z):\n    return Z - np.logaddexp.reduce(Z, axis=1, keepdims=True)\n",
         "accuracy": "def accuracy(predicted, labels):\n    return np.count_nonzero(np.equal(predicted, labels)) / len(labels)\n",
-        "one_hot": "def one_hot(labels, num_classes):\n    Y = np.zeros((len(labels), num_classes))\n    Y[np.arange(len(labels)), labels] = 1.0\n    return Y\n"},
+        "one_hot": "def one_hot(labels, num_classes):\n    Y = np.zeros((len(labels), num_classes))\n    Y[np.arange(len(labels)), labels] = 1.0\n    return Y\n",
+        "cross_entropy_grad": "def cross_entropy_grad(Z, labels):\n    return (softmax(Z) - one_hot(labels, Z.shape[1])) / len(Z)\n"},
+    O: {  # the optimizers written as other code writes them: state in a dict, running averages as lerps, Adam's folded step size
+        "GradientDescent": ("class GradientDescent:\n    def __init__(self, lr=0.1):\n        self.lr = lr\n    def reset(self):\n        pass\n"
+                            "    def step(self, params, grads):\n        return [np.subtract(p, np.multiply(self.lr, g)) for p, g in zip(params, grads)]\n"),
+        "Momentum": ("class Momentum:\n    def __init__(self, lr=0.01, beta=0.9):\n        self.lr, self.beta = lr, beta\n        self.reset()\n"
+                     "    def reset(self):\n        self.v = {}\n    def step(self, params, grads):\n        out = []\n"
+                     "        for i, (p, g) in enumerate(zip(params, grads)):\n            self.v[i] = self.beta * self.v.get(i, 0.0) + g\n"
+                     "            out.append(p - self.lr * self.v[i])\n        return out\n"),
+        "AdaGrad": ("class AdaGrad:\n    def __init__(self, lr=0.01, eps=1e-8):\n        self.lr, self.eps, self.G = lr, eps, None\n"
+                    "    def reset(self):\n        self.G = None\n    def step(self, params, grads):\n        if self.G is None:\n"
+                    "            self.G = [np.zeros_like(p, dtype=float) for p in params]\n        self.G = [G + g * g for G, g in zip(self.G, grads)]\n"
+                    "        return [p - self.lr / (np.sqrt(G) + self.eps) * g for p, g, G in zip(params, grads, self.G)]\n"),
+        "RMSprop": ("class RMSprop:\n    def __init__(self, lr=0.001, rho=0.9, eps=1e-8):\n        self.lr, self.rho, self.eps, self.s = lr, rho, eps, None\n"
+                    "    def reset(self):\n        self.s = None\n    def step(self, params, grads):\n        if self.s is None:\n"
+                    "            self.s = [np.zeros(np.shape(p)) for p in params]\n        self.s = [s + (1 - self.rho) * (np.square(g) - s) for s, g in zip(self.s, grads)]\n"
+                    "        return [p - self.lr * g / (np.sqrt(s) + self.eps) for p, g, s in zip(params, grads, self.s)]\n"),
+        "Adam": ("class Adam:\n    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):\n        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps\n"
+                 "        self.reset()\n    def reset(self):\n        self.t, self.m, self.v = 0, None, None\n    def step(self, params, grads):\n"
+                 "        if self.m is None:\n            self.m = [np.zeros_like(p, dtype=float) for p in params]\n"
+                 "            self.v = [np.zeros_like(p, dtype=float) for p in params]\n        self.t += 1\n"
+                 "        c1, c2 = 1 - self.beta1 ** self.t, np.sqrt(1 - self.beta2 ** self.t)\n        new = []\n"
+                 "        for i, (p, g) in enumerate(zip(params, grads)):\n            self.m[i] = self.m[i] + (1 - self.beta1) * (g - self.m[i])\n"
+                 "            self.v[i] = self.v[i] + (1 - self.beta2) * (g * g - self.v[i])\n"
+                 "            new.append(p - self.lr * c2 / c1 * self.m[i] / (np.sqrt(self.v[i]) + self.eps * c2))\n        return new\n"),
+    },
 }
 
 

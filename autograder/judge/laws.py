@@ -2,7 +2,7 @@
 
 A right ``mse_cost`` is zero where ``A`` equals ``Y``, a quarter as large when ``A - Y`` is
 halved, unchanged when every sample of the batch is repeated twice (a mean over the rows); a
-right ``softmax`` is unchanged when a constant is added to a row; a right batch-norm ``dZ`` has
+right central difference barely changes when its step is halved; a right batch-norm ``dZ`` has
 columns that sum to zero. Each such law is a table entry (:class:`Law`) beside the question that
 uses it. A *law case* (:func:`law_case`) calls the student's function on the case's arguments and
 on each law's transformed arguments in one request (the ``call_variants`` probe) and checks the laws
@@ -75,10 +75,10 @@ class Law:
         with np.errstate(all="ignore"):
             got = np.asarray(self.measure(second, *args), dtype=float)
             want = np.asarray(self.image(first, *args), dtype=float)
-        if got.shape == want.shape and np.all(np.isfinite(got)) and np.allclose(got, want, rtol=self.rtol, atol=self.rtol * max(float(np.max(np.abs(want), initial=0.0)), self._scale(first, args))):
+        size = max(float(np.max(np.abs(want), initial=0.0)), self._scale(first, args))
+        if got.shape == want.shape and np.all(np.isfinite(got)) and np.allclose(got, want, rtol=self.rtol, atol=self.rtol * size):
             return None
         return got, want
-
 
     def _scale(self, first: Any, args: Sequence[Any]) -> float:
         """The size of the measured quantity (:attr:`scale`): where the law's image is zero (a cost at A = Y), the
@@ -156,8 +156,9 @@ def law_case(label: str, fn: str, args: Sequence[Any], laws: Sequence[Law], what
     def check(values, oracles):
         if not isinstance(values, list) or len(values) != len(calls):
             raise Mismatch(f"`{fn}` could not be called on the varied arguments of this case.")
-        for value, call in zip(values, calls) if judgeable else ():
-            judgeable(value, *call)
+        if judgeable is not None:
+            for value, call in zip(values, calls):
+                judgeable(value, *call)
         second = iter(values[1:])
         for law in laws:
             other = next(second) if law.transform is not None else values[0]

@@ -174,20 +174,6 @@ L2_PENALTY = Expect("l2_penalty(params, l2)", l2_penalty_definition, reference="
 ))
 
 
-@ASSIGNMENT.question(points=1, functions=("l2_penalty",))
-def l2_penalty(rng, hidden):
-    """l2_penalty(params, l2) is l2/2 times the sum of the squared weights of every layer, biases excluded."""
-    layouts = [([3, 4, 2], 0.1), ([5, 1], 2.0), ([2, 3, 3, 4], 1e-3)] if not hidden else \
-        [([int(v) for v in rng.integers(1, 7, size=int(rng.integers(2, 5)))], float(rng.uniform(1e-3, 1.0))) for _ in range(3)]
-    for sizes, l2 in layouts:
-        params = _random_params(rng, sizes)
-        yield Case(f"layer sizes {sizes}, l2 = {l2:.3g} (biases nonzero)", "l2_penalty", (params, l2), expect=L2_PENALTY)
-    params = _random_params(rng, [3, 2])
-    yield Case("l2 = 0", "l2_penalty", (params, 0.0), expect=L2_PENALTY)
-    yield law_case("l2_penalty's laws, layer sizes [3, 4, 2], l2 = 0.3", "l2_penalty", (_random_params(rng, [3, 4, 2]), 0.3),
-                   l2_laws("l2_penalty", 2) + (L2_SUM_LAW,))
-
-
 L2_SUM_LAW = identity("two copies of every weight matrix side by side double l2_penalty (a sum over every weight)",
                       transform=lambda params, l2: [[(np.hstack([W, W]), b) for W, b in params], l2], image=lambda value, *args: 2.0 * value,
                       relation="law:sum:entries", clause="l2_penalty.value")
@@ -204,6 +190,20 @@ def l2_laws(fn: str, k: int, part=None) -> tuple:
     weights, degree 1 in l2."""
     return (degree(fn, "the weights W", k, _scaled_weights, c=2.0, part=part, clause=f"{fn}.value"),
             degree(fn, "l2", 1, lambda args, c: [args[0], c * args[1]], c=2.0, part=part, clause=f"{fn}.value"))
+
+
+@ASSIGNMENT.question(points=1, functions=("l2_penalty",))
+def l2_penalty(rng, hidden):
+    """l2_penalty(params, l2) is l2/2 times the sum of the squared weights of every layer, biases excluded."""
+    layouts = [([3, 4, 2], 0.1), ([5, 1], 2.0), ([2, 3, 3, 4], 1e-3)] if not hidden else \
+        [([int(v) for v in rng.integers(1, 7, size=int(rng.integers(2, 5)))], float(rng.uniform(1e-3, 1.0))) for _ in range(3)]
+    for sizes, l2 in layouts:
+        params = _random_params(rng, sizes)
+        yield Case(f"layer sizes {sizes}, l2 = {l2:.3g} (biases nonzero)", "l2_penalty", (params, l2), expect=L2_PENALTY)
+    params = _random_params(rng, [3, 2])
+    yield Case("l2 = 0", "l2_penalty", (params, 0.0), expect=L2_PENALTY)
+    yield law_case("l2_penalty's laws, layer sizes [3, 4, 2], l2 = 0.3", "l2_penalty", (_random_params(rng, [3, 4, 2]), 0.3),
+                   l2_laws("l2_penalty", 2) + (L2_SUM_LAW,))
 
 
 def _l2_grad_layer(l: int) -> tuple[Expect, Expect]:
@@ -785,12 +785,11 @@ BN_TINY_EPS = 1e-12
 BATCHNORM_LAWS = (
     identity("the columns of dZ sum to zero (shifting a column of Z by a constant changes no output of batch normalisation)",
              image=lambda value, *args: np.zeros(np.shape(_dZ(value))[1:]), measure=lambda value, *args: _dZ(value).sum(axis=0),
-             scale=lambda value, Z, *args: Z.shape[0] * float(np.max(np.abs(_dZ(value)))), rtol=1e-7, clause="batchnorm_backward.value"),
+             scale=lambda value, Z, *args: Z.shape[0] * float(np.max(np.abs(_dZ(value)))), clause="batchnorm_backward.value"),
     identity("each column of dZ is orthogonal to that column of Z minus its mean (scaling a column of Z changes no output)",
              image=lambda value, *args: np.zeros(np.shape(_dZ(value))[1:]),
-             measure=lambda value, Z, *args: (_dZ(value) * (Z - Z.mean(axis=0))).sum(axis=0), scale=_dZ_size, rtol=1e-7,
-             clause="batchnorm_backward.value"),
-    degree("dZ", "Z", -1, lambda args, c: [c * args[0], *args[1:]], c=2.0, part=lambda value: _dZ(value), clause="batchnorm_backward.value"),
+             measure=lambda value, Z, *args: (_dZ(value) * (Z - Z.mean(axis=0))).sum(axis=0), scale=_dZ_size, clause="batchnorm_backward.value"),
+    degree("dZ", "Z", -1, lambda args, c: [c * args[0], *args[1:]], c=2.0, part=_dZ, clause="batchnorm_backward.value"),
 )
 """What every right batchnorm_backward obeys (with eps ~ 0): batch normalisation's output does not change when a column of Z
 is shifted or scaled, so neither does the cost, and dZ is orthogonal to both directions."""
@@ -836,6 +835,17 @@ BN_INFERENCE = Expect("batchnorm_inference(Z, gamma, beta, running_mean, running
 ))
 
 
+BN_INFERENCE_LAWS = (
+    identity("where Z equals running_mean, out = beta", transform=lambda Z, g, b, m, v: [np.broadcast_to(m, Z.shape).copy(), g, b, m, v],
+             image=lambda value, Z, g, b, m, v: np.broadcast_to(b, Z.shape), clause="batchnorm_inference.value"),
+    identity("out - beta is proportional to Z - running_mean: doubling Z - running_mean doubles out - beta",
+             transform=lambda Z, g, b, m, v: [m + 2.0 * (Z - m), g, b, m, v], measure=lambda value, Z, g, b, m, v: np.asarray(value, dtype=float) - b,
+             image=lambda value, Z, g, b, m, v: 2.0 * (np.asarray(value, dtype=float) - b), relation="law:degree:Z - running_mean:1",
+             clause="batchnorm_inference.value"),
+)
+"""What every right batchnorm_inference obeys."""
+
+
 @ASSIGNMENT.question(points=1, functions=("batchnorm_inference",))
 def batchnorm_inference(rng, hidden):
     """batchnorm_inference normalises with the running mean and variance: gamma * (Z - running_mean) / sqrt(running_var + eps) + beta."""
@@ -847,17 +857,6 @@ def batchnorm_inference(rng, hidden):
     Z, gamma, beta = _bn_inputs(rng, 6, 3)
     yield law_case("batchnorm_inference's laws on Z of shape (6, 3)", "batchnorm_inference", (Z, gamma, beta, rng.normal(size=3), rng.uniform(0.5, 2.0, size=3)),
                    BN_INFERENCE_LAWS)
-
-
-BN_INFERENCE_LAWS = (
-    identity("where Z equals running_mean, out = beta", transform=lambda Z, g, b, m, v: [np.broadcast_to(m, Z.shape).copy(), g, b, m, v],
-             image=lambda value, Z, g, b, m, v: np.broadcast_to(b, Z.shape), clause="batchnorm_inference.value"),
-    identity("out - beta is proportional to Z - running_mean: doubling Z - running_mean doubles out - beta",
-             transform=lambda Z, g, b, m, v: [m + 2.0 * (Z - m), g, b, m, v], measure=lambda value, Z, g, b, m, v: np.asarray(value, dtype=float) - b,
-             image=lambda value, Z, g, b, m, v: 2.0 * (np.asarray(value, dtype=float) - b), relation="law:degree:Z - running_mean:1",
-             clause="batchnorm_inference.value"),
-)
-"""What every right batchnorm_inference obeys."""
 
 
 def running_definition(running, batch_value, momentum: float = 0.9):

@@ -388,6 +388,15 @@ CE_GRAD = Expect("cross_entropy_grad(Z, labels)", _ce_gradient_autograd, referen
                  mistakes=CE_GRAD_MISTAKES, terms=lambda Z, labels: {"Y / n": -_targets(Z, labels) / len(Z)})
 
 
+CE_GRAD_LAWS = (
+    repeated("cross_entropy_grad", "mean_gradient", 0, 1, clause="cross_entropy_grad.value"),
+    identity("every row of cross_entropy_grad sums to zero (a row of probabilities, summing to 1, minus a one-hot row)",
+             image=lambda value, Z, labels: np.zeros(len(Z)), measure=lambda value, *args: np.asarray(value, dtype=float).sum(axis=1),
+             scale=lambda value, *args: float(np.max(np.abs(np.asarray(value, dtype=float)))), clause="cross_entropy_grad.value"),
+)
+"""What every right cross_entropy_grad obeys."""
+
+
 @ASSIGNMENT.question(points=2, functions=("cross_entropy_grad",), depends_on=("one_hot", "softmax"))
 def cross_entropy_grad(rng, hidden):
     """cross_entropy_grad(Z, labels) is the gradient of the mean cross-entropy with respect to the logits, (softmax(Z) - Y) / n."""
@@ -399,15 +408,6 @@ def cross_entropy_grad(rng, hidden):
     yield Case("logits of +-1000", "cross_entropy_grad", (EXTREME, labels), expect=CE_GRAD, clauses=("cross_entropy_grad.stable",))
     yield law_case("cross_entropy_grad's laws on 6 rows, 4 classes", "cross_entropy_grad", (rng.normal(scale=2.0, size=(6, 4)), _random_labels(rng, 6, 4)),
                    CE_GRAD_LAWS)
-
-
-CE_GRAD_LAWS = (
-    repeated("cross_entropy_grad", "mean_gradient", 0, 1, clause="cross_entropy_grad.value"),
-    identity("every row of cross_entropy_grad sums to zero (a row of probabilities, summing to 1, minus a one-hot row)",
-             image=lambda value, Z, labels: np.zeros(len(Z)), measure=lambda value, *args: np.asarray(value, dtype=float).sum(axis=1),
-             scale=lambda value, *args: float(np.max(np.abs(np.asarray(value, dtype=float)))), clause="cross_entropy_grad.value"),
-)
-"""What every right cross_entropy_grad obeys."""
 
 
 # --- softmax_jacobian --------------------------------------------------------------
