@@ -61,7 +61,7 @@ FAULTS = {
     "renamed_function": (lambda: simulate.fill(GATES, ROOT, replace={"xor_network": "def xor_net():\n    return None\n"}),
                          {"xor_network": "did you rename"}, None),
     "wrong_shape": (lambda: simulate.fill(GATES, ROOT, replace={"neuron": "def neuron(X, w, b, activation=step):\n    return activation(X @ w[:, None] + b)\n"}),
-                    {"neuron": "expected (4,)"}, None),
+                    {"neuron": "has shape"}, None),
     "nan": (lambda: simulate.fill(GATES, ROOT, replace={"neuron": "def neuron(X, w, b, activation=step):\n    return np.full(len(X), np.nan)\n"}),
             {"neuron": "non-finite"}, None),
     "syntax_error": (lambda: simulate.fill(GATES, ROOT, replace={"gate_weights": "def gate_weights(name)\n    return None\n"}),
