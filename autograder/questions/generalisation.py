@@ -700,17 +700,24 @@ def batchnorm_forward(rng, hidden):
                    expect=_bn_forward_expect(Z, gamma, beta, eps))
 
 
+def _bn_round_trip(got, Z, gamma, beta, eps) -> list:
+    """batchnorm_backward's three arrays from the batchnorm_round_trip probe's value, where the student's batchnorm_forward
+    is right on the call (its cache is what backward reads); else a Mismatch saying which to fix."""
+    if not isinstance(got, dict):
+        raise Mismatch("the check could not read your batch normalisation results.")
+    out = expect_array(_pair(got["forward"], "batchnorm_forward", ("out", "cache"))[0], Z.shape, "batchnorm_forward(...)[0]", finite=False)
+    if not _close(out, batchnorm_definition(Z, gamma, beta, eps), 1e-8, 1e-10 * max(1.0, float(np.max(np.abs(beta))) + float(np.max(np.abs(gamma))) * 3)):
+        raise Mismatch("your batchnorm_forward's output is wrong on this case, so its backward pass cannot be checked: fix batchnorm_forward first.")
+    grads = got["backward"]
+    if not isinstance(grads, (list, tuple)) or len(grads) != 3:
+        raise Mismatch("batchnorm_backward should return three arrays (dZ, dgamma, dbeta).")
+    return grads
+
+
 def _bn_backward_check(Z, gamma, beta, eps, d_out):
     def check(got, oracles):
-        if not isinstance(got, dict):
-            raise Mismatch("the check could not read your batch normalisation results.")
+        grads = _bn_round_trip(got, Z, gamma, beta, eps)
         n = Z.shape[0]
-        out = expect_array(_pair(got["forward"], "batchnorm_forward", ("out", "cache"))[0], Z.shape, "batchnorm_forward(...)[0]", finite=False)
-        if not _close(out, batchnorm_definition(Z, gamma, beta, eps), 1e-8, 1e-10 * max(1.0, float(np.max(np.abs(beta))) + float(np.max(np.abs(gamma))) * 3)):
-            raise Mismatch("your batchnorm_forward's output is wrong on this case, so its backward pass cannot be checked: fix batchnorm_forward first.")
-        grads = got["backward"]
-        if not isinstance(grads, (list, tuple)) or len(grads) != 3:
-            raise Mismatch("batchnorm_backward should return three arrays (dZ, dgamma, dbeta).")
         names = ("dZ", "dgamma", "dbeta")
         Z_hat = (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + eps)
         for name, g, summed in (("dgamma", grads[1], d_out * Z_hat), ("dbeta", grads[2], d_out)):
@@ -796,15 +803,8 @@ is shifted or scaled, so neither does the cost, and dZ is orthogonal to both dir
 
 
 def _bn_judgeable(value, Z, gamma, beta, d_out) -> None:
-    """The laws judge dZ only where the student's batchnorm_forward is right on the call (its cache is what backward reads)
-    and backward returned three arrays."""
-    if not isinstance(value, dict):
-        raise Mismatch("the check could not read your batch normalisation results.")
-    out = expect_array(_pair(value["forward"], "batchnorm_forward", ("out", "cache"))[0], Z.shape, "batchnorm_forward(...)[0]", finite=False)
-    if not _close(out, batchnorm_definition(Z, gamma, beta, BN_TINY_EPS), 1e-8, 1e-10 * (1.0 + float(np.max(np.abs(beta))) + 3.0 * float(np.max(np.abs(gamma))))):
-        raise Mismatch("your batchnorm_forward's output is wrong on this case, so its backward pass cannot be checked: fix batchnorm_forward first.")
-    if not isinstance(value["backward"], (list, tuple)) or len(value["backward"]) != 3:
-        raise Mismatch("batchnorm_backward should return three arrays (dZ, dgamma, dbeta).")
+    """The laws judge dZ only where :func:`_bn_round_trip` can read it (the student's forward pass right on the call)."""
+    _bn_round_trip(value, Z, gamma, beta, BN_TINY_EPS)
 
 
 @ASSIGNMENT.question(points=3, functions=("batchnorm_forward", "batchnorm_backward"))

@@ -452,10 +452,12 @@ ADAPTIVE = ("AdaGrad", "RMSprop", "Adam")
 
 def _displacements(value, params, sequence, options) -> np.ndarray:
     """Every parameter's change from its start after each step (optimizer_steps' value, one run), as one vector."""
-    return np.concatenate([np.ravel(np.asarray(state[i], dtype=float) - p) for run in value for state in run for i, p in enumerate(params)])
+    return _flat([np.asarray(state[i], dtype=float) - p for run in value for state in run for i, p in enumerate(params)])
 
 
 def _steps_readable(value, params, sequence, options) -> None:
+    """The laws compare parameters only where every step returned a list of arrays shaped like params (a NaN in them
+    breaks a law; :func:`_read_runs` judges the rest on the value cases)."""
     if not isinstance(value, list) or any(not isinstance(state, (list, tuple)) or len(state) != len(params) or
                                           any(np.shape(w) != np.shape(p) for w, p in zip(state, params)) for run in value for state in run):
         raise Mismatch("step should return a list of arrays shaped like params at every step.")
